@@ -1,0 +1,60 @@
+// A command is declared once, beside its handler, as a CommandSpec row in its group's table
+// (e.g. the end of connection_commands.cc); CommandTable builds the lookup from those rows.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stash {
+
+class Server;
+class Connection;
+namespace resp {
+class ReplyWriter;
+}
+
+// Flags as COMMAND INFO names them.
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadonly = 1u << 1,
+  kCmdDenyOom = 1u << 2,
+  kCmdAdmin = 1u << 3,
+  kCmdPubsub = 1u << 4,
+  kCmdNoscript = 1u << 5,
+  kCmdBlocking = 1u << 6,
+  kCmdLoading = 1u << 7,  // allowed while loading
+  kCmdStale = 1u << 8,
+  kCmdSkipMonitor = 1u << 9,
+  kCmdSkipSlowlog = 1u << 10,
+  kCmdFast = 1u << 11,
+  kCmdNoAuth = 1u << 12,  // allowed before AUTH
+  kCmdNoMulti = 1u << 13,
+  kCmdAllowBusy = 1u << 14,
+};
+
+// Names of the set flags, in COMMAND INFO's order.
+std::vector<std::string_view> CommandFlagNames(uint32_t flags);
+
+// What a handler sees: the calling connection, the server, its arguments and where to reply.
+struct CommandContext {
+  Server& server;
+  Connection& conn;
+  const std::vector<std::string>& argv;
+  resp::ReplyWriter& out;
+};
+
+using CommandHandler = void (*)(CommandContext&);
+
+struct CommandSpec {
+  std::string_view name;  // lowercase
+  int arity;              // n: exactly n arguments (name included); -n: at least n
+  uint32_t flags;
+  int first_key, last_key, key_step;  // 0 0 0 when the command takes no keys
+  CommandHandler handler;             // nullptr for a container (CLIENT, CONFIG, COMMAND ...)
+  std::span<const CommandSpec> subcommands = {};
+};
+
+}  // namespace stash

@@ -1,0 +1,47 @@
+// CommandTable: every command StashDB knows, built from the groups' CommandSpec tables, with
+// per-command statistics for INFO commandstats. Built once at startup; lookups are lock-free.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cmd/command.h"
+
+namespace stash {
+
+struct CommandEntry {
+  const CommandSpec* spec;
+  std::string fullname;  // "get", or "client|setname" for a subcommand
+  std::unordered_map<std::string, std::unique_ptr<CommandEntry>> subcommands;
+  std::atomic<uint64_t> calls{0};
+  std::atomic<uint64_t> usec{0};
+  std::atomic<uint64_t> rejected_calls{0};
+  std::atomic<uint64_t> failed_calls{0};
+};
+
+class CommandTable {
+ public:
+  CommandTable();
+  // name must be lowercase.
+  CommandEntry* Find(std::string_view lower_name) const;
+  // Every top-level command, sorted by name.
+  std::vector<CommandEntry*> All() const;
+  size_t size() const { return commands_.size(); }
+  void ResetStats();
+
+ private:
+  void Add(std::span<const CommandSpec> group);
+  std::unordered_map<std::string, std::unique_ptr<CommandEntry>> commands_;
+};
+
+// The groups; each is defined at the bottom of its own file.
+std::span<const CommandSpec> ConnectionCommands();
+std::span<const CommandSpec> ClientCommands();
+std::span<const CommandSpec> ServerCommands();
+std::span<const CommandSpec> IntrospectionCommands();
+
+}  // namespace stash

@@ -1,0 +1,111 @@
+// Connection: one client socket. Reads bytes, parses every complete command in them, runs each in
+// order, and coalesces the replies into as few writes as possible (pipelining). Output keeps
+// flowing while more input is read; reading pauses while too much output is pending.
+//
+// Threading: a connection lives on one I/O thread (its socket's executor); everything but the
+// members marked "any thread" runs there. Other threads (CLIENT LIST/KILL, the server cron) use
+// only Describe(), IdleMillis(), OutputBytes() and Kill().
+#pragma once
+
+#include <array>
+#include <atomic>
+#include "net/asio.h"
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "resp/reply_writer.h"
+#include "resp/request_parser.h"
+
+namespace stash {
+
+class Server;
+struct CommandEntry;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id);
+  ~Connection();
+
+  // Any thread: begins reading on the connection's I/O thread.
+  void Start();
+
+  // --- state for command handlers (connection thread) ---
+  uint64_t id() const { return id_; }
+  int db() const { return db_; }
+  void SetDb(int db);
+  int protocol() const { return writer_.protocol(); }
+  void SetProtocol(int proto);
+  bool authenticated() const { return authenticated_; }
+  void SetAuthenticated(bool yes) { authenticated_ = yes; }
+  std::string name() const;
+  void SetName(std::string name);
+  void SetLibInfo(const std::string& attr, std::string value);  // attr: "lib-name" | "lib-ver"
+  void SetLastCommand(const CommandEntry* cmd) { last_cmd_.store(cmd, std::memory_order_relaxed); }
+  // Any thread: ends the connection once the replies already produced are written (shutdown).
+  void CloseGracefully();
+  // The reply in progress is sent, then the connection closes (QUIT, protocol errors).
+  void CloseAfterReply() { close_after_reply_ = true; }
+  // RESET: back to a fresh connection's state (RESP2, db 0, no name, not authenticated if a
+  // password is required).
+  void Reset();
+  std::string local_address() const { return local_addr_; }
+  std::string remote_address() const { return remote_addr_; }
+
+  // --- any thread ---
+  // One CLIENT LIST line (without the trailing newline).
+  std::string Describe() const;
+  int64_t IdleMillis() const;
+  size_t OutputBytes() const { return output_bytes_.load(std::memory_order_relaxed); }
+  // Closes the connection soon, from any thread (CLIENT KILL, timeout, output limit, shutdown).
+  void Kill(const std::string& why);
+
+ private:
+  void DoRead();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  // Parses and runs every complete command in the parser's buffer.
+  void ProcessInput();
+  void RunCommand();
+  bool CheckOutputLimit();
+  void MaybeWrite();
+  void OnWritten(const boost::system::error_code& ec);
+  void Close();
+  void UpdateOutputBytes();
+
+  Server& server_;
+  boost::asio::ip::tcp::socket socket_;
+  const uint64_t id_;
+  std::string local_addr_, remote_addr_;
+  int fd_ = -1;
+  int64_t created_ms_;
+
+  resp::RequestParser parser_;
+  std::vector<std::string> argv_;
+  std::array<char, 16 * 1024> read_buf_;
+  std::string out_;      // replies not yet handed to the socket
+  std::string sending_;  // the write in flight
+  resp::ReplyWriter writer_{&out_};
+  bool writing_ = false;
+  bool reading_ = false;
+  bool close_after_reply_ = false;
+  bool closed_ = false;
+  int64_t soft_limit_since_ms_ = 0;
+  uint64_t limits_generation_ = 0;
+
+  int db_ = 0;
+  bool authenticated_ = false;
+
+  mutable std::mutex info_mu_;  // guards the fields below for other threads' readers
+  std::string name_, lib_name_, lib_ver_;
+  int info_db_ = 0;
+  int info_proto_ = 2;
+
+  std::atomic<const CommandEntry*> last_cmd_{nullptr};
+  std::atomic<int64_t> last_interaction_ms_;
+  std::atomic<size_t> output_bytes_{0};
+  std::atomic<size_t> query_bytes_{0};
+};
+
+}  // namespace stash

@@ -1,0 +1,217 @@
+#include "server/info.h"
+
+#include <fmt/format.h>
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "cmd/command_table.h"
+#include "cmd/reply_util.h"
+#include "server/server.h"
+
+namespace stash {
+namespace {
+
+using Lines = std::string;
+
+void Add(Lines* out, std::string_view key, const auto& value) {
+  fmt::format_to(std::back_inserter(*out), "{}:{}\r\n", key, value);
+}
+
+// Redis's bytesToHuman: 1.50K, 2.00M ...
+std::string Human(uint64_t n) {
+  const char* units = "BKMGTP";
+  double d = static_cast<double>(n);
+  int u = 0;
+  while (d >= 1024 && u < 5) {
+    d /= 1024;
+    u++;
+  }
+  if (u == 0) return fmt::format("{}B", n);
+  return fmt::format("{:.2f}{}", d, units[u]);
+}
+
+uint64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages_total = 0, pages_rss = 0;
+  statm >> pages_total >> pages_rss;
+  return pages_rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+const std::string& RunId() {
+  static const std::string id = [] {
+    std::string s;
+    uint64_t x = static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(NowMillis());
+    for (int i = 0; i < 40; i++) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      s.push_back("0123456789abcdef"[x & 15]);
+    }
+    return s;
+  }();
+  return id;
+}
+
+void ServerSection(Server& srv, Lines* o) {
+  struct utsname u;
+  uname(&u);
+  int64_t now = NowMillis();
+  int64_t up = (now - srv.start_time_ms()) / 1000;
+  Add(o, "redis_version", kRedisVersion);
+  Add(o, "stashd_version", kStashVersion);
+  Add(o, "redis_git_sha1", "00000000");
+  Add(o, "redis_mode", "standalone");
+  Add(o, "os", fmt::format("{} {} {}", u.sysname, u.release, u.machine));
+  Add(o, "arch_bits", 64);
+  Add(o, "multiplexing_api", "epoll");
+  Add(o, "process_id", getpid());
+  Add(o, "run_id", RunId());
+  Add(o, "tcp_port", srv.port());
+  Add(o, "server_time_usec", now * 1000);
+  Add(o, "uptime_in_seconds", up);
+  Add(o, "uptime_in_days", up / 86400);
+  Add(o, "hz", 10);
+  Add(o, "io_threads_active", srv.config().Snapshot().io_threads > 1 ? 1 : 0);
+  Add(o, "config_file", srv.config().file_path());
+}
+
+void ClientsSection(Server& srv, Lines* o) {
+  Add(o, "connected_clients", srv.ClientCount());
+  Add(o, "maxclients", srv.config().Snapshot().maxclients);
+  Add(o, "blocked_clients", 0);
+}
+
+void MemorySection(Server&, Lines* o) {
+  struct mallinfo2 mi = mallinfo2();
+  uint64_t used = mi.uordblks + mi.hblkhd;
+  uint64_t rss = RssBytes();
+  Add(o, "used_memory", used);
+  Add(o, "used_memory_human", Human(used));
+  Add(o, "used_memory_rss", rss);
+  Add(o, "used_memory_rss_human", Human(rss));
+  Add(o, "maxmemory", 0);
+  Add(o, "maxmemory_human", "0B");
+  Add(o, "mem_allocator", "libc");
+}
+
+void PersistenceSection(Server&, Lines* o) {
+  Add(o, "loading", 0);
+  Add(o, "async_loading", 0);
+  Add(o, "aof_enabled", 1);
+  Add(o, "aof_rewrite_in_progress", 0);
+  Add(o, "aof_last_write_status", "ok");
+  Add(o, "rdb_changes_since_last_save", 0);
+  Add(o, "rdb_bgsave_in_progress", 0);
+  Add(o, "rdb_last_bgsave_status", "ok");
+}
+
+void StatsSection(Server& srv, Lines* o) {
+  ServerStats& s = srv.stats();
+  Add(o, "total_connections_received", s.total_connections_received.load());
+  Add(o, "total_commands_processed", s.total_commands_processed.load());
+  Add(o, "instantaneous_ops_per_sec", static_cast<int64_t>(s.InstantaneousOpsPerSec()));
+  Add(o, "total_net_input_bytes", s.net_input_bytes.load());
+  Add(o, "total_net_output_bytes", s.net_output_bytes.load());
+  Add(o, "rejected_connections", s.rejected_connections.load());
+  Add(o, "expired_keys", s.expired_keys.load());
+  Add(o, "evicted_keys", 0);
+  Add(o, "keyspace_hits", s.keyspace_hits.load());
+  Add(o, "keyspace_misses", s.keyspace_misses.load());
+  Add(o, "total_error_replies", s.total_error_replies.load());
+  Add(o, "client_output_buffer_limit_disconnections", s.client_output_limit_disconnections.load());
+}
+
+void ReplicationSection(Server&, Lines* o) {
+  Add(o, "role", "master");
+  Add(o, "connected_slaves", 0);
+  Add(o, "master_replid", RunId());
+  Add(o, "master_repl_offset", 0);
+}
+
+void CpuSection(Server&, Lines* o) {
+  struct rusage self, children;
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto secs = [](const timeval& tv) { return fmt::format("{:.6f}", tv.tv_sec + tv.tv_usec / 1e6); };
+  Add(o, "used_cpu_sys", secs(self.ru_stime));
+  Add(o, "used_cpu_user", secs(self.ru_utime));
+  Add(o, "used_cpu_sys_children", secs(children.ru_stime));
+  Add(o, "used_cpu_user_children", secs(children.ru_utime));
+}
+
+void CommandStat(const CommandEntry& e, Lines* o) {
+  uint64_t calls = e.calls.load(), usec = e.usec.load();
+  if (calls == 0 && e.rejected_calls.load() == 0) return;
+  Add(o, "cmdstat_" + e.fullname,
+      fmt::format("calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}", calls,
+                  usec, calls ? static_cast<double>(usec) / calls : 0.0, e.rejected_calls.load(),
+                  e.failed_calls.load()));
+}
+
+void CommandstatsSection(Server& srv, Lines* o) {
+  for (CommandEntry* e : srv.commands().All()) {
+    CommandStat(*e, o);
+    std::vector<const CommandEntry*> subs;
+    for (auto& [name, sub] : e->subcommands) subs.push_back(sub.get());
+    std::sort(subs.begin(), subs.end(), [](auto* a, auto* b) { return a->fullname < b->fullname; });
+    for (const CommandEntry* sub : subs) CommandStat(*sub, o);
+  }
+}
+
+void ClusterSection(Server&, Lines* o) { Add(o, "cluster_enabled", 0); }
+void EmptySection(Server&, Lines*) {}
+
+// Keyspace lines come from the data layer once it is attached (the strings/keys issue); with no
+// data layer there are no keys to report, as in an empty Redis.
+void KeyspaceSection(Server&, Lines*) {}
+
+struct Section {
+  const char* name;   // lowercase, as INFO takes it
+  const char* title;  // as printed
+  void (*fn)(Server&, Lines*);
+  bool in_default;
+};
+
+constexpr Section kSections[] = {
+    {"server", "Server", ServerSection, true},
+    {"clients", "Clients", ClientsSection, true},
+    {"memory", "Memory", MemorySection, true},
+    {"persistence", "Persistence", PersistenceSection, true},
+    {"stats", "Stats", StatsSection, true},
+    {"replication", "Replication", ReplicationSection, true},
+    {"cpu", "CPU", CpuSection, true},
+    {"modules", "Modules", EmptySection, true},
+    {"commandstats", "Commandstats", CommandstatsSection, false},
+    {"errorstats", "Errorstats", EmptySection, true},
+    {"cluster", "Cluster", ClusterSection, true},
+    {"keyspace", "Keyspace", KeyspaceSection, true},
+};
+
+}  // namespace
+
+std::string BuildInfo(Server& server, const std::vector<std::string>& sections) {
+  bool all = false, everything = false, defaults = sections.empty();
+  for (const std::string& s : sections) {
+    if (s == "all") all = true;
+    if (s == "everything") everything = true;
+    if (s == "default") defaults = true;
+  }
+  std::string out;
+  for (const Section& sec : kSections) {
+    bool wanted = everything || (all && std::string_view(sec.name) != "modules") ||
+                  (defaults && sec.in_default) ||
+                  std::find(sections.begin(), sections.end(), sec.name) != sections.end();
+    if (!wanted) continue;
+    if (!out.empty()) out += "\r\n";
+    out += fmt::format("# {}\r\n", sec.title);
+    sec.fn(server, &out);
+  }
+  return out;
+}
+
+}  // namespace stash

@@ -1,0 +1,214 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "net/connection.h"
+#include "server/log.h"
+
+namespace stash {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+constexpr int kCronMillis = 100;
+constexpr int64_t kShutdownGraceMillis = 2000;
+}  // namespace
+
+int64_t NowMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Server::Server(Config& config)
+    : config_(config),
+      start_time_ms_(NowMillis()),
+      signals_(main_ctx_, SIGINT, SIGTERM),
+      cron_timer_(main_ctx_) {
+  Settings s = config_.Snapshot();
+  databases_ = static_cast<int>(s.databases);
+  ApplySettings(s);
+  config_.OnChange([this](const std::string& name, const Settings& after) {
+    if (name == "loglevel") {
+      log::Level level;
+      if (log::ParseLevel(after.loglevel, &level)) log::SetLevel(level);
+    }
+    ApplySettings(after);
+  });
+}
+
+Server::~Server() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void Server::ApplySettings(const Settings& s) {
+  auth_required_.store(!s.requirepass.empty());
+  std::lock_guard<std::mutex> lock(limits_mu_);
+  limits_.max_bulk_len = static_cast<size_t>(s.proto_max_bulk_len);
+  limits_.query_buffer_limit = static_cast<size_t>(s.client_query_buffer_limit);
+  limits_.output = s.output_limit_normal;
+  limits_.generation = limits_generation_.fetch_add(1) + 1;
+}
+
+Server::ProtoLimits Server::Limits() const {
+  std::lock_guard<std::mutex> lock(limits_mu_);
+  return limits_;
+}
+
+bool Server::CheckPassword(const std::string& password) const {
+  return config_.Snapshot().requirepass == password;
+}
+
+Status Server::Start() {
+  Settings s = config_.Snapshot();
+  for (const std::string& addr : s.bind) {
+    error_code ec;
+    // Redis accepts a leading '-' meaning "skip if unavailable"; StashDB binds it the same way.
+    bool optional = !addr.empty() && addr[0] == '-';
+    std::string host = optional ? addr.substr(1) : addr;
+    if (host == "*") host = "0.0.0.0";
+    auto ip = asio::ip::make_address(host, ec);
+    if (ec) return Status::InvalidArgument(fmt::format("bad bind address '{}'", addr));
+    auto acceptor = std::make_unique<tcp::acceptor>(main_ctx_);
+    tcp::endpoint ep(ip, static_cast<unsigned short>(s.port));
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(511, ec);
+    if (ec) {
+      if (optional) continue;
+      return Status::IOError(fmt::format("Could not create server TCP listening socket {}:{}: {}",
+                                         host, s.port, ec.message()));
+    }
+    bound_port_ = acceptor->local_endpoint().port();
+    acceptors_.push_back(std::move(acceptor));
+  }
+  if (acceptors_.empty()) return Status::IOError("no address to listen on");
+  for (int64_t i = 0; i < s.io_threads; i++) {
+    io_ctxs_.push_back(std::make_unique<asio::io_context>(1));
+    work_.push_back(asio::make_work_guard(*io_ctxs_.back()));
+  }
+  for (size_t i = 0; i < acceptors_.size(); i++) Accept(i);
+  signals_.async_wait([this](const error_code& ec, int sig) {
+    if (!ec) RequestShutdown(sig == SIGINT ? "Received SIGINT" : "Received SIGTERM");
+  });
+  ScheduleCron();
+  return Status::OK();
+}
+
+asio::io_context& Server::NextIoContext() {
+  asio::io_context& ctx = *io_ctxs_[next_ctx_];
+  next_ctx_ = (next_ctx_ + 1) % io_ctxs_.size();
+  return ctx;
+}
+
+void Server::Accept(size_t listener) {
+  acceptors_[listener]->async_accept(NextIoContext(), [this, listener](const error_code& ec,
+                                                                       tcp::socket socket) {
+    if (shutting_down_) return;
+    if (!ec) OnAccepted(std::move(socket));
+    else if (ec != asio::error::operation_aborted) log::Warning("Accepting client connection: {}", ec.message());
+    Accept(listener);
+  });
+}
+
+void Server::OnAccepted(tcp::socket socket) {
+  stats_.total_connections_received.fetch_add(1, std::memory_order_relaxed);
+  Settings s = config_.Snapshot();
+  if (static_cast<int64_t>(ClientCount()) >= s.maxclients) {
+    stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    // Like Redis: a best-effort error written straight to the socket, then close.
+    static const std::string kMsg = "-ERR max number of clients reached\r\n";
+    error_code ec;
+    socket.non_blocking(true, ec);
+    asio::write(socket, asio::buffer(kMsg), ec);
+    socket.close(ec);
+    return;
+  }
+  auto conn = std::make_shared<Connection>(*this, std::move(socket), NextClientId());
+  {
+    std::lock_guard<std::mutex> lock(clients_mu_);
+    clients_[conn->id()] = conn;
+  }
+  log::Verbose("Accepted {}", conn->remote_address());
+  conn->Start();
+}
+
+void Server::Unregister(uint64_t id) {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  clients_.erase(id);
+}
+
+size_t Server::ClientCount() const {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  return clients_.size();
+}
+
+std::vector<std::shared_ptr<Connection>> Server::Clients() const {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  for (auto& [id, weak] : clients_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void Server::ScheduleCron() {
+  cron_timer_.expires_after(std::chrono::milliseconds(kCronMillis));
+  cron_timer_.async_wait([this](const error_code& ec) {
+    if (ec) return;
+    Cron();
+    ScheduleCron();
+  });
+}
+
+void Server::Cron() {
+  int64_t now = NowMillis();
+  stats_.RecordOpsSample(now);
+  if (shutting_down_) {
+    if (ClientCount() == 0 || now >= shutdown_deadline_ms_) {
+      for (auto& c : Clients()) c->Kill("shutdown");
+      for (auto& w : work_) w.reset();
+      cron_timer_.cancel();
+      signals_.cancel();
+      main_ctx_.stop();
+    }
+    return;
+  }
+  Settings s = config_.Snapshot();
+  if (s.timeout > 0) {
+    for (auto& c : Clients()) {
+      if (c->IdleMillis() > s.timeout * 1000) c->Kill("idle timeout");
+    }
+  }
+}
+
+void Server::RequestShutdown(const std::string& reason) {
+  asio::post(main_ctx_, [this, reason] {
+    if (shutting_down_.exchange(true)) return;
+    log::Warning("{}, shutting down...", reason);
+    for (auto& a : acceptors_) {
+      error_code ec;
+      a->close(ec);
+    }
+    shutdown_deadline_ms_ = NowMillis() + kShutdownGraceMillis;
+    for (auto& c : Clients()) c->CloseGracefully();
+  });
+}
+
+void Server::Run() {
+  for (auto& ctx : io_ctxs_) {
+    threads_.emplace_back([c = ctx.get()] { c->run(); });
+  }
+  main_ctx_.run();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  log::Notice("StashDB is now ready to exit, bye bye...");
+}
+
+}  // namespace stash

@@ -1,0 +1,102 @@
+// Server: owns the I/O threads, the listeners, the client registry, the command table, the
+// statistics and the once-every-100-ms cron (idle timeouts, output-buffer soft limits,
+// instantaneous ops/sec). Shutdown (SIGTERM/SIGINT or SHUTDOWN) closes the listeners, lets
+// in-flight replies finish, closes every client, then stops the I/O threads.
+#pragma once
+
+#include <atomic>
+#include "net/asio.h"
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cmd/command_table.h"
+#include "server/config.h"
+#include "server/stats.h"
+#include "util/status.h"
+
+namespace stash {
+
+class Connection;
+
+class Server {
+ public:
+  explicit Server(Config& config);
+  ~Server();
+
+  // Binds every configured address; errors name the address and the reason.
+  Status Start();
+  // Runs until shutdown is complete. Call once, after Start().
+  void Run();
+  // Any thread. Starts an orderly shutdown.
+  void RequestShutdown(const std::string& reason);
+
+  Config& config() { return config_; }
+  const CommandTable& commands() const { return commands_; }
+  ServerStats& stats() { return stats_; }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  int port() const { return bound_port_; }
+  int databases() const { return databases_; }
+
+  // --- client registry (any thread) ---
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
+  void Unregister(uint64_t id);
+  size_t ClientCount() const;
+  std::vector<std::shared_ptr<Connection>> Clients() const;
+  // Whether a client must AUTH before other commands (requirepass is set).
+  bool AuthRequired() const { return auth_required_.load(std::memory_order_relaxed); }
+  bool CheckPassword(const std::string& password) const;
+
+  // Limits the connections read at their next read (changes with CONFIG SET).
+  struct ProtoLimits {
+    size_t max_bulk_len;
+    size_t query_buffer_limit;
+    OutputBufferLimit output;
+    uint64_t generation;
+  };
+  ProtoLimits Limits() const;
+  uint64_t LimitsGeneration() const { return limits_generation_.load(std::memory_order_acquire); }
+
+ private:
+  void Accept(size_t listener);
+  void OnAccepted(boost::asio::ip::tcp::socket socket);
+  void ScheduleCron();
+  void Cron();
+  void ApplySettings(const Settings& s);
+  boost::asio::io_context& NextIoContext();
+
+  Config& config_;
+  CommandTable commands_;
+  ServerStats stats_;
+  const int64_t start_time_ms_;
+  int bound_port_ = 0;
+  int databases_ = 16;
+
+  boost::asio::io_context main_ctx_;  // listeners, signals, cron
+  std::vector<std::unique_ptr<boost::asio::io_context>> io_ctxs_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  size_t next_ctx_ = 0;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer cron_timer_;
+  std::atomic<bool> shutting_down_{false};
+  int64_t shutdown_deadline_ms_ = 0;
+
+  mutable std::mutex clients_mu_;
+  std::map<uint64_t, std::weak_ptr<Connection>> clients_;
+  std::atomic<uint64_t> next_client_id_{1};
+
+  std::atomic<bool> auth_required_{false};
+  mutable std::mutex limits_mu_;
+  ProtoLimits limits_{};
+  std::atomic<uint64_t> limits_generation_{1};
+};
+
+int64_t NowMillis();
+
+}  // namespace stash

@@ -1,0 +1,55 @@
+// Settings: the typed values of every configuration option (conf/stashd.conf documents each).
+// Config (config.h) owns the one live copy and guards it; code reads a snapshot.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace stash {
+
+// client-output-buffer-limit for one client class: disconnect when pending output exceeds hard
+// bytes, or stays above soft bytes for soft_seconds. 0 disables a limit.
+struct OutputBufferLimit {
+  int64_t hard_bytes = 0;
+  int64_t soft_bytes = 0;
+  int64_t soft_seconds = 0;
+};
+
+struct Settings {
+  // Network and clients.
+  int64_t port = 6379;
+  std::vector<std::string> bind = {"127.0.0.1"};
+  int64_t maxclients = 10000;
+  int64_t timeout = 0;  // seconds idle before a client is closed; 0 = never
+  int64_t tcp_keepalive = 300;
+  int64_t io_threads = 1;
+  std::string requirepass;
+  // Protocol limits.
+  int64_t proto_max_bulk_len = 512ll << 20;
+  int64_t client_query_buffer_limit = 1ll << 30;
+  OutputBufferLimit output_limit_normal;
+  OutputBufferLimit output_limit_replica{256ll << 20, 64ll << 20, 60};
+  OutputBufferLimit output_limit_pubsub{32ll << 20, 8ll << 20, 60};
+  // Logging.
+  std::string loglevel = "notice";
+  std::string logfile;  // "" = standard output
+  // Data.
+  std::string dir = "./data";
+  int64_t databases = 16;
+  std::string appendfsync = "everysec";  // always | everysec | no
+  // Engine (lsm-*).
+  int64_t lsm_memtable_size = 64ll << 20;
+  int64_t lsm_max_immutable_memtables = 2;
+  int64_t lsm_block_size = 4096;
+  std::string lsm_compression = "zstd";  // zstd | none
+  int64_t lsm_compression_level = 3;
+  int64_t lsm_bloom_bits_per_key = 10;
+  int64_t lsm_block_cache_size = 256ll << 20;
+  int64_t lsm_max_open_files = 1000;
+  int64_t lsm_target_file_size = 64ll << 20;
+  int64_t lsm_l1_size = 256ll << 20;
+  std::string lsm_wal_recovery = "strict";  // strict | point-in-time
+};
+
+}  // namespace stash
