@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, exactly the Debian packages StashDB's build and tests need that are
+# missing. Idempotent and quiet when nothing is missing. Works as root on a fresh Debian 12.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  g++ make cmake pkg-config libboost-dev libfmt-dev libcli11-dev libzstd-dev libgtest-dev
+  # tests: real clients, a stock redis-server to compare with, the parser fuzzer
+  redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian package starts a redis-server on 6379 where the init system allows it; the tests
+# start their own on free ports, so stop a packaged one that would hold 6379 for scripts/run.sh.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
+  $SUDO systemctl stop redis-server || true
+  $SUDO systemctl disable redis-server >/dev/null 2>&1 || true
+fi
+echo "setup: done"

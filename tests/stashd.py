@@ -1,0 +1,181 @@
+"""Black-box test harness: starts the real stashd binary on a free loopback port.
+
+STASHD names the binary (scripts/test.sh sets it to the ASan build); the default is
+build/asan/stashd, then build/debug/stashd, then build/release/stashd.
+Use from /usr/bin/python3 (Debian's python3-redis).
+"""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import shutil
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def stashd_binary():
+    env = os.environ.get("STASHD")
+    if env:
+        return env
+    for kind in ("asan", "debug", "release"):
+        path = os.path.join(ROOT, "build", kind, "stashd")
+        if os.path.exists(path):
+            return path
+    raise RuntimeError("no stashd binary: run scripts/build.sh first")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stashd:
+    """A running stashd. args are extra command-line arguments (e.g. ["--requirepass", "x"])."""
+
+    def __init__(self, args=(), config_text=None, dir=None):
+        self.port = free_port()
+        self.tmp = tempfile.mkdtemp(prefix="stashd-test-")
+        self.dir = dir or os.path.join(self.tmp, "data")
+        self.config_path = None
+        cmd = [stashd_binary()]
+        if config_text is not None:
+            self.config_path = os.path.join(self.tmp, "stashd.conf")
+            with open(self.config_path, "w") as f:
+                f.write(config_text)
+            cmd.append(self.config_path)
+        cmd += ["--port", str(self.port), "--dir", self.dir] + list(args)
+        self.log_path = os.path.join(self.tmp, "stashd.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("stashd exited early:\n" + self.output())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("stashd did not start:\n" + self.output())
+
+    def output(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def client(self, **kw):
+        import redis
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, **kw)
+
+    def socket(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        return s
+
+    def cli(self, *args, input=None):
+        """Runs redis-cli against this server; returns (stdout, returncode)."""
+        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), input=input,
+                           capture_output=True, timeout=60)
+        return r.stdout.decode(errors="replace"), r.returncode
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Stops the server; returns its exit code. Fails the caller on sanitizer reports."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("stashd did not stop within %ss:\n%s" % (timeout, self.output()))
+        self.log.close()
+        out = self.output()
+        if "ERROR: AddressSanitizer" in out or "runtime error:" in out or "ThreadSanitizer" in out:
+            raise AssertionError("sanitizer report from stashd:\n" + out)
+        return self.proc.returncode
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class StashdTestCase(unittest.TestCase):
+    """One stashd per test class; tests that need special flags start their own."""
+
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Stashd(cls.server_args)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.server.stop()
+            assert code == 0, "stashd exit code %s:\n%s" % (code, cls.server.output())
+        finally:
+            cls.server.cleanup()
+
+
+def read_reply(sock_file):
+    """Reads one RESP2/RESP3 reply from a socket's makefile('rb'); returns Python values.
+    Errors come back as ('error', text); RESP3 maps as dicts; verbatim as ('verbatim', fmt, text)."""
+    line = sock_file.readline()
+    if not line:
+        raise ConnectionError("connection closed")
+    t, rest = line[:1], line[1:-2]
+    if t in (b"+",):
+        return rest.decode()
+    if t == b"-" or t == b"!":
+        if t == b"!":
+            rest = sock_file.read(int(rest) + 2)[:-2]
+        return ("error", rest.decode())
+    if t == b":":
+        return int(rest)
+    if t == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        return sock_file.read(n + 2)[:-2]
+    if t in (b"*", b"~", b">"):
+        n = int(rest)
+        if n < 0:
+            return None
+        return [read_reply(sock_file) for _ in range(n)]
+    if t == b"%":
+        n = int(rest)
+        d = {}
+        for _ in range(n):
+            k = read_reply(sock_file)
+            d[k] = read_reply(sock_file)
+        return d
+    if t == b"_":
+        return None
+    if t == b"#":
+        return rest == b"t"
+    if t == b",":
+        return float(rest)
+    if t == b"=":
+        body = sock_file.read(int(rest) + 2)[:-2]
+        return ("verbatim", body[:3].decode(), body[4:])
+    if t == b"(":
+        return int(rest)
+    raise ValueError("unknown RESP type %r" % line)
+
+
+def encode_command(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
