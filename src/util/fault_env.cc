@@ -1,0 +1,367 @@
+// FaultInjectionEnv: pass-through Env that tracks what a power loss would undo (see header).
+#include "util/fault_env.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace stash {
+namespace {
+
+std::string NormalizeDir(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir.empty() ? "." : dir;
+}
+
+std::string DirOf(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return NormalizeDir(p.substr(0, slash));
+}
+
+Status SimulatedCrash() { return Status::IOError("simulated crash"); }
+
+}  // namespace
+
+struct FaultInjectionEnv::FileNode {
+  std::string path;     // current name; empty once removed or replaced
+  uint64_t size = 0;    // bytes in the file, as written through this env
+  uint64_t synced = 0;  // size as of the last successful Sync
+};
+
+struct FaultInjectionEnv::DirOp {
+  enum class Kind { kCreate, kRename, kRemove };
+  Kind kind = Kind::kCreate;
+  std::string path;                        // the created or removed file, or the rename source
+  std::string target;                      // rename target
+  std::vector<std::string> unsynced_dirs;  // durable once all of these were synced
+  bool has_backup = false;                 // remove: always; rename: the target existed
+  std::string backup;                      // content of the removed or replaced file at that time
+  std::shared_ptr<FileNode> backup_node;   // its tracking node, when it was tracked
+};
+
+class FaultInjectionEnv::TrackedFile final : public WritableFile {
+ public:
+  TrackedFile(FaultInjectionEnv* env, std::unique_ptr<WritableFile> base,
+              std::shared_ptr<FileNode> node, uint64_t generation)
+      : env_(env), base_(std::move(base)), node_(std::move(node)), generation_(generation) {}
+
+  Status Append(std::string_view data) override {
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    STASH_RETURN_IF_ERROR(CheckAliveLocked());
+    STASH_RETURN_IF_ERROR(env_->BeginMutationLocked());
+    if (!env_->write_error_.ok()) return env_->write_error_;
+    size_t n = data.size();
+    Status limit;
+    if (env_->byte_limit_armed_) {
+      if (n > env_->bytes_left_) {
+        n = static_cast<size_t>(env_->bytes_left_);
+        limit = env_->byte_limit_error_;
+        env_->byte_limit_hit_ = true;
+      }
+      env_->bytes_left_ -= n;
+    }
+    if (n > 0) {
+      // Flushed at once so that readers of the real file see the bytes.
+      Status s = base_->Append(data.substr(0, n));
+      if (s.ok()) s = base_->Flush();
+      if (!s.ok()) return s;
+      node_->size += n;
+    }
+    return limit;
+  }
+
+  Status Flush() override {
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    STASH_RETURN_IF_ERROR(CheckAliveLocked());
+    STASH_RETURN_IF_ERROR(env_->BeginMutationLocked());
+    if (!env_->write_error_.ok()) return env_->write_error_;
+    if (env_->byte_limit_hit_) return env_->byte_limit_error_;
+    return base_->Flush();
+  }
+
+  Status Sync() override {
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    STASH_RETURN_IF_ERROR(CheckAliveLocked());
+    STASH_RETURN_IF_ERROR(env_->BeginMutationLocked());
+    if (!env_->sync_error_.ok()) return env_->sync_error_;
+    STASH_RETURN_IF_ERROR(base_->Sync());
+    node_->synced = node_->size;
+    return Status::OK();
+  }
+
+  Status Close() override { return base_->Close(); }
+
+ private:
+  Status CheckAliveLocked() const {
+    if (generation_ != env_->generation_) {
+      return Status::IOError("file opened before a simulated crash");
+    }
+    return Status::OK();
+  }
+
+  FaultInjectionEnv* const env_;
+  std::unique_ptr<WritableFile> base_;
+  const std::shared_ptr<FileNode> node_;
+  const uint64_t generation_;
+};
+
+FaultInjectionEnv::FaultInjectionEnv(Env* base) : base_(base) {}
+
+FaultInjectionEnv::~FaultInjectionEnv() = default;
+
+Status FaultInjectionEnv::BeginMutationLocked() {
+  if (crash_armed_) {
+    if (ops_left_ == 0) {
+      crashed_ = true;
+      return SimulatedCrash();
+    }
+    ops_left_--;
+  }
+  mutating_ops_++;
+  return Status::OK();
+}
+
+std::shared_ptr<FaultInjectionEnv::FileNode> FaultInjectionEnv::NodeLocked(
+    const std::string& path) const {
+  auto it = files_.find(path);
+  return it == files_.end() ? nullptr : it->second;
+}
+
+void FaultInjectionEnv::SetNodeLocked(const std::string& path, std::shared_ptr<FileNode> node) {
+  auto it = files_.find(path);
+  if (it != files_.end()) {
+    it->second->path.clear();
+    files_.erase(it);
+  }
+  if (node != nullptr) {
+    node->path = path;
+    files_[path] = std::move(node);
+  }
+}
+
+Status FaultInjectionEnv::NewSequentialFile(const std::string& path,
+                                            std::unique_ptr<SequentialFile>* out) {
+  return base_->NewSequentialFile(path, out);
+}
+
+Status FaultInjectionEnv::NewRandomAccessFile(const std::string& path,
+                                              std::unique_ptr<RandomAccessFile>* out) {
+  return base_->NewRandomAccessFile(path, out);
+}
+
+Status FaultInjectionEnv::NewWritableFile(const std::string& path,
+                                          std::unique_ptr<WritableFile>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  bool existed = base_->FileExists(path);
+  std::unique_ptr<WritableFile> file;
+  STASH_RETURN_IF_ERROR(base_->NewWritableFile(path, &file));
+  // The truncation of an existing file counts as durable: a crash leaves what is synced later.
+  auto node = std::make_shared<FileNode>();
+  SetNodeLocked(path, node);
+  if (!existed) {
+    dir_ops_.push_back(DirOp{DirOp::Kind::kCreate, path, {}, {DirOf(path)}, false, {}, nullptr});
+  }
+  *out = std::make_unique<TrackedFile>(this, std::move(file), std::move(node), generation_);
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::NewAppendableFile(const std::string& path,
+                                            std::unique_ptr<WritableFile>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  bool existed = base_->FileExists(path);
+  uint64_t size = 0;
+  if (existed) STASH_RETURN_IF_ERROR(base_->GetFileSize(path, &size));
+  std::unique_ptr<WritableFile> file;
+  STASH_RETURN_IF_ERROR(base_->NewAppendableFile(path, &file));
+  std::shared_ptr<FileNode> node = NodeLocked(path);
+  if (node == nullptr) {
+    node = std::make_shared<FileNode>();
+    node->synced = size;  // an untracked existing file counts as durable
+    SetNodeLocked(path, node);
+  }
+  node->size = size;
+  node->synced = std::min(node->synced, size);
+  if (!existed) {
+    dir_ops_.push_back(DirOp{DirOp::Kind::kCreate, path, {}, {DirOf(path)}, false, {}, nullptr});
+  }
+  *out = std::make_unique<TrackedFile>(this, std::move(file), std::move(node), generation_);
+  return Status::OK();
+}
+
+bool FaultInjectionEnv::FileExists(const std::string& path) { return base_->FileExists(path); }
+
+Status FaultInjectionEnv::GetChildren(const std::string& dir, std::vector<std::string>* names) {
+  return base_->GetChildren(dir, names);
+}
+
+Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  DirOp op{DirOp::Kind::kRemove, path, {}, {DirOf(path)}, true, {}, NodeLocked(path)};
+  // The copy restores the file if a crash undoes the remove (also fails for a missing file).
+  STASH_RETURN_IF_ERROR(ReadFileToString(base_, path, &op.backup));
+  STASH_RETURN_IF_ERROR(base_->RemoveFile(path));
+  SetNodeLocked(path, nullptr);
+  dir_ops_.push_back(std::move(op));
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  DirOp op{DirOp::Kind::kRename, from, to, {DirOf(from)}, false, {}, nullptr};
+  if (DirOf(to) != op.unsynced_dirs[0]) op.unsynced_dirs.push_back(DirOf(to));
+  if (from != to && base_->FileExists(to)) {
+    op.has_backup = true;
+    op.backup_node = NodeLocked(to);
+    STASH_RETURN_IF_ERROR(ReadFileToString(base_, to, &op.backup));
+  }
+  STASH_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  if (from == to) return Status::OK();
+  std::shared_ptr<FileNode> moved = NodeLocked(from);
+  SetNodeLocked(from, nullptr);
+  SetNodeLocked(to, std::move(moved));
+  dir_ops_.push_back(std::move(op));
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  STASH_RETURN_IF_ERROR(base_->TruncateFile(path, size));
+  if (std::shared_ptr<FileNode> node = NodeLocked(path)) {
+    node->size = size;
+    node->synced = std::min(node->synced, size);
+  }
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::GetFileSize(const std::string& path, uint64_t* size) {
+  return base_->GetFileSize(path, size);
+}
+
+Status FaultInjectionEnv::CreateDirIfMissing(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(mu_);
+  STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  return base_->CreateDirIfMissing(dir);
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(mu_);
+  STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  if (!sync_error_.ok()) return sync_error_;
+  STASH_RETURN_IF_ERROR(base_->SyncDir(dir));
+  std::string d = NormalizeDir(dir);
+  for (DirOp& op : dir_ops_) std::erase(op.unsynced_dirs, d);
+  std::erase_if(dir_ops_, [](const DirOp& op) { return op.unsynced_dirs.empty(); });
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) {
+  return base_->LockFile(path, lock);
+}
+
+uint64_t FaultInjectionEnv::NowMicros() { return base_->NowMicros(); }
+
+Status FaultInjectionEnv::UndoLocked(const DirOp& op) {
+  std::string_view backup = op.backup;
+  if (op.backup_node != nullptr) {
+    backup = backup.substr(0, std::min<uint64_t>(op.backup_node->synced, backup.size()));
+  }
+  switch (op.kind) {
+    case DirOp::Kind::kCreate: {
+      Status s = base_->RemoveFile(op.path);
+      return s.IsNotFound() ? Status::OK() : s;
+    }
+    case DirOp::Kind::kRename:
+      STASH_RETURN_IF_ERROR(base_->RenameFile(op.target, op.path));
+      if (!op.has_backup) return Status::OK();
+      return WriteStringToFile(base_, backup, op.target, /*sync=*/true);
+    case DirOp::Kind::kRemove:
+      return WriteStringToFile(base_, backup, op.path, /*sync=*/true);
+  }
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::SimulateCrash() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status first;
+  auto note = [&first](const Status& s) {
+    if (first.ok() && !s.ok()) first = s;
+  };
+  for (const auto& [path, node] : files_) {
+    uint64_t size = 0;
+    Status s = base_->GetFileSize(path, &size);
+    if (s.IsNotFound()) continue;  // removed behind this env's back: nothing to cut
+    if (s.ok() && size > node->synced) s = base_->TruncateFile(path, node->synced);
+    note(s);
+  }
+  for (auto it = dir_ops_.rbegin(); it != dir_ops_.rend(); ++it) note(UndoLocked(*it));
+  files_.clear();
+  dir_ops_.clear();
+  generation_++;
+  write_error_ = Status::OK();
+  byte_limit_armed_ = false;
+  byte_limit_hit_ = false;
+  sync_error_ = Status::OK();
+  crash_armed_ = false;
+  crashed_ = false;
+  return first;
+}
+
+void FaultInjectionEnv::ResetState() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [path, node] : files_) node->path.clear();
+  files_.clear();
+  dir_ops_.clear();
+}
+
+void FaultInjectionEnv::SetWriteError(Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  write_error_ = std::move(s);
+}
+
+void FaultInjectionEnv::FailWritesAfterBytes(uint64_t n, Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  byte_limit_armed_ = true;
+  byte_limit_hit_ = false;
+  bytes_left_ = n;
+  byte_limit_error_ = std::move(s);
+}
+
+void FaultInjectionEnv::SetSyncError(Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sync_error_ = std::move(s);
+}
+
+void FaultInjectionEnv::ClearErrors() {
+  std::lock_guard<std::mutex> lock(mu_);
+  write_error_ = Status::OK();
+  byte_limit_armed_ = false;
+  byte_limit_hit_ = false;
+  sync_error_ = Status::OK();
+}
+
+void FaultInjectionEnv::CrashAfterOps(uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  crash_armed_ = true;
+  crashed_ = false;
+  ops_left_ = n;
+}
+
+bool FaultInjectionEnv::Crashed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return crashed_;
+}
+
+uint64_t FaultInjectionEnv::MutatingOps() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return mutating_ops_;
+}
+
+}  // namespace stash
