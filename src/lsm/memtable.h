@@ -1,0 +1,89 @@
+// MemTable: the in-memory, sorted buffer of recent writes, a SkipList of entries in an Arena.
+// Each write is one entry keyed by its internal key; nothing is overwritten or removed, so newer
+// writes of a key shadow older ones by sequence number (see dbformat.h).
+//
+// Thread-safety: one writer (Add) at a time, without locks against any number of concurrent
+// readers (Get, iterators, the counters and ApproximateMemoryUsage). A write is visible to readers
+// that start after Add returns (happens-before).
+//
+// Lifetime: reference counted. Created with a count of 0; the creator calls Ref(), and every
+// holder calls Unref() when done; the last Unref deletes it. An iterator holds its own reference.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lsm/arena.h"
+#include "lsm/dbformat.h"
+#include "lsm/iterator.h"
+#include "lsm/skiplist.h"
+#include "util/status.h"
+
+namespace stash {
+
+class MemTable {
+ public:
+  // cmp is copied; its user comparator must outlive the memtable.
+  explicit MemTable(const InternalKeyComparator& cmp);
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  // Any thread.
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Any thread. Deletes the memtable when the count drops to zero.
+  void Unref();
+
+  // Adds the write (seq, type, user_key, value); a deletion normally has an empty value.
+  // Copies the bytes into the arena; allocates nothing else. Writer only.
+  // REQUIRES: seq <= kMaxSequenceNumber; no entry with the same (user_key, seq, type) exists;
+  //           user_key.size() + 8 and value.size() < 2^32.
+  void Add(SequenceNumber seq, ValueType type, std::string_view user_key, std::string_view value);
+
+  // Looks up the newest write of key.user_key() with sequence <= the key's sequence.
+  // Returns true if there is one: for a value, *value is set to it (s untouched); for a deletion,
+  // *s is set to NotFound. Returns false (nothing touched) if the memtable holds no such write.
+  bool Get(const LookupKey& key, std::string* value, Status* s) const;
+
+  // Iterates all entries in internal-key order: key() is the internal key, value() the value;
+  // Seek takes an internal key. Views stay valid as long as the iterator (which keeps this
+  // memtable alive). status() is always OK.
+  std::unique_ptr<Iterator> NewIterator();
+
+  // Bytes of memory held (arena blocks). Any thread.
+  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
+
+  // Counters, any thread (a reader may see values a few writes old).
+  uint64_t NumEntries() const { return num_entries_.load(std::memory_order_relaxed); }
+  uint64_t NumDeletions() const { return num_deletions_.load(std::memory_order_relaxed); }
+  // Smallest / largest sequence added; both 0 while NumEntries() == 0.
+  SequenceNumber SmallestSequence() const { return smallest_seq_.load(std::memory_order_relaxed); }
+  SequenceNumber LargestSequence() const { return largest_seq_.load(std::memory_order_relaxed); }
+
+  const InternalKeyComparator& comparator() const { return cmp_.icmp; }
+
+ private:
+  // Orders entries (pointers to varint32-length-prefixed internal keys) by internal key.
+  struct EntryComparator {
+    int operator()(const char* a, const char* b) const;
+    InternalKeyComparator icmp;
+  };
+  using Table = SkipList<const char*, EntryComparator>;
+  class MemTableIterator;
+
+  ~MemTable() = default;  // via Unref only
+
+  const EntryComparator cmp_;
+  std::atomic<int> refs_{0};
+  Arena arena_;
+  Table table_;
+  // Written only by the writer (plain load + store, no read-modify-write).
+  std::atomic<uint64_t> num_entries_{0};
+  std::atomic<uint64_t> num_deletions_{0};
+  std::atomic<SequenceNumber> smallest_seq_{0};
+  std::atomic<SequenceNumber> largest_seq_{0};
+};
+
+}  // namespace stash
