@@ -1,0 +1,125 @@
+// DB: the public face of the storage engine. A DB is a persistent, ordered map from byte-string
+// keys to byte-string values, stored in an LSM tree (memtable + WAL, SSTables in levels).
+//
+// Thread-safety: every method may be called from any thread concurrently.
+//  - Get, NewIterator, GetSnapshot, GetStats never wait for the writer, for an fsync or for a
+//    compaction (they take the DB mutex only briefly to pin the current state).
+//  - Writes from many threads are committed in groups by a single leader (one WAL write and at
+//    most one fsync per group); Write returns once its batch is in the WAL (and synced when
+//    appendfsync=always or WriteOptions::sync) and visible to readers.
+//
+// Errors: a failed WAL write or fsync, or a failed flush/compaction, puts the DB into a read-only
+// error state: every later write fails with that Status (BackgroundError()); reads keep working.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lsm/iterator.h"
+#include "lsm/options.h"
+#include "util/status.h"
+
+namespace stash {
+
+class WriteBatch;
+
+// A consistent read point (see GetSnapshot). Opaque; owned by the DB.
+class Snapshot {
+ public:
+  // The last sequence number visible through this snapshot.
+  virtual uint64_t sequence() const = 0;
+
+ protected:
+  virtual ~Snapshot() = default;
+};
+
+// A point-in-time summary of the engine, for INFO-style reporting and tests.
+struct DbStats {
+  struct Level {
+    int files = 0;
+    uint64_t bytes = 0;
+  };
+  uint64_t memtable_bytes = 0;
+  int immutable_memtables = 0;
+  std::vector<Level> levels;              // one entry per level, index = level
+  uint64_t pending_compaction_bytes = 0;  // estimate of bytes over the level targets
+  uint64_t compactions = 0;               // compactions run (trivial moves included)
+  uint64_t trivial_moves = 0;
+  uint64_t flushes = 0;
+  uint64_t compaction_bytes_read = 0;
+  uint64_t compaction_bytes_written = 0;
+  uint64_t flush_bytes_written = 0;
+  uint64_t user_bytes_written = 0;  // WriteBatch::ApproximateSize() of acknowledged batches
+  double write_amplification = 0;   // (WAL + flush + compaction bytes written) / user bytes
+  uint64_t stall_micros = 0;        // time writers spent delayed or stopped
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t block_cache_usage = 0;  // bytes
+  uint64_t wal_bytes_written = 0;
+  uint64_t wal_syncs = 0;
+  uint64_t recovered_batches = 0;  // at open
+  uint64_t recovered_bytes = 0;    // at open: log bytes replayed
+  uint64_t torn_tail_dropped_bytes = 0;
+  uint64_t last_sequence = 0;
+};
+
+class DB {
+ public:
+  // Opens (creating if missing and Options::create_if_missing) the database in dir. Locks the
+  // directory: a second Open, from this or another process, fails with Busy. Replays the WALs
+  // newer than the MANIFEST's log number and flushes what they held to L0 before returning.
+  static Status Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* out);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+  // Calls Close() (ignoring its Status; call Close() first to see it).
+  virtual ~DB() = default;
+
+  // Stops the background threads (waiting for a running flush or compaction to finish), syncs
+  // the WAL unless appendfsync=no, closes the files and releases the directory lock. Idempotent.
+  // REQUIRES: no other call is in flight and none follows except the destructor.
+  virtual Status Close() = 0;
+
+  virtual Status Put(const WriteOptions& options, std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(const WriteOptions& options, std::string_view key) = 0;
+  // Applies batch atomically. batch is not modified except for its header sequence number.
+  virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
+  // Commits several batches as one submission: they get consecutive sequence numbers, travel in
+  // the same WAL write, and each is atomic on its own (a crash may keep a prefix of them).
+  // sync forces an fsync as WriteOptions::sync does.
+  virtual Status WriteGroup(std::span<WriteBatch* const> batches, bool sync) = 0;
+
+  // NotFound when key is absent (or deleted) at the read point.
+  virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;
+  // A forward iterator over user keys at the read point (ReadOptions::snapshot, or the latest
+  // sequence at the time of the call). Pins the state it reads; delete it before the DB.
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
+
+  // The returned snapshot stays valid until ReleaseSnapshot or until the DB is closed;
+  // compactions keep the versions it can see.
+  virtual const Snapshot* GetSnapshot() = 0;
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Switches the memtable (if it holds anything) and waits until every immutable memtable is in
+  // an L0 SSTable.
+  virtual Status Flush() = 0;
+  // Flushes, then compacts every level overlapping [*begin, *end] (nullptr = unbounded) down
+  // until the range sits in one level, and rewrites that level's part of the range too, so
+  // deleted, overwritten and filtered data in the range is gone afterwards (unless a live
+  // snapshot still needs it). Waits for the work to finish; size-triggered compactions wait
+  // meanwhile (flushes do not).
+  virtual Status CompactRange(const std::string* begin, const std::string* end) = 0;
+
+  virtual DbStats GetStats() = 0;
+  // OK, or the error that put the DB into its read-only state.
+  virtual Status BackgroundError() = 0;
+  // The sequence number of the last acknowledged write.
+  virtual uint64_t LastSequence() = 0;
+};
+
+}  // namespace stash

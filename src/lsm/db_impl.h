@@ -1,0 +1,197 @@
+// DBImpl: the engine behind DB. Its code is split by concern:
+//   db_impl.cc             construction, Close, reads, snapshots, stats, obsolete-file deletion
+//   db_impl_open.cc        Open: lock, MANIFEST recovery, WAL replay, first log
+//   db_impl_write.cc       group commit, memtable switch, write stalls, the WAL sync thread
+//   db_impl_compaction.cc  the background thread: flush, compaction, manual compaction
+//
+// Concurrency:
+//   mutex_      guards the DB state below (memtables list, super version, VersionSet,
+//               snapshots, writer queue, background error). Once Open has returned it is never
+//               held across file I/O (flush, compaction, log switch and MANIFEST writes drop it).
+//   log_mutex_  guards the WAL writer (contents and the log_ pointer): the commit leader
+//               appends, flushes and switches logs under it, the everysec thread syncs under it.
+//               Never held together with mutex_, so a reader never waits behind an fsync.
+//   Readers pin a SuperVersion {mem, immutables, Version} under mutex_ and then read without any
+//   lock. Exactly one writer (the leader at the front of writers_) appends to the WAL and inserts
+//   into mem_ at a time.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lsm/db.h"
+#include "lsm/dbformat.h"
+#include "lsm/snapshot.h"
+#include "lsm/table_options.h"
+
+namespace stash {
+
+namespace wal {
+class WalWriter;
+}
+
+class Cache;
+class Compaction;
+class MemTable;
+class TableCache;
+class Version;
+class VersionSet;
+struct VersionEdit;
+struct FileMetaData;
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(const Options& options, std::string dir);
+  ~DBImpl() override;
+
+  Status Close() override;
+  Status Put(const WriteOptions& options, std::string_view key, std::string_view value) override;
+  Status Delete(const WriteOptions& options, std::string_view key) override;
+  Status Write(const WriteOptions& options, WriteBatch* batch) override;
+  Status WriteGroup(std::span<WriteBatch* const> batches, bool sync) override;
+  Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  Status Flush() override;
+  Status CompactRange(const std::string* begin, const std::string* end) override;
+  DbStats GetStats() override;
+  Status BackgroundError() override;
+  uint64_t LastSequence() override;
+
+  // For tests: "L0: #12(4096) ...\nL1: ..." of the current Version.
+  std::string DebugLevels();
+
+ private:
+  friend class DB;
+
+  // What a reader pins: the memtables and Version current when it started.
+  struct SuperVersion {
+    MemTable* mem = nullptr;
+    std::vector<MemTable*> imms;  // newest first
+    Version* current = nullptr;
+    int refs = 0;  // guarded by mutex_
+  };
+  struct ImmutableMemTable {
+    MemTable* mem;
+    uint64_t log_number;  // the WAL holding its writes
+  };
+  struct Writer;
+  struct ManualCompaction {
+    int level;
+    bool in_place;                          // rewrite level's files within level
+    std::optional<std::string> begin, end;  // user keys; unset = unbounded
+    bool begin_exclusive = false;           // set once the first piece is done
+    bool done = false;
+  };
+  struct CompactionState;
+
+  // --- db_impl_open.cc
+  Status OpenImpl();
+  Status NewDB();
+  // Replays log `number` into *mem (created on demand), flushing to L0 (into edit) when it fills.
+  // Sets *stop when point-in-time recovery ended inside this log. REQUIRES: lock held.
+  Status ReplayLog(uint64_t number, bool newest, VersionEdit* edit, SequenceNumber* max_sequence,
+                   MemTable** mem, bool* stop, std::unique_lock<std::mutex>* lock);
+
+  // --- db_impl_write.cc
+  Status WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool force_switch);
+  // REQUIRES: lock holds mutex_; the caller is the commit leader. May release the lock to wait.
+  Status MakeRoomForWrite(bool force_switch, std::unique_lock<std::mutex>* lock);
+  Status SwitchMemTable(std::unique_lock<std::mutex>* lock);
+  // A new memtable with one reference. REQUIRES: mutex_ held.
+  MemTable* NewMemTable();
+  // Whether mem holds memtable_size bytes of data. REQUIRES: mutex_ held.
+  bool MemTableFull(const MemTable* mem) const;
+  void WalSyncLoop();
+
+  // --- db_impl_compaction.cc
+  void BackgroundLoop();
+  // Flushes the oldest immutable memtable to L0. REQUIRES: lock held, !imms_.empty().
+  Status FlushOldestImmutable(std::unique_lock<std::mutex>* lock);
+  // Writes mem to a new L0 table (unless mem is empty) and adds it to edit. Releases the lock
+  // during I/O. *file_number stays in pending_outputs_ until the caller has applied edit.
+  Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, uint64_t* file_number,
+                          std::unique_lock<std::mutex>* lock);
+  Status BackgroundCompaction(std::unique_lock<std::mutex>* lock);
+  Status DoCompactionWork(CompactionState* compact, std::unique_lock<std::mutex>* lock);
+  Status OpenCompactionOutput(CompactionState* compact, std::unique_lock<std::mutex>* lock);
+  Status FinishCompactionOutput(CompactionState* compact);
+  void RunManualCompaction(int level, bool in_place, const std::string* begin,
+                           const std::string* end);
+
+  // --- db_impl.cc
+  // REQUIRES: mutex_ held.
+  void InstallSuperVersion();
+  void UnrefSuperVersionLocked(SuperVersion* sv);
+  // Pins the current super version and read sequence. Takes mutex_ briefly.
+  SuperVersion* AcquireSuperVersion(const ReadOptions& options, SequenceNumber* sequence);
+  void ReleaseSuperVersion(SuperVersion* sv);
+  // Records the first background error and wakes everyone waiting. REQUIRES: mutex_ held.
+  void RecordBackgroundError(const Status& s);
+  // Deletes files no live Version, pending output or live log needs. REQUIRES: lock held;
+  // released while deleting.
+  void RemoveObsoleteFiles(std::unique_lock<std::mutex>* lock);
+  void Info(const std::string& message) const;
+
+  const Options options_;
+  const std::string dir_;
+  Env* const env_;
+  const InternalKeyComparator icmp_;
+  std::unique_ptr<const FilterPolicy> bloom_;
+  std::unique_ptr<const FilterPolicy> internal_filter_;
+  std::unique_ptr<Cache> block_cache_;
+  TableOptions table_options_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<FileLock> db_lock_;
+
+  std::mutex mutex_;
+  std::condition_variable bg_work_cv_;  // the background thread waits for work here
+  std::condition_variable bg_done_cv_;  // writers, Flush, CompactRange wait for progress here
+  std::unique_ptr<VersionSet> versions_;
+  MemTable* mem_ = nullptr;
+  uint64_t mem_log_number_ = 0;
+  size_t empty_memtable_bytes_ = 0;     // ApproximateMemoryUsage() of a fresh memtable
+  std::deque<ImmutableMemTable> imms_;  // oldest first
+  std::atomic<bool> has_imm_{false};    // !imms_.empty(), readable without the mutex
+  SuperVersion* super_version_ = nullptr;
+  SnapshotList snapshots_;
+  std::deque<Writer*> writers_;
+  std::set<uint64_t> pending_outputs_;  // table numbers being written, not yet in a Version
+  ManualCompaction* manual_ = nullptr;
+  int auto_compaction_pauses_ = 0;  // CompactRange calls running: no size compactions meanwhile
+  Status bg_error_;
+  std::atomic<bool> shutting_down_{false};
+  bool closed_ = false;
+  std::thread bg_thread_;
+
+  std::mutex log_mutex_;
+  std::unique_ptr<wal::WalWriter> log_;  // guarded by log_mutex_
+  bool log_dirty_ = false;               // written since its last sync; guarded by log_mutex_
+
+  mutable std::mutex info_mutex_;  // serialises calls of options_.info_log
+
+  std::mutex sync_mutex_;  // only for the everysec thread's sleep
+  std::condition_variable sync_cv_;
+  bool sync_stop_ = false;
+  std::thread sync_thread_;
+
+  // Counters for GetStats (relaxed atomics: updated by several threads).
+  struct Counters {
+    std::atomic<uint64_t> compactions{0}, trivial_moves{0}, flushes{0};
+    std::atomic<uint64_t> compaction_bytes_read{0}, compaction_bytes_written{0};
+    std::atomic<uint64_t> flush_bytes_written{0}, user_bytes_written{0};
+    std::atomic<uint64_t> stall_micros{0}, wal_bytes_written{0}, wal_syncs{0};
+    std::atomic<uint64_t> recovered_batches{0}, recovered_bytes{0}, torn_tail_dropped_bytes{0};
+  } counters_;
+};
+
+}  // namespace stash

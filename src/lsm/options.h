@@ -1,0 +1,97 @@
+// Options: how a DB is opened and tuned (Options), and per-call knobs (ReadOptions,
+// WriteOptions). The server maps its config file (lsm-* options, appendfsync) onto Options.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "lsm/comparator.h"
+#include "lsm/table_options.h"
+#include "util/env.h"
+#include "wal/wal_reader.h"
+
+namespace stash {
+
+class Snapshot;
+
+// When the WAL is fsynced (the Redis appendfsync setting).
+enum class AppendFsync {
+  kAlways,    // every write group is fdatasynced before it is acknowledged
+  kEverySec,  // a background thread fdatasyncs the WAL once a second
+  kNo,        // never fsync; the OS decides
+};
+
+// A hook consulted by compaction for every value it would keep whose sequence number is at or
+// below the oldest live snapshot (so every reader already sees this value or a newer one).
+// Returning true removes the value: it becomes a deletion marker (or vanishes entirely when no
+// deeper level can hold the key), so older versions never come back.
+//
+// Thread-safety: called from the background compaction thread, concurrently with everything
+// else; the object must outlive the DB.
+class CompactionFilter {
+ public:
+  virtual ~CompactionFilter() = default;
+  // level: the level the compaction writes to. now_ms: wall-clock time the compaction started.
+  virtual bool Drop(int level, std::string_view user_key, std::string_view value,
+                    uint64_t now_ms) = 0;
+};
+
+struct Options {
+  // Order of user keys. Must stay the same across opens of one directory.
+  const Comparator* comparator = BytewiseComparator();
+  // File layer; not owned, must outlive the DB.
+  Env* env = Env::Default();
+  // Receives one line per startup/recovery/compaction event (no trailing newline). May be empty.
+  // Called from the opening thread and from background threads, never concurrently.
+  std::function<void(std::string_view)> info_log;
+  // Not owned; may be null. See CompactionFilter.
+  CompactionFilter* compaction_filter = nullptr;
+
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+
+  // lsm-memtable-size: bytes of memtable before it becomes immutable and a new one starts.
+  size_t memtable_size = 64 << 20;
+  // Immutable memtables waiting for a flush before writes stop.
+  int max_immutable_memtables = 2;
+
+  // SSTable layout.
+  size_t block_size = 4096;
+  int block_restart_interval = 16;
+  TableOptions::Compression compression = TableOptions::Compression::kZstd;
+  int compression_level = 3;
+  // 0 disables bloom filters.
+  int bloom_bits_per_key = 10;
+  // Bytes of uncompressed blocks kept in the shared LRU block cache.
+  size_t block_cache_size = size_t{256} << 20;
+  // Size of the table cache (open SSTables).
+  int max_open_files = 1000;
+
+  // Leveled compaction shape.
+  int l0_compaction_trigger = 4;  // L0 files that start an L0->L1 compaction
+  int l0_slowdown_trigger = 8;    // L0 files at which each write group is delayed ~1 ms
+  int l0_stop_trigger = 12;       // L0 files at which writes wait for compaction
+  int level_size_multiplier = 10;
+  int num_levels = 7;
+  uint64_t target_file_size = uint64_t{64} << 20;
+  uint64_t max_bytes_for_level_base = uint64_t{256} << 20;  // L1 target size
+
+  AppendFsync appendfsync = AppendFsync::kEverySec;
+  // kStrict: any damaged batch other than a torn tail of the newest log refuses to open.
+  // kPointInTime: recovery stops at the first damaged batch and keeps what came before it.
+  wal::RecoveryMode wal_recovery = wal::RecoveryMode::kStrict;
+};
+
+struct ReadOptions {
+  // Read at this snapshot (from this DB's GetSnapshot); null reads the latest state.
+  const Snapshot* snapshot = nullptr;
+};
+
+struct WriteOptions {
+  // fdatasync the WAL before acknowledging, whatever appendfsync says.
+  bool sync = false;
+};
+
+}  // namespace stash

@@ -1,0 +1,57 @@
+// TableCache: the open SSTables, by file number, at most `entries` of them (Options::
+// max_open_files); the least recently used table is closed when another must be opened. Every
+// user of a table holds a shared_ptr to it, so eviction (or Evict after the file was deleted)
+// never closes a table under a running read or iterator.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lsm/cache.h"
+#include "lsm/iterator.h"
+#include "lsm/table_options.h"
+#include "util/env.h"
+#include "util/status.h"
+
+namespace stash {
+
+class Table;
+
+class TableCache {
+ public:
+  // options (and what it points to) and env are not owned and must outlive the cache.
+  TableCache(std::string dir, const TableOptions* options, Env* env, int entries);
+  TableCache(const TableCache&) = delete;
+  TableCache& operator=(const TableCache&) = delete;
+  ~TableCache();
+
+  // An iterator over the internal keys of table file_number (whose size is file_size). Errors
+  // opening the table come back as an iterator whose status() says so.
+  std::unique_ptr<Iterator> NewIterator(uint64_t file_number, uint64_t file_size);
+
+  // Point lookup in one table: unless the table's filter rules user_key out, calls
+  // found(internal key, value) for the first entry at or after internal_key in the block that
+  // could hold it (the caller checks whether its user key matches).
+  Status Get(uint64_t file_number, uint64_t file_size, std::string_view internal_key,
+             std::string_view user_key,
+             const std::function<void(std::string_view, std::string_view)>& found);
+
+  // Opens (or finds) the table, e.g. to check a freshly written file. The table stays cached.
+  Status FindTable(uint64_t file_number, uint64_t file_size, std::shared_ptr<Table>* table);
+
+  // Drops the table from the cache (its file is being deleted). Users still holding it keep it.
+  void Evict(uint64_t file_number);
+
+ private:
+  const std::string dir_;
+  const TableOptions* const options_;
+  Env* const env_;
+  std::unique_ptr<Cache> cache_;
+};
+
+}  // namespace stash
