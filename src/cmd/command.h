@@ -12,8 +12,12 @@ namespace stash {
 
 class Server;
 class Connection;
+struct ServerStats;
 namespace resp {
 class ReplyWriter;
+}
+namespace store {
+class Txn;
 }
 
 // Flags as COMMAND INFO names them.
@@ -48,13 +52,28 @@ struct CommandContext {
 
 using CommandHandler = void (*)(CommandContext&);
 
+// What a write command sees on the writer thread: the group's Txn (reads see earlier writes of
+// the group), the request's database, its arguments and where to reply. It never touches the
+// connection, which lives on another thread.
+struct WriteContext {
+  store::Txn& txn;
+  int db;
+  const std::vector<std::string>& argv;
+  resp::ReplyWriter& out;
+  int64_t now_ms;
+  ServerStats& stats;
+};
+
+using WriteHandler = void (*)(WriteContext&);
+
 struct CommandSpec {
   std::string_view name;  // lowercase
   int arity;              // n: exactly n arguments (name included); -n: at least n
   uint32_t flags;
   int first_key, last_key, key_step;  // 0 0 0 when the command takes no keys
-  CommandHandler handler;             // nullptr for a container (CLIENT, CONFIG, COMMAND ...)
+  CommandHandler handler;             // runs on the connection's thread; or nullptr
   std::span<const CommandSpec> subcommands = {};
+  WriteHandler write = nullptr;       // runs on the writer thread (commands that may write)
 };
 
 }  // namespace stash

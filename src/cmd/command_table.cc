@@ -21,7 +21,8 @@ std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
 
 CommandTable::CommandTable() {
   for (auto group : {ConnectionCommands(), ClientCommands(), ServerCommands(),
-                     IntrospectionCommands()}) {
+                     IntrospectionCommands(), StringCommands(), KeyCommands(), ExpireCommands(),
+                     ScanCommands()}) {
     Add(group);
   }
 }

@@ -43,5 +43,9 @@ std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ClientCommands();
 std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> IntrospectionCommands();
+std::span<const CommandSpec> StringCommands();
+std::span<const CommandSpec> KeyCommands();
+std::span<const CommandSpec> ExpireCommands();
+std::span<const CommandSpec> ScanCommands();
 
 }  // namespace stash

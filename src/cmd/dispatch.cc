@@ -43,48 +43,52 @@ std::string UnknownCommandError(const std::vector<std::string>& argv) {
                      std::string_view(argv[0]).substr(0, 128), args);
 }
 
-void Dispatch(Server& server, Connection& conn, const std::vector<std::string>& argv,
-              resp::ReplyWriter& writer, const std::string& out) {
+CommandEntry* Resolve(Server& server, Connection& conn, const std::vector<std::string>& argv,
+                      std::string* error) {
   thread_local std::string name;
-  ServerStats& stats = server.stats();
-  auto reject = [&](const std::string& error, CommandEntry* entry) {
-    writer.Error(error);
-    stats.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-    if (entry != nullptr) entry->rejected_calls.fetch_add(1, std::memory_order_relaxed);
-  };
-
   Lowercase(argv[0], &name);
   CommandEntry* entry = server.commands().Find(name);
   if (entry == nullptr) {
-    reject(UnknownCommandError(argv), nullptr);
-    return;
+    *error = UnknownCommandError(argv);
+    return nullptr;
   }
   if (!entry->spec->subcommands.empty() && argv.size() >= 2) {
     Lowercase(argv[1], &name);
     auto it = entry->subcommands.find(name);
     if (it == entry->subcommands.end()) {
-      reject(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.",
-                         std::string_view(argv[1]).substr(0, 128), Uppercase(entry->fullname)),
-             nullptr);
-      return;
+      *error = fmt::format("ERR unknown subcommand '{}'. Try {} HELP.",
+                           std::string_view(argv[1]).substr(0, 128), Uppercase(entry->fullname));
+      return nullptr;
     }
     entry = it->second.get();
   }
   const CommandSpec& spec = *entry->spec;
-  if (!ArityOk(spec.arity, argv.size()) || spec.handler == nullptr) {
-    reject(fmt::format("ERR wrong number of arguments for '{}' command", entry->fullname), entry);
-    return;
+  if (!ArityOk(spec.arity, argv.size()) || (spec.handler == nullptr && spec.write == nullptr)) {
+    *error = fmt::format("ERR wrong number of arguments for '{}' command", entry->fullname);
+    entry->rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
   }
   if (!conn.authenticated() && !(spec.flags & kCmdNoAuth) && server.AuthRequired()) {
-    reject("NOAUTH Authentication required.", entry);
-    return;
+    *error = "NOAUTH Authentication required.";
+    entry->rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
   }
+  return entry;
+}
 
+void Reject(Server& server, CommandEntry*, const std::string& error, resp::ReplyWriter& writer) {
+  writer.Error(error);
+  server.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Run(Server& server, Connection& conn, CommandEntry* entry,
+         const std::vector<std::string>& argv, resp::ReplyWriter& writer, const std::string& out) {
+  ServerStats& stats = server.stats();
   conn.SetLastCommand(entry);
   size_t before = out.size();
   auto start = std::chrono::steady_clock::now();
   CommandContext ctx{server, conn, argv, writer};
-  spec.handler(ctx);
+  entry->spec->handler(ctx);
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start).count();
   entry->calls.fetch_add(1, std::memory_order_relaxed);

@@ -34,8 +34,8 @@ void ConfigGet(CommandContext& c) {
 }
 
 void ConfigSet(CommandContext& c) {
-  if (c.argv.size() % 2 != 0) {
-    c.out.Error("ERR wrong number of arguments for 'config|set' command");
+  if (c.argv.size() % 2 != 0) {  // Redis: a name without a value is a syntax error
+    c.out.Error("ERR syntax error");
     return;
   }
   std::vector<std::pair<std::string, std::string>> pairs;

@@ -17,6 +17,8 @@ namespace {
 
 // Reading pauses while more than this much output waits for a slow client.
 constexpr size_t kPauseReadingBytes = 4 << 20;
+// How long a closing connection waits for its client to stop sending (see CloseAfterDrain).
+constexpr int kDrainMillis = 1000;
 
 std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   return fmt::format("{}:{}", ep.address().to_string(), ep.port());
@@ -25,7 +27,7 @@ std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
 }  // namespace
 
 Connection::Connection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
-    : server_(server), socket_(std::move(socket)), id_(id) {
+    : server_(server), socket_(std::move(socket)), drain_timer_(socket_.get_executor()), id_(id) {
   error_code ec;
   auto local = socket_.local_endpoint(ec);
   if (!ec) local_addr_ = EndpointText(local);
@@ -52,7 +54,7 @@ void Connection::Start() {
 }
 
 void Connection::DoRead() {
-  if (reading_ || closed_ || close_after_reply_) return;
+  if (reading_ || closed_ || (close_after_reply_ && !draining_)) return;
   reading_ = true;
   socket_.async_read_some(asio::buffer(read_buf_),
                           [self = shared_from_this()](const error_code& ec, size_t n) {
@@ -67,16 +69,13 @@ void Connection::OnRead(const error_code& ec, size_t n) {
     Close();
     return;
   }
+  if (draining_) {
+    DoRead();
+    return;
+  }
   server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   last_interaction_ms_.store(NowMillis(), std::memory_order_relaxed);
-  if (limits_generation_ != server_.LimitsGeneration()) {
-    Server::ProtoLimits l = server_.Limits();
-    resp::ParserLimits pl;
-    pl.max_bulk_len = l.max_bulk_len;
-    pl.query_buffer_limit = l.query_buffer_limit;
-    parser_.SetLimits(pl);
-    limits_generation_ = l.generation;
-  }
+  if (limits_generation_ != server_.LimitsGeneration()) RefreshParserLimits();
   parser_.Feed(read_buf_.data(), n);
   ProcessInput();
   if (closed_) return;
@@ -84,22 +83,94 @@ void Connection::OnRead(const error_code& ec, size_t n) {
   if (out_.size() + sending_.size() < kPauseReadingBytes) DoRead();
 }
 
+void Connection::RefreshParserLimits() {
+  Server::ProtoLimits l = server_.Limits();
+  resp::ParserLimits pl;
+  pl.max_bulk_len = l.max_bulk_len;
+  pl.query_buffer_limit = l.query_buffer_limit;
+  // Before AUTH, Redis allows only small requests (so a stranger cannot make it buffer much).
+  pl.auth_required = !authenticated_ && server_.AuthRequired();
+  parser_.SetLimits(pl);
+  limits_generation_ = l.generation;
+}
+
+void Connection::SetAuthenticated(bool yes) {
+  authenticated_ = yes;
+  RefreshParserLimits();
+}
+
 void Connection::ProcessInput() {
   std::string error;
-  while (!close_after_reply_ && !closed_) {
-    resp::ParseStatus st = parser_.Next(&argv_, &error);
-    if (st == resp::ParseStatus::kNeedMore) break;
-    if (st == resp::ParseStatus::kError) {
-      log::Verbose("Protocol error ({}) from client: id={} addr={}", error, id_, remote_addr_);
-      writer_.Error(error);
+  while (!close_after_reply_ && !closed_ && !waiting_) {
+    if (!held_error_.empty()) {
+      log::Verbose("Protocol error ({}) from client: id={} addr={}", held_error_, id_, remote_addr_);
+      writer_.Error(held_error_);
       server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
+      held_error_.clear();
       close_after_reply_ = true;
       break;
     }
-    Dispatch(server_, *this, argv_, writer_, out_);
+    if (!have_held_) {
+      resp::ParseStatus st = parser_.Next(&argv_, &error);
+      if (st == resp::ParseStatus::kNeedMore) break;
+      if (st == resp::ParseStatus::kError) {
+        held_error_ = error;
+        if (pending_) SubmitWrites();
+        continue;
+      }
+    }
+    have_held_ = false;
+    CommandEntry* entry = Resolve(server_, *this, argv_, &error);
+    if (entry != nullptr && entry->spec->write != nullptr) {
+      AddWrite(entry);
+      continue;
+    }
+    if (pending_) {
+      have_held_ = true;  // runs after the writes before it
+      SubmitWrites();
+      break;
+    }
+    if (entry == nullptr) {
+      Reject(server_, entry, error, writer_);
+    } else {
+      Run(server_, *this, entry, argv_, writer_, out_);
+    }
     if (!CheckOutputLimit()) return;
   }
+  if (pending_ && !waiting_) SubmitWrites();
   query_bytes_.store(parser_.BufferedBytes(), std::memory_order_relaxed);
+}
+
+void Connection::AddWrite(CommandEntry* entry) {
+  if (!pending_) pending_ = std::make_unique<WriteRequest>();
+  SetLastCommand(entry);
+  pending_->ops.push_back({std::move(argv_), entry});
+  argv_.clear();
+  if (pending_->ops.size() >= 1024) SubmitWrites();  // bound one request's size
+}
+
+void Connection::SubmitWrites() {
+  std::unique_ptr<WriteRequest> req = std::move(pending_);
+  req->db = db_;
+  req->proto = protocol();
+  req->done = [self = shared_from_this()](std::string replies) {
+    asio::post(self->socket_.get_executor(), [self, r = std::move(replies)]() mutable {
+      self->OnWritesDone(std::move(r));
+    });
+  };
+  waiting_ = true;
+  server_.writer().Submit(std::move(req));
+}
+
+void Connection::OnWritesDone(std::string replies) {
+  waiting_ = false;
+  if (closed_) return;
+  out_.append(replies);
+  if (!CheckOutputLimit()) return;
+  ProcessInput();
+  if (closed_) return;
+  MaybeWrite();
+  if (out_.size() + sending_.size() < kPauseReadingBytes) DoRead();
 }
 
 bool Connection::CheckOutputLimit() {
@@ -129,13 +200,25 @@ void Connection::UpdateOutputBytes() {
 void Connection::MaybeWrite() {
   if (closed_ || writing_) return;
   if (out_.empty()) {
-    if (close_after_reply_) Close();
+    if (close_after_reply_) {
+      if (drain_on_close_) {
+        CloseAfterDrain();
+      } else {
+        Close();
+      }
+    }
     return;
   }
   sending_.swap(out_);
   out_.clear();
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(sending_),
+  // A large write to a slow reader takes many partial writes: each one counts as activity (as
+  // in Redis, a client taking its replies is not idle for `timeout`).
+  auto progress = [this](const error_code& ec, size_t done) -> size_t {
+    last_interaction_ms_.store(NowMillis(), std::memory_order_relaxed);
+    return asio::transfer_all()(ec, done);
+  };
+  asio::async_write(socket_, asio::buffer(sending_), progress,
                     [self = shared_from_this()](const error_code& ec, size_t) {
                       self->OnWritten(ec);
                     });
@@ -158,15 +241,29 @@ void Connection::OnWritten(const error_code& ec) {
     return;
   }
   // Reading may have paused on a slow client: resume, and run what arrived meanwhile.
+  if (waiting_) return;
   ProcessInput();
   if (closed_) return;
   if (!out_.empty()) MaybeWrite();
   DoRead();
 }
 
+void Connection::CloseAfterDrain() {
+  if (draining_ || closed_) return;
+  draining_ = true;
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  drain_timer_.expires_after(std::chrono::milliseconds(kDrainMillis));
+  drain_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->Close();
+  });
+  DoRead();
+}
+
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  drain_timer_.cancel();
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -181,9 +278,20 @@ void Connection::Kill(const std::string& why) {
   });
 }
 
+void Connection::CheckOutputLimitSoon() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->closed_) self->CheckOutputLimit();
+  });
+}
+
 void Connection::CloseGracefully() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->draining_) {  // its last reply is already out: shutdown need not wait for it
+      self->Close();
+      return;
+    }
     self->close_after_reply_ = true;
+    self->drain_on_close_ = false;
     if (!self->writing_) self->MaybeWrite();
   });
 }
@@ -219,7 +327,7 @@ void Connection::Reset() {
   SetDb(0);
   SetProtocol(2);
   SetName("");
-  authenticated_ = !server_.AuthRequired();
+  SetAuthenticated(!server_.AuthRequired());  // also restores the parser's pre-AUTH limits
 }
 
 int64_t Connection::IdleMillis() const {

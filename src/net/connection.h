@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd/writer.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
 
@@ -39,7 +40,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int protocol() const { return writer_.protocol(); }
   void SetProtocol(int proto);
   bool authenticated() const { return authenticated_; }
-  void SetAuthenticated(bool yes) { authenticated_ = yes; }
+  void SetAuthenticated(bool yes);
   std::string name() const;
   void SetName(std::string name);
   void SetLibInfo(const std::string& attr, std::string value);  // attr: "lib-name" | "lib-ver"
@@ -61,21 +62,33 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t OutputBytes() const { return output_bytes_.load(std::memory_order_relaxed); }
   // Closes the connection soon, from any thread (CLIENT KILL, timeout, output limit, shutdown).
   void Kill(const std::string& why);
+  // Applies the output-buffer limits soon, from any thread (the cron, for soft limits).
+  void CheckOutputLimitSoon();
 
  private:
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
-  // Parses and runs every complete command in the parser's buffer.
+  // Parses and runs every complete command in the parser's buffer. Consecutive write commands
+  // travel to the writer as one request; anything after them waits for their replies, so
+  // replies keep the order of the commands.
   void ProcessInput();
-  void RunCommand();
+  void AddWrite(CommandEntry* entry);
+  void SubmitWrites();
+  void OnWritesDone(std::string replies);
+  void RefreshParserLimits();
   bool CheckOutputLimit();
   void MaybeWrite();
   void OnWritten(const boost::system::error_code& ec);
+  // Ends the connection once its last reply is with the kernel (QUIT, protocol errors): shuts
+  // the write side, then reads and drops input until the client closes or kDrainMillis pass.
+  // Closing with unread input would make the kernel reset the connection and drop that reply.
+  void CloseAfterDrain();
   void Close();
   void UpdateOutputBytes();
 
   Server& server_;
   boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer drain_timer_;
   const uint64_t id_;
   std::string local_addr_, remote_addr_;
   int fd_ = -1;
@@ -87,9 +100,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;      // replies not yet handed to the socket
   std::string sending_;  // the write in flight
   resp::ReplyWriter writer_{&out_};
+  std::unique_ptr<WriteRequest> pending_;  // write commands gathered, not yet submitted
+  bool waiting_ = false;                   // a request is at the writer
+  bool have_held_ = false;                 // argv_ holds a parsed command not yet run
+  std::string held_error_;                 // a protocol error to reply once writes are done
   bool writing_ = false;
   bool reading_ = false;
   bool close_after_reply_ = false;
+  bool drain_on_close_ = true;  // false when the server shuts down: idle clients just close
+  bool draining_ = false;
   bool closed_ = false;
   int64_t soft_limit_since_ms_ = 0;
   uint64_t limits_generation_ = 0;

@@ -99,12 +99,23 @@ void MemorySection(Server&, Lines* o) {
   Add(o, "mem_allocator", "libc");
 }
 
-void PersistenceSection(Server&, Lines* o) {
+void PersistenceSection(Server& srv, Lines* o) {
+  DB* engine = srv.store().engine();
+  DbStats st = engine->GetStats();
+  Status bg = engine->BackgroundError();
   Add(o, "loading", 0);
   Add(o, "async_loading", 0);
   Add(o, "aof_enabled", 1);
   Add(o, "aof_rewrite_in_progress", 0);
-  Add(o, "aof_last_write_status", "ok");
+  Add(o, "aof_last_write_status", bg.ok() ? "ok" : "err");
+  Add(o, "stashd_appendfsync", srv.config().Snapshot().appendfsync);
+  Add(o, "stashd_last_write_error", bg.ok() ? std::string() : bg.ToString());
+  Add(o, "stashd_wal_bytes_written", st.wal_bytes_written);
+  Add(o, "stashd_wal_syncs", st.wal_syncs);
+  Add(o, "stashd_recovered_batches", st.recovered_batches);
+  Add(o, "stashd_recovered_bytes", st.recovered_bytes);
+  Add(o, "stashd_torn_tail_dropped_bytes", st.torn_tail_dropped_bytes);
+  Add(o, "stashd_last_sequence", st.last_sequence);
   Add(o, "rdb_changes_since_last_save", 0);
   Add(o, "rdb_bgsave_in_progress", 0);
   Add(o, "rdb_last_bgsave_status", "ok");
@@ -164,11 +175,41 @@ void CommandstatsSection(Server& srv, Lines* o) {
 }
 
 void ClusterSection(Server&, Lines* o) { Add(o, "cluster_enabled", 0); }
+
+// The engine's shape and work, for operators: memtable, files and bytes per level, compaction.
+void EngineSection(Server& srv, Lines* o) {
+  DbStats st = srv.store().engine()->GetStats();
+  Add(o, "memtable_bytes", st.memtable_bytes);
+  Add(o, "immutable_memtables", st.immutable_memtables);
+  for (size_t level = 0; level < st.levels.size(); level++) {
+    Add(o, fmt::format("level{}", level),
+        fmt::format("files={},bytes={}", st.levels[level].files, st.levels[level].bytes));
+  }
+  Add(o, "pending_compaction_bytes", st.pending_compaction_bytes);
+  Add(o, "flushes", st.flushes);
+  Add(o, "compactions", st.compactions);
+  Add(o, "compaction_bytes_read", st.compaction_bytes_read);
+  Add(o, "compaction_bytes_written", st.compaction_bytes_written);
+  Add(o, "user_bytes_written", st.user_bytes_written);
+  Add(o, "write_amplification", fmt::format("{:.2f}", st.write_amplification));
+  Add(o, "stall_micros", st.stall_micros);
+  Add(o, "block_cache_hits", st.block_cache_hits);
+  Add(o, "block_cache_misses", st.block_cache_misses);
+  Add(o, "block_cache_usage", st.block_cache_usage);
+}
 void EmptySection(Server&, Lines*) {}
 
-// Keyspace lines come from the data layer once it is attached (the strings/keys issue); with no
-// data layer there are no keys to report, as in an empty Redis.
-void KeyspaceSection(Server&, Lines*) {}
+// One line per database that holds keys, as Redis prints them.
+void KeyspaceSection(Server& srv, Lines* o) {
+  int64_t now = NowMillis();
+  for (int db = 0; db < srv.databases(); db++) {
+    uint64_t keys, expires;
+    if (!srv.store().DbSize(db, now, &keys, &expires).ok() || keys == 0) continue;
+    Add(o, fmt::format("db{}", db),
+        fmt::format("keys={},expires={},avg_ttl={}", keys, expires,
+                    expires ? srv.store().AverageTtl(db, now, 64) : 0));
+  }
+}
 
 struct Section {
   const char* name;   // lowercase, as INFO takes it
@@ -189,6 +230,7 @@ constexpr Section kSections[] = {
     {"commandstats", "Commandstats", CommandstatsSection, false},
     {"errorstats", "Errorstats", EmptySection, true},
     {"cluster", "Cluster", ClusterSection, true},
+    {"engine", "Engine", EngineSection, false},
     {"keyspace", "Keyspace", KeyspaceSection, true},
 };
 

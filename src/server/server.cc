@@ -64,8 +64,36 @@ bool Server::CheckPassword(const std::string& password) const {
   return config_.Snapshot().requirepass == password;
 }
 
+Status Server::OpenStore(const Settings& s) {
+  Options o;
+  o.memtable_size = static_cast<size_t>(s.lsm_memtable_size);
+  o.max_immutable_memtables = static_cast<int>(s.lsm_max_immutable_memtables);
+  o.block_size = static_cast<size_t>(s.lsm_block_size);
+  o.compression = s.lsm_compression == "none" ? TableOptions::Compression::kNone
+                                              : TableOptions::Compression::kZstd;
+  o.compression_level = static_cast<int>(s.lsm_compression_level);
+  o.bloom_bits_per_key = static_cast<int>(s.lsm_bloom_bits_per_key);
+  o.block_cache_size = static_cast<size_t>(s.lsm_block_cache_size);
+  o.max_open_files = static_cast<int>(s.lsm_max_open_files);
+  o.target_file_size = static_cast<uint64_t>(s.lsm_target_file_size);
+  o.max_bytes_for_level_base = static_cast<uint64_t>(s.lsm_l1_size);
+  o.appendfsync = s.appendfsync == "always" ? AppendFsync::kAlways
+                  : s.appendfsync == "no"   ? AppendFsync::kNo
+                                            : AppendFsync::kEverySec;
+  o.wal_recovery = s.lsm_wal_recovery == "point-in-time" ? wal::RecoveryMode::kPointInTime
+                                                         : wal::RecoveryMode::kStrict;
+  o.info_log = [](std::string_view msg) { log::Notice("{}", msg); };
+  int64_t start = NowMillis();
+  STASH_RETURN_IF_ERROR(store::Store::Open(o, s.dir, static_cast<int>(s.databases), &store_));
+  log::Notice("DB loaded from disk: {:.3f} seconds", (NowMillis() - start) / 1000.0);
+  writer_ = std::make_unique<Writer>(*store_, stats_);
+  writer_->Start();
+  return Status::OK();
+}
+
 Status Server::Start() {
   Settings s = config_.Snapshot();
+  STASH_RETURN_IF_ERROR(OpenStore(s));
   for (const std::string& addr : s.bind) {
     error_code ec;
     // Redis accepts a leading '-' meaning "skip if unavailable"; StashDB binds it the same way.
@@ -186,6 +214,15 @@ void Server::Cron() {
       if (c->IdleMillis() > s.timeout * 1000) c->Kill("idle timeout");
     }
   }
+  // A client stuck above the soft output limit may have no read or write completing that would
+  // notice its soft seconds running out: the cron looks for it.
+  if (s.output_limit_normal.soft_bytes > 0) {
+    for (auto& c : Clients()) {
+      if (c->OutputBytes() > static_cast<size_t>(s.output_limit_normal.soft_bytes)) {
+        c->CheckOutputLimitSoon();
+      }
+    }
+  }
 }
 
 void Server::RequestShutdown(const std::string& reason) {
@@ -208,6 +245,12 @@ void Server::Run() {
   main_ctx_.run();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (writer_) writer_->Stop();  // commits what is queued
+  if (store_) {
+    Status s = store_->Close();
+    if (!s.ok()) log::Warning("Error closing the data directory: {}", s.ToString());
+    store_.reset();
+  }
   log::Notice("StashDB is now ready to exit, bye bye...");
 }
 

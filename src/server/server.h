@@ -15,8 +15,11 @@
 #include <vector>
 
 #include "cmd/command_table.h"
+#include "cmd/writer.h"
 #include "server/config.h"
+#include "server/scan_cursors.h"
 #include "server/stats.h"
+#include "store/store.h"
 #include "util/status.h"
 
 namespace stash {
@@ -28,7 +31,8 @@ class Server {
   explicit Server(Config& config);
   ~Server();
 
-  // Binds every configured address; errors name the address and the reason.
+  // Opens the data directory (replaying the log), starts the writer, and binds every configured
+  // address; errors name the file or address and the reason.
   Status Start();
   // Runs until shutdown is complete. Call once, after Start().
   void Run();
@@ -41,6 +45,9 @@ class Server {
   int64_t start_time_ms() const { return start_time_ms_; }
   int port() const { return bound_port_; }
   int databases() const { return databases_; }
+  store::Store& store() { return *store_; }
+  Writer& writer() { return *writer_; }
+  ScanCursorTable& scan_cursors() { return scan_cursors_; }
 
   // --- client registry (any thread) ---
   uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
@@ -69,8 +76,13 @@ class Server {
   void ApplySettings(const Settings& s);
   boost::asio::io_context& NextIoContext();
 
+  Status OpenStore(const Settings& s);
+
   Config& config_;
   CommandTable commands_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Writer> writer_;
+  ScanCursorTable scan_cursors_;
   ServerStats stats_;
   const int64_t start_time_ms_;
   int bound_port_ = 0;

@@ -1,0 +1,117 @@
+#include "cmd/keyspace_util.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "cmd/reply_util.h"
+#include "net/connection.h"
+#include "resp/reply_writer.h"
+#include "server/server.h"
+
+namespace stash {
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void CountLookup(ServerStats& stats, bool hit) {
+  (hit ? stats.keyspace_hits : stats.keyspace_misses).fetch_add(1, std::memory_order_relaxed);
+}
+
+MultiKeyRead::MultiKeyRead(CommandContext& c)
+    : c_(c),
+      // The slot before the snapshot: a FLUSHDB or SWAPDB committed in between then reads as
+      // if it came after this command (the old slot keeps its records).
+      slot_(c.server.store().Slot(c.conn.db())),
+      snapshot_(c.server.store().engine()->GetSnapshot()),
+      now_ms_(NowMs()) {}
+
+MultiKeyRead::~MultiKeyRead() { c_.server.store().engine()->ReleaseSnapshot(snapshot_); }
+
+Status MultiKeyRead::Get(std::string_view key, store::Record* out) {
+  Status s = c_.server.store().GetAt(slot_, snapshot_, key, now_ms_, out);
+  if (s.ok() || s.IsNotFound()) CountLookup(c_.server.stats(), s.ok());
+  return s;
+}
+
+bool LookupRead(CommandContext& c, std::string_view key, store::Record* out, bool* found) {
+  Status s = c.server.store().Get(c.conn.db(), key, NowMs(), out);
+  if (s.ok() || s.IsNotFound()) {
+    *found = s.ok();
+    CountLookup(c.server.stats(), *found);
+    return true;
+  }
+  c.out.Error("ERR " + s.ToString());
+  return false;
+}
+
+bool ParseLongDouble(std::string_view s, long double* value) {
+  if (s.empty() || s.size() > 5000) return false;
+  if (std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  std::string buf(s);
+  char* end = nullptr;
+  errno = 0;
+  long double v = std::strtold(buf.c_str(), &end);
+  if (end != buf.c_str() + buf.size() || errno == ERANGE || std::isnan(v)) return false;
+  *value = v;
+  return true;
+}
+
+std::string FormatLongDouble(long double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  // Like Redis: fixed notation with 17 decimals, then trailing zeros (and a bare '.') removed.
+  char buf[5600];
+  int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
+  std::string out(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  if (out.find('.') != std::string::npos) {
+    while (!out.empty() && out.back() == '0') out.pop_back();
+    if (!out.empty() && out.back() == '.') out.pop_back();
+  }
+  if (out == "-0") out = "0";
+  return out;
+}
+
+bool ParseExpireTime(std::string_view arg, int64_t unit_ms, bool relative, bool allow_negative,
+                     int64_t now_ms, std::string_view command, std::string* error,
+                     int64_t* when_ms) {
+  int64_t v;
+  if (!ParseInteger(arg, &v)) {
+    *error = kNotIntegerError;
+    return false;
+  }
+  *error = fmt::format("ERR invalid expire time in '{}' command", command);
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  if (!allow_negative && v <= 0) return false;
+  if (v > kMax / unit_ms || v < kMin / unit_ms) return false;
+  v *= unit_ms;
+  if (relative) {
+    if (v > kMax - now_ms) return false;
+    v += now_ms;
+  }
+  if (!allow_negative && v <= 0) return false;
+  *when_ms = v;
+  error->clear();
+  return true;
+}
+
+std::string LiteralPrefix(std::string_view pattern) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); i++) {
+    char ch = pattern[i];
+    if (ch == '*' || ch == '?' || ch == '[') break;
+    if (ch == '\\') {
+      if (i + 1 >= pattern.size()) break;
+      ch = pattern[++i];
+    }
+    out.push_back(ch);
+  }
+  return out;
+}
+
+}  // namespace stash

@@ -1,0 +1,121 @@
+#include "cmd/writer.h"
+
+#include <chrono>
+
+#include "lsm/write_batch.h"
+
+#include "cmd/command_table.h"
+#include "resp/reply_writer.h"
+#include "server/stats.h"
+#include "store/expire_cycle.h"
+
+namespace stash {
+
+namespace {
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+constexpr auto kExpireCycleInterval = std::chrono::milliseconds(100);
+
+}  // namespace
+
+Writer::Writer(store::Store& store, ServerStats& stats) : store_(store), stats_(stats) {}
+
+Writer::~Writer() { Stop(); }
+
+void Writer::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void Writer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Writer::Submit(std::unique_ptr<WriteRequest> request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(request));
+  }
+  cv_.notify_one();
+}
+
+void Writer::Loop() {
+  auto next_expire = std::chrono::steady_clock::now() + kExpireCycleInterval;
+  std::vector<std::unique_ptr<WriteRequest>> group;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, next_expire, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      size_t ops = 0;
+      while (!queue_.empty() && ops < kMaxGroupOps) {
+        ops += queue_.front()->ops.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (std::chrono::steady_clock::now() >= next_expire) {
+      store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs());
+      stats_.expired_keys.fetch_add(r.reclaimed, std::memory_order_relaxed);
+      // A backlog of expired keys is worked off on the next turn instead of waiting 100 ms.
+      next_expire = std::chrono::steady_clock::now() + (r.more ? std::chrono::milliseconds(0)
+                                                                 : kExpireCycleInterval);
+    }
+    if (!group.empty()) {
+      RunGroup(group);
+      group.clear();
+    }
+  }
+}
+
+void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
+  // The whole group is one WAL batch: every command in it is atomic (so is the group), and the
+  // key counters are written once per group instead of once per command.
+  store::Txn txn(store_);
+  WriteBatch batch;
+  txn.BeginCommand(&batch);
+  std::vector<std::string> replies(group.size());
+  for (size_t r = 0; r < group.size(); r++) {
+    WriteRequest& req = *group[r];
+    resp::ReplyWriter out(&replies[r]);
+    out.SetProtocol(req.proto);
+    for (WriteOp& op : req.ops) {
+      auto start = std::chrono::steady_clock::now();
+      size_t before = replies[r].size();
+      WriteContext ctx{txn, req.db, op.argv, out, NowMs(), stats_};
+      op.entry->spec->write(ctx);
+      auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start).count();
+      op.entry->calls.fetch_add(1, std::memory_order_relaxed);
+      op.entry->usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
+      stats_.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
+      if (replies[r].size() > before && (replies[r][before] == '-' || replies[r][before] == '!')) {
+        op.entry->failed_calls.fetch_add(1, std::memory_order_relaxed);
+        stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  txn.EndCommand();
+  Status s = batch.Count() == 0 ? Status::OK() : store_.engine()->Write(WriteOptions(), &batch);
+  if (s.ok()) {
+    txn.Publish();
+  } else {
+    // Nothing of this group is acknowledged: every request gets the error instead.
+    for (size_t r = 0; r < group.size(); r++) {
+      replies[r].clear();
+      resp::ReplyWriter out(&replies[r]);
+      for (size_t i = 0; i < group[r]->ops.size(); i++) {
+        out.Error("MISCONF Errors writing to the write-ahead log: " + s.ToString());
+      }
+    }
+  }
+  for (size_t r = 0; r < group.size(); r++) group[r]->done(std::move(replies[r]));
+}
+
+}  // namespace stash

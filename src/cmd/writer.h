@@ -1,0 +1,67 @@
+// Writer: the single thread every mutation goes through (DESIGN.md, "Threads and the single
+// writer"). It drains every pending request from every connection, runs each write command's
+// read-modify-write logic in order against one Txn, commits the whole group as one atomic WAL
+// batch (one write, at most one fsync), publishes, and only then hands each request its
+// replies. Between groups it runs the bounded active-expiry cycle.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+#include "store/txn.h"
+
+namespace stash {
+struct CommandEntry;
+struct ServerStats;
+}  // namespace stash
+
+namespace stash {
+
+struct WriteOp {
+  std::vector<std::string> argv;
+  CommandEntry* entry;  // entry->spec->write is the handler
+};
+
+struct WriteRequest {
+  int db = 0;     // SELECTed database of the connection
+  int proto = 2;  // RESP version of the connection
+  std::vector<WriteOp> ops;
+  // Called on the writer thread with the replies of every op, concatenated in order. The
+  // callee must move them to its own thread.
+  std::function<void(std::string replies)> done;
+};
+
+class Writer {
+ public:
+  Writer(store::Store& store, ServerStats& stats);
+  ~Writer();
+  void Start();
+  // Finishes the queued requests, then stops the thread.
+  void Stop();
+  // Any thread.
+  void Submit(std::unique_ptr<WriteRequest> request);
+
+  // Requests and ops per group are capped so a group's batches stay around a megabyte.
+  static constexpr size_t kMaxGroupOps = 4096;
+
+ private:
+  void Loop();
+  void RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group);
+
+  store::Store& store_;
+  ServerStats& stats_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<WriteRequest>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace stash

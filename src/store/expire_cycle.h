@@ -1,0 +1,20 @@
+// Active expiry: reclaims keys whose TTL has passed and that nobody read, walking each
+// database's expiry index (layout.h) from its oldest entry. Bounded work per call.
+// Thread: the writer thread only (it writes through a Txn).
+#pragma once
+
+#include <cstdint>
+
+#include "store/store.h"
+
+namespace stash::store {
+
+struct ExpireCycleResult {
+  uint64_t reclaimed = 0;
+  bool more = false;  // the budget ran out with expired keys left
+  Status status;
+};
+
+ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget = 2000);
+
+}  // namespace stash::store

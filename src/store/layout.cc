@@ -1,0 +1,119 @@
+#include "store/layout.h"
+
+#include "util/coding.h"
+
+namespace stash::store {
+
+std::string_view TypeName(ValueType type) {
+  switch (type) {
+    case ValueType::kString: return "string";
+    case ValueType::kList: return "list";
+    case ValueType::kSet: return "set";
+    case ValueType::kZSet: return "zset";
+    case ValueType::kHash: return "hash";
+  }
+  return "none";
+}
+
+void PutBigEndian32(std::string* out, uint32_t v) {
+  char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+               static_cast<char>(v)};
+  out->append(b, 4);
+}
+
+void PutBigEndian64(std::string* out, uint64_t v) {
+  PutBigEndian32(out, static_cast<uint32_t>(v >> 32));
+  PutBigEndian32(out, static_cast<uint32_t>(v));
+}
+
+uint32_t GetBigEndian32(const char* p) {
+  auto* u = reinterpret_cast<const unsigned char*>(p);
+  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
+}
+
+uint64_t GetBigEndian64(const char* p) {
+  return (uint64_t{GetBigEndian32(p)} << 32) | GetBigEndian32(p + 4);
+}
+
+std::string MetaPrefix(uint32_t slot) {
+  std::string k(1, kMetaPrefix);
+  PutBigEndian32(&k, slot);
+  return k;
+}
+
+std::string MetaKey(uint32_t slot, std::string_view user_key) {
+  std::string k = MetaPrefix(slot);
+  k.append(user_key);
+  return k;
+}
+
+std::string ExpirePrefix(uint32_t slot) {
+  std::string k(1, kExpirePrefix);
+  PutBigEndian32(&k, slot);
+  return k;
+}
+
+std::string ExpireKey(uint32_t slot, int64_t when_ms, std::string_view user_key) {
+  std::string k = ExpirePrefix(slot);
+  PutBigEndian64(&k, static_cast<uint64_t>(when_ms));
+  k.append(user_key);
+  return k;
+}
+
+std::string CounterKey(uint32_t slot) {
+  std::string k(1, kCounterPrefix);
+  PutBigEndian32(&k, slot);
+  return k;
+}
+
+bool ParseMetaKey(std::string_view key, uint32_t* slot, std::string_view* user_key) {
+  if (key.size() < 5 || key[0] != kMetaPrefix) return false;
+  *slot = GetBigEndian32(key.data() + 1);
+  *user_key = key.substr(5);
+  return true;
+}
+
+bool ParseExpireKey(std::string_view key, uint32_t* slot, int64_t* when_ms,
+                    std::string_view* user_key) {
+  if (key.size() < 13 || key[0] != kExpirePrefix) return false;
+  *slot = GetBigEndian32(key.data() + 1);
+  *when_ms = static_cast<int64_t>(GetBigEndian64(key.data() + 5));
+  *user_key = key.substr(13);
+  return true;
+}
+
+void EncodeRecord(const Record& r, std::string* out) {
+  out->clear();
+  out->reserve(10 + r.payload.size());
+  out->push_back(static_cast<char>(r.type));
+  out->push_back(static_cast<char>(r.expire_at_ms != 0 ? kHasExpire : 0));
+  if (r.expire_at_ms != 0) PutFixed64(out, static_cast<uint64_t>(r.expire_at_ms));
+  out->append(r.payload);
+}
+
+bool DecodeHeader(std::string_view raw, ValueType* type, int64_t* expire_at_ms,
+                  std::string_view* payload) {
+  if (raw.size() < 2 || static_cast<uint8_t>(raw[0]) > static_cast<uint8_t>(ValueType::kHash)) {
+    return false;
+  }
+  *type = static_cast<ValueType>(raw[0]);
+  uint8_t flags = static_cast<uint8_t>(raw[1]);
+  raw.remove_prefix(2);
+  *expire_at_ms = 0;
+  if (flags & kHasExpire) {
+    if (raw.size() < 8) return false;
+    *expire_at_ms = static_cast<int64_t>(DecodeFixed64(raw.data()));
+    raw.remove_prefix(8);
+  }
+  *payload = raw;
+  return true;
+}
+
+bool DecodeRecord(std::string_view raw, Record* r) {
+  std::string_view payload;
+  if (!DecodeHeader(raw, &r->type, &r->expire_at_ms, &payload)) return false;
+  r->payload.assign(payload);
+  return true;
+}
+
+}  // namespace stash::store

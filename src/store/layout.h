@@ -1,0 +1,71 @@
+// How the Redis keyspace is laid out in the engine's ordered key/value space.
+//
+// Engine keys (all integers big-endian, so byte order = numeric order):
+//   'D'                                  -> slot map: fixed32 next_slot, then one fixed32 slot
+//                                           per logical database (SELECT index)
+//   'M' slot(u32) user_key               -> metadata record of a Redis key (value format below)
+//   'X' slot(u32) when_ms(u64) user_key  -> "" : expiry index, one entry per key with a TTL
+//   'C' slot(u32)                        -> fixed64 keys, fixed64 keys_with_expiry
+//
+// A logical database (0..databases-1) names a physical slot; FLUSHDB points the database at a
+// fresh, never-used slot and SWAPDB swaps two entries, each in one atomic batch. Records of
+// slots no database names any more are dropped by compaction (StoreCompactionFilter).
+//
+// Metadata value:
+//   type(u8) flags(u8) [expire_at_ms(u64) if flags & kHasExpire] payload
+// type is a ValueType; for strings the payload is the value itself. Collection types (hash,
+// list, set, zset) will keep version and size here and their elements under their own prefix.
+//
+// Counters: 'C' counts every metadata record of the slot and those with a TTL, including keys
+// that have expired but are not yet reclaimed; a key is reclaimed (record, index entry and
+// counters together) by the writer's active-expiry cycle. DBSIZE subtracts the expired index
+// entries not yet reclaimed, so it is exact at every moment.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace stash::store {
+
+enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kHash = 4 };
+// Redis's TYPE names: "string", "list", "set", "zset", "hash".
+std::string_view TypeName(ValueType type);
+
+inline constexpr uint8_t kHasExpire = 1;
+inline constexpr char kSlotMapKey[] = "D";
+inline constexpr char kMetaPrefix = 'M';
+inline constexpr char kExpirePrefix = 'X';
+inline constexpr char kCounterPrefix = 'C';
+
+struct Record {
+  ValueType type = ValueType::kString;
+  int64_t expire_at_ms = 0;  // 0 = no TTL
+  std::string payload;
+};
+
+std::string MetaKey(uint32_t slot, std::string_view user_key);
+// The prefix every metadata key of a slot starts with ('M' slot).
+std::string MetaPrefix(uint32_t slot);
+std::string ExpireKey(uint32_t slot, int64_t when_ms, std::string_view user_key);
+std::string ExpirePrefix(uint32_t slot);
+std::string CounterKey(uint32_t slot);
+
+// Splits an engine key; false if it is not of that kind.
+bool ParseMetaKey(std::string_view key, uint32_t* slot, std::string_view* user_key);
+bool ParseExpireKey(std::string_view key, uint32_t* slot, int64_t* when_ms,
+                    std::string_view* user_key);
+
+void EncodeRecord(const Record& r, std::string* out);
+// false when the bytes are not a valid record (a corrupt value).
+bool DecodeRecord(std::string_view raw, Record* r);
+// Decodes only type and expiry (cheap checks without copying the payload).
+bool DecodeHeader(std::string_view raw, ValueType* type, int64_t* expire_at_ms,
+                  std::string_view* payload);
+
+void PutBigEndian32(std::string* out, uint32_t v);
+void PutBigEndian64(std::string* out, uint64_t v);
+uint32_t GetBigEndian32(const char* p);
+uint64_t GetBigEndian64(const char* p);
+
+}  // namespace stash::store

@@ -1,0 +1,200 @@
+#include "store/store.h"
+
+#include "util/coding.h"
+
+namespace stash::store {
+namespace {
+
+// Drops the records of slots that no database names any more (after FLUSHDB/FLUSHALL).
+// Slots are never reused, so a record of an unnamed slot can never become visible again.
+class OrphanSlotFilter final : public CompactionFilter {
+ public:
+  explicit OrphanSlotFilter(Store* store) : store_(store) {}
+  bool Drop(int, std::string_view key, std::string_view, uint64_t) override {
+    if (key.size() < 5) return false;
+    char kind = key[0];
+    if (kind != kMetaPrefix && kind != kExpirePrefix && kind != kCounterPrefix) return false;
+    uint32_t slot = GetBigEndian32(key.data() + 1);
+    // Only slots below next_slot were ever handed out; anything not named now is garbage.
+    return slot < store_->next_slot() && !store_->SlotInUse(slot);
+  }
+
+ private:
+  Store* store_;
+};
+
+}  // namespace
+
+Status Store::Open(Options options, const std::string& dir, int databases,
+                   std::unique_ptr<Store>* out) {
+  if (databases < 1 || databases > kMaxDatabases) {
+    return Status::InvalidArgument("databases must be between 1 and 1024");
+  }
+  std::unique_ptr<Store> s(new Store());
+  s->databases_ = databases;
+  s->counters_.resize(databases);
+  s->filter_ = std::make_unique<OrphanSlotFilter>(s.get());
+  // Until the slot map is loaded the filter must drop nothing: next_slot 0 guarantees that.
+  options.compaction_filter = s->filter_.get();
+  STASH_RETURN_IF_ERROR(DB::Open(options, dir, &s->db_));
+  STASH_RETURN_IF_ERROR(s->LoadSlotMap());
+  STASH_RETURN_IF_ERROR(s->LoadCounters());
+  *out = std::move(s);
+  return Status::OK();
+}
+
+Store::~Store() { Close().IgnoreError(); }  // destructor: Close() reports for callers who ask
+
+Status Store::Close() {
+  if (!db_) return Status::OK();
+  Status s = db_->Close();
+  db_.reset();
+  return s;
+}
+
+std::string Store::EncodeSlotMap(const std::vector<uint32_t>& slots, uint32_t next_slot) {
+  std::string v;
+  PutFixed32(&v, next_slot);
+  for (uint32_t slot : slots) PutFixed32(&v, slot);
+  return v;
+}
+
+Status Store::LoadSlotMap() {
+  std::string raw;
+  Status s = db_->Get(ReadOptions(), kSlotMapKey, &raw);
+  std::vector<uint32_t> slots;
+  uint32_t next = 0;
+  if (s.IsNotFound()) {
+    // A new data directory: database i starts in slot i.
+    for (int i = 0; i < databases_; i++) slots.push_back(static_cast<uint32_t>(i));
+    next = static_cast<uint32_t>(databases_);
+    STASH_RETURN_IF_ERROR(db_->Put(WriteOptions{.sync = true}, kSlotMapKey, EncodeSlotMap(slots, next)));
+  } else {
+    STASH_RETURN_IF_ERROR(s);
+    std::string_view in(raw);
+    if (!GetFixed32(&in, &next)) return Status::Corruption("slot map record is damaged");
+    uint32_t slot;
+    while (GetFixed32(&in, &slot)) slots.push_back(slot);
+    // A directory made with fewer databases gains fresh slots; with more, the extra ones are
+    // kept in the map (and on disk) but not reachable until databases is raised again.
+    if (static_cast<int>(slots.size()) < databases_) {
+      while (static_cast<int>(slots.size()) < databases_) slots.push_back(next++);
+      // Persist the grown map: otherwise a later FLUSHDB under fewer databases could hand one
+      // of these slots, with the data written to it meanwhile, to another database.
+      STASH_RETURN_IF_ERROR(
+          db_->Put(WriteOptions{.sync = true}, kSlotMapKey, EncodeSlotMap(slots, next)));
+    }
+  }
+  for (int i = 0; i < databases_; i++) slots_[i].store(slots[i], std::memory_order_release);
+  extra_slots_.assign(slots.begin() + databases_, slots.end());
+  next_slot_.store(next, std::memory_order_release);
+  return Status::OK();
+}
+
+Status Store::LoadCounters() {
+  for (int db = 0; db < databases_; db++) {
+    std::string raw;
+    Status s = db_->Get(ReadOptions(), CounterKey(Slot(db)), &raw);
+    if (s.IsNotFound()) continue;
+    STASH_RETURN_IF_ERROR(s);
+    if (raw.size() != 16) return Status::Corruption("key counter record is damaged");
+    counters_[db].keys = DecodeFixed64(raw.data());
+    counters_[db].expires = DecodeFixed64(raw.data() + 8);
+  }
+  return Status::OK();
+}
+
+bool Store::SlotInUse(uint32_t slot) const {
+  std::lock_guard<std::mutex> lock(slots_mu_);
+  for (int db = 0; db < databases_; db++) {
+    if (Slot(db) == slot) return true;
+  }
+  for (uint32_t extra : extra_slots_) {
+    if (extra == slot) return true;
+  }
+  return false;
+}
+
+std::vector<uint32_t> Store::SlotMap() const {
+  std::vector<uint32_t> out;
+  for (int i = 0; i < databases_; i++) out.push_back(Slot(i));
+  out.insert(out.end(), extra_slots_.begin(), extra_slots_.end());
+  return out;
+}
+
+void Store::PublishSlots(const std::vector<uint32_t>& slots, uint32_t next_slot) {
+  std::lock_guard<std::mutex> lock(slots_mu_);
+  // Slots first: a new slot below next_slot must already be named when the filter looks.
+  for (int i = 0; i < databases_; i++) slots_[i].store(slots[i], std::memory_order_release);
+  next_slot_.store(next_slot, std::memory_order_release);
+}
+
+Status Store::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
+  return GetAt(Slot(db), nullptr, key, now_ms, out);
+}
+
+Status Store::GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key,
+                    int64_t now_ms, Record* out) {
+  ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string raw;
+  STASH_RETURN_IF_ERROR(db_->Get(ro, MetaKey(slot, key), &raw));
+  if (!DecodeRecord(raw, out)) return Status::Corruption("damaged value of a key");
+  if (out->expire_at_ms != 0 && out->expire_at_ms <= now_ms) return Status::NotFound();
+  return Status::OK();
+}
+
+Status Store::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) {
+  const Snapshot* snap = db_->GetSnapshot();
+  ReadOptions ro;
+  ro.snapshot = snap;
+  uint32_t slot = Slot(db);
+  std::string raw;
+  Status s = db_->Get(ro, CounterKey(slot), &raw);
+  *keys = *expires = 0;
+  if (s.ok() && raw.size() == 16) {
+    *keys = DecodeFixed64(raw.data());
+    *expires = DecodeFixed64(raw.data() + 8);
+  } else if (!s.IsNotFound()) {
+    db_->ReleaseSnapshot(snap);
+    return s.ok() ? Status::Corruption("key counter record is damaged") : s;
+  }
+  // Keys past their expiry but not yet reclaimed are still counted: subtract them.
+  uint64_t pending = 0;
+  {
+    std::unique_ptr<Iterator> it = db_->NewIterator(ro);
+    std::string prefix = ExpirePrefix(slot);
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      uint32_t s2;
+      int64_t when;
+      std::string_view user_key;
+      if (!ParseExpireKey(it->key(), &s2, &when, &user_key) || s2 != slot || when > now_ms) break;
+      pending++;
+    }
+    s = it->status();
+  }
+  db_->ReleaseSnapshot(snap);
+  STASH_RETURN_IF_ERROR(s);
+  *keys = *keys >= pending ? *keys - pending : 0;
+  *expires = *expires >= pending ? *expires - pending : 0;
+  return Status::OK();
+}
+
+int64_t Store::AverageTtl(int db, int64_t now_ms, int sample) {
+  std::unique_ptr<Iterator> it = db_->NewIterator(ReadOptions());
+  uint32_t slot = Slot(db);
+  int64_t sum = 0;
+  int n = 0;
+  for (it->Seek(ExpirePrefix(slot)); it->Valid() && n < sample; it->Next()) {
+    uint32_t s2;
+    int64_t when;
+    std::string_view user_key;
+    if (!ParseExpireKey(it->key(), &s2, &when, &user_key) || s2 != slot) break;
+    if (when <= now_ms) continue;
+    sum += when - now_ms;
+    n++;
+  }
+  return n == 0 ? 0 : sum / n;
+}
+
+}  // namespace stash::store
