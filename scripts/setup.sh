@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, exactly the Debian packages StashDB's build and tests need that are
 # missing. Idempotent and quiet when nothing is missing. Works as root on a fresh Debian 12.
+#   scripts/setup.sh         build + test packages
+#   scripts/setup.sh bench   also what the benchmark scripts compare against (RocksDB's db_bench)
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +11,7 @@ PACKAGES=(
   # tests: real clients, a stock redis-server to compare with, the parser fuzzer
   redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev
 )
+[ "${1:-}" = bench ] && PACKAGES+=(rocksdb-tools)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
