@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# scripts/build.sh [release|debug|asan|tsan]: builds into build/<type>/ (server: build/<type>/stashd).
+# scripts/build.sh [release|debug|asan|tsan] [TARGET...]: builds into build/<type>/ (server:
+# build/<type>/stashd); with targets, only those (e.g. scripts/build.sh tsan stash_lsm_test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 type="${1:-release}"
+shift || true
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
 case "$type" in
   release) cmake_type=Release ;;
   debug) cmake_type=Debug ;;
@@ -15,7 +19,7 @@ if [ ! -f "build/$type/CMakeCache.txt" ]; then
   cmake -S . -B "build/$type" -DCMAKE_BUILD_TYPE="$cmake_type" >/dev/null
 fi
 log="build/$type/build.log"
-if ! cmake --build "build/$type" -j"$jobs" >"$log" 2>&1; then
+if ! cmake --build "build/$type" "${targets[@]}" -j"$jobs" >"$log" 2>&1; then
   grep -E 'error|Error' -A5 "$log" | head -80 >&2
   echo "build ($type) failed; full log: $log" >&2
   exit 1

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh: setup + build + every test. The last line is "N passed, N failed"; the exit
 # status is non-zero when anything failed.
-#   unit tests      GoogleTest binaries (ASan+UBSan build), through ctest
+#   unit tests      GoogleTest binaries (ASan+UBSan build), through ctest; the engine, WAL and
+#                   util tests (lock-free skip list, group commit, background threads) also
+#                   under ThreadSanitizer
 #   black-box tests tests/*_test.py: the real stashd (ASan build) driven by redis-cli,
 #                   redis-benchmark, python3-redis and raw sockets
 #   fuzzing         the RESP parser under libFuzzer for a bounded time (scripts/fuzz-resp.sh)
@@ -43,6 +45,25 @@ if [ -z "$total" ]; then
 else
   [ "$nfail" -gt 0 ] && grep -E 'Failed|\*\*\*' "$results/ctest.log" | head -40
   record "unit tests" $((total - nfail)) "$nfail"
+fi
+
+echo "== unit tests under ThreadSanitizer (engine, WAL, util)"
+tsan_targets=(stash_lsm_test stash_wal_test stash_util_test)
+if scripts/build.sh tsan "${tsan_targets[@]}"; then
+  tsan_pass=0
+  tsan_fail=0
+  for t in "${tsan_targets[@]}"; do
+    bin=$(find build/tsan -name "$t" -type f -executable | head -1)
+    if TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" "$bin" >"$results/$t.tsan.log" 2>&1; then
+      tsan_pass=$((tsan_pass + $(grep -cE '^\[       OK \]' "$results/$t.tsan.log")))
+    else
+      tail -30 "$results/$t.tsan.log"
+      tsan_fail=$((tsan_fail + 1))
+    fi
+  done
+  record "unit tests (tsan)" "$tsan_pass" "$tsan_fail"
+else
+  record "unit tests (tsan)" 0 1
 fi
 
 echo "== black-box tests (stashd asan)"
