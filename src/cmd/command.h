@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,11 +14,14 @@ namespace stash {
 class Server;
 class Connection;
 struct ServerStats;
+struct WatchState;
+class WatchRegistry;
 namespace resp {
 class ReplyWriter;
 }
 namespace store {
 class Txn;
+class KeyReader;
 }
 
 // Flags as COMMAND INFO names them.
@@ -42,12 +46,14 @@ enum CommandFlag : uint32_t {
 // Names of the set flags, in COMMAND INFO's order.
 std::vector<std::string_view> CommandFlagNames(uint32_t flags);
 
-// What a handler sees: the calling connection, the server, its arguments and where to reply.
+// What a handler sees: the calling connection, the server, its arguments, where to reply, and
+// the keyspace as this command reads it (committed state; inside EXEC, the transaction's).
 struct CommandContext {
   Server& server;
   Connection& conn;
   const std::vector<std::string>& argv;
   resp::ReplyWriter& out;
+  store::KeyReader& keys;
 };
 
 using CommandHandler = void (*)(CommandContext&);
@@ -62,6 +68,8 @@ struct WriteContext {
   resp::ReplyWriter& out;
   int64_t now_ms;
   ServerStats& stats;
+  WatchRegistry& watches;
+  const std::shared_ptr<WatchState>& watch;  // the connection's (WATCH adds keys to it)
 };
 
 using WriteHandler = void (*)(WriteContext&);

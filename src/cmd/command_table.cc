@@ -22,7 +22,7 @@ std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
 CommandTable::CommandTable() {
   for (auto group : {ConnectionCommands(), ClientCommands(), ServerCommands(),
                      IntrospectionCommands(), StringCommands(), KeyCommands(), ExpireCommands(),
-                     ScanCommands()}) {
+                     ScanCommands(), TransactionCommands()}) {
     Add(group);
   }
 }

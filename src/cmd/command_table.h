@@ -47,5 +47,6 @@ std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ExpireCommands();
 std::span<const CommandSpec> ScanCommands();
+std::span<const CommandSpec> TransactionCommands();
 
 }  // namespace stash

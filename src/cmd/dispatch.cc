@@ -82,12 +82,13 @@ void Reject(Server& server, CommandEntry*, const std::string& error, resp::Reply
 }
 
 void Run(Server& server, Connection& conn, CommandEntry* entry,
-         const std::vector<std::string>& argv, resp::ReplyWriter& writer, const std::string& out) {
+         const std::vector<std::string>& argv, resp::ReplyWriter& writer, const std::string& out,
+         store::KeyReader& keys) {
   ServerStats& stats = server.stats();
   conn.SetLastCommand(entry);
   size_t before = out.size();
   auto start = std::chrono::steady_clock::now();
-  CommandContext ctx{server, conn, argv, writer};
+  CommandContext ctx{server, conn, argv, writer, keys};
   entry->spec->handler(ctx);
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start).count();

@@ -13,6 +13,9 @@ namespace stash {
 class Server;
 class Connection;
 struct CommandEntry;
+namespace store {
+class KeyReader;
+}
 namespace resp {
 class ReplyWriter;
 }
@@ -20,10 +23,12 @@ class ReplyWriter;
 // The command's entry, or nullptr with Redis's error text in *error.
 CommandEntry* Resolve(Server& server, Connection& conn, const std::vector<std::string>& argv,
                       std::string* error);
-// Runs a resolved command whose spec has a connection-thread handler. out is the buffer the
-// writer appends to (read to tell whether the reply was an error).
+// Runs a resolved command whose spec has a connection-thread handler, reading keys through keys
+// (the Store; inside EXEC, the transaction). out is the buffer the writer appends to (read to
+// tell whether the reply was an error).
 void Run(Server& server, Connection& conn, CommandEntry* entry,
-         const std::vector<std::string>& argv, resp::ReplyWriter& writer, const std::string& out);
+         const std::vector<std::string>& argv, resp::ReplyWriter& writer, const std::string& out,
+         store::KeyReader& keys);
 // Replies the error of a command Resolve refused (entry may be nullptr) and counts it.
 void Reject(Server& server, CommandEntry* entry, const std::string& error,
             resp::ReplyWriter& writer);

@@ -3,6 +3,7 @@
 // writer.
 #include <fmt/format.h>
 
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -107,7 +108,7 @@ void RandomKey(CommandContext& c) {
 
 void DbSize(CommandContext& c) {
   uint64_t keys, expires;
-  Status s = c.server.store().DbSize(c.conn.db(), NowMs(), &keys, &expires);
+  Status s = c.keys.DbSize(c.conn.db(), NowMs(), &keys, &expires);
   if (!s.ok()) return c.out.Error("ERR " + s.ToString());
   c.out.Integer(static_cast<int64_t>(keys));
 }
@@ -120,10 +121,20 @@ void Del(WriteContext& c) {
   c.out.Integer(n);
 }
 
+// Redis's getIntFromObjectOrReply: an integer that fits an int.
+bool ParseInt32(std::string_view arg, int64_t* v) {
+  return ParseInteger(arg, v) && *v >= std::numeric_limits<int32_t>::min() &&
+         *v <= std::numeric_limits<int32_t>::max();
+}
+
 bool ParseDbIndex(WriteContext& c, std::string_view arg, int* db) {
   int64_t v;
   if (!ParseInteger(arg, &v)) {
     c.out.Error(kNotIntegerError);
+    return false;
+  }
+  if (!ParseInt32(arg, &v)) {
+    c.out.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
     return false;
   }
   if (v < 0 || v >= c.txn.databases()) {
@@ -210,8 +221,8 @@ void FlushAll(WriteContext& c) {
 
 void SwapDb(WriteContext& c) {
   int64_t a, b;
-  if (!ParseInteger(c.argv[1], &a)) return c.out.Error("ERR invalid first DB index");
-  if (!ParseInteger(c.argv[2], &b)) return c.out.Error("ERR invalid second DB index");
+  if (!ParseInt32(c.argv[1], &a)) return c.out.Error("ERR invalid first DB index");
+  if (!ParseInt32(c.argv[2], &b)) return c.out.Error("ERR invalid second DB index");
   if (a < 0 || a >= c.txn.databases() || b < 0 || b >= c.txn.databases()) {
     return c.out.Error("ERR DB index is out of range");
   }

@@ -34,13 +34,16 @@ MultiKeyRead::MultiKeyRead(CommandContext& c)
 MultiKeyRead::~MultiKeyRead() { c_.server.store().engine()->ReleaseSnapshot(snapshot_); }
 
 Status MultiKeyRead::Get(std::string_view key, store::Record* out) {
-  Status s = c_.server.store().GetAt(slot_, snapshot_, key, now_ms_, out);
+  // Inside EXEC the command reads the transaction's state, which nothing else changes meanwhile.
+  bool in_transaction = &c_.keys != static_cast<store::KeyReader*>(&c_.server.store());
+  Status s = in_transaction ? c_.keys.Get(c_.conn.db(), key, now_ms_, out)
+                            : c_.server.store().GetAt(slot_, snapshot_, key, now_ms_, out);
   if (s.ok() || s.IsNotFound()) CountLookup(c_.server.stats(), s.ok());
   return s;
 }
 
 bool LookupRead(CommandContext& c, std::string_view key, store::Record* out, bool* found) {
-  Status s = c.server.store().Get(c.conn.db(), key, NowMs(), out);
+  Status s = c.keys.Get(c.conn.db(), key, NowMs(), out);
   if (s.ok() || s.IsNotFound()) {
     *found = s.ok();
     CountLookup(c.server.stats(), *found);
@@ -51,13 +54,16 @@ bool LookupRead(CommandContext& c, std::string_view key, store::Record* out, boo
 }
 
 bool ParseLongDouble(std::string_view s, long double* value) {
-  if (s.empty() || s.size() > 5000) return false;
+  // Redis's limit (MAX_LONG_DOUBLE_CHARS), and its ERANGE rule: an overflow or an underflow to
+  // zero is an error, a denormal result is not.
+  if (s.empty() || s.size() >= 5 * 1024) return false;
   if (std::isspace(static_cast<unsigned char>(s[0]))) return false;
   std::string buf(s);
   char* end = nullptr;
   errno = 0;
   long double v = std::strtold(buf.c_str(), &end);
-  if (end != buf.c_str() + buf.size() || errno == ERANGE || std::isnan(v)) return false;
+  if (end != buf.c_str() + buf.size() || std::isnan(v)) return false;
+  if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
   *value = v;
   return true;
 }

@@ -10,6 +10,7 @@
 #include "lsm/db.h"
 #include "net/connection.h"
 #include "server/server.h"
+#include "store/key_reader.h"
 #include "store/store.h"
 #include "store/layout.h"
 
@@ -75,11 +76,10 @@ std::string LiteralPrefix(std::string_view pattern);
 // Returns the iterator's status.
 template <typename Fn>
 Status ForEachLiveKey(CommandContext& c, std::string_view prefix, std::string_view from, Fn&& fn) {
-  store::Store& st = c.server.store();
-  uint32_t slot = st.Slot(c.conn.db());
+  uint32_t slot = c.keys.SlotOf(c.conn.db());
   std::string start = store::MetaKey(slot, prefix);
   int64_t now = NowMs();
-  std::unique_ptr<Iterator> it = st.engine()->NewIterator(ReadOptions());
+  std::unique_ptr<Iterator> it = c.keys.NewIterator();
   it->Seek(from.empty() ? start : store::MetaKey(slot, from));
   for (; it->Valid(); it->Next()) {
     std::string_view k = it->key();

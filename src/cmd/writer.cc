@@ -5,6 +5,8 @@
 #include "lsm/write_batch.h"
 
 #include "cmd/command_table.h"
+#include "cmd/dispatch.h"
+#include "net/connection.h"
 #include "resp/reply_writer.h"
 #include "server/stats.h"
 #include "store/expire_cycle.h"
@@ -22,7 +24,8 @@ constexpr auto kExpireCycleInterval = std::chrono::milliseconds(100);
 
 }  // namespace
 
-Writer::Writer(store::Store& store, ServerStats& stats) : store_(store), stats_(stats) {}
+Writer::Writer(store::Store& store, ServerStats& stats, Server* server)
+    : server_(server), store_(store), stats_(stats) {}
 
 Writer::~Writer() { Stop(); }
 
@@ -61,7 +64,7 @@ void Writer::Loop() {
       }
     }
     if (std::chrono::steady_clock::now() >= next_expire) {
-      store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs());
+      store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs(), 2000, &watches_);
       stats_.expired_keys.fetch_add(r.reclaimed, std::memory_order_relaxed);
       // A backlog of expired keys is worked off on the next turn instead of waiting 100 ms.
       next_expire = std::chrono::steady_clock::now() + (r.more ? std::chrono::milliseconds(0)
@@ -74,10 +77,46 @@ void Writer::Loop() {
   }
 }
 
+void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn,
+                   resp::ReplyWriter& out, std::string& replies) {
+  if (op.entry->spec->write == nullptr) {
+    // A connection command queued in a transaction: it runs here, reading the transaction's
+    // state, while its connection waits for the EXEC reply.
+    Run(*server_, *req.conn, op.entry, op.argv, out, replies, txn.reader());
+    *db = req.conn->db();  // SELECT inside MULTI changes the database of what follows
+    return;
+  }
+  auto start = std::chrono::steady_clock::now();
+  size_t before = replies.size();
+  WriteContext ctx{txn, *db, op.argv, out, NowMs(), stats_, watches_, req.watch};
+  op.entry->spec->write(ctx);
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start).count();
+  op.entry->calls.fetch_add(1, std::memory_order_relaxed);
+  op.entry->usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
+  stats_.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
+  if (replies.size() > before && (replies[before] == '-' || replies[before] == '!')) {
+    op.entry->failed_calls.fetch_add(1, std::memory_order_relaxed);
+    stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
+                     std::string& replies) {
+  if (req.watch && (req.watch->dirty.load(std::memory_order_acquire) ||
+                    watches_.ExpiredSinceWatch(*req.watch, txn, NowMs()))) {
+    out.NullArray();
+    return;
+  }
+  out.ArrayHeader(req.ops.size());
+  int db = req.db;
+  for (WriteOp& op : req.ops) RunOp(req, op, &db, txn, out, replies);
+}
+
 void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
-  // The whole group is one WAL batch: every command in it is atomic (so is the group), and the
-  // key counters are written once per group instead of once per command.
-  store::Txn txn(store_);
+  // The whole group is one WAL batch: every command in it is atomic (so is a transaction, and so
+  // is the group), and the key counters are written once per group instead of once per command.
+  store::Txn txn(store_, &watches_);
   WriteBatch batch;
   txn.BeginCommand(&batch);
   std::vector<std::string> replies(group.size());
@@ -85,21 +124,12 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     WriteRequest& req = *group[r];
     resp::ReplyWriter out(&replies[r]);
     out.SetProtocol(req.proto);
-    for (WriteOp& op : req.ops) {
-      auto start = std::chrono::steady_clock::now();
-      size_t before = replies[r].size();
-      WriteContext ctx{txn, req.db, op.argv, out, NowMs(), stats_};
-      op.entry->spec->write(ctx);
-      auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start).count();
-      op.entry->calls.fetch_add(1, std::memory_order_relaxed);
-      op.entry->usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
-      stats_.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
-      if (replies[r].size() > before && (replies[r][before] == '-' || replies[r][before] == '!')) {
-        op.entry->failed_calls.fetch_add(1, std::memory_order_relaxed);
-        stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-      }
+    if (req.exec) {
+      RunExec(req, txn, out, replies[r]);
+      continue;
     }
+    int db = req.db;
+    for (WriteOp& op : req.ops) RunOp(req, op, &db, txn, out, replies[r]);
   }
   txn.EndCommand();
   Status s = batch.Count() == 0 ? Status::OK() : store_.engine()->Write(WriteOptions(), &batch);

@@ -14,12 +14,19 @@
 #include <thread>
 #include <vector>
 
+#include "cmd/watch.h"
 #include "store/store.h"
+
+namespace stash::resp {
+class ReplyWriter;
+}
 #include "store/txn.h"
 
 namespace stash {
 struct CommandEntry;
 struct ServerStats;
+class Server;
+class Connection;
 }  // namespace stash
 
 namespace stash {
@@ -33,6 +40,13 @@ struct WriteRequest {
   int db = 0;     // SELECTed database of the connection
   int proto = 2;  // RESP version of the connection
   std::vector<WriteOp> ops;
+  // The connection's WATCH state: WATCH adds to it; an EXEC whose state is dirty runs nothing.
+  std::shared_ptr<WatchState> watch;
+  // EXEC: ops are a transaction's queued commands (reads too), replied as one array (or a null
+  // array when a watched key changed). conn is the waiting connection: connection commands
+  // queued in the transaction (SELECT, PING ...) run against it.
+  bool exec = false;
+  Connection* conn = nullptr;
   // Called on the writer thread with the replies of every op, concatenated in order. The
   // callee must move them to its own thread.
   std::function<void(std::string replies)> done;
@@ -40,7 +54,8 @@ struct WriteRequest {
 
 class Writer {
  public:
-  Writer(store::Store& store, ServerStats& stats);
+  // server is needed only to run connection commands queued inside MULTI (null in engine tests).
+  Writer(store::Store& store, ServerStats& stats, Server* server = nullptr);
   ~Writer();
   void Start();
   // Finishes the queued requests, then stops the thread.
@@ -54,8 +69,13 @@ class Writer {
  private:
   void Loop();
   void RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group);
+  void RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out, std::string& replies);
+  void RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
+             std::string& replies);
 
+  Server* server_;
   store::Store& store_;
+  WatchRegistry watches_;
   ServerStats& stats_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -20,6 +20,13 @@ constexpr size_t kPauseReadingBytes = 4 << 20;
 // How long a closing connection waits for its client to stop sending (see CloseAfterDrain).
 constexpr int kDrainMillis = 1000;
 
+// Commands that run at once inside MULTI instead of being queued (as in Redis).
+bool RunsInsideMulti(const CommandEntry* entry) {
+  if (entry == nullptr) return false;
+  const std::string& n = entry->fullname;
+  return n == "exec" || n == "discard" || n == "multi" || n == "quit" || n == "reset";
+}
+
 std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   return fmt::format("{}:{}", ep.address().to_string(), ep.port());
 }
@@ -121,6 +128,20 @@ void Connection::ProcessInput() {
     }
     have_held_ = false;
     CommandEntry* entry = Resolve(server_, *this, argv_, &error);
+    if (in_multi_ && !RunsInsideMulti(entry)) {
+      if (entry == nullptr) {
+        Reject(server_, entry, error, writer_);
+        multi_error_ = true;  // a command that cannot be queued aborts the transaction
+      } else if (entry->fullname == "watch") {
+        Reject(server_, entry, "ERR WATCH inside MULTI is not allowed", writer_);
+      } else {
+        queued_.push_back({std::move(argv_), entry});
+        argv_.clear();
+        writer_.Simple("QUEUED");
+      }
+      if (!CheckOutputLimit()) return;
+      continue;
+    }
     if (entry != nullptr && entry->spec->write != nullptr) {
       AddWrite(entry);
       continue;
@@ -133,7 +154,7 @@ void Connection::ProcessInput() {
     if (entry == nullptr) {
       Reject(server_, entry, error, writer_);
     } else {
-      Run(server_, *this, entry, argv_, writer_, out_);
+      Run(server_, *this, entry, argv_, writer_, out_, server_.store());
     }
     if (!CheckOutputLimit()) return;
   }
@@ -141,7 +162,31 @@ void Connection::ProcessInput() {
   query_bytes_.store(parser_.BufferedBytes(), std::memory_order_relaxed);
 }
 
+void Connection::BeginMulti() {
+  in_multi_ = true;
+  multi_error_ = false;
+  queued_.clear();
+}
+
+void Connection::DiscardMulti() {
+  in_multi_ = false;
+  multi_error_ = false;
+  queued_.clear();
+  Unwatch();
+}
+
+void Connection::SubmitExec() {
+  auto req = std::make_unique<WriteRequest>();
+  req->exec = true;
+  req->conn = this;
+  req->ops = std::move(queued_);
+  req->watch = std::move(watch_);
+  DiscardMulti();
+  Submit(std::move(req));
+}
+
 void Connection::AddWrite(CommandEntry* entry) {
+  if (entry->fullname == "watch" && !watch_) watch_ = std::make_shared<WatchState>();
   if (!pending_) pending_ = std::make_unique<WriteRequest>();
   SetLastCommand(entry);
   pending_->ops.push_back({std::move(argv_), entry});
@@ -151,6 +196,11 @@ void Connection::AddWrite(CommandEntry* entry) {
 
 void Connection::SubmitWrites() {
   std::unique_ptr<WriteRequest> req = std::move(pending_);
+  req->watch = watch_;
+  Submit(std::move(req));
+}
+
+void Connection::Submit(std::unique_ptr<WriteRequest> req) {
   req->db = db_;
   req->proto = protocol();
   req->done = [self = shared_from_this()](std::string replies) {
@@ -324,6 +374,7 @@ void Connection::SetLibInfo(const std::string& attr, std::string value) {
 }
 
 void Connection::Reset() {
+  DiscardMulti();
   SetDb(0);
   SetProtocol(2);
   SetName("");

@@ -55,6 +55,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string local_address() const { return local_addr_; }
   std::string remote_address() const { return remote_addr_; }
 
+  // --- transactions (connection thread) ---
+  bool in_multi() const { return in_multi_; }
+  bool multi_error() const { return multi_error_; }
+  void BeginMulti();
+  // Leaves MULTI, dropping the queued commands, and unwatches (DISCARD, EXECABORT, RESET).
+  void DiscardMulti();
+  // EXEC: sends the queued commands to the writer as one transaction; the connection waits for
+  // its reply. Unwatches.
+  void SubmitExec();
+  void Unwatch() { watch_.reset(); }
+
   // --- any thread ---
   // One CLIENT LIST line (without the trailing newline).
   std::string Describe() const;
@@ -74,6 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ProcessInput();
   void AddWrite(CommandEntry* entry);
   void SubmitWrites();
+  void Submit(std::unique_ptr<WriteRequest> req);
   void OnWritesDone(std::string replies);
   void RefreshParserLimits();
   bool CheckOutputLimit();
@@ -104,6 +116,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_ = false;                   // a request is at the writer
   bool have_held_ = false;                 // argv_ holds a parsed command not yet run
   std::string held_error_;                 // a protocol error to reply once writes are done
+  bool in_multi_ = false;
+  bool multi_error_ = false;               // a command failed to queue: EXEC aborts
+  std::vector<WriteOp> queued_;            // commands queued since MULTI
+  std::shared_ptr<WatchState> watch_;      // keys WATCHed (null: none)
   bool writing_ = false;
   bool reading_ = false;
   bool close_after_reply_ = false;

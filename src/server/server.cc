@@ -86,7 +86,7 @@ Status Server::OpenStore(const Settings& s) {
   int64_t start = NowMillis();
   STASH_RETURN_IF_ERROR(store::Store::Open(o, s.dir, static_cast<int>(s.databases), &store_));
   log::Notice("DB loaded from disk: {:.3f} seconds", (NowMillis() - start) / 1000.0);
-  writer_ = std::make_unique<Writer>(*store_, stats_);
+  writer_ = std::make_unique<Writer>(*store_, stats_, this);
   writer_->Start();
   return Status::OK();
 }

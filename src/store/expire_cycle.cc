@@ -5,9 +5,9 @@
 
 namespace stash::store {
 
-ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget) {
+ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget, TouchHook* hook) {
   ExpireCycleResult result;
-  Txn txn(store);
+  Txn txn(store, hook);
   WriteBatch batch;
   txn.BeginCommand(&batch);
   std::unique_ptr<Iterator> it = store.engine()->NewIterator(ReadOptions());

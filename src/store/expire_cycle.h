@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "store/store.h"
+#include "store/txn.h"
 
 namespace stash::store {
 
@@ -15,6 +16,8 @@ struct ExpireCycleResult {
   Status status;
 };
 
-ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget = 2000);
+// hook (may be null) is told about every key reclaimed.
+ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget = 2000,
+                              TouchHook* hook = nullptr);
 
 }  // namespace stash::store

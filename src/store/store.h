@@ -13,12 +13,13 @@
 
 #include "lsm/db.h"
 #include "lsm/options.h"
+#include "store/key_reader.h"
 #include "store/layout.h"
 #include "util/status.h"
 
 namespace stash::store {
 
-class Store {
+class Store final : public KeyReader {
  public:
   static constexpr int kMaxDatabases = 1024;
 
@@ -37,14 +38,16 @@ class Store {
 
   // --- reads: any thread ---
   // The live record of key in db at now_ms; NotFound when absent or expired.
-  Status Get(int db, std::string_view key, int64_t now_ms, Record* out);
+  Status Get(int db, std::string_view key, int64_t now_ms, Record* out) override;
   // The same for the database that names slot, read at snapshot (of engine(); null: latest).
   // Commands that read several keys take the slot and a snapshot once, so that they see one
   // state, as Redis's MGET and EXISTS do.
   Status GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key, int64_t now_ms,
                Record* out);
   // Exact number of live keys and of live keys with a TTL, read from one snapshot.
-  Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires);
+  Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) override;
+  std::unique_ptr<Iterator> NewIterator() override { return db_->NewIterator(ReadOptions()); }
+  uint32_t SlotOf(int db) const override { return Slot(db); }
   // Mean remaining TTL (ms) over up to `sample` keys with a TTL; 0 when there are none.
   int64_t AverageTtl(int db, int64_t now_ms, int sample);
 

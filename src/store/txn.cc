@@ -4,8 +4,9 @@
 
 namespace stash::store {
 
-Txn::Txn(Store& store)
-    : store_(store), slots_(store.SlotMap()), next_slot_(store.next_slot()) {
+Txn::Txn(Store& store, TouchHook* hook)
+    : store_(store),
+      hook_(hook), slots_(store.SlotMap()), next_slot_(store.next_slot()) {
   for (int db = 0; db < store.databases(); db++) counters_.push_back(store.counters(db));
   counters_dirty_.assign(store.databases(), false);
 }
@@ -60,7 +61,17 @@ bool Txn::Exists(int db, std::string_view key, int64_t now_ms) {
   return Get(db, key, now_ms, &r);
 }
 
+bool Txn::ExistsExpired(int db, std::string_view key, int64_t now_ms) {
+  std::string raw;
+  ValueType type;
+  int64_t expire;
+  std::string_view payload;
+  return ReadRaw(MetaKey(slots_[db], key), &raw) && DecodeHeader(raw, &type, &expire, &payload) &&
+         expire != 0 && expire <= now_ms;
+}
+
 void Txn::Put(int db, std::string_view key, const Record& record) {
+  if (hook_ != nullptr) hook_->KeyTouched(db, key, false);
   uint32_t slot = slots_[db];
   std::string meta = MetaKey(slot, key);
   std::string raw;
@@ -104,10 +115,12 @@ bool Txn::Delete(int db, std::string_view key, int64_t now_ms) {
   DeleteRaw(meta);
   c.keys--;
   counters_dirty_[db] = true;
+  if (hook_ != nullptr) hook_->KeyTouched(db, key, !live);
   return live;
 }
 
 void Txn::FlushDb(int db) {
+  if (hook_ != nullptr) hook_->DbChanging(db, -1, *this);
   slots_[db] = next_slot_++;
   counters_[db] = {};
   counters_dirty_[db] = true;
@@ -115,9 +128,45 @@ void Txn::FlushDb(int db) {
 }
 
 void Txn::SwapDb(int a, int b) {
+  if (hook_ != nullptr) {
+    hook_->DbChanging(a, b, *this);
+    hook_->DbChanging(b, a, *this);
+  }
   std::swap(slots_[a], slots_[b]);
   std::swap(counters_[a], counters_[b]);
+  // Counter records are per slot: a change not yet written follows its slot.
+  bool dirty_a = counters_dirty_[a];
+  counters_dirty_[a] = counters_dirty_[b];
+  counters_dirty_[b] = dirty_a;
   slots_dirty_ = true;
+}
+
+Status Txn::Reader::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
+  return txn_->Get(db, key, now_ms, out) ? Status::OK() : Status::NotFound();
+}
+
+std::unique_ptr<Iterator> Txn::Reader::NewIterator() {
+  return NewOverlayIterator(&txn_->overlay_, txn_->store_.engine()->NewIterator(ReadOptions()));
+}
+
+Status Txn::Reader::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) {
+  const Store::Counters& c = txn_->counters_[db];
+  uint64_t pending = 0;
+  uint32_t slot = txn_->slots_[db];
+  std::unique_ptr<Iterator> it = NewIterator();
+  for (it->Seek(ExpirePrefix(slot)); it->Valid(); it->Next()) {
+    uint32_t entry_slot;
+    int64_t when;
+    std::string_view user_key;
+    if (!ParseExpireKey(it->key(), &entry_slot, &when, &user_key) || entry_slot != slot ||
+        when > now_ms) {
+      break;
+    }
+    pending++;
+  }
+  *keys = c.keys >= pending ? c.keys - pending : 0;
+  *expires = c.expires >= pending ? c.expires - pending : 0;
+  return it->status();
 }
 
 void Txn::Publish() {

@@ -1,0 +1,29 @@
+// KeyReader: how read commands see the keyspace. On a connection's thread that is the Store's
+// committed state; inside MULTI/EXEC, on the writer, it is the transaction's Txn, so commands see
+// the writes queued before them in the same transaction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "lsm/iterator.h"
+#include "store/layout.h"
+#include "util/status.h"
+
+namespace stash::store {
+
+class KeyReader {
+ public:
+  virtual ~KeyReader() = default;
+  // The live record of key in db; NotFound when absent or expired at now_ms.
+  virtual Status Get(int db, std::string_view key, int64_t now_ms, Record* out) = 0;
+  // An iterator over engine keys (layout.h) as this reader sees them.
+  virtual std::unique_ptr<Iterator> NewIterator() = 0;
+  // The physical slot database db names for this reader.
+  virtual uint32_t SlotOf(int db) const = 0;
+  // Exact number of live keys and of live keys with a TTL.
+  virtual Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) = 0;
+};
+
+}  // namespace stash::store
