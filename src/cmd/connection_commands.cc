@@ -132,6 +132,10 @@ void Select(CommandContext& c) {
     c.out.Error("ERR value is not an integer or out of range");
     return;
   }
+  if (db < INT32_MIN || db > INT32_MAX) {  // Redis parses the index as an int first
+    c.out.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    return;
+  }
   if (db < 0 || db >= c.server.databases()) {
     c.out.Error("ERR DB index is out of range");
     return;

@@ -122,3 +122,22 @@ TEST(Config, RewriteKeepsCommentsAndAppendsChangedOptions) {
 
 }  // namespace
 }  // namespace stash
+
+namespace stash {
+namespace {
+
+TEST(Glob, ManyStarsDoNotBacktrackExponentially) {
+  // Regression: the recursive matcher took seconds on this (KEYS *a*a*a*a*a*a*a*a*b).
+  std::string key(40, 'a');
+  EXPECT_FALSE(GlobMatch("*a*a*a*a*a*a*a*a*a*a*b", key, false));
+  EXPECT_TRUE(GlobMatch("*a*a*a*a*a*a*a*a*a*a*", key, false));
+  EXPECT_TRUE(GlobMatch("a*b*c", "axxbyyc", false));
+  EXPECT_FALSE(GlobMatch("a*b*c", "axxbyy", false));
+  EXPECT_TRUE(GlobMatch("*[0-9]", "key7", false));
+  EXPECT_TRUE(GlobMatch("user:*:name", "user:42:name", false));
+  EXPECT_FALSE(GlobMatch("user:*:name", "user:42:age", false));
+  EXPECT_TRUE(GlobMatch("h[", "h", false) == false);
+}
+
+}  // namespace
+}  // namespace stash

@@ -8,68 +8,83 @@ namespace {
 
 char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
+// Matches the one pattern element at p[pi] (a literal, '?', '\x' or a '[...]' class) against c.
+// Sets *next to the index after the element.
+bool MatchOne(std::string_view p, size_t pi, char c, bool nocase, size_t* next) {
+  auto eq = [nocase](char a, char b) { return nocase ? Lower(a) == Lower(b) : a == b; };
+  switch (p[pi]) {
+    case '?':
+      *next = pi + 1;
+      return true;
+    case '\\':
+      if (pi + 1 < p.size()) {
+        *next = pi + 2;
+        return eq(p[pi + 1], c);
+      }
+      *next = pi + 1;
+      return eq('\\', c);
+    case '[': {
+      size_t i = pi + 1;
+      bool negate = i < p.size() && p[i] == '^';
+      if (negate) i++;
+      bool match = false;
+      while (i < p.size() && p[i] != ']') {
+        if (p[i] == '\\' && i + 1 < p.size()) {
+          i++;
+          if (eq(p[i], c)) match = true;
+        } else if (i + 2 < p.size() && p[i + 1] == '-') {
+          char lo = p[i], hi = p[i + 2], x = c;
+          if (lo > hi) std::swap(lo, hi);
+          if (nocase) {
+            lo = Lower(lo);
+            hi = Lower(hi);
+            x = Lower(x);
+          }
+          if (x >= lo && x <= hi) match = true;
+          i += 2;
+        } else if (eq(p[i], c)) {
+          match = true;
+        }
+        i++;
+      }
+      // Redis treats a missing ']' as ending the pattern.
+      *next = i < p.size() ? i + 1 : p.size();
+      return negate ? !match : match;
+    }
+    default:
+      *next = pi + 1;
+      return eq(p[pi], c);
+  }
+}
+
 }  // namespace
 
+// Iterative matching with one backtrack point (the last '*'): every other element matches
+// exactly one character, so retrying from the last star is enough, and the work is bounded by
+// pattern length x text length (a recursive matcher is exponential on patterns like *a*a*a*b).
 bool GlobMatch(std::string_view p, std::string_view s, bool nocase) {
-  auto eq = [nocase](char a, char b) { return nocase ? Lower(a) == Lower(b) : a == b; };
   size_t pi = 0, si = 0;
-  while (pi < p.size()) {
-    switch (p[pi]) {
-      case '*': {
-        while (pi + 1 < p.size() && p[pi + 1] == '*') pi++;
-        if (pi + 1 == p.size()) return true;
-        for (size_t k = si; k <= s.size(); k++) {
-          if (GlobMatch(p.substr(pi + 1), s.substr(k), nocase)) return true;
-        }
-        return false;
-      }
-      case '?':
-        if (si >= s.size()) return false;
-        si++;
-        break;
-      case '[': {
-        if (si >= s.size()) return false;
-        pi++;
-        bool negate = pi < p.size() && p[pi] == '^';
-        if (negate) pi++;
-        bool match = false;
-        while (pi < p.size() && p[pi] != ']') {
-          if (p[pi] == '\\' && pi + 1 < p.size()) {
-            pi++;
-            if (eq(p[pi], s[si])) match = true;
-          } else if (pi + 2 < p.size() && p[pi + 1] == '-') {
-            char lo = p[pi], hi = p[pi + 2];
-            if (lo > hi) std::swap(lo, hi);
-            char c = s[si];
-            if (nocase) {
-              lo = Lower(lo);
-              hi = Lower(hi);
-              c = Lower(c);
-            }
-            if (c >= lo && c <= hi) match = true;
-            pi += 2;
-          } else if (eq(p[pi], s[si])) {
-            match = true;
-          }
-          pi++;
-        }
-        if (pi >= p.size()) pi--;  // Redis treats a missing ']' as ending the pattern
-        if (negate) match = !match;
-        if (!match) return false;
-        si++;
-        break;
-      }
-      case '\\':
-        if (pi + 1 < p.size()) pi++;
-        [[fallthrough]];
-      default:
-        if (si >= s.size() || !eq(p[pi], s[si])) return false;
-        si++;
-        break;
+  size_t star_p = std::string_view::npos, star_s = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && p[pi] == '*') {
+      while (pi < p.size() && p[pi] == '*') pi++;
+      if (pi == p.size()) return true;
+      star_p = pi;
+      star_s = si;
+      continue;
     }
-    pi++;
+    size_t next;
+    if (pi < p.size() && MatchOne(p, pi, s[si], nocase, &next)) {
+      pi = next;
+      si++;
+      continue;
+    }
+    if (star_p == std::string_view::npos) return false;
+    pi = star_p;
+    si = ++star_s;
   }
-  return si == s.size();
+  while (pi < p.size() && p[pi] == '*') pi++;
+  return pi == p.size();
 }
 
 }  // namespace stash
