@@ -1,5 +1,4 @@
 """Regression tests named after bugs found outside the suites that cover each area."""
-import time
 import unittest
 
 from stashd import StashdTestCase
@@ -18,13 +17,12 @@ class Regressions(StashdTestCase):
         self.assertEqual(str(ctx.exception), "DB index is out of range")
 
     def test_keys_with_many_stars_does_not_backtrack_exponentially(self):
-        # Was seconds to minutes on one I/O thread (a recursive glob matcher).
+        # Was minutes on one I/O thread (a recursive glob matcher): the client's 10 s socket
+        # timeout turns that into a failure without a speed threshold in the test.
         r = self.server.client()
         r.set("a" * 40, "v")
-        start = time.time()
         self.assertEqual(r.keys("*a*a*a*a*a*a*a*a*a*a*b"), [])
         self.assertEqual(r.keys("*a*a*a*a*a*a*a*a*a*a*"), [b"a" * 40])
-        self.assertLess(time.time() - start, 2.0)
 
 
 if __name__ == "__main__":
