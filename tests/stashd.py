@@ -105,6 +105,8 @@ class Stashd:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
