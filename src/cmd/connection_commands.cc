@@ -108,7 +108,10 @@ void Hello(CommandContext& c) {
     }
     c.conn.SetName(*name);
   }
-  if (ver != 0) c.conn.SetProtocol(static_cast<int>(ver));
+  if (ver != 0) {
+    c.conn.SetProtocol(static_cast<int>(ver));
+    c.out.SetProtocol(static_cast<int>(ver));  // inside EXEC, out is the transaction's writer
+  }
   c.out.MapHeader(7);
   c.out.Bulk("server");
   c.out.Bulk("redis");

@@ -122,7 +122,7 @@ const CommandSpec kCommands[] = {
     {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, Info},
     {"config", -2, 0, 0, 0, 0, nullptr, kConfigSubcommands},
     {"time", 1, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, Time},
-    {"shutdown", -1, kAdmin | kCmdAllowBusy, 0, 0, 0, Shutdown},
+    {"shutdown", -1, kAdmin | kCmdAllowBusy | kCmdNoMulti, 0, 0, 0, Shutdown},
 };
 
 }  // namespace

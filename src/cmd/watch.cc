@@ -1,9 +1,19 @@
 #include "cmd/watch.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace stash {
+
+namespace {
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
 
 std::string WatchRegistry::Slot(int db, std::string_view key) {
   std::string s(reinterpret_cast<const char*>(&db), sizeof(db));
@@ -18,7 +28,7 @@ void WatchRegistry::Watch(const std::shared_ptr<WatchState>& state, int db, std:
   }
   bool expired = txn.ExistsExpired(db, key, now_ms);
   state->keys.push_back({db, std::string(key), expired});
-  by_key_[Slot(db, key)].push_back({state, expired});
+  by_key_[Slot(db, key)].push_back({state, state->keys.size() - 1});
   if (++watches_since_prune_ >= 4096) Prune();
 }
 
@@ -30,27 +40,56 @@ bool WatchRegistry::ExpiredSinceWatch(const WatchState& state, store::Txn& txn, 
 }
 
 void WatchRegistry::KeyTouched(int db, std::string_view key, bool expired_reclaim) {
+  if (by_key_.empty()) return;  // nobody watches: every write passes here
   auto it = by_key_.find(Slot(db, key));
   if (it == by_key_.end()) return;
-  std::vector<Watcher>& watchers = it->second;
-  for (Watcher& w : watchers) {
-    // Reclaiming a key that was already expired when WATCHed changes nothing a client could see.
-    if (expired_reclaim && w.expired_at_watch) continue;
-    if (auto state = w.state.lock()) state->dirty.store(true, std::memory_order_release);
+  for (Watcher& w : it->second) {
+    std::shared_ptr<WatchState> state = w.state.lock();
+    if (!state) continue;
+    WatchState::Key& k = state->keys[w.index];
+    // Removing a key that was already expired when WATCHed changes nothing a client could see.
+    if (expired_reclaim && k.expired_at_watch) {
+      k.expired_at_watch = false;
+      continue;
+    }
+    state->dirty.store(true, std::memory_order_release);
   }
 }
 
+// Redis's touchAllWatchedKeysInDb: a watched key counts as changed when it is present (even past
+// its expiry) in db or in other, except that an expired key replaced by nothing or by another
+// expired key, and nothing replaced by an expired key, change nothing a client could see.
 void WatchRegistry::DbChanging(int db, int other, store::Txn& txn) {
-  int64_t now = 0;  // existence for FLUSHDB/SWAPDB counts keys even if expired, as Redis does
+  int64_t now = NowMs();
   for (auto& [slot, watchers] : by_key_) {
     int watched_db;
     std::memcpy(&watched_db, slot.data(), sizeof(watched_db));
     if (watched_db != db) continue;
+    if (std::all_of(watchers.begin(), watchers.end(),
+                    [](const Watcher& w) { return w.state.expired(); })) {
+      continue;  // not worth reading: nobody watches it any more
+    }
     std::string_view key = std::string_view(slot).substr(sizeof(int));
-    bool exists = txn.Exists(db, key, now) || (other >= 0 && txn.Exists(other, key, now));
-    if (!exists) continue;
+    // now_ms 0: present, expired or not
+    bool here = txn.Exists(db, key, 0);
+    bool there = other >= 0 && txn.Exists(other, key, 0);
+    if (!here && !there) continue;
+    bool there_expired = there && txn.ExistsExpired(other, key, now);
     for (Watcher& w : watchers) {
-      if (auto state = w.state.lock()) state->dirty.store(true, std::memory_order_release);
+      std::shared_ptr<WatchState> state = w.state.lock();
+      if (!state) continue;
+      WatchState::Key& k = state->keys[w.index];
+      if (k.expired_at_watch) {
+        if (!there) {
+          k.expired_at_watch = false;  // the expired key is gone, nothing replaces it
+          continue;
+        }
+        if (there_expired) continue;
+      } else if (!here && there_expired) {
+        k.expired_at_watch = true;  // nothing is replaced by an expired key
+        continue;
+      }
+      state->dirty.store(true, std::memory_order_release);
     }
   }
 }

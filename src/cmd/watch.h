@@ -19,9 +19,12 @@ struct WatchState {
   struct Key {
     int db;
     std::string key;
-    bool expired_at_watch;  // present but already expired when WATCHed
+    // Present but already expired when WATCHed (Redis's watchedKey.expired): its removal changes
+    // nothing a client could see. Cleared once it is removed; set when SWAPDB brings in an
+    // expired key where there was none.
+    bool expired_at_watch;
   };
-  std::vector<Key> keys;  // writer thread only
+  std::vector<Key> keys;  // writer thread only; only ever appended to
 };
 
 class WatchRegistry final : public store::TouchHook {
@@ -35,10 +38,13 @@ class WatchRegistry final : public store::TouchHook {
   void KeyTouched(int db, std::string_view key, bool expired_reclaim) override;
   void DbChanging(int db, int other, store::Txn& txn) override;
 
+  // Number of (db, key) entries kept, watchers gone or not (tests).
+  size_t watched_keys() const { return by_key_.size(); }
+
  private:
   struct Watcher {
     std::weak_ptr<WatchState> state;
-    bool expired_at_watch;
+    size_t index;  // into state->keys
   };
   static std::string Slot(int db, std::string_view key);
   void Prune();

@@ -83,7 +83,9 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn,
     // A connection command queued in a transaction: it runs here, reading the transaction's
     // state, while its connection waits for the EXEC reply.
     Run(*server_, *req.conn, op.entry, op.argv, out, replies, txn.reader());
-    *db = req.conn->db();  // SELECT inside MULTI changes the database of what follows
+    // SELECT (HELLO) inside MULTI changes the database (protocol) of what follows
+    *db = req.conn->db();
+    out.SetProtocol(req.conn->protocol());
     return;
   }
   auto start = std::chrono::steady_clock::now();
@@ -136,13 +138,17 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   if (s.ok()) {
     txn.Publish();
   } else {
-    // Nothing of this group is acknowledged: every request gets the error instead.
+    // Nothing of this group is acknowledged: every command gets the error instead, and an EXEC
+    // (one command, whatever it queued) is refused as a whole, as Redis refuses it on a disk error.
+    std::string error = "MISCONF Errors writing to the write-ahead log: " + s.ToString();
     for (size_t r = 0; r < group.size(); r++) {
       replies[r].clear();
       resp::ReplyWriter out(&replies[r]);
-      for (size_t i = 0; i < group[r]->ops.size(); i++) {
-        out.Error("MISCONF Errors writing to the write-ahead log: " + s.ToString());
+      if (group[r]->exec) {
+        out.Error("EXECABORT Transaction discarded because of: " + error);
+        continue;
       }
+      for (size_t i = 0; i < group[r]->ops.size(); i++) out.Error(error);
     }
   }
   for (size_t r = 0; r < group.size(); r++) group[r]->done(std::move(replies[r]));

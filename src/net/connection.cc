@@ -27,6 +27,12 @@ bool RunsInsideMulti(const CommandEntry* entry) {
   return n == "exec" || n == "discard" || n == "multi" || n == "quit" || n == "reset";
 }
 
+bool IsExec(const std::vector<std::string>& argv) {
+  const std::string& n = argv[0];
+  return n.size() == 4 && (n[0] | 0x20) == 'e' && (n[1] | 0x20) == 'x' && (n[2] | 0x20) == 'e' &&
+         (n[3] | 0x20) == 'c';
+}
+
 std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
   return fmt::format("{}:{}", ep.address().to_string(), ep.port());
 }
@@ -82,7 +88,8 @@ void Connection::OnRead(const error_code& ec, size_t n) {
   }
   server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
   last_interaction_ms_.store(NowMillis(), std::memory_order_relaxed);
-  if (limits_generation_ != server_.LimitsGeneration()) RefreshParserLimits();
+  // While an EXEC is at the writer, AUTH inside it may be changing what the limits depend on.
+  if (!waiting_ && limits_generation_ != server_.LimitsGeneration()) RefreshParserLimits();
   parser_.Feed(read_buf_.data(), n);
   ProcessInput();
   if (closed_) return;
@@ -103,6 +110,12 @@ void Connection::RefreshParserLimits() {
 
 void Connection::SetAuthenticated(bool yes) {
   authenticated_ = yes;
+  if (waiting_) {
+    // AUTH queued in a transaction runs on the writer thread, while this connection's thread
+    // may be feeding the parser: that thread refreshes the limits when the EXEC reply arrives.
+    parser_limits_stale_ = true;
+    return;
+  }
   RefreshParserLimits();
 }
 
@@ -130,12 +143,16 @@ void Connection::ProcessInput() {
     CommandEntry* entry = Resolve(server_, *this, argv_, &error);
     if (in_multi_ && !RunsInsideMulti(entry)) {
       if (entry == nullptr) {
-        Reject(server_, entry, error, writer_);
         multi_error_ = true;  // a command that cannot be queued aborts the transaction
+        RejectCommand(error);
       } else if (entry->fullname == "watch") {
         Reject(server_, entry, "ERR WATCH inside MULTI is not allowed", writer_);
+      } else if (entry->spec->flags & kCmdNoMulti) {
+        Reject(server_, entry, "ERR Command not allowed inside a transaction", writer_);
+        multi_error_ = true;
       } else {
         queued_.push_back({std::move(argv_), entry});
+        multi_queued_.store(static_cast<int>(queued_.size()), std::memory_order_relaxed);
         argv_.clear();
         writer_.Simple("QUEUED");
       }
@@ -152,7 +169,7 @@ void Connection::ProcessInput() {
       break;
     }
     if (entry == nullptr) {
-      Reject(server_, entry, error, writer_);
+      RejectCommand(error);
     } else {
       Run(server_, *this, entry, argv_, writer_, out_, server_.store());
     }
@@ -162,16 +179,28 @@ void Connection::ProcessInput() {
   query_bytes_.store(parser_.BufferedBytes(), std::memory_order_relaxed);
 }
 
+void Connection::RejectCommand(const std::string& error) {
+  if (!IsExec(argv_)) return Reject(server_, nullptr, error, writer_);
+  // As Redis's rejectCommand: an EXEC that cannot run ends the transaction and the WATCH.
+  DiscardMulti();
+  std::string_view why = error;
+  if (why.starts_with("ERR ")) why.remove_prefix(4);
+  Reject(server_, nullptr, fmt::format("EXECABORT Transaction discarded because of: {}", why),
+         writer_);
+}
+
 void Connection::BeginMulti() {
   in_multi_ = true;
   multi_error_ = false;
   queued_.clear();
+  multi_queued_.store(0, std::memory_order_relaxed);
 }
 
 void Connection::DiscardMulti() {
   in_multi_ = false;
   multi_error_ = false;
   queued_.clear();
+  multi_queued_.store(-1, std::memory_order_relaxed);
   Unwatch();
 }
 
@@ -215,6 +244,10 @@ void Connection::Submit(std::unique_ptr<WriteRequest> req) {
 void Connection::OnWritesDone(std::string replies) {
   waiting_ = false;
   if (closed_) return;
+  if (parser_limits_stale_) {
+    parser_limits_stale_ = false;
+    RefreshParserLimits();
+  }
   out_.append(replies);
   if (!CheckOutputLimit()) return;
   ProcessInput();
@@ -390,13 +423,15 @@ std::string Connection::Describe() const {
   const CommandEntry* cmd = last_cmd_.load(std::memory_order_relaxed);
   size_t qbuf = query_bytes_.load(std::memory_order_relaxed);
   size_t obl = output_bytes_.load(std::memory_order_relaxed);
+  int multi = multi_queued_.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(info_mu_);
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 "
-      "multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
+      "multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} "
       "tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       id_, remote_addr_, local_addr_, fd_, name_, (now - created_ms_) / 1000,
-      (now - last_interaction_ms_.load(std::memory_order_relaxed)) / 1000, info_db_, qbuf,
+      (now - last_interaction_ms_.load(std::memory_order_relaxed)) / 1000,
+      multi >= 0 ? "x" : "N", info_db_, multi, qbuf,
       read_buf_.size(), obl, obl, qbuf + obl + read_buf_.size(),
       cmd == nullptr ? "NULL" : cmd->fullname, info_proto_, lib_name_, lib_ver_);
 }

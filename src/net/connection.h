@@ -83,6 +83,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // travel to the writer as one request; anything after them waits for their replies, so
   // replies keep the order of the commands.
   void ProcessInput();
+  // Replies the error Resolve found for the command in argv_ (a refused EXEC also discards).
+  void RejectCommand(const std::string& error);
   void AddWrite(CommandEntry* entry);
   void SubmitWrites();
   void Submit(std::unique_ptr<WriteRequest> req);
@@ -114,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   resp::ReplyWriter writer_{&out_};
   std::unique_ptr<WriteRequest> pending_;  // write commands gathered, not yet submitted
   bool waiting_ = false;                   // a request is at the writer
+  bool parser_limits_stale_ = false;       // set by AUTH inside EXEC (on the writer thread)
   bool have_held_ = false;                 // argv_ holds a parsed command not yet run
   std::string held_error_;                 // a protocol error to reply once writes are done
   bool in_multi_ = false;
@@ -141,6 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int64_t> last_interaction_ms_;
   std::atomic<size_t> output_bytes_{0};
   std::atomic<size_t> query_bytes_{0};
+  std::atomic<int> multi_queued_{-1};  // commands queued since MULTI; -1 outside MULTI
 };
 
 }  // namespace stash
