@@ -18,14 +18,17 @@ bool OneWord(const Words& a, std::string* why) {
   return false;
 }
 
-ConfigOption Int(const char* name, int64_t Settings::*field, int64_t min, int64_t max,
-                 bool runtime, const char* help) {
+// A number option: parse reads the word (plain integer or memory units), bad_format is Redis's
+// reason when it cannot.
+ConfigOption Number(const char* name, int64_t Settings::*field, int64_t min, int64_t max,
+                    bool runtime, const char* help, bool (*parse)(std::string_view, int64_t*),
+                    const char* bad_format) {
   return {name, runtime, help,
           [=](Settings& s, const Words& a, std::string* why) {
             if (!OneWord(a, why)) return false;
             int64_t v;
-            if (!ParseInt64(a[0], &v)) {
-              *why = "argument couldn't be parsed into an integer";
+            if (!parse(a[0], &v)) {
+              *why = bad_format;
               return false;
             }
             if (v < min || v > max) {
@@ -38,24 +41,15 @@ ConfigOption Int(const char* name, int64_t Settings::*field, int64_t min, int64_
           [=](const Settings& s) { return std::to_string(s.*field); }};
 }
 
+ConfigOption Int(const char* name, int64_t Settings::*field, int64_t min, int64_t max,
+                 bool runtime, const char* help) {
+  return Number(name, field, min, max, runtime, help, ParseInt64,
+                "argument couldn't be parsed into an integer");
+}
+
 ConfigOption Memory(const char* name, int64_t Settings::*field, int64_t min, int64_t max,
                     bool runtime, const char* help) {
-  return {name, runtime, help,
-          [=](Settings& s, const Words& a, std::string* why) {
-            if (!OneWord(a, why)) return false;
-            int64_t v;
-            if (!ParseMemory(a[0], &v)) {
-              *why = "argument must be a memory value";
-              return false;
-            }
-            if (v < min || v > max) {
-              *why = fmt::format("argument must be between {} and {} inclusive", min, max);
-              return false;
-            }
-            s.*field = v;
-            return true;
-          },
-          [=](const Settings& s) { return std::to_string(s.*field); }};
+  return Number(name, field, min, max, runtime, help, ParseMemory, "argument must be a memory value");
 }
 
 ConfigOption String(const char* name, std::string Settings::*field, bool runtime,
