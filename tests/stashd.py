@@ -73,7 +73,8 @@ class Stashd:
 
     def client(self, **kw):
         import redis
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, **kw)
+        kw.setdefault("socket_timeout", 10)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
 
     def socket(self):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
