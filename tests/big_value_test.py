@@ -3,17 +3,15 @@ release build (STASHD_RELEASE, as the crash loops do): under ASan this would be 
 import os
 import unittest
 
-from stashd import Stashd
+from stashd import Stashd, release_binary
 
 MB = 1024 * 1024
 
 
 class BigValueTest(unittest.TestCase):
     def test_512mb_value_round_trips_and_survives_restart(self):
-        binary = os.environ.get("STASHD_RELEASE")
         env_backup = os.environ.get("STASHD")
-        if binary:
-            os.environ["STASHD"] = binary
+        os.environ["STASHD"] = release_binary()
         try:
             s = Stashd()
             self.addCleanup(s.cleanup)

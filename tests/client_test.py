@@ -150,19 +150,9 @@ class RedisPyTest(StashdTestCase):
         self.assertEqual(info["role"], "master")
 
 
-class AuthTest(unittest.TestCase):
+class AuthTest(StashdTestCase):
     PASSWORD = "s3cret"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Stashd(["--requirepass", cls.PASSWORD])
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            assert cls.server.stop() == 0, cls.server.output()
-        finally:
-            cls.server.cleanup()
+    server_args = ("--requirepass", PASSWORD)
 
     def setUp(self):
         self.c = Raw(self.server)

@@ -60,7 +60,9 @@ def hello_map_bytes(version, proto, client_id):
             bulk(b"modules") + b"*0\r\n")
 
 
-class ConnectionTest(StashdTestCase):
+class RawConnections:
+    """Mixin: self.raw() opens a Raw connection that is closed after the test."""
+
     def setUp(self):
         self.conns = []
 
@@ -73,6 +75,8 @@ class ConnectionTest(StashdTestCase):
         self.conns.append(c)
         return c
 
+
+class ConnectionTest(RawConnections, StashdTestCase):
     def test_hello_3_replies_with_a_resp3_map(self):
         c = self.raw()
         cid = c.call("CLIENT", "ID")

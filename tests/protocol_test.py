@@ -88,17 +88,8 @@ def info_field(conn, name, section="stats"):
     raise AssertionError("no %s in INFO %s" % (name, section))
 
 
-class SizeLimitTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Stashd(["--proto-max-bulk-len", "1mb", "--client-query-buffer-limit", "1mb"])
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            assert cls.server.stop() == 0, cls.server.output()
-        finally:
-            cls.server.cleanup()
+class SizeLimitTest(StashdTestCase):
+    server_args = ("--proto-max-bulk-len", "1mb", "--client-query-buffer-limit", "1mb")
 
     def setUp(self):
         self.c = Raw(self.server)

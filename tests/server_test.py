@@ -4,7 +4,7 @@ import signal
 import time
 import unittest
 
-from connection_test import Raw
+from connection_test import Raw, RawConnections
 from stashd import Stashd, StashdTestCase, encode_command
 
 
@@ -324,19 +324,7 @@ class TimeTest(StashdTestCase):
             c.close()
 
 
-class ClientCommandTest(StashdTestCase):
-    def setUp(self):
-        self.conns = []
-
-    def tearDown(self):
-        for c in self.conns:
-            c.close()
-
-    def raw(self):
-        c = Raw(self.server)
-        self.conns.append(c)
-        return c
-
+class ClientCommandTest(RawConnections, StashdTestCase):
     def test_setinfo_shows_in_client_info(self):
         c = self.raw()
         self.assertEqual(c.call("CLIENT", "SETINFO", "LIB-NAME", "mylib"), "OK")

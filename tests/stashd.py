@@ -27,6 +27,19 @@ def stashd_binary():
     raise RuntimeError("no stashd binary: run scripts/build.sh first")
 
 
+def release_binary():
+    """The binary for long crash and load runs: STASHD_RELEASE (scripts/test.sh passes the release
+    build), else the release, ASan or debug build; a missing binary is a failure, not a skip."""
+    env = os.environ.get("STASHD_RELEASE")
+    if env:
+        return env
+    for kind in ("release", "asan", "debug"):
+        path = os.path.join(ROOT, "build", kind, "stashd")
+        if os.path.exists(path):
+            return path
+    raise RuntimeError("no stashd binary: run scripts/build.sh release")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

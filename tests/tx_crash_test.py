@@ -16,24 +16,12 @@ import threading
 import time
 import unittest
 
-from stashd import ROOT, encode_command, free_port, read_reply
+from stashd import encode_command, free_port, read_reply, release_binary
 from tx_util import raw_reply
 
 PAIRS = 12
 START = 1000
 CLIENTS = 4
-
-
-def release_binary():
-    env = os.environ.get("STASHD_RELEASE")
-    if env:
-        return env
-    # The ASan build works too, only slower; a missing binary is a failure, not a skip.
-    for kind in ("release", "asan", "debug"):
-        path = os.path.join(ROOT, "build", kind, "stashd")
-        if os.path.exists(path):
-            return path
-    raise RuntimeError("no stashd binary: run scripts/build.sh release")
 
 
 class Server:
