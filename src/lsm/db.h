@@ -9,7 +9,8 @@
 //    appendfsync=always or WriteOptions::sync) and visible to readers.
 //
 // Errors: a failed WAL write or fsync, or a failed flush/compaction, puts the DB into a read-only
-// error state: every later write fails with that Status (BackgroundError()); reads keep working.
+// error state: every later write fails with that Status (BackgroundError()); reads keep working;
+// Resume() leaves the state once the cause is gone.
 #pragma once
 
 #include <cstdint>
@@ -118,6 +119,15 @@ class DB {
   virtual DbStats GetStats() = 0;
   // OK, or the error that put the DB into its read-only state.
   virtual Status BackgroundError() = 0;
+  // Leaves the read-only error state once its cause is gone (e.g. disk space was freed): OK when
+  // the DB takes writes again (also when it was not in the error state), else the error that
+  // keeps it read-only. Blocks writers while it runs. After a WAL error it cuts the log back to
+  // its last committed batch, syncs it, starts a new log and flushes every memtable to L0 before
+  // returning, so what was acknowledged no longer depends on the log that failed; after a flush
+  // error it waits for the retried flushes; a failed compaction is retried in the background.
+  // Safe to call repeatedly (e.g. once a second) while the disk stays full: a failed attempt
+  // leaves no files behind.
+  virtual Status Resume() = 0;
   // The sequence number of the last acknowledged write.
   virtual uint64_t LastSequence() = 0;
 };

@@ -230,8 +230,8 @@ std::string DBImpl::DebugLevels() {
 
 void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>* lock) {
   // After a failed MANIFEST write nobody knows whether the new state was committed, so deleting
-  // anything could destroy live data.
-  if (!bg_error_.ok()) return;
+  // anything could destroy live data (until a fresh MANIFEST has been written after Resume).
+  if (!bg_error_.ok() || versions_->ManifestUncertain()) return;
   std::set<uint64_t> live = pending_outputs_;
   versions_->AddLiveFiles(&live);
   const uint64_t log_number = versions_->LogNumber();

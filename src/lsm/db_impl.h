@@ -3,6 +3,7 @@
 //   db_impl_open.cc        Open: lock, MANIFEST recovery, WAL replay, first log
 //   db_impl_write.cc       group commit, memtable switch, write stalls, the WAL sync thread
 //   db_impl_compaction.cc  the background thread: flush, compaction, manual compaction
+//   db_impl_resume.cc      Resume: leaving the read-only error state
 //
 // Concurrency:
 //   mutex_      guards the DB state below (memtables list, super version, VersionSet,
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +67,7 @@ class DBImpl final : public DB {
   Status CompactRange(const std::string* begin, const std::string* end) override;
   DbStats GetStats() override;
   Status BackgroundError() override;
+  Status Resume() override;
   uint64_t LastSequence() override;
 
   // For tests: "L0: #12(4096) ...\nL1: ..." of the current Version.
@@ -84,7 +87,15 @@ class DBImpl final : public DB {
     MemTable* mem;
     uint64_t log_number;  // the WAL holding its writes
   };
-  struct Writer;
+  // A queued commit (or a Resume, which holds the front of the queue so no commit runs).
+  struct Writer {
+    std::span<WriteBatch* const> batches;
+    bool sync = false;
+    bool force_switch = false;  // Flush(): switch the memtable even if it is not full
+    bool done = false;
+    Status status;
+    std::condition_variable cv;
+  };
   struct ManualCompaction {
     int level;
     bool in_place;                          // rewrite level's files within level
@@ -107,11 +118,26 @@ class DBImpl final : public DB {
   // REQUIRES: lock holds mutex_; the caller is the commit leader. May release the lock to wait.
   Status MakeRoomForWrite(bool force_switch, std::unique_lock<std::mutex>* lock);
   Status SwitchMemTable(std::unique_lock<std::mutex>* lock);
+  // Creates log `number`, durable with its directory entry; on failure nothing is left behind.
+  // Takes no lock.
+  Status NewLogFile(uint64_t number, std::unique_ptr<wal::WalWriter>* out);
+  // Makes mem_ immutable (its log stays until it is flushed) and starts an empty memtable whose
+  // writes go to log `log_number`. REQUIRES: mutex_ held.
+  void SwitchToNewMemTable(uint64_t log_number);
   // A new memtable with one reference. REQUIRES: mutex_ held.
   MemTable* NewMemTable();
   // Whether mem holds memtable_size bytes of data. REQUIRES: mutex_ held.
   bool MemTableFull(const MemTable* mem) const;
   void WalSyncLoop();
+  // Records a failed write, sync or close of the current WAL. REQUIRES: mutex_ held.
+  void RecordWalError(const Status& s);
+
+  // --- db_impl_resume.cc
+  // REQUIRES: lock holds mutex_; the caller is at the front of writers_.
+  Status ResumeImpl(std::unique_lock<std::mutex>* lock);
+  // Cuts the failed log back to log_good_size_, syncs it and starts a new log with a new
+  // memtable. REQUIRES: as ResumeImpl, log_failed_.
+  Status ReplaceFailedLog(std::unique_lock<std::mutex>* lock);
 
   // --- db_impl_compaction.cc
   void BackgroundLoop();
@@ -169,6 +195,10 @@ class DBImpl final : public DB {
   ManualCompaction* manual_ = nullptr;
   int auto_compaction_pauses_ = 0;  // CompactRange calls running: no size compactions meanwhile
   Status bg_error_;
+  // The current log failed (write, sync): Resume must cut it back and start a new one.
+  bool log_failed_ = false;
+  // The memtable may hold part of a batch (an insert failed): no Resume can make that right.
+  bool unresumable_ = false;
   std::atomic<bool> shutting_down_{false};
   bool closed_ = false;
   std::thread bg_thread_;
@@ -176,6 +206,9 @@ class DBImpl final : public DB {
   std::mutex log_mutex_;
   std::unique_ptr<wal::WalWriter> log_;  // guarded by log_mutex_
   bool log_dirty_ = false;               // written since its last sync; guarded by log_mutex_
+  // Length of the current log up to the end of the last group written to it successfully (all
+  // of it is in the memtable); guarded by log_mutex_.
+  uint64_t log_good_size_ = 0;
 
   mutable std::mutex info_mutex_;  // serialises calls of options_.info_log
 

@@ -291,6 +291,14 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   compact->outfile.reset();
   input.reset();
   if (s.ok() && !compact->outputs.empty()) s = env_->SyncDir(dir_);
+  if (!s.ok()) {
+    // No edit names the outputs: remove them now, so that retries on a full disk (Resume) do
+    // not pile up partial tables while file deletion is off.
+    for (const auto& out : compact->outputs) {
+      table_cache_->Evict(out.number);
+      env_->RemoveFile(TableFileName(dir_, out.number)).IgnoreError();  // best effort
+    }
+  }
 
   lock->lock();
   const uint64_t bytes_read = c->InputBytes();

@@ -136,10 +136,7 @@ Status DBImpl::OpenImpl() {
 
   // A fresh log for new writes; durable (with its directory entry) before the MANIFEST names it.
   const uint64_t log_number = versions_->NewFileNumber();
-  std::unique_ptr<WritableFile> file;
-  STASH_RETURN_IF_ERROR(env_->NewWritableFile(LogFileName(dir_, log_number), &file));
-  STASH_RETURN_IF_ERROR(env_->SyncDir(dir_));
-  log_ = std::make_unique<wal::WalWriter>(std::move(file), 0);
+  STASH_RETURN_IF_ERROR(NewLogFile(log_number, &log_));
   edit.log_number = log_number;
   s = versions_->LogAndApply(&edit, &lock);
   pending_outputs_.clear();

@@ -23,15 +23,6 @@ constexpr size_t kMaxGroupBytes = size_t{1} << 20;
 
 }  // namespace
 
-struct DBImpl::Writer {
-  std::span<WriteBatch* const> batches;
-  bool sync = false;
-  bool force_switch = false;  // Flush(): switch the memtable even if it is not full
-  bool done = false;
-  Status status;
-  std::condition_variable cv;
-};
-
 Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
   WriteBatch batch;
   batch.Put(key, value);
@@ -105,8 +96,10 @@ Status DBImpl::WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool f
         wal_bytes = log_->Size() - size_before;
         s = need_sync ? log_->Sync() : log_->Flush();
         log_dirty_ = !need_sync;
+        if (s.ok()) log_good_size_ = log_->Size();
       }
       if (need_sync) counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+      const bool wal_ok = s.ok();
       if (s.ok()) {
         counters_.wal_bytes_written.fetch_add(wal_bytes, std::memory_order_relaxed);
         for (WriteBatch* b : group) {
@@ -118,9 +111,12 @@ Status DBImpl::WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool f
       if (s.ok()) {
         versions_->SetLastSequence(last_sequence);
         counters_.user_bytes_written.fetch_add(group_bytes, std::memory_order_relaxed);
+      } else if (!wal_ok) {
+        // The WAL may hold part of the group: no later write may go on top of that.
+        RecordWalError(s);
       } else {
-        // The WAL may hold part of the group, or the memtable part of a batch: no later write
-        // may go on top of that.
+        // The memtable may hold part of a batch.
+        unresumable_ = true;
         RecordBackgroundError(s);
       }
     }
@@ -174,7 +170,6 @@ Status DBImpl::MakeRoomForWrite(bool force_switch, std::unique_lock<std::mutex>*
 
 Status DBImpl::SwitchMemTable(std::unique_lock<std::mutex>* lock) {
   const uint64_t new_log_number = versions_->NewFileNumber();
-  const std::string path = LogFileName(dir_, new_log_number);
   // All the I/O happens without mutex_ (readers never wait for it). Only this thread, the
   // leader, touches log_ besides the everysec syncer, which takes log_mutex_.
   lock->unlock();
@@ -187,33 +182,52 @@ Status DBImpl::SwitchMemTable(std::unique_lock<std::mutex>* lock) {
     if (s.ok()) log_dirty_ = false;
   }
   counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
-  std::unique_ptr<WritableFile> file;
-  if (s.ok()) s = env_->NewWritableFile(path, &file);
-  if (s.ok()) s = env_->SyncDir(dir_);
-  if (!s.ok() && file != nullptr) {
-    file.reset();
-    env_->RemoveFile(path).IgnoreError();  // best effort: never referenced
+  if (!s.ok()) {
+    lock->lock();
+    RecordWalError(s);
+    return s;
   }
+  std::unique_ptr<wal::WalWriter> new_log;
+  s = NewLogFile(new_log_number, &new_log);
   Status close;
   if (s.ok()) {
     std::lock_guard<std::mutex> log_lock(log_mutex_);
     close = log_->Close();  // synced above, so nothing can be lost
-    log_ = std::make_unique<wal::WalWriter>(std::move(file), 0);
+    log_ = std::move(new_log);
     log_dirty_ = false;
+    log_good_size_ = 0;
   }
   if (!close.ok()) Info("closing the old WAL: " + close.ToString());
   lock->lock();
   if (!s.ok()) {
-    RecordBackgroundError(s);
+    RecordBackgroundError(s);  // the old log is intact and synced
     return s;
   }
+  SwitchToNewMemTable(new_log_number);
+  return Status::OK();
+}
+
+Status DBImpl::NewLogFile(uint64_t number, std::unique_ptr<wal::WalWriter>* out) {
+  const std::string path = LogFileName(dir_, number);
+  std::unique_ptr<WritableFile> file;
+  Status s = env_->NewWritableFile(path, &file);
+  if (s.ok()) s = env_->SyncDir(dir_);
+  if (!s.ok()) {
+    file.reset();
+    env_->RemoveFile(path).IgnoreError();  // best effort: never referenced
+    return s;
+  }
+  *out = std::make_unique<wal::WalWriter>(std::move(file), 0);
+  return Status::OK();
+}
+
+void DBImpl::SwitchToNewMemTable(uint64_t log_number) {
   imms_.push_back({mem_, mem_log_number_});
   has_imm_.store(true);
   mem_ = NewMemTable();
-  mem_log_number_ = new_log_number;
+  mem_log_number_ = log_number;
   InstallSuperVersion();
   bg_work_cv_.notify_all();
-  return Status::OK();
 }
 
 MemTable* DBImpl::NewMemTable() {
@@ -251,10 +265,15 @@ void DBImpl::WalSyncLoop() {
     if (synced) counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
     if (!s.ok()) {
       std::lock_guard<std::mutex> lock(mutex_);
-      RecordBackgroundError(s);
+      RecordWalError(s);
     }
     sleep_lock.lock();
   }
+}
+
+void DBImpl::RecordWalError(const Status& s) {
+  log_failed_ = true;
+  RecordBackgroundError(s);
 }
 
 Status DBImpl::Flush() {

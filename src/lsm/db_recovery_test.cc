@@ -6,7 +6,7 @@
 #include <random>
 #include <thread>
 
-#include "lsm/db_testutil.h"
+#include "lsm/db_fault_fixture.h"
 #include "lsm/filename.h"
 #include "util/fault_env.h"
 
@@ -17,59 +17,7 @@ using test::Contents;
 using test::GetOrStatus;
 using test::Key;
 
-class DBRecoveryTest : public ::testing::Test {
- protected:
-  // The DB's background thread logs into log_: close it before the members it writes to go.
-  // (Regression: TSan saw the fixture's log_ destroyed while a compaction still logged.)
-  void TearDown() override { db_.reset(); }
-
-  Options Opts(AppendFsync mode) {
-    Options o = test::TinyOptions();
-    o.env = &env_;
-    o.appendfsync = mode;
-    o.info_log = [this](std::string_view line) {
-      std::lock_guard<std::mutex> lock(log_mu_);
-      log_.emplace_back(line);
-    };
-    return o;
-  }
-  Status Open(const Options& o) {
-    db_.reset();
-    return DB::Open(o, dir_.path(), &db_);
-  }
-  // Kills the DB as a power loss would: nothing it does from now on reaches the disk, and what
-  // was not synced is gone.
-  void Crash() {
-    env_.CrashAfterOps(0);
-    db_.reset();
-    ASSERT_TRUE(env_.SimulateCrash().ok());
-  }
-  bool LogMentions(std::string_view text) {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    for (const auto& line : log_) {
-      if (line.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-  std::string NewestLog() {
-    std::vector<std::string> names;
-    EXPECT_TRUE(Env::Default()->GetChildren(dir_.path(), &names).ok());
-    uint64_t best = 0;
-    for (const auto& name : names) {
-      uint64_t n;
-      FileType t;
-      if (ParseFileName(name, &n, &t) && t == FileType::kLogFile && n > best) best = n;
-    }
-    return LogFileName(dir_.path(), best);
-  }
-
-  test::TempDir dir_{"dbr"};
-  // Durability is what FaultInjectionEnv tracks; the real fsyncs underneath would only be slow.
-  FaultInjectionEnv env_{test::SyncFreeEnv::Get()};
-  std::unique_ptr<DB> db_;
-  std::mutex log_mu_;
-  std::vector<std::string> log_;
-};
+using DBRecoveryTest = test::FaultEnvDBTest;
 
 // Batch `id` writes 3 keys; all of them or none must survive.
 WriteBatch MakeBatch(int id) {

@@ -250,12 +250,15 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* 
 
   if (!s.ok()) {
     delete v;
-    // The log may now end in a partial record: never append to it again. A new MANIFEST that
-    // failed is left on disk (CURRENT may already name it); the DB stops deleting files after
-    // such an error, and the next open cleans up.
-    if (!new_manifest) manifest_log_.reset();
+    // The log may now end in a partial record, and CURRENT may already name a new MANIFEST that
+    // failed: never append to either again. The next edit writes a fresh MANIFEST (a snapshot of
+    // the state in memory, which never took this edit) and points CURRENT at it. Until then
+    // nobody knows whether the edit is durable, so the DB deletes no files (ManifestUncertain).
+    manifest_log_.reset();
+    manifest_uncertain_ = true;
     return s;
   }
+  manifest_uncertain_ = false;
   if (new_manifest) {
     if (manifest_log_ != nullptr) {
       // Superseded: CURRENT no longer names it, and everything in it was synced before.

@@ -133,6 +133,9 @@ class VersionSet {
   // REQUIRES for the rest: the DB mutex held.
   Version* current() const { return current_; }
   uint64_t ManifestFileNumber() const { return manifest_file_number_; }
+  // True after a failed LogAndApply until the next one succeeds: the failed edit may or may not
+  // be durable, so files it added or removed are neither live nor safe to delete.
+  bool ManifestUncertain() const { return manifest_uncertain_; }
   uint64_t NewFileNumber() { return next_file_number_++; }
   // The number NewFileNumber would return next (files numbered at or above it are newer than
   // anything the caller has seen).
@@ -197,6 +200,7 @@ class VersionSet {
   SequenceNumber last_sequence_ = 0;
 
   std::unique_ptr<wal::WalWriter> manifest_log_;  // null until the first LogAndApply
+  bool manifest_uncertain_ = false;
   Version dummy_versions_;                        // head of the circular list of live versions
   Version* current_ = nullptr;
   // Per level: the largest internal key of the last size compaction there (empty: start over).

@@ -86,7 +86,10 @@ class FaultInjectionEnv::TrackedFile final : public WritableFile {
     std::lock_guard<std::mutex> lock(env_->mu_);
     STASH_RETURN_IF_ERROR(CheckAliveLocked());
     STASH_RETURN_IF_ERROR(env_->BeginMutationLocked());
-    if (!env_->sync_error_.ok()) return env_->sync_error_;
+    if (!env_->sync_error_.ok() &&
+        node_->path.find(env_->sync_error_path_part_) != std::string::npos) {
+      return env_->sync_error_;
+    }
     STASH_RETURN_IF_ERROR(base_->Sync());
     node_->synced = node_->size;
     return Status::OK();
@@ -254,7 +257,7 @@ Status FaultInjectionEnv::CreateDirIfMissing(const std::string& dir) {
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   std::lock_guard<std::mutex> lock(mu_);
   STASH_RETURN_IF_ERROR(BeginMutationLocked());
-  if (!sync_error_.ok()) return sync_error_;
+  if (!sync_error_.ok() && sync_error_path_part_.empty()) return sync_error_;
   STASH_RETURN_IF_ERROR(base_->SyncDir(dir));
   std::string d = NormalizeDir(dir);
   for (DirOp& op : dir_ops_) std::erase(op.unsynced_dirs, d);
@@ -309,6 +312,7 @@ Status FaultInjectionEnv::SimulateCrash() {
   byte_limit_armed_ = false;
   byte_limit_hit_ = false;
   sync_error_ = Status::OK();
+  sync_error_path_part_.clear();
   crash_armed_ = false;
   crashed_ = false;
   return first;
@@ -334,9 +338,10 @@ void FaultInjectionEnv::FailWritesAfterBytes(uint64_t n, Status s) {
   byte_limit_error_ = std::move(s);
 }
 
-void FaultInjectionEnv::SetSyncError(Status s) {
+void FaultInjectionEnv::SetSyncError(Status s, std::string path_part) {
   std::lock_guard<std::mutex> lock(mu_);
   sync_error_ = std::move(s);
+  sync_error_path_part_ = std::move(path_part);
 }
 
 void FaultInjectionEnv::ClearErrors() {
@@ -345,6 +350,7 @@ void FaultInjectionEnv::ClearErrors() {
   byte_limit_armed_ = false;
   byte_limit_hit_ = false;
   sync_error_ = Status::OK();
+  sync_error_path_part_.clear();
 }
 
 void FaultInjectionEnv::CrashAfterOps(uint64_t n) {

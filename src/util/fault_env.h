@@ -70,8 +70,9 @@ class FaultInjectionEnv : public Env {
   // Lets n more bytes of Appends land (an Append crossing the limit writes its first part), then
   // every Append and Flush fails with s, e.g. Status::NoSpace to model a full disk.
   void FailWritesAfterBytes(uint64_t n, Status s);
-  // Every later Sync and SyncDir fails with s and makes nothing durable.
-  void SetSyncError(Status s);
+  // Every later Sync and SyncDir fails with s and makes nothing durable. With path_part, only
+  // Syncs of files whose path contains it fail (and no SyncDir), e.g. "MANIFEST".
+  void SetSyncError(Status s, std::string path_part = "");
   // Clears the three injections above (not the crash point).
   void ClearErrors();
 
@@ -107,6 +108,7 @@ class FaultInjectionEnv : public Env {
   bool byte_limit_hit_ = false;  // an Append was cut short by the limit
   Status byte_limit_error_;
   Status sync_error_;
+  std::string sync_error_path_part_;  // empty: every file
 
   bool crash_armed_ = false;
   uint64_t ops_left_ = 0;

@@ -1,0 +1,109 @@
+// DBImpl::Resume: leaving the read-only error state once its cause (a full disk, a transient I/O
+// error) is gone, without reopening the DB.
+//
+// Resume holds the front of the writer queue, so no commit runs meanwhile, and then:
+//   1. If the current WAL failed (a write or fsync of it): the log may end in part of a group
+//      that was never acknowledged nor applied to the memtable, and after a failed fsync the
+//      kernel may have dropped pages of it. So the log is closed, cut back to the end of the last
+//      group that was applied (log_good_size_) and synced; a recovery from it now ends at a
+//      batch boundary. Only then is a new log created, and the memtable switched, so the old
+//      log becomes an immutable memtable's log like any other.
+//   2. The error is cleared and the background thread woken: it retries the flushes (and then
+//      the compaction) that failed or were waiting.
+//   3. Resume waits until every immutable memtable is in L0. After a WAL error this makes what
+//      was acknowledged durable in a freshly written and synced table, whatever happened to the
+//      pages of the old log. If a flush fails again, the DB is read-only again and Resume
+//      returns that error.
+// Every step is safe to repeat: a failed step leaves the error in place (and no new files: a
+// failed log creation or flush removes what it started), and the next Resume starts over from
+// the step that failed.
+//
+// Files are not deleted while a MANIFEST edit's fate is unknown (VersionSet::ManifestUncertain);
+// the first edit after Resume writes a fresh MANIFEST from the state in memory.
+#include "lsm/db_impl.h"
+#include "lsm/filename.h"
+#include "lsm/version_set.h"
+#include "wal/wal_writer.h"
+
+namespace stash {
+
+Status DBImpl::Resume() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (bg_error_.ok()) return Status::OK();
+  Writer w;
+  writers_.push_back(&w);
+  while (&w != writers_.front()) w.cv.wait(lock);
+  Status s = ResumeImpl(&lock);
+  writers_.pop_front();
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return s;
+}
+
+Status DBImpl::ResumeImpl(std::unique_lock<std::mutex>* lock) {
+  if (bg_error_.ok()) return Status::OK();  // another Resume got there first
+  if (shutting_down_.load()) return Status::IOError("DB is closing");
+  if (unresumable_) return bg_error_;
+  const Status error = bg_error_;
+  if (log_failed_) {
+    Status s = ReplaceFailedLog(lock);
+    if (!s.ok()) {
+      Info("cannot resume writes yet: " + s.ToString());
+      return s;
+    }
+  }
+  bg_error_ = Status::OK();
+  Info("retrying background work after: " + error.ToString());
+  bg_work_cv_.notify_all();
+  while (bg_error_.ok() && !imms_.empty() && !shutting_down_.load()) bg_done_cv_.wait(*lock);
+  if (!bg_error_.ok()) return bg_error_;
+  if (shutting_down_.load()) return Status::IOError("DB is closing");
+  Info("writes resumed after: " + error.ToString());
+  return Status::OK();
+}
+
+Status DBImpl::ReplaceFailedLog(std::unique_lock<std::mutex>* lock) {
+  const uint64_t old_number = mem_log_number_;
+  const std::string old_path = LogFileName(dir_, old_number);
+  lock->unlock();
+  std::unique_ptr<wal::WalWriter> old_log;
+  uint64_t good_size;
+  {
+    std::lock_guard<std::mutex> log_lock(log_mutex_);
+    old_log = std::move(log_);  // null when an earlier Resume got this far
+    good_size = log_good_size_;
+  }
+  // Closed before it is cut, so nothing it still holds can land after the cut. Its error is the
+  // one being recovered from.
+  old_log.reset();
+  Status s = env_->TruncateFile(old_path, good_size);
+  std::unique_ptr<WritableFile> file;
+  if (s.ok()) s = env_->NewAppendableFile(old_path, &file);
+  if (s.ok()) s = file->Sync();
+  if (file != nullptr) {
+    Status close = file->Close();
+    if (s.ok()) s = close;
+  }
+  std::unique_ptr<wal::WalWriter> new_log;
+  uint64_t new_number = 0;
+  if (s.ok()) {
+    lock->lock();
+    new_number = versions_->NewFileNumber();
+    lock->unlock();
+    s = NewLogFile(new_number, &new_log);
+  }
+  if (s.ok()) {
+    std::lock_guard<std::mutex> log_lock(log_mutex_);
+    log_ = std::move(new_log);
+    log_dirty_ = false;
+    log_good_size_ = 0;
+  }
+  lock->lock();
+  if (!s.ok()) return s;
+  Info("cut " + old_path + " back to " + std::to_string(good_size) +
+       " bytes (its last committed batch); new writes go to log #" + std::to_string(new_number));
+  log_failed_ = false;
+  SwitchToNewMemTable(new_number);
+  return Status::OK();
+}
+
+}  // namespace stash
