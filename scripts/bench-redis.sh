@@ -35,7 +35,7 @@ redis-server --port "$rp" --dir "$work" --save '' --appendonly yes --appendfsync
 rpid=$!
 trap 'kill $spid $rpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for p in "$sp" "$rp"; do
-  for _ in $(seq 1 100); do redis-cli -p "$p" PING >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 100); do redis-cli -p "$p" PING 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 done
 
 run() {  # run NAME PORT

@@ -197,6 +197,18 @@ class RestartTest(unittest.TestCase):
             self.assertEqual(c.call("DBSIZE"), len(present) + 3)
             info = c.call("INFO", "keyspace").decode()
             self.assertIn("db0:keys=%d,expires=%d," % (len(present) + 3, len(present)), info)
+            # What the recovery did is in INFO persistence and in the log.
+            persistence = dict(line.split(":", 1) for line in
+                               c.call("INFO", "persistence").decode().split("\r\n")
+                               if ":" in line)
+            self.assertGreaterEqual(int(persistence["stashd_recovered_logs"]), 1)
+            self.assertGreater(int(persistence["stashd_recovered_batches"]), 0)
+            self.assertGreater(int(persistence["stashd_recovered_bytes"]), 0)
+            self.assertGreaterEqual(int(persistence["stashd_last_recovery_time_ms"]), 0)
+            self.assertEqual(persistence["loading"], "0")
+            self.assertEqual(persistence["aof_last_write_status"], "ok")
+            self.assertIn("replayed", s2.output())
+            self.assertIn("DB loaded from disk", s2.output())
         finally:
             c.close()
         self.stop(s2)

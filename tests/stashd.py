@@ -40,6 +40,10 @@ def release_binary():
     raise RuntimeError("no stashd binary: run scripts/build.sh release")
 
 
+# What stashd logs once its data directory is open and commands run.
+READY_LINE = "Ready to accept connections"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -47,14 +51,16 @@ def free_port():
 
 
 class Stashd:
-    """A running stashd. args are extra command-line arguments (e.g. ["--requirepass", "x"])."""
+    """A running stashd. args are extra command-line arguments (e.g. ["--requirepass", "x"]).
+    binary overrides stashd_binary(); with wait=False the constructor returns at once (call
+    _wait_ready() to wait until the data directory is loaded)."""
 
-    def __init__(self, args=(), config_text=None, dir=None):
+    def __init__(self, args=(), config_text=None, dir=None, binary=None, wait=True):
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="stashd-test-")
         self.dir = dir or os.path.join(self.tmp, "data")
         self.config_path = None
-        cmd = [stashd_binary()]
+        cmd = [binary or stashd_binary()]
         if config_text is not None:
             self.config_path = os.path.join(self.tmp, "stashd.conf")
             with open(self.config_path, "w") as f:
@@ -64,19 +70,31 @@ class Stashd:
         self.log_path = os.path.join(self.tmp, "stashd.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait_ready()
+        if wait:
+            self._wait_ready()
 
     def _wait_ready(self, timeout=20):
+        """Until stashd has loaded its data directory: it listens (and answers -LOADING) first."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("stashd exited early:\n" + self.output())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
+            if READY_LINE in self.output() or self._answers_ping():
+                return
+            time.sleep(0.02)
         raise RuntimeError("stashd did not start:\n" + self.output())
+
+    def _answers_ping(self):
+        """Whether a PING gets an answer other than -LOADING (with loglevel warning there is no
+        ready line; with requirepass the answer is -NOAUTH)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                sock.settimeout(2)
+                sock.sendall(b"PING\r\n")
+                reply = sock.recv(64)
+                return bool(reply) and not reply.startswith(b"-LOADING")
+        except OSError:
+            return False
 
     def output(self):
         if not self.log.closed:

@@ -37,12 +37,15 @@ class Server:
                 raise RuntimeError("stashd exited with %s; see %s" % (self.proc.returncode,
                                                                        log_path))
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):  # not -LOADING
+                        return
             except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("stashd did not start; see %s" % log_path)
-                time.sleep(0.05)
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("stashd did not start; see %s" % log_path)
+            time.sleep(0.05)
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)

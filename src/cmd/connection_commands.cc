@@ -155,13 +155,13 @@ void Reset(CommandContext& c) {
 constexpr uint32_t kConn = kCmdFast | kCmdLoading | kCmdStale;
 
 const CommandSpec kCommands[] = {
-    {"ping", -1, kConn, 0, 0, 0, Ping},
+    {"ping", -1, kCmdFast, 0, 0, 0, Ping},  // as Redis: no `loading` (a probe for readiness)
     {"echo", 2, kConn, 0, 0, 0, Echo},
     {"quit", -1, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Quit},
     {"hello", -1, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Hello},
     {"auth", -2, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Auth},
     {"select", 2, kConn, 0, 0, 0, Select},
-    {"reset", 1, kConn | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Reset},
+    {"reset", 1, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Reset},
 };
 
 }  // namespace

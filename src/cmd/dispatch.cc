@@ -73,6 +73,13 @@ CommandEntry* Resolve(Server& server, Connection& conn, const std::vector<std::s
     entry->rejected_calls.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
+  // While the data directory loads only `loading` commands run, and of those not the ones that
+  // go through the writer (WATCH), which starts once loading is done.
+  if (server.Loading() && (!(spec.flags & kCmdLoading) || spec.write != nullptr)) {
+    *error = "LOADING Redis is loading the dataset in memory";
+    entry->rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
   return entry;
 }
 

@@ -6,6 +6,7 @@
 #include "cmd/watch.h"
 #include "net/connection.h"
 #include "resp/reply_writer.h"
+#include "server/server.h"
 
 namespace stash {
 namespace {
@@ -21,6 +22,11 @@ void Exec(CommandContext& c) {
   if (c.conn.multi_error()) {
     c.conn.DiscardMulti();
     return c.out.Error("EXECABORT Transaction discarded because of previous errors.");
+  }
+  if (c.server.Loading()) {
+    // The writer that runs transactions starts once the data directory is loaded.
+    c.conn.DiscardMulti();
+    return c.out.Error("LOADING Redis is loading the dataset in memory");
   }
   c.conn.SubmitExec();  // the reply comes from the writer
 }

@@ -8,6 +8,7 @@
 #include "cmd/dispatch.h"
 #include "net/connection.h"
 #include "resp/reply_writer.h"
+#include "server/log.h"
 #include "server/stats.h"
 #include "store/expire_cycle.h"
 
@@ -63,6 +64,7 @@ void Writer::Loop() {
         queue_.pop_front();
       }
     }
+    MaybeResume(std::chrono::steady_clock::now());
     if (std::chrono::steady_clock::now() >= next_expire) {
       store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs(), 2000, &watches_);
       stats_.expired_keys.fetch_add(r.reclaimed, std::memory_order_relaxed);
@@ -74,6 +76,23 @@ void Writer::Loop() {
       RunGroup(group);
       group.clear();
     }
+  }
+}
+
+void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
+  if (now < next_resume_) return;
+  DB* engine = store_.engine();
+  Status error = engine->BackgroundError();
+  if (error.ok()) return;
+  next_resume_ = now + std::chrono::seconds(1);
+  Status s = engine->Resume();
+  if (s.ok()) {
+    log::Warning("Write-ahead log error looks solved, StashDB can write again (was: {}).",
+                 error.ToString());
+    next_resume_warning_ = {};
+  } else if (now >= next_resume_warning_) {
+    log::Warning("Writes are refused: {}. Retrying every second.", s.ToString());
+    next_resume_warning_ = now + std::chrono::seconds(30);
   }
 }
 

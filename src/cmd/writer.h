@@ -2,9 +2,12 @@
 // writer"). It drains every pending request from every connection, runs each write command's
 // read-modify-write logic in order against one Txn, commits the whole group as one atomic WAL
 // batch (one write, at most one fsync), publishes, and only then hands each request its
-// replies. Between groups it runs the bounded active-expiry cycle.
+// replies. Between groups it runs the bounded active-expiry cycle, and, while the engine is in
+// its read-only error state (a full disk, a failed fsync), tries DB::Resume once a second, so
+// writes come back by themselves once the cause is gone (as Redis retries a failed AOF write).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -68,6 +71,9 @@ class Writer {
 
  private:
   void Loop();
+  // Once a second while the engine refuses writes: DB::Resume, logging the outcome (a still
+  // failing disk at most every 30 s).
+  void MaybeResume(std::chrono::steady_clock::time_point now);
   void RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group);
   void RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out, std::string& replies);
   void RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
@@ -82,6 +88,8 @@ class Writer {
   std::deque<std::unique_ptr<WriteRequest>> queue_;
   bool stopping_ = false;
   std::thread thread_;
+  std::chrono::steady_clock::time_point next_resume_{};
+  std::chrono::steady_clock::time_point next_resume_warning_{};
 };
 
 }  // namespace stash

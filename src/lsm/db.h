@@ -65,7 +65,14 @@ struct DbStats {
   uint64_t recovered_batches = 0;  // at open
   uint64_t recovered_bytes = 0;    // at open: log bytes replayed
   uint64_t torn_tail_dropped_bytes = 0;
+  uint64_t recovered_logs = 0;    // at open: log files replayed
+  uint64_t recovery_micros = 0;   // at open: time Open took
+  uint64_t wal_live_bytes = 0;    // bytes in the logs a recovery would replay now
   uint64_t last_sequence = 0;
+  uint64_t background_errors = 0;     // times the DB entered the read-only error state
+  std::string last_background_error;  // the latest such error ("" if none), kept after Resume
+  uint64_t last_background_error_micros = 0;  // when it happened (Env::NowMicros)
+  uint64_t resumes = 0;                       // successful Resume calls that left the state
 };
 
 class DB {
@@ -124,7 +131,7 @@ class DB {
   // keeps it read-only. Blocks writers while it runs. After a WAL error it cuts the log back to
   // its last committed batch, syncs it, starts a new log and flushes every memtable to L0 before
   // returning, so what was acknowledged no longer depends on the log that failed; after a flush
-  // error it waits for the retried flushes; a failed compaction is retried in the background.
+  // or compaction error it waits for the retried flushes and, when one is due, a compaction.
   // Safe to call repeatedly (e.g. once a second) while the disk stays full: a failed attempt
   // leaves no files behind.
   virtual Status Resume() = 0;

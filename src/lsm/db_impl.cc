@@ -93,13 +93,17 @@ void DBImpl::Info(const std::string& message) const {
 void DBImpl::RecordBackgroundError(const Status& s) {
   if (s.ok() || !bg_error_.ok()) return;
   bg_error_ = s;
-  Info("entering read-only mode after error: " + s.ToString());
+  last_bg_error_ = s.ToString();
+  last_bg_error_micros_ = env_->NowMicros();
+  counters_.background_errors.fetch_add(1, std::memory_order_relaxed);
+  if (!retry_quiet_) Info("entering read-only mode after error: " + s.ToString());
   bg_done_cv_.notify_all();
 }
 
 Status DBImpl::BackgroundError() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return bg_error_;
+  // While a Resume retries, writes are still held back: report the error until it is done.
+  return bg_error_.ok() ? resuming_from_ : bg_error_;
 }
 
 uint64_t DBImpl::LastSequence() {
@@ -195,6 +199,13 @@ DbStats DBImpl::GetStats() {
     }
     st.pending_compaction_bytes = versions_->PendingCompactionBytes();
     st.last_sequence = versions_->LastSequence();
+    st.last_background_error = last_bg_error_;
+    st.last_background_error_micros = last_bg_error_micros_;
+    for (const auto& imm : imms_) st.wal_live_bytes += imm.log_bytes;
+  }
+  {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    if (log_ != nullptr) st.wal_live_bytes += log_->Size();
   }
   auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   st.compactions = get(counters_.compactions);
@@ -210,6 +221,10 @@ DbStats DBImpl::GetStats() {
   st.recovered_batches = get(counters_.recovered_batches);
   st.recovered_bytes = get(counters_.recovered_bytes);
   st.torn_tail_dropped_bytes = get(counters_.torn_tail_dropped_bytes);
+  st.recovered_logs = get(counters_.recovered_logs);
+  st.recovery_micros = get(counters_.recovery_micros);
+  st.background_errors = get(counters_.background_errors);
+  st.resumes = get(counters_.resumes);
   if (st.user_bytes_written > 0) {
     st.write_amplification = static_cast<double>(st.wal_bytes_written + st.flush_bytes_written +
                                                  st.compaction_bytes_written) /

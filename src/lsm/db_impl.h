@@ -86,6 +86,7 @@ class DBImpl final : public DB {
   struct ImmutableMemTable {
     MemTable* mem;
     uint64_t log_number;  // the WAL holding its writes
+    uint64_t log_bytes;   // that WAL's length
   };
   // A queued commit (or a Resume, which holds the front of the queue so no commit runs).
   struct Writer {
@@ -112,6 +113,13 @@ class DBImpl final : public DB {
   // Sets *stop when point-in-time recovery ended inside this log. REQUIRES: lock held.
   Status ReplayLog(uint64_t number, bool newest, VersionEdit* edit, SequenceNumber* max_sequence,
                    MemTable** mem, bool* stop, std::unique_lock<std::mutex>* lock);
+  // Replay progress for the log: bytes of all the logs to replay, done before the current one,
+  // and when progress was last logged (about every second for a long replay).
+  struct ReplayProgress {
+    uint64_t total_bytes = 0;
+    uint64_t done_bytes = 0;
+    uint64_t last_report_micros = 0;
+  } replay_progress_;
 
   // --- db_impl_write.cc
   Status WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool force_switch);
@@ -121,9 +129,9 @@ class DBImpl final : public DB {
   // Creates log `number`, durable with its directory entry; on failure nothing is left behind.
   // Takes no lock.
   Status NewLogFile(uint64_t number, std::unique_ptr<wal::WalWriter>* out);
-  // Makes mem_ immutable (its log stays until it is flushed) and starts an empty memtable whose
-  // writes go to log `log_number`. REQUIRES: mutex_ held.
-  void SwitchToNewMemTable(uint64_t log_number);
+  // Makes mem_ immutable (its log, of old_log_bytes, stays until it is flushed) and starts an
+  // empty memtable whose writes go to log `log_number`. REQUIRES: mutex_ held.
+  void SwitchToNewMemTable(uint64_t log_number, uint64_t old_log_bytes);
   // A new memtable with one reference. REQUIRES: mutex_ held.
   MemTable* NewMemTable();
   // Whether mem holds memtable_size bytes of data. REQUIRES: mutex_ held.
@@ -194,7 +202,13 @@ class DBImpl final : public DB {
   std::set<uint64_t> pending_outputs_;  // table numbers being written, not yet in a Version
   ManualCompaction* manual_ = nullptr;
   int auto_compaction_pauses_ = 0;  // CompactRange calls running: no size compactions meanwhile
+  uint64_t size_compactions_done_ = 0;  // successful size-triggered compaction steps
   Status bg_error_;
+  std::string last_bg_error_;  // kept after Resume, for stats
+  Status resuming_from_;        // the error a running Resume is retrying after (else OK)
+  bool retry_quiet_ = false;   // a Resume retry whose errors are not logged (see ResumeImpl)
+  uint64_t next_retry_log_micros_ = 0;
+  uint64_t last_bg_error_micros_ = 0;
   // The current log failed (write, sync): Resume must cut it back and start a new one.
   bool log_failed_ = false;
   // The memtable may hold part of a batch (an insert failed): no Resume can make that right.
@@ -224,6 +238,8 @@ class DBImpl final : public DB {
     std::atomic<uint64_t> flush_bytes_written{0}, user_bytes_written{0};
     std::atomic<uint64_t> stall_micros{0}, wal_bytes_written{0}, wal_syncs{0};
     std::atomic<uint64_t> recovered_batches{0}, recovered_bytes{0}, torn_tail_dropped_bytes{0};
+    std::atomic<uint64_t> recovered_logs{0}, recovery_micros{0};
+    std::atomic<uint64_t> background_errors{0}, resumes{0};
   } counters_;
 };
 

@@ -51,6 +51,7 @@ void DBImpl::BackgroundLoop() {
       s = BackgroundCompaction(&lock);
     } else if (auto_compaction_pauses_ == 0 && versions_->NeedsCompaction()) {
       s = BackgroundCompaction(&lock);
+      if (s.ok()) size_compactions_done_++;
     } else {
       bg_work_cv_.wait(lock);
       continue;

@@ -112,6 +112,13 @@ Status DBImpl::OpenImpl() {
                               TableFileName(dir_, *expected.begin()));
   }
   std::sort(logs.begin(), logs.end());
+  for (uint64_t number : logs) {
+    uint64_t size = 0;
+    if (env_->GetFileSize(LogFileName(dir_, number), &size).ok()) {
+      replay_progress_.total_bytes += size;
+    }
+  }
+  replay_progress_.last_report_micros = start;
 
   VersionEdit edit;
   SequenceNumber max_sequence = versions_->LastSequence();
@@ -122,6 +129,10 @@ Status DBImpl::OpenImpl() {
     bool stop = false;
     s = ReplayLog(logs[i], i + 1 == logs.size(), &edit, &max_sequence, &mem, &stop, &lock);
     replayed++;
+    uint64_t size = 0;
+    if (env_->GetFileSize(LogFileName(dir_, logs[i]), &size).ok()) {
+      replay_progress_.done_bytes += size;
+    }
     if (s.ok() && stop && i + 1 < logs.size()) {
       Info("point-in-time recovery: skipping " + std::to_string(logs.size() - i - 1) +
            " later log(s)");
@@ -147,6 +158,8 @@ Status DBImpl::OpenImpl() {
   InstallSuperVersion();
   RemoveObsoleteFiles(&lock);
 
+  counters_.recovered_logs.store(replayed);
+  counters_.recovery_micros.store(env_->NowMicros() - start);
   Info("opened " + dir_ + ": replayed " + std::to_string(replayed) + " log(s), " +
        std::to_string(counters_.recovered_batches.load()) + " batches, " +
        std::to_string(counters_.recovered_bytes.load()) + " bytes; " +
@@ -173,6 +186,16 @@ Status DBImpl::ReplayLog(uint64_t number, bool newest, VersionEdit* edit,
   WriteBatch batch;
   uint64_t batches = 0;
   while (reader.ReadBatch(&wal_batch)) {
+    const uint64_t done = replay_progress_.done_bytes + wal_batch.end_offset;
+    if (options_.replay_progress) options_.replay_progress(done, replay_progress_.total_bytes);
+    if (env_->NowMicros() - replay_progress_.last_report_micros >=
+        options_.replay_progress_interval_micros) {
+      replay_progress_.last_report_micros = env_->NowMicros();
+      const uint64_t total = std::max<uint64_t>(replay_progress_.total_bytes, 1);
+      Info("replaying " + path + ": " + std::to_string(done >> 20) + " of " +
+           std::to_string(total >> 20) + " MiB of logs (" + std::to_string(done * 100 / total) +
+           "%), " + std::to_string(batches) + " batches from this log so far");
+    }
     Status s = WriteBatch::FromWalRecords(wal_batch.first_seq, wal_batch.records, &batch);
     if (!s.ok()) {
       std::string what = path + ": batch ending at offset " + std::to_string(wal_batch.end_offset) +

@@ -10,10 +10,12 @@
 //      log becomes an immutable memtable's log like any other.
 //   2. The error is cleared and the background thread woken: it retries the flushes (and then
 //      the compaction) that failed or were waiting.
-//   3. Resume waits until every immutable memtable is in L0. After a WAL error this makes what
-//      was acknowledged durable in a freshly written and synced table, whatever happened to the
-//      pages of the old log. If a flush fails again, the DB is read-only again and Resume
-//      returns that error.
+//   3. Resume waits until every immutable memtable is in L0 and, if a compaction is due, one
+//      compaction step went through. After a WAL error this makes what was acknowledged
+//      durable in a freshly written and synced table, whatever happened to the pages of the old
+//      log; after a failed compaction it proves there is room again, so that writes do not
+//      flap between accepted and refused while the disk stays full. If the retried work fails
+//      again, the DB is read-only again and Resume returns that error.
 // Every step is safe to repeat: a failed step leaves the error in place (and no new files: a
 // failed log creation or flush removes what it started), and the next Resume starts over from
 // the step that failed.
@@ -52,11 +54,30 @@ Status DBImpl::ResumeImpl(std::unique_lock<std::mutex>* lock) {
     }
   }
   bg_error_ = Status::OK();
-  Info("retrying background work after: " + error.ToString());
+  resuming_from_ = error;
+  // A disk that stays full makes a caller retry for a long time: log the attempts (and the
+  // errors they run into, see RecordBackgroundError) only every 30 s.
+  const uint64_t now = env_->NowMicros();
+  retry_quiet_ = now < next_retry_log_micros_;
+  if (!retry_quiet_) {
+    Info("retrying background work after: " + error.ToString());
+    next_retry_log_micros_ = now + 30 * 1000000;
+  }
   bg_work_cv_.notify_all();
-  while (bg_error_.ok() && !imms_.empty() && !shutting_down_.load()) bg_done_cv_.wait(*lock);
+  // Done once the retried work went through: every memtable flushed and, when a compaction is
+  // due (the failed one, typically), one compaction step. Until then the disk may still be full.
+  const uint64_t compactions_before = size_compactions_done_;
+  auto pending = [&] {
+    return !imms_.empty() || (versions_->NeedsCompaction() && auto_compaction_pauses_ == 0 &&
+                              size_compactions_done_ == compactions_before);
+  };
+  while (bg_error_.ok() && pending() && !shutting_down_.load()) bg_done_cv_.wait(*lock);
+  retry_quiet_ = false;
+  resuming_from_ = Status::OK();
   if (!bg_error_.ok()) return bg_error_;
   if (shutting_down_.load()) return Status::IOError("DB is closing");
+  next_retry_log_micros_ = 0;
+  counters_.resumes.fetch_add(1, std::memory_order_relaxed);
   Info("writes resumed after: " + error.ToString());
   return Status::OK();
 }
@@ -102,7 +123,7 @@ Status DBImpl::ReplaceFailedLog(std::unique_lock<std::mutex>* lock) {
   Info("cut " + old_path + " back to " + std::to_string(good_size) +
        " bytes (its last committed batch); new writes go to log #" + std::to_string(new_number));
   log_failed_ = false;
-  SwitchToNewMemTable(new_number);
+  SwitchToNewMemTable(new_number, good_size);
   return Status::OK();
 }
 

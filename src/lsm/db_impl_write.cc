@@ -190,8 +190,10 @@ Status DBImpl::SwitchMemTable(std::unique_lock<std::mutex>* lock) {
   std::unique_ptr<wal::WalWriter> new_log;
   s = NewLogFile(new_log_number, &new_log);
   Status close;
+  uint64_t old_log_bytes = 0;
   if (s.ok()) {
     std::lock_guard<std::mutex> log_lock(log_mutex_);
+    old_log_bytes = log_->Size();
     close = log_->Close();  // synced above, so nothing can be lost
     log_ = std::move(new_log);
     log_dirty_ = false;
@@ -203,7 +205,7 @@ Status DBImpl::SwitchMemTable(std::unique_lock<std::mutex>* lock) {
     RecordBackgroundError(s);  // the old log is intact and synced
     return s;
   }
-  SwitchToNewMemTable(new_log_number);
+  SwitchToNewMemTable(new_log_number, old_log_bytes);
   return Status::OK();
 }
 
@@ -221,8 +223,8 @@ Status DBImpl::NewLogFile(uint64_t number, std::unique_ptr<wal::WalWriter>* out)
   return Status::OK();
 }
 
-void DBImpl::SwitchToNewMemTable(uint64_t log_number) {
-  imms_.push_back({mem_, mem_log_number_});
+void DBImpl::SwitchToNewMemTable(uint64_t log_number, uint64_t old_log_bytes) {
+  imms_.push_back({mem_, mem_log_number_, old_log_bytes});
   has_imm_.store(true);
   mem_ = NewMemTable();
   mem_log_number_ = log_number;

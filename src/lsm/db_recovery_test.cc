@@ -227,6 +227,27 @@ TEST_F(DBRecoveryTest, FullDiskInTheWalMakesTheDbReadOnly) {
   EXPECT_EQ(GetOrStatus(db_.get(), "a"), "1");
 }
 
+TEST_F(DBRecoveryTest, ReplayReportsProgressAndWhatItRecovered) {
+  Options o = Opts(AppendFsync::kAlways);
+  o.memtable_size = 1 << 20;  // everything stays in the log
+  ASSERT_TRUE(Open(o).ok());
+  for (int i = 0; i < 200; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), "v").ok());
+  Crash();
+  o.replay_progress_interval_micros = 0;  // report before every batch
+  ASSERT_TRUE(Open(o).ok());
+  EXPECT_TRUE(LogMentions("replaying ")) << "no progress line";
+  EXPECT_TRUE(LogMentions("(100%)") || LogMentions("(99%)"));
+  EXPECT_TRUE(LogMentions("replayed 1 log(s), 200 batches"));
+  DbStats st = db_->GetStats();
+  EXPECT_EQ(st.recovered_logs, 1u);
+  EXPECT_EQ(st.recovered_batches, 200u);
+  EXPECT_GT(st.recovered_bytes, 200u * 10);
+  EXPECT_GT(st.recovery_micros, 0u);
+  EXPECT_EQ(st.wal_live_bytes, 0u);  // replayed into L0, the new log is empty
+  ASSERT_TRUE(db_->Put(WriteOptions(), "x", "y").ok());
+  EXPECT_GT(db_->GetStats().wal_live_bytes, 0u);
+}
+
 TEST_F(DBRecoveryTest, TornTailIsTruncatedAndReported) {
   ASSERT_TRUE(Open(Opts(AppendFsync::kNo)).ok());
   for (int i = 0; i < 20; i++) ASSERT_TRUE(db_->Put(WriteOptions(), Key(i), "v").ok());

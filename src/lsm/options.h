@@ -82,6 +82,11 @@ struct Options {
   // kStrict: any damaged batch other than a torn tail of the newest log refuses to open.
   // kPointInTime: recovery stops at the first damaged batch and keeps what came before it.
   wal::RecoveryMode wal_recovery = wal::RecoveryMode::kStrict;
+  // How often a long log replay at open reports its progress to info_log.
+  uint64_t replay_progress_interval_micros = 1000000;
+  // Called (if set) on the opening thread after each replayed batch with the bytes of the logs
+  // replayed so far and of all the logs to replay, e.g. for INFO's loading fields.
+  std::function<void(uint64_t done_bytes, uint64_t total_bytes)> replay_progress;
 };
 
 struct ReadOptions {

@@ -171,7 +171,7 @@ void Connection::ProcessInput() {
     if (entry == nullptr) {
       RejectCommand(error);
     } else {
-      Run(server_, *this, entry, argv_, writer_, out_, server_.store());
+      Run(server_, *this, entry, argv_, writer_, out_, server_.keys());
     }
     if (!CheckOutputLimit()) return;
   }

@@ -99,7 +99,25 @@ void MemorySection(Server&, Lines* o) {
   Add(o, "mem_allocator", "libc");
 }
 
+// While loading: Redis's loading_* fields, from the log replay's progress.
+void LoadingFields(Server& srv, Lines* o) {
+  Server::LoadingProgress p = srv.Progress();
+  const int64_t now = NowMillis();
+  const double elapsed_s = std::max<int64_t>(now - p.start_time_ms, 1) / 1000.0;
+  const double perc = p.total_bytes ? 100.0 * p.loaded_bytes / p.total_bytes : 0;
+  const double rate = p.loaded_bytes / elapsed_s;
+  const uint64_t left = p.total_bytes > p.loaded_bytes ? p.total_bytes - p.loaded_bytes : 0;
+  Add(o, "loading", 1);
+  Add(o, "async_loading", 0);
+  Add(o, "loading_start_time", p.start_time_ms / 1000);
+  Add(o, "loading_total_bytes", p.total_bytes);
+  Add(o, "loading_loaded_bytes", p.loaded_bytes);
+  Add(o, "loading_loaded_perc", fmt::format("{:.2f}", perc));
+  Add(o, "loading_eta_seconds", rate > 0 ? static_cast<int64_t>(left / rate) : 1);
+}
+
 void PersistenceSection(Server& srv, Lines* o) {
+  if (srv.Loading()) return LoadingFields(srv, o);
   DB* engine = srv.store().engine();
   DbStats st = engine->GetStats();
   Status bg = engine->BackgroundError();
@@ -108,10 +126,19 @@ void PersistenceSection(Server& srv, Lines* o) {
   Add(o, "aof_enabled", 1);
   Add(o, "aof_rewrite_in_progress", 0);
   Add(o, "aof_last_write_status", bg.ok() ? "ok" : "err");
+  Add(o, "aof_current_size", st.wal_live_bytes);
   Add(o, "stashd_appendfsync", srv.config().Snapshot().appendfsync);
+  // The error refusing writes now ("" while writes are accepted), then the latest one ever,
+  // kept after writes resumed.
   Add(o, "stashd_last_write_error", bg.ok() ? std::string() : bg.ToString());
+  Add(o, "stashd_write_errors", st.background_errors);
+  Add(o, "stashd_last_io_error", st.last_background_error);
+  Add(o, "stashd_last_io_error_time", st.last_background_error_micros / 1000000);
+  Add(o, "stashd_write_resumes", st.resumes);
   Add(o, "stashd_wal_bytes_written", st.wal_bytes_written);
   Add(o, "stashd_wal_syncs", st.wal_syncs);
+  Add(o, "stashd_last_recovery_time_ms", st.recovery_micros / 1000);
+  Add(o, "stashd_recovered_logs", st.recovered_logs);
   Add(o, "stashd_recovered_batches", st.recovered_batches);
   Add(o, "stashd_recovered_bytes", st.recovered_bytes);
   Add(o, "stashd_torn_tail_dropped_bytes", st.torn_tail_dropped_bytes);
@@ -178,6 +205,7 @@ void ClusterSection(Server&, Lines* o) { Add(o, "cluster_enabled", 0); }
 
 // The engine's shape and work, for operators: memtable, files and bytes per level, compaction.
 void EngineSection(Server& srv, Lines* o) {
+  if (srv.Loading()) return;
   DbStats st = srv.store().engine()->GetStats();
   Add(o, "memtable_bytes", st.memtable_bytes);
   Add(o, "immutable_memtables", st.immutable_memtables);
@@ -201,6 +229,7 @@ void EmptySection(Server&, Lines*) {}
 
 // One line per database that holds keys, as Redis prints them.
 void KeyspaceSection(Server& srv, Lines* o) {
+  if (srv.Loading()) return;
   int64_t now = NowMillis();
   for (int db = 0; db < srv.databases(); db++) {
     uint64_t keys, expires;

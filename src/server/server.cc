@@ -83,7 +83,12 @@ Status Server::OpenStore(const Settings& s) {
   o.wal_recovery = s.lsm_wal_recovery == "point-in-time" ? wal::RecoveryMode::kPointInTime
                                                          : wal::RecoveryMode::kStrict;
   o.info_log = [](std::string_view msg) { log::Notice("{}", msg); };
+  o.replay_progress = [this](uint64_t done, uint64_t total) {
+    loading_total_bytes_.store(total, std::memory_order_relaxed);
+    loading_loaded_bytes_.store(done, std::memory_order_relaxed);
+  };
   int64_t start = NowMillis();
+  loading_start_ms_.store(start);
   STASH_RETURN_IF_ERROR(store::Store::Open(o, s.dir, static_cast<int>(s.databases), &store_));
   log::Notice("DB loaded from disk: {:.3f} seconds", (NowMillis() - start) / 1000.0);
   writer_ = std::make_unique<Writer>(*store_, stats_, this);
@@ -93,7 +98,6 @@ Status Server::OpenStore(const Settings& s) {
 
 Status Server::Start() {
   Settings s = config_.Snapshot();
-  STASH_RETURN_IF_ERROR(OpenStore(s));
   for (const std::string& addr : s.bind) {
     error_code ec;
     // Redis accepts a leading '-' meaning "skip if unavailable"; StashDB binds it the same way.
@@ -238,11 +242,55 @@ void Server::RequestShutdown(const std::string& reason) {
   });
 }
 
-void Server::Run() {
+namespace {
+
+// What commands read while the data directory is still loading: only commands with the
+// `loading` flag run then, and none of them reads keys; any that did would get this error.
+class LoadingKeyReader final : public store::KeyReader {
+ public:
+  Status Get(int, std::string_view, int64_t, store::Record*) override { return Loading(); }
+  std::unique_ptr<Iterator> NewIterator() override { return NewEmptyIterator(Loading()); }
+  uint32_t SlotOf(int) const override { return 0; }
+  Status DbSize(int, int64_t, uint64_t*, uint64_t*) override { return Loading(); }
+
+ private:
+  static Status Loading() { return Status::IOError("the dataset is still loading"); }
+};
+
+}  // namespace
+
+store::KeyReader& Server::keys() {
+  static LoadingKeyReader loading;
+  if (Loading()) return loading;
+  return *store_;
+}
+
+Server::LoadingProgress Server::Progress() const {
+  return {loading_start_ms_.load(), loading_total_bytes_.load(std::memory_order_relaxed),
+          loading_loaded_bytes_.load(std::memory_order_relaxed)};
+}
+
+void Server::FinishLoading(const Status& s) {
+  if (!s.ok()) {
+    log::Warning("{}", s.message());
+    exit_code_ = 1;
+    RequestShutdown("Can't open the data directory");
+    return;
+  }
+  loading_.store(false, std::memory_order_release);
+  log::Notice("Ready to accept connections tcp");
+}
+
+int Server::Run() {
   for (auto& ctx : io_ctxs_) {
     threads_.emplace_back([c = ctx.get()] { c->run(); });
   }
+  loader_ = std::thread([this] {
+    Status s = OpenStore(config_.Snapshot());
+    asio::post(main_ctx_, [this, s] { FinishLoading(s); });
+  });
   main_ctx_.run();
+  loader_.join();  // a shutdown while loading waits for the open to finish
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (writer_) writer_->Stop();  // commits what is queued
@@ -252,6 +300,7 @@ void Server::Run() {
     store_.reset();
   }
   log::Notice("StashDB is now ready to exit, bye bye...");
+  return exit_code_;
 }
 
 }  // namespace stash

@@ -31,11 +31,13 @@ class Server {
   explicit Server(Config& config);
   ~Server();
 
-  // Opens the data directory (replaying the log), starts the writer, and binds every configured
-  // address; errors name the file or address and the reason.
+  // Binds every configured address; errors name the address and the reason.
   Status Start();
-  // Runs until shutdown is complete. Call once, after Start().
-  void Run();
+  // Serves clients until shutdown is complete; returns the process exit code. Call once, after
+  // Start(). The data directory is opened (the log replayed) on a thread of its own meanwhile:
+  // until it is, the server is loading (Loading()) and commands without the `loading` flag get
+  // Redis's -LOADING error. A directory that does not open ends the process with code 1.
+  int Run();
   // Any thread. Starts an orderly shutdown.
   void RequestShutdown(const std::string& reason);
 
@@ -45,8 +47,18 @@ class Server {
   int64_t start_time_ms() const { return start_time_ms_; }
   int port() const { return bound_port_; }
   int databases() const { return databases_; }
+  // REQUIRES: !Loading().
   store::Store& store() { return *store_; }
   Writer& writer() { return *writer_; }
+  // The keyspace for commands: the store, or while loading a reader that fails every read.
+  store::KeyReader& keys();
+  // Any thread. True until the data directory is open and the writer runs.
+  bool Loading() const { return loading_.load(std::memory_order_acquire); }
+  struct LoadingProgress {
+    int64_t start_time_ms;
+    uint64_t total_bytes, loaded_bytes;  // of the logs being replayed
+  };
+  LoadingProgress Progress() const;
   ScanCursorTable& scan_cursors() { return scan_cursors_; }
 
   // --- client registry (any thread) ---
@@ -77,6 +89,8 @@ class Server {
   boost::asio::io_context& NextIoContext();
 
   Status OpenStore(const Settings& s);
+  // On the main thread once OpenStore has returned s.
+  void FinishLoading(const Status& s);
 
   Config& config_;
   CommandTable commands_;
@@ -97,6 +111,11 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer cron_timer_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> loading_{true};
+  std::atomic<int64_t> loading_start_ms_{0};
+  std::atomic<uint64_t> loading_total_bytes_{0}, loading_loaded_bytes_{0};
+  std::thread loader_;
+  int exit_code_ = 0;
   int64_t shutdown_deadline_ms_ = 0;
 
   mutable std::mutex clients_mu_;

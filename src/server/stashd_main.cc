@@ -105,7 +105,5 @@ int main(int argc, char** argv) {
   log::Notice("StashDB {} running: port {}, bind {}, dir {}, pid {}, io-threads {}", kStashVersion,
               server.port(), fmt::join(settings.bind, " "), settings.dir, getpid(),
               settings.io_threads);
-  log::Notice("Ready to accept connections tcp");
-  server.Run();
-  return 0;
+  return server.Run();
 }
