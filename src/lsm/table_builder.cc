@@ -22,9 +22,13 @@
 //
 // Every block is followed by its 5-byte trailer (compression type, masked CRC32C). Data, index
 // and properties blocks are zstd-compressed when TableOptions::compression is kZstd and that
-// saves at least 1/8 of the block; otherwise they are stored as they are.
+// saves at least 1/8 of the block; otherwise they are stored as they are. The blocks are
+// standard zstd frames, compressed with literal (Huffman) compression off: for 4 KB blocks
+// building the Huffman tables dominates decompression, and without them a point read costs
+// about 2/3 (measured with callgrind and stash_bench readrandom, 3M keys) for ~9% more bytes.
 #include "lsm/table_builder.h"
 
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_literalCompressionMode
 #include <zstd.h>
 
 #include <cassert>
@@ -88,14 +92,21 @@ void TableBuilder::WriteBlock(BlockBuilder* block, BlockHandle* handle) {
   std::string_view contents = raw;
   BlockCompression compression = BlockCompression::kNone;
   if (options_.compression == TableOptions::Compression::kZstd) {
-    if (zstd_ == nullptr) zstd_.reset(ZSTD_createCCtx());
+    if (zstd_ == nullptr) {
+      zstd_.reset(ZSTD_createCCtx());
+      if (zstd_ != nullptr) {
+        // A library refusing either parameter still writes valid frames, just differently.
+        ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_compressionLevel, options_.compression_level);
+        ZSTD_CCtx_setParameter(zstd_.get(), ZSTD_c_literalCompressionMode, ZSTD_ps_disable);
+      }
+    }
     // Without a context (out of memory) or when zstd fails, the block is stored uncompressed:
     // always a valid choice, so no error is lost.
     if (zstd_ != nullptr) {
       const size_t bound = ZSTD_compressBound(raw.size());
       if (compressed_.size() < bound) compressed_.resize(bound);
-      const size_t n = ZSTD_compressCCtx(zstd_.get(), compressed_.data(), bound, raw.data(),
-                                         raw.size(), options_.compression_level);
+      const size_t n = ZSTD_compress2(zstd_.get(), compressed_.data(), bound, raw.data(),
+                                      raw.size());
       if (!ZSTD_isError(n) && n <= raw.size() - raw.size() / 8) {
         contents = std::string_view(compressed_.data(), n);
         compression = BlockCompression::kZstd;

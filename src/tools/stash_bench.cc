@@ -5,6 +5,9 @@
 // Flags: --db=DIR --benchmarks=fillseq,fillrandom,overwrite,readrandom,readseq --num=N
 //        --value_size=N --key_size=N --compression_type=zstd|none --cache_size=BYTES --sync=0|1
 //        --bloom_bits=N --write_buffer_size=BYTES --seed=N --reads=N
+//        --level0_file_num_compaction_trigger=N --level0_slowdown_writes_trigger=N
+//        --level0_stop_writes_trigger=N (unset: the engine's defaults)
+// After each benchmark a `stats:` line gives the engine's shape and stall time (for diagnosis).
 // Keys are the index as 8 big-endian bytes padded with '0' to key_size (db_bench's shape);
 // values are pseudo-random bytes that compress to about half (db_bench's compression_ratio 0.5).
 #include <fmt/format.h>
@@ -38,6 +41,9 @@ struct Flags {
   int bloom_bits = 10;
   int64_t write_buffer_size = 64 << 20;
   uint64_t seed = 301;
+  int l0_compaction_trigger = 0;  // 0: the engine's default
+  int l0_slowdown_trigger = 0;
+  int l0_stop_trigger = 0;
 };
 
 bool ParseFlag(const char* arg, Flags* f) {
@@ -56,6 +62,9 @@ bool ParseFlag(const char* arg, Flags* f) {
   else if (name == "bloom_bits") f->bloom_bits = std::stoi(v);
   else if (name == "write_buffer_size") f->write_buffer_size = std::stoll(v);
   else if (name == "seed") f->seed = std::stoull(v);
+  else if (name == "level0_file_num_compaction_trigger") f->l0_compaction_trigger = std::stoi(v);
+  else if (name == "level0_slowdown_writes_trigger") f->l0_slowdown_trigger = std::stoi(v);
+  else if (name == "level0_stop_writes_trigger") f->l0_stop_trigger = std::stoi(v);
   else return false;
   return true;
 }
@@ -131,6 +140,9 @@ class Bench {
     o.compression = f_.compression == "none" ? TableOptions::Compression::kNone
                                              : TableOptions::Compression::kZstd;
     o.appendfsync = f_.sync ? AppendFsync::kAlways : AppendFsync::kNo;
+    if (f_.l0_compaction_trigger > 0) o.l0_compaction_trigger = f_.l0_compaction_trigger;
+    if (f_.l0_slowdown_trigger > 0) o.l0_slowdown_trigger = f_.l0_slowdown_trigger;
+    if (f_.l0_stop_trigger > 0) o.l0_stop_trigger = f_.l0_stop_trigger;
     Status s = DB::Open(o, f_.db, &db_);
     return s.ok() || Fail("open", s);
   }
@@ -183,8 +195,20 @@ class Bench {
     if (name == "readrandom") extra = fmt::format(" ({} of {} found)", found, ops);
     fmt::print("{:<12} : {:11.3f} micros/op {} ops/sec;{}\n", name, secs * 1e6 / std::max<int64_t>(ops, 1),
                static_cast<int64_t>(ops / secs), extra);
+    PrintStats();
     std::fflush(stdout);
     return ok;
+  }
+
+  void PrintStats() {
+    DbStats st = db_->GetStats();
+    std::string levels;
+    for (const auto& l : st.levels) levels += fmt::format(" {}", l.files);
+    fmt::print(stderr,
+               "stats: files per level{}; stall {:.1f} s; compactions {} ({} moves); "
+               "write amplification {:.2f}; pending compaction {} MB\n",
+               levels, st.stall_micros / 1e6, st.compactions, st.trivial_moves,
+               st.write_amplification, st.pending_compaction_bytes >> 20);
   }
 
   Flags f_;
