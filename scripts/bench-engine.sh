@@ -4,6 +4,7 @@
 # alternating A/B for R rounds on this (shared, noisy) machine, and prints the median ops/sec of
 # each benchmark for both and the ratio StashDB / RocksDB. A benchmark, not a test: no thresholds.
 # Defaults: 1M keys of 16 bytes, 100-byte values, zstd, 10 bloom bits, 3 rounds.
+# BENCH_VERBOSE=1 also prints every run's result lines (to stderr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh bench
@@ -36,6 +37,7 @@ run() {  # run ENGINE ROUND
   grep -E 'micros/op' "$out" | sed -E 's/^([a-z]+) *: *[0-9.]+ micros\/op ([0-9]+) ops\/sec.*/\1 \2/' \
     | sed "s/^/$1 /" >>"$work/results"
   rm -rf "$work/db-$1"
+  [ -n "${BENCH_VERBOSE:-}" ] && grep -E "micros/op" "$out" | sed "s/^/$1 round $2: /" >&2 || true
 }
 
 echo "engine benchmark: num=$num rounds=$rounds (alternating StashDB / RocksDB $(db_bench --version 2>/dev/null | head -1))"
