@@ -105,6 +105,11 @@ inline Options TinyOptions() {
   Options o;
   o.memtable_size = 4 << 10;
   o.max_immutable_memtables = 2;
+  // LevelDB's stall triggers, not the defaults (20/36): with 4 KB memtables the writer must wait
+  // for compaction early, or a few hundred KiB end in L0 and tests that need deep levels (e.g.
+  // CompactionFilterDropsValuesWithoutResurrectingOlderOnes) depend on timing.
+  o.l0_slowdown_trigger = 8;
+  o.l0_stop_trigger = 12;
   o.block_size = 256;
   o.target_file_size = 16 << 10;
   o.max_bytes_for_level_base = 64 << 10;
