@@ -16,28 +16,26 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def stashd_binary():
-    env = os.environ.get("STASHD")
-    if env:
-        return env
-    for kind in ("asan", "debug", "release"):
+def _binary(env, kinds, hint):
+    """$env, else the first build among kinds that exists; a missing binary is a failure."""
+    if os.environ.get(env):
+        return os.environ[env]
+    for kind in kinds:
         path = os.path.join(ROOT, "build", kind, "stashd")
         if os.path.exists(path):
             return path
-    raise RuntimeError("no stashd binary: run scripts/build.sh first")
+    raise RuntimeError("no stashd binary: run " + hint)
+
+
+def stashd_binary():
+    """STASHD (scripts/test.sh passes the ASan build), else the ASan, debug or release build."""
+    return _binary("STASHD", ("asan", "debug", "release"), "scripts/build.sh first")
 
 
 def release_binary():
     """The binary for long crash and load runs: STASHD_RELEASE (scripts/test.sh passes the release
     build), else the release, ASan or debug build; a missing binary is a failure, not a skip."""
-    env = os.environ.get("STASHD_RELEASE")
-    if env:
-        return env
-    for kind in ("release", "asan", "debug"):
-        path = os.path.join(ROOT, "build", kind, "stashd")
-        if os.path.exists(path):
-            return path
-    raise RuntimeError("no stashd binary: run scripts/build.sh release")
+    return _binary("STASHD_RELEASE", ("release", "asan", "debug"), "scripts/build.sh release")
 
 
 # What stashd logs once its data directory is open and commands run.

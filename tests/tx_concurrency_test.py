@@ -7,7 +7,7 @@ import unittest
 
 import redis
 
-from stashd import Stashd
+from stashd import StashdTestCase
 from tx_util import Servers
 
 
@@ -248,20 +248,8 @@ class WatchTest(unittest.TestCase):
             self.assertFalse(self.run_exec(a))
 
 
-class AtomicityTest(unittest.TestCase):
+class AtomicityTest(StashdTestCase):
     """Other clients never see a transaction half applied."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Stashd()
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            code = cls.server.stop()
-            assert code == 0, "stashd exit code %s" % code
-        finally:
-            cls.server.cleanup()
 
     def test_readers_never_see_half_a_transfer(self):
         r = self.server.client()
@@ -320,19 +308,7 @@ class AtomicityTest(unittest.TestCase):
         r.close()
 
 
-class RedisPyTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Stashd()
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            code = cls.server.stop()
-            assert code == 0, "stashd exit code %s" % code
-        finally:
-            cls.server.cleanup()
-
+class RedisPyTest(StashdTestCase):
     def setUp(self):
         self.r = self.server.client()
         self.r.flushall()

@@ -112,11 +112,10 @@ Status DBImpl::OpenImpl() {
                               TableFileName(dir_, *expected.begin()));
   }
   std::sort(logs.begin(), logs.end());
-  for (uint64_t number : logs) {
-    uint64_t size = 0;
-    if (env_->GetFileSize(LogFileName(dir_, number), &size).ok()) {
-      replay_progress_.total_bytes += size;
-    }
+  std::vector<uint64_t> log_sizes(logs.size(), 0);  // for progress reports only
+  for (size_t i = 0; i < logs.size(); i++) {
+    env_->GetFileSize(LogFileName(dir_, logs[i]), &log_sizes[i]).IgnoreError();
+    replay_progress_.total_bytes += log_sizes[i];
   }
   replay_progress_.last_report_micros = start;
 
@@ -129,10 +128,7 @@ Status DBImpl::OpenImpl() {
     bool stop = false;
     s = ReplayLog(logs[i], i + 1 == logs.size(), &edit, &max_sequence, &mem, &stop, &lock);
     replayed++;
-    uint64_t size = 0;
-    if (env_->GetFileSize(LogFileName(dir_, logs[i]), &size).ok()) {
-      replay_progress_.done_bytes += size;
-    }
+    replay_progress_.done_bytes += log_sizes[i];
     if (s.ok() && stop && i + 1 < logs.size()) {
       Info("point-in-time recovery: skipping " + std::to_string(logs.size() - i - 1) +
            " later log(s)");

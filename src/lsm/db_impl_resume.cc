@@ -46,23 +46,22 @@ Status DBImpl::ResumeImpl(std::unique_lock<std::mutex>* lock) {
   if (shutting_down_.load()) return Status::IOError("DB is closing");
   if (unresumable_) return bg_error_;
   const Status error = bg_error_;
+  // A disk that stays full makes a caller retry for a long time: log the attempts (and the
+  // errors they run into, see RecordBackgroundError) only every 30 s.
+  const uint64_t now = env_->NowMicros();
+  const bool quiet = now < next_retry_log_micros_;
+  if (!quiet) next_retry_log_micros_ = now + 30 * 1000000;
   if (log_failed_) {
     Status s = ReplaceFailedLog(lock);
     if (!s.ok()) {
-      Info("cannot resume writes yet: " + s.ToString());
+      if (!quiet) Info("cannot resume writes yet: " + s.ToString());
       return s;
     }
   }
   bg_error_ = Status::OK();
   resuming_from_ = error;
-  // A disk that stays full makes a caller retry for a long time: log the attempts (and the
-  // errors they run into, see RecordBackgroundError) only every 30 s.
-  const uint64_t now = env_->NowMicros();
-  retry_quiet_ = now < next_retry_log_micros_;
-  if (!retry_quiet_) {
-    Info("retrying background work after: " + error.ToString());
-    next_retry_log_micros_ = now + 30 * 1000000;
-  }
+  retry_quiet_ = quiet;
+  if (!quiet) Info("retrying background work after: " + error.ToString());
   bg_work_cv_.notify_all();
   // Done once the retried work went through: every memtable flushed and, when a compaction is
   // due (the failed one, typically), one compaction step. Until then the disk may still be full.

@@ -13,23 +13,16 @@ ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget, Tou
   std::unique_ptr<Iterator> it = store.engine()->NewIterator(ReadOptions());
   for (int db = 0; db < store.databases() && !result.more; db++) {
     uint32_t slot = txn.Slot(db);
-    for (it->Seek(ExpirePrefix(slot)); it->Valid(); it->Next()) {
-      uint32_t entry_slot;
-      int64_t when;
-      std::string_view user_key;
-      if (!ParseExpireKey(it->key(), &entry_slot, &when, &user_key) || entry_slot != slot ||
-          when > now_ms) {
-        break;
-      }
+    ForEachDueExpiry(it.get(), slot, now_ms, [&](std::string_view user_key) {
       if (result.reclaimed == budget) {
         result.more = true;
-        break;
+        return false;
       }
       // user_key views the iterator's key: copy before the Txn reads through the engine.
-      std::string key(user_key);
-      txn.Delete(db, key, now_ms);
+      txn.Delete(db, std::string(user_key), now_ms);
       result.reclaimed++;
-    }
+      return true;
+    });
     if (!it->status().ok()) {
       result.status = it->status();
       return result;

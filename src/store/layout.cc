@@ -116,4 +116,17 @@ bool DecodeRecord(std::string_view raw, Record* r) {
   return true;
 }
 
+void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t now_ms,
+                      const std::function<bool(std::string_view user_key)>& fn) {
+  for (it->Seek(ExpirePrefix(slot)); it->Valid(); it->Next()) {
+    uint32_t entry_slot;
+    int64_t when;
+    std::string_view user_key;
+    if (!ParseExpireKey(it->key(), &entry_slot, &when, &user_key) || entry_slot != slot ||
+        when > now_ms || !fn(user_key)) {
+      return;
+    }
+  }
+}
+
 }  // namespace stash::store

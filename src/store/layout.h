@@ -23,8 +23,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+
+#include "lsm/iterator.h"
 
 namespace stash::store {
 
@@ -55,6 +58,12 @@ std::string CounterKey(uint32_t slot);
 bool ParseMetaKey(std::string_view key, uint32_t* slot, std::string_view* user_key);
 bool ParseExpireKey(std::string_view key, uint32_t* slot, int64_t* when_ms,
                     std::string_view* user_key);
+
+// Walks slot's expiry index from its oldest entry, calling fn(user_key) for each entry due at
+// now_ms (a key past its expiry, not yet reclaimed) until fn returns false or no more are due.
+// it is any iterator over engine keys; user_key views its key; the caller checks it->status().
+void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t now_ms,
+                      const std::function<bool(std::string_view user_key)>& fn);
 
 void EncodeRecord(const Record& r, std::string* out);
 // false when the bytes are not a valid record (a corrupt value).

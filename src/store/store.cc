@@ -163,14 +163,10 @@ Status Store::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) 
   uint64_t pending = 0;
   {
     std::unique_ptr<Iterator> it = db_->NewIterator(ro);
-    std::string prefix = ExpirePrefix(slot);
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      uint32_t s2;
-      int64_t when;
-      std::string_view user_key;
-      if (!ParseExpireKey(it->key(), &s2, &when, &user_key) || s2 != slot || when > now_ms) break;
+    ForEachDueExpiry(it.get(), slot, now_ms, [&](std::string_view) {
       pending++;
-    }
+      return true;
+    });
     s = it->status();
   }
   db_->ReleaseSnapshot(snap);

@@ -154,16 +154,10 @@ Status Txn::Reader::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* exp
   uint64_t pending = 0;
   uint32_t slot = txn_->slots_[db];
   std::unique_ptr<Iterator> it = NewIterator();
-  for (it->Seek(ExpirePrefix(slot)); it->Valid(); it->Next()) {
-    uint32_t entry_slot;
-    int64_t when;
-    std::string_view user_key;
-    if (!ParseExpireKey(it->key(), &entry_slot, &when, &user_key) || entry_slot != slot ||
-        when > now_ms) {
-      break;
-    }
+  ForEachDueExpiry(it.get(), slot, now_ms, [&](std::string_view) {
     pending++;
-  }
+    return true;
+  });
   *keys = c.keys >= pending ? c.keys - pending : 0;
   *expires = c.expires >= pending ? c.expires - pending : 0;
   return it->status();
