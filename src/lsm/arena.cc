@@ -1,12 +1,16 @@
 #include "lsm/arena.h"
 
+#include <sys/mman.h>
+
 #include <cassert>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 
 namespace stash {
 
 static_assert((Arena::kAlignment & (Arena::kAlignment - 1)) == 0, "alignment must be a power of 2");
-static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= Arena::kAlignment, "blocks must start aligned");
+static_assert(alignof(std::max_align_t) >= Arena::kAlignment, "blocks must start aligned");
 
 Arena::Arena(size_t block_size) : block_size_(block_size) { assert(block_size >= 256); }
 
@@ -20,7 +24,7 @@ char* Arena::AllocateAligned(size_t bytes) {
     remaining_ -= bytes + padding;
     return result;
   }
-  // Fresh blocks come from operator new[], which aligns at least to kAlignment.
+  // Fresh blocks come from malloc, which aligns at least to kAlignment.
   char* result = AllocateFallback(bytes);
   assert((reinterpret_cast<uintptr_t>(result) & (kAlignment - 1)) == 0);
   return result;
@@ -41,10 +45,20 @@ char* Arena::AllocateFallback(size_t bytes) {
   return result;
 }
 
+void Arena::Free::operator()(char* p) const { std::free(p); }
+
 char* Arena::NewBlock(size_t block_bytes) {
-  blocks_.push_back(std::make_unique_for_overwrite<char[]>(block_bytes));
+  char* block;
+  if (block_bytes % kHugePageSize == 0) {
+    block = static_cast<char*>(std::aligned_alloc(kHugePageSize, block_bytes));
+    if (block != nullptr) madvise(block, block_bytes, MADV_HUGEPAGE);  // advice only
+  } else {
+    block = static_cast<char*>(std::malloc(block_bytes));
+  }
+  if (block == nullptr) throw std::bad_alloc();
+  blocks_.emplace_back(block);
   memory_usage_.fetch_add(block_bytes + sizeof(blocks_[0]), std::memory_order_relaxed);
-  return blocks_.back().get();
+  return block;
 }
 
 }  // namespace stash

@@ -233,7 +233,7 @@ void DBImpl::SwitchToNewMemTable(uint64_t log_number, uint64_t old_log_bytes) {
 }
 
 MemTable* DBImpl::NewMemTable() {
-  auto* mem = new MemTable(icmp_);
+  auto* mem = new MemTable(icmp_, MemTable::ArenaBlockSize(options_.memtable_size));
   mem->Ref();
   empty_memtable_bytes_ = mem->ApproximateMemoryUsage();
   return mem;

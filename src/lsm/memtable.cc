@@ -7,6 +7,7 @@
 // (varint32 length + internal key), so a lookup seeks with it directly, without re-encoding.
 #include "lsm/memtable.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "util/coding.h"
@@ -35,7 +36,14 @@ int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
   return icmp.CompareKeys(DecodeLengthPrefixed(a), DecodeLengthPrefixed(b));
 }
 
-MemTable::MemTable(const InternalKeyComparator& cmp) : cmp_{cmp}, table_(cmp_, &arena_) {}
+MemTable::MemTable(const InternalKeyComparator& cmp, size_t arena_block_size)
+    : cmp_{cmp}, arena_(arena_block_size), table_(cmp_, &arena_) {}
+
+size_t MemTable::ArenaBlockSize(size_t memtable_size) {
+  const size_t eighth = memtable_size / 8;
+  if (eighth < Arena::kHugePageSize) return std::max(eighth, Arena::kDefaultBlockSize);
+  return std::min(eighth / Arena::kHugePageSize, size_t{16}) * Arena::kHugePageSize;
+}
 
 void MemTable::Unref() {
   int previous = refs_.fetch_sub(1, std::memory_order_acq_rel);

@@ -26,10 +26,17 @@ namespace stash {
 
 class MemTable {
  public:
-  // cmp is copied; its user comparator must outlive the memtable.
-  explicit MemTable(const InternalKeyComparator& cmp);
+  // cmp is copied; its user comparator must outlive the memtable. The arena takes memory in
+  // blocks of arena_block_size (see ArenaBlockSize).
+  explicit MemTable(const InternalKeyComparator& cmp,
+                    size_t arena_block_size = Arena::kDefaultBlockSize);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
+
+  // The arena block size for a memtable that switches at memtable_size bytes: an eighth of it
+  // (as RocksDB), so a memtable overshoots by at most that; from 2 MiB up a whole number of huge
+  // pages (see Arena), at most 32 MiB.
+  static size_t ArenaBlockSize(size_t memtable_size);
 
   // Any thread.
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }

@@ -169,6 +169,14 @@ TEST(MemTable, OrdersByTheUserComparator) {
   mem->Unref();
 }
 
+TEST(MemTable, ArenaBlocksAreAnEighthAndHugePagesFromTwoMiB) {
+  EXPECT_EQ(MemTable::ArenaBlockSize(4096), Arena::kDefaultBlockSize);  // tiny test memtables
+  EXPECT_EQ(MemTable::ArenaBlockSize(1 << 20), size_t{128} << 10);
+  EXPECT_EQ(MemTable::ArenaBlockSize(size_t{64} << 20), size_t{8} << 20);  // the default
+  EXPECT_EQ(MemTable::ArenaBlockSize(size_t{20} << 20), size_t{2} << 20);  // rounded to pages
+  EXPECT_EQ(MemTable::ArenaBlockSize(size_t{4} << 30), size_t{32} << 20);  // capped
+}
+
 // One writer adds key i with value "v<i>" and publishes i; readers check that every published key
 // reads back whole, by Get and through an iterator.
 TEST_F(MemTableTest, ConcurrentReadersSeeCompletedWrites) {
