@@ -24,7 +24,8 @@ void CheckTables(const VersionSet& versions, TableCache* cache, const InternalKe
     for (const auto& f : v->files(level)) {
       report->tables++;
       std::string name = TableFileName(dir, f->number);
-      std::unique_ptr<Iterator> it = cache->NewIterator(f->number, f->file_size);
+      std::unique_ptr<Iterator> it = cache->NewIterator(f->number, f->file_size,
+                                                         /*fill_cache=*/false);
       std::string prev, first;
       uint64_t n = 0;
       bool ordered = true;

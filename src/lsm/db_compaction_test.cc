@@ -106,6 +106,21 @@ TEST_F(DBCompactionTest, CompactRangeDropsDeletedData) {
   EXPECT_TRUE(Contents(db_.get()).empty());
 }
 
+// Compaction inputs are read once and deleted: their blocks must not push point reads' blocks out.
+TEST_F(DBCompactionTest, CompactionsLeaveTheBlockCacheToReads) {
+  Open();
+  for (int i = 0; i < 3000; i++) Put(Key(i), std::string(100, 'c'));
+  CompactAll();
+  for (int i = 0; i < 3000; i += 2) Put(Key(i), std::string(100, 'd'));
+  CompactAll();
+  DbStats st = db_->GetStats();
+  EXPECT_GT(st.compactions, 1u);
+  EXPECT_GT(st.block_cache_misses, 0u);  // compactions looked their blocks up
+  EXPECT_EQ(st.block_cache_usage, 0u);   // but kept none
+  EXPECT_EQ(Get(Key(3)), std::string(100, 'c'));
+  EXPECT_GT(db_->GetStats().block_cache_usage, 0u);  // a point read keeps its block
+}
+
 // A deletion compacted into a middle level must stay while an older put of its key sits deeper.
 TEST_F(DBCompactionTest, DeletesOfKeysInDeeperLevelsNeverResurrect) {
   Open();

@@ -201,17 +201,21 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   const Comparator* ucmp = icmp_.user_comparator();
   lock->unlock();
 
+  // The inputs are read once and soon deleted: their blocks stay out of the block cache.
+  constexpr bool kFillCache = false;
   std::vector<std::unique_ptr<Iterator>> children;
   for (const auto& f : c->inputs(0)) {
     if (c->level() == 0) {
-      children.push_back(table_cache_->NewIterator(f->number, f->file_size));
+      children.push_back(table_cache_->NewIterator(f->number, f->file_size, kFillCache));
     }
   }
   if (c->level() > 0) {
-    children.push_back(NewConcatenatingIterator(&icmp_, table_cache_.get(), c->inputs(0)));
+    children.push_back(
+        NewConcatenatingIterator(&icmp_, table_cache_.get(), c->inputs(0), kFillCache));
   }
   if (!c->inputs(1).empty()) {
-    children.push_back(NewConcatenatingIterator(&icmp_, table_cache_.get(), c->inputs(1)));
+    children.push_back(
+        NewConcatenatingIterator(&icmp_, table_cache_.get(), c->inputs(1), kFillCache));
   }
   std::unique_ptr<Iterator> input = NewMergingIterator(&icmp_, std::move(children));
 

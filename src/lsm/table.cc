@@ -105,7 +105,8 @@ Status Table::ReadMeta(const Block& metaindex) {
   return Status::OK();
 }
 
-std::unique_ptr<Iterator> Table::NewDataBlockIterator(std::string_view index_value) const {
+std::unique_ptr<Iterator> Table::NewDataBlockIterator(std::string_view index_value,
+                                                      bool fill_cache) const {
   BlockHandle handle;
   if (!handle.DecodeFrom(&index_value)) {
     return NewEmptyIterator(
@@ -134,7 +135,7 @@ std::unique_ptr<Iterator> Table::NewDataBlockIterator(std::string_view index_val
   if (!s.ok()) return NewEmptyIterator(std::move(s));
 
   auto iter = block->NewIterator(comparator, file_name_);
-  if (cache != nullptr) {
+  if (cache != nullptr && fill_cache) {
     const size_t charge = block->MemoryUsage();
     Cache::Handle* cached = cache->Insert(cache_key, block.release(), charge, &DeleteCachedBlock);
     iter->RegisterCleanup([cache, cached] { cache->Release(cached); });
@@ -144,10 +145,12 @@ std::unique_ptr<Iterator> Table::NewDataBlockIterator(std::string_view index_val
   return iter;
 }
 
-std::unique_ptr<Iterator> Table::NewIterator() const {
+std::unique_ptr<Iterator> Table::NewIterator(bool fill_cache) const {
   auto iter = NewTwoLevelIterator(
       index_block_->NewIterator(options_.comparator, file_name_),
-      [this](std::string_view index_value) { return NewDataBlockIterator(index_value); });
+      [this, fill_cache](std::string_view index_value) {
+        return NewDataBlockIterator(index_value, fill_cache);
+      });
   // Runs after the two-level iterator's members (which use this table) are destroyed.
   iter->RegisterCleanup([self = shared_from_this()] {});
   return iter;

@@ -40,8 +40,10 @@ class Table : public std::enable_shared_from_this<Table> {
 
   // An iterator over every entry. It keeps the table alive and pins the data block it is
   // positioned on; key() and value() are views valid until the iterator moves. A block error
-  // ends the iteration, reported by status().
-  std::unique_ptr<Iterator> NewIterator() const;
+  // ends the iteration, reported by status(). Blocks it reads go into the block cache unless
+  // fill_cache is false (compactions and checks: one pass over many blocks would push out the
+  // ones point reads keep using); blocks already cached are used either way.
+  std::unique_ptr<Iterator> NewIterator(bool fill_cache = true) const;
 
   // Point lookup. When the filter says filter_key may be in the table, finds the first entry
   // with key >= `key` and, if there is one, calls found(entry_key, entry_value) once (the views
@@ -69,7 +71,8 @@ class Table : public std::enable_shared_from_this<Table> {
   Status ReadMetaBlock(const BlockHandle& handle, std::unique_ptr<Block>* block) const;
   Status ReadMeta(const Block& metaindex);
   // An iterator over the data block the index value locates (from the cache when there is one).
-  std::unique_ptr<Iterator> NewDataBlockIterator(std::string_view index_value) const;
+  std::unique_ptr<Iterator> NewDataBlockIterator(std::string_view index_value,
+                                                 bool fill_cache = true) const;
 
   const TableOptions options_;
   const std::string file_name_;

@@ -44,11 +44,12 @@ Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
   return Status::OK();
 }
 
-std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t file_number, uint64_t file_size) {
+std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t file_number, uint64_t file_size,
+                                                  bool fill_cache) {
   std::shared_ptr<Table> table;
   Status s = FindTable(file_number, file_size, &table);
   if (!s.ok()) return NewEmptyIterator(s);
-  return table->NewIterator();  // the iterator keeps the table alive
+  return table->NewIterator(fill_cache);  // the iterator keeps the table alive
 }
 
 Status TableCache::Get(uint64_t file_number, uint64_t file_size, std::string_view internal_key,

@@ -31,8 +31,10 @@ class TableCache {
   ~TableCache();
 
   // An iterator over the internal keys of table file_number (whose size is file_size). Errors
-  // opening the table come back as an iterator whose status() says so.
-  std::unique_ptr<Iterator> NewIterator(uint64_t file_number, uint64_t file_size);
+  // opening the table come back as an iterator whose status() says so. fill_cache: see
+  // Table::NewIterator.
+  std::unique_ptr<Iterator> NewIterator(uint64_t file_number, uint64_t file_size,
+                                        bool fill_cache = true);
 
   // Point lookup in one table: unless the table's filter rules user_key out, calls
   // found(internal key, value) for the first entry at or after internal_key in the block that

@@ -94,9 +94,9 @@ class TableTest : public testing::Test {
   }
 
   // Every entry of the table, in order; stops at the first error, which goes to *status.
-  static Entries Scan(const Table& table, Status* status) {
+  static Entries Scan(const Table& table, Status* status, bool fill_cache = true) {
     Entries out;
-    auto it = table.NewIterator();
+    auto it = table.NewIterator(fill_cache);
     for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key(), it->value());
     *status = it->status();
     return out;
@@ -362,6 +362,30 @@ TEST_F(TableTest, BlockCacheServesRepeatedReads) {
   EXPECT_TRUE(found);
   EXPECT_EQ(cache->Hits(), blocks + 1);
   EXPECT_GT(cache->TotalCharge(), 0u);
+}
+
+TEST_F(TableTest, ScansWithoutFillCacheUseButDoNotFillTheCache) {
+  auto cache = NewLRUCache(1 << 20);
+  TableOptions options;
+  options.block_size = 256;
+  options.block_cache = cache.get();
+  const Entries entries = MakeEntries(500);
+  Build(options, entries);
+  auto table = OpenOrDie(options);
+  Status s;
+  ASSERT_EQ(Scan(*table, &s, /*fill_cache=*/false), entries);
+  ASSERT_TRUE(s.ok());
+  const uint64_t blocks = cache->Misses();
+  EXPECT_GT(blocks, 10u);
+  EXPECT_EQ(cache->TotalCharge(), 0u);  // nothing was kept
+  bool found = false;
+  ASSERT_TRUE(table->InternalGet(Key(10), Key(10), [&](auto, auto) { found = true; }).ok());
+  ASSERT_TRUE(found);  // a point read fills the cache with its block
+  const size_t one_block = cache->TotalCharge();
+  EXPECT_GT(one_block, 0u);
+  ASSERT_EQ(Scan(*table, &s, /*fill_cache=*/false), entries);
+  EXPECT_EQ(cache->Hits(), 1u);  // the scan used the cached block
+  EXPECT_EQ(cache->TotalCharge(), one_block);
 }
 
 // With a cache too small to keep anything, a block must still stay alive while an iterator is

@@ -61,10 +61,12 @@ size_t FindFile(const InternalKeyComparator& icmp, const FileList& files,
 }
 
 std::unique_ptr<Iterator> NewConcatenatingIterator(const InternalKeyComparator* icmp,
-                                                   TableCache* table_cache, FileList files) {
+                                                   TableCache* table_cache, FileList files,
+                                                   bool fill_cache) {
   auto index = std::make_unique<LevelFileIterator>(icmp, std::move(files));
-  return NewTwoLevelIterator(std::move(index), [table_cache](std::string_view v) {
-    return table_cache->NewIterator(DecodeFixed64(v.data()), DecodeFixed64(v.data() + 8));
+  return NewTwoLevelIterator(std::move(index), [table_cache, fill_cache](std::string_view v) {
+    return table_cache->NewIterator(DecodeFixed64(v.data()), DecodeFixed64(v.data() + 8),
+                                    fill_cache);
   });
 }
 

@@ -45,9 +45,10 @@ size_t FindFile(const InternalKeyComparator& icmp, const FileList& files,
                 std::string_view internal_key);
 
 // An iterator over the internal keys of files (sorted, disjoint) that opens one table at a time
-// through table_cache. Holds its own copy of the list.
+// through table_cache. Holds its own copy of the list. fill_cache: see Table::NewIterator.
 std::unique_ptr<Iterator> NewConcatenatingIterator(const InternalKeyComparator* icmp,
-                                                   TableCache* table_cache, FileList files);
+                                                   TableCache* table_cache, FileList files,
+                                                   bool fill_cache = true);
 
 class Version {
  public:

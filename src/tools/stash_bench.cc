@@ -206,9 +206,11 @@ class Bench {
     for (const auto& l : st.levels) levels += fmt::format(" {}", l.files);
     fmt::print(stderr,
                "stats: files per level{}; stall {:.1f} s; compactions {} ({} moves); "
-               "write amplification {:.2f}; pending compaction {} MB\n",
+               "write amplification {:.2f}; pending compaction {} MB; block cache {} hits {} "
+               "misses {} MB\n",
                levels, st.stall_micros / 1e6, st.compactions, st.trivial_moves,
-               st.write_amplification, st.pending_compaction_bytes >> 20);
+               st.write_amplification, st.pending_compaction_bytes >> 20, st.block_cache_hits,
+               st.block_cache_misses, st.block_cache_usage >> 20);
   }
 
   Flags f_;
