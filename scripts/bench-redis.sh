@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# scripts/bench-redis.sh [-n N] [-P PIPELINE] [-c CLIENTS] [--rounds R] [--appendfsync MODE]
+# scripts/bench-redis.sh [-n N] [-P PIPELINE] [-c CLIENTS] [-r KEYSPACE] [-t TESTS] [--rounds R]
+#                        [--appendfsync MODE]
 # redis-benchmark against StashDB and against a stock redis-server (Debian package), both
 # started by this script on free loopback ports, alternating A/B for R rounds; prints the median
 # requests/sec per test and the ratio StashDB / Redis. StashDB persists every write to its log
 # (appendfsync everysec by default); Redis runs with appendonly yes + appendfsync everysec so both
-# keep a log. A benchmark, not a test: no thresholds.
+# keep a log. Without -r every request of a test uses one key (redis-benchmark's default); -r N
+# spreads them over N random keys. A benchmark, not a test: no thresholds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh release
 
-n=100000; pipeline=16; clients=50; rounds=3; fsync=everysec
+n=100000; pipeline=16; clients=50; rounds=3; fsync=everysec; keyspace=()
 tests=ping_inline,ping_mbulk,set,get,incr,mset
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -18,6 +20,7 @@ while [ $# -gt 0 ]; do
     -P) pipeline=$2; shift ;;
     -c) clients=$2; shift ;;
     -t) tests=$2; shift ;;
+    -r) keyspace=(-r "$2"); shift ;;
     --rounds) rounds=$2; shift ;;
     --appendfsync) fsync=$2; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
@@ -39,10 +42,10 @@ for p in "$sp" "$rp"; do
 done
 
 run() {  # run NAME PORT
-  redis-benchmark -p "$2" -n "$n" -P "$pipeline" -c "$clients" -t "$tests" -q --csv 2>/dev/null |
+  redis-benchmark -p "$2" -n "$n" -P "$pipeline" -c "$clients" -t "$tests" "${keyspace[@]}" -q --csv 2>/dev/null |
     tr -d '"' | awk -F, -v who="$1" 'NR > 1 && $2 + 0 > 0 { print who, $1, $2 }' >>"$work/results"
 }
-echo "redis-benchmark -n $n -P $pipeline -c $clients -t $tests; appendfsync $fsync; $rounds rounds"
+echo "redis-benchmark -n $n -P $pipeline -c $clients -t $tests ${keyspace[*]}; appendfsync $fsync; $rounds rounds"
 for r in $(seq 1 "$rounds"); do
   if [ $((r % 2)) = 1 ]; then run stash "$sp"; run redis "$rp"; else run redis "$rp"; run stash "$sp"; fi
 done

@@ -471,6 +471,35 @@ TEST_F(StoreTest, RegressionWriteThenSwapDbInOneBatch) {
   EXPECT_EQ(store_->counters(2).keys, 2u);
 }
 
+// A batch is atomic, so a key written many times in it needs only its last value (a pipeline
+// of SETs of one key was one memtable entry per SET).
+TEST_F(StoreTest, RewritesOfOneKeyInABatchAreOneEntry) {
+  Open();
+  Set(0, "gone", "old");
+  Txn txn(*store_);
+  WriteBatch batch;
+  txn.BeginCommand(&batch);
+  for (int i = 0; i < 100; i++) txn.Put(0, "k", Str("v" + std::to_string(i)));
+  txn.Put(0, "gone", Str("new"));
+  EXPECT_TRUE(txn.Delete(0, "gone", 1000));
+  txn.Put(0, "t", Str("1", 5000));
+  txn.Put(0, "t", Str("2", 6000));  // the first TTL's index entry is put, then deleted
+  txn.EndCommand();
+  // k, the tombstone of gone, t, t's two index entries (one a tombstone), db 0's counters.
+  EXPECT_EQ(batch.Count(), 6u);
+  ASSERT_TRUE(store_->engine()->Write(WriteOptions(), &batch).ok());
+  txn.Publish();
+  EXPECT_EQ(Get(0, "k"), "v99");
+  EXPECT_EQ(Get(0, "gone"), "NONE");
+  EXPECT_EQ(Get(0, "t"), "2");
+  EXPECT_EQ(Raw('X', store_->Slot(0)).size(), 1u);
+  EXPECT_EQ(Size(0), std::make_pair(uint64_t{2}, uint64_t{1}));
+  Reopen();
+  EXPECT_EQ(Get(0, "k"), "v99");
+  EXPECT_EQ(Get(0, "t"), "2");
+  EXPECT_EQ(Size(0), std::make_pair(uint64_t{2}, uint64_t{1}));
+}
+
 // The real command handlers through the real Writer: every op of one request runs in one group.
 class WriterTest : public StoreTest {
  protected:
@@ -507,6 +536,21 @@ TEST_F(WriterTest, WriteThenSwapDbInOneGroup) {
   EXPECT_EQ(Size(1).first, 2u);
   EXPECT_EQ(Size(0).first, 0u);
   EXPECT_EQ(store_->counters(1).keys, 2u);
+}
+
+TEST_F(WriterTest, PipelinedRewritesOfOneKeyKeepTheLastValue) {
+  Open();
+  StartWriter();
+  EXPECT_EQ(Run(0, {{"set", "k", "1"}, {"set", "k", "2"}, {"mset", "k", "3", "k", "4"},
+                    {"append", "k", "5"}}),
+            "+OK\r\n+OK\r\n+OK\r\n:2\r\n");
+  EXPECT_EQ(Get(0, "k"), "45");
+  EXPECT_EQ(Size(0).first, 1u);
+  writer_->Stop();
+  writer_.reset();
+  Reopen();
+  EXPECT_EQ(Get(0, "k"), "45");
+  EXPECT_EQ(Size(0).first, 1u);
 }
 
 TEST_F(StoreTest, MoreDatabasesAfterReopenGetFreshSlots) {

@@ -1,5 +1,7 @@
 #include "store/txn.h"
 
+#include <algorithm>
+
 #include "util/coding.h"
 
 namespace stash::store {
@@ -26,6 +28,18 @@ void Txn::EndCommand() {
     WriteRaw(kSlotMapKey, Store::EncodeSlotMap(slots_, next_slot_));
     slots_dirty_ = false;
   }
+  // Map iterators are stable: equal iterators are the same key.
+  auto by_node = [](Overlay::iterator a, Overlay::iterator b) { return &*a < &*b; };
+  std::sort(pending_.begin(), pending_.end(), by_node);
+  pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
+  for (Overlay::iterator it : pending_) {
+    if (it->second) {
+      batch_->Put(it->first, *it->second);
+    } else {
+      batch_->Delete(it->first);
+    }
+  }
+  pending_.clear();
   batch_ = nullptr;
 }
 
@@ -41,13 +55,11 @@ bool Txn::ReadRaw(const std::string& engine_key, std::string* value) {
 }
 
 void Txn::WriteRaw(const std::string& key, std::string_view value) {
-  batch_->Put(key, value);
-  overlay_[key] = std::string(value);
+  pending_.push_back(overlay_.insert_or_assign(key, std::string(value)).first);
 }
 
 void Txn::DeleteRaw(const std::string& key) {
-  batch_->Delete(key);
-  overlay_[key] = std::nullopt;
+  pending_.push_back(overlay_.insert_or_assign(key, std::nullopt).first);
 }
 
 bool Txn::Get(int db, std::string_view key, int64_t now_ms, Record* out) {

@@ -1,11 +1,13 @@
 // Txn: the writer thread's view of the keyspace while it runs one commit group.
 //
-// Writes go into the WriteBatch given to BeginCommand until EndCommand (the writer gives one
-// batch to a whole group; one per command works as well), and into an overlay that later
-// commands of the same group read, so read-modify-write commands see the writes before them.
-// EndCommand adds the key counters and the slot map changed since BeginCommand to the batch
-// (counter records are per slot: a pending change follows its slot through SWAPDB); they are
-// published to the Store only after the batch is committed (Publish).
+// Writes go into an overlay that later commands of the same group read, so read-modify-write
+// commands see the writes before them. EndCommand adds the key counters and the slot map changed
+// since BeginCommand, then every engine key written since BeginCommand, once each with its last
+// value, to the WriteBatch given to BeginCommand (the writer gives one batch to a whole group;
+// one per command works as well). A key rewritten within one batch (a pipeline of SETs of one
+// key, MSET k v k v) is one batch entry: the batch is atomic, so its earlier values were never
+// visible to anyone. Counter records are per slot (a pending change follows its slot through
+// SWAPDB); they are published to the Store only after the batch is committed (Publish).
 //
 // Thread: the writer thread only.
 #pragma once
@@ -40,9 +42,9 @@ class Txn {
  public:
   explicit Txn(Store& store, TouchHook* hook = nullptr);
 
-  // Writes that follow go into batch (owned by the caller) until EndCommand.
+  // Writes that follow go into batch (owned by the caller) at EndCommand.
   void BeginCommand(WriteBatch* batch);
-  // Adds the counter and slot-map records that this command changed to its batch.
+  // Adds the keys, counters and slot map that this command changed to its batch.
   void EndCommand();
 
   // The live record of key; false when absent or expired at now_ms.
@@ -91,6 +93,8 @@ class Txn {
   };
 
   Overlay overlay_;
+  // Overlay entries written since BeginCommand (repeats included; EndCommand dedupes).
+  std::vector<Overlay::iterator> pending_;
   Reader reader_{this};
   std::vector<uint32_t> slots_;  // the slot map as of the group's writes so far
   uint32_t next_slot_;
