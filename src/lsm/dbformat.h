@@ -91,6 +91,8 @@ class InternalKeyComparator final : public Comparator {
   void FindShortSuccessor(std::string* key) const override;
 
   const Comparator* user_comparator() const { return user_; }
+  // Whether user keys order bytewise (so equal user keys are equal bytes).
+  bool user_is_bytewise() const { return user_is_bytewise_; }
 
   // The non-virtual core of Compare, for hot loops (memtable, merging) that know their comparator.
   int CompareKeys(std::string_view a, std::string_view b) const {

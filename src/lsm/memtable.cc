@@ -8,7 +8,10 @@
 #include "lsm/memtable.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <functional>
+#include <new>
 
 #include "util/coding.h"
 
@@ -37,7 +40,40 @@ int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
 }
 
 MemTable::MemTable(const InternalKeyComparator& cmp, size_t arena_block_size)
-    : cmp_{cmp}, arena_(arena_block_size), table_(cmp_, &arena_) {}
+    : cmp_{cmp}, arena_(arena_block_size), table_(cmp_, &arena_) {
+  if (!cmp.user_is_bytewise()) return;
+  const size_t buckets = std::bit_ceil(std::max<size_t>(arena_block_size / 32, 64));
+  char* mem = arena_.AllocateAligned(buckets * sizeof(std::atomic<IndexNode*>));
+  buckets_ = reinterpret_cast<std::atomic<IndexNode*>*>(mem);
+  for (size_t i = 0; i < buckets; i++) new (&buckets_[i]) std::atomic<IndexNode*>(nullptr);
+  bucket_mask_ = buckets - 1;
+}
+
+std::atomic<MemTable::IndexNode*>& MemTable::Bucket(std::string_view user_key) const {
+  return buckets_[std::hash<std::string_view>{}(user_key) & bucket_mask_];
+}
+
+const char* MemTable::IndexFind(std::string_view user_key) const {
+  for (IndexNode* n = Bucket(user_key).load(std::memory_order_acquire); n != nullptr;
+       n = n->next) {
+    const char* entry = n->newest.load(std::memory_order_acquire);
+    if (ExtractUserKey(DecodeLengthPrefixed(entry)) == user_key) return entry;
+  }
+  return nullptr;
+}
+
+void MemTable::IndexAdd(std::string_view user_key, SequenceNumber seq, const char* entry) {
+  std::atomic<IndexNode*>& bucket = Bucket(user_key);
+  for (IndexNode* n = bucket.load(std::memory_order_relaxed); n != nullptr; n = n->next) {
+    const std::string_view newest = DecodeLengthPrefixed(n->newest.load(std::memory_order_relaxed));
+    if (ExtractUserKey(newest) != user_key) continue;
+    if (seq > (ExtractTag(newest) >> 8)) n->newest.store(entry, std::memory_order_release);
+    return;
+  }
+  auto* node = new (arena_.AllocateAligned(sizeof(IndexNode)))
+      IndexNode{bucket.load(std::memory_order_relaxed), entry};
+  bucket.store(node, std::memory_order_release);  // publishes node and its fields
+}
 
 size_t MemTable::ArenaBlockSize(size_t memtable_size) {
   const size_t eighth = memtable_size / 8;
@@ -57,14 +93,17 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
   assert(internal_size < (1ull << 32) && value.size() < (1ull << 32));
   const size_t entry_size =
       VarintLength(internal_size) + internal_size + VarintLength(value.size()) + value.size();
+  const char* added = nullptr;
   table_.InsertWithPayload(entry_size, [&](char* entry) -> const char* {
     char* p = EncodeVarint32(entry, static_cast<uint32_t>(internal_size));
     p = CopyBytes(p, user_key);
     EncodeFixed64(p, PackSequenceAndType(seq, type));
     p = EncodeVarint32(p + kInternalKeyTagSize, static_cast<uint32_t>(value.size()));
     CopyBytes(p, value);
+    added = entry;
     return entry;
   });
+  if (buckets_ != nullptr) IndexAdd(user_key, seq, added);
 
   const uint64_t n = num_entries_.load(std::memory_order_relaxed);
   if (n == 0 || seq < smallest_seq_.load(std::memory_order_relaxed)) {
@@ -81,13 +120,21 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
 }
 
 bool MemTable::Get(const LookupKey& key, std::string* value, Status* s) const {
-  Table::Iterator iter(&table_);
-  iter.Seek(key.memtable_key().data());
-  if (!iter.Valid()) return false;
-  // The first entry at or after (user key, sequence) is the newest visible write of that user key,
-  // if it is of that user key at all.
-  const std::string_view internal_key = DecodeLengthPrefixed(iter.key());
-  if (cmp_.icmp.CompareUserKeys(ExtractUserKey(internal_key), key.user_key()) != 0) return false;
+  std::string_view internal_key;
+  const char* newest = buckets_ != nullptr ? IndexFind(key.user_key()) : nullptr;
+  if (buckets_ != nullptr && newest == nullptr) return false;  // no write of the key here
+  if (newest != nullptr &&
+      (ExtractTag(DecodeLengthPrefixed(newest)) >> 8) <= (ExtractTag(key.internal_key()) >> 8)) {
+    internal_key = DecodeLengthPrefixed(newest);  // the newest write is visible: it is the answer
+  } else {
+    // The first entry at or after (user key, sequence) is the newest visible write of that user
+    // key, if it is of that user key at all.
+    Table::Iterator iter(&table_);
+    iter.Seek(key.memtable_key().data());
+    if (!iter.Valid()) return false;
+    internal_key = DecodeLengthPrefixed(iter.key());
+    if (cmp_.icmp.CompareUserKeys(ExtractUserKey(internal_key), key.user_key()) != 0) return false;
+  }
   switch (static_cast<ValueType>(ExtractTag(internal_key) & 0xff)) {
     case kTypeValue:
       value->assign(DecodeLengthPrefixed(internal_key.data() + internal_key.size()));

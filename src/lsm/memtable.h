@@ -2,6 +2,12 @@
 // Each write is one entry keyed by its internal key; nothing is overwritten or removed, so newer
 // writes of a key shadow older ones by sequence number (see dbformat.h).
 //
+// With a bytewise user comparator a hash index (user key -> its newest entry) answers point
+// lookups without the skiplist walk: a key that is not in the memtable (the common case for reads
+// that go on to the SSTables) costs one hash probe, and a key whose newest write is visible to
+// the lookup's sequence is read straight from that entry. Only a lookup at an older snapshot
+// than the key's newest write searches the skiplist.
+//
 // Thread-safety: one writer (Add) at a time, without locks against any number of concurrent
 // readers (Get, iterators, the counters and ApproximateMemoryUsage). A write is visible to readers
 // that start after Add returns (happens-before).
@@ -28,6 +34,7 @@ class MemTable {
  public:
   // cmp is copied; its user comparator must outlive the memtable. The arena takes memory in
   // blocks of arena_block_size (see ArenaBlockSize).
+  // The hash index gets a bucket per 32 bytes of an arena block (a 64 MB memtable: 256Ki).
   explicit MemTable(const InternalKeyComparator& cmp,
                     size_t arena_block_size = Arena::kDefaultBlockSize);
   MemTable(const MemTable&) = delete;
@@ -80,12 +87,25 @@ class MemTable {
   using Table = SkipList<const char*, EntryComparator>;
   class MemTableIterator;
 
+  // A user key's place in the hash index: published once (next never changes after), newest
+  // moves to each newer entry of the key. Lives in the arena.
+  struct IndexNode {
+    IndexNode* next;
+    std::atomic<const char*> newest;
+  };
+  // The newest entry of user_key, or nullptr if the memtable has none (readers: any thread).
+  const char* IndexFind(std::string_view user_key) const;
+  void IndexAdd(std::string_view user_key, SequenceNumber seq, const char* entry);  // writer
+  std::atomic<IndexNode*>& Bucket(std::string_view user_key) const;
+
   ~MemTable() = default;  // via Unref only
 
   const EntryComparator cmp_;
   std::atomic<int> refs_{0};
   Arena arena_;
   Table table_;
+  std::atomic<IndexNode*>* buckets_ = nullptr;  // null: no index (a non-bytewise comparator)
+  size_t bucket_mask_ = 0;
   // Written only by the writer (plain load + store, no read-modify-write).
   std::atomic<uint64_t> num_entries_{0};
   std::atomic<uint64_t> num_deletions_{0};

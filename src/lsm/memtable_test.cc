@@ -59,6 +59,28 @@ TEST_F(MemTableTest, GetReturnsNewestWriteVisibleAtSequence) {
   EXPECT_EQ(Get("m", 100), "ABSENT");
 }
 
+// The hash index answers point lookups; with 128 buckets (the default arena block) thousands of
+// keys share chains, and the newest-write shortcut must still fall back for older snapshots.
+TEST_F(MemTableTest, HashIndexFindsEveryKeyThroughSharedBuckets) {
+  constexpr int kKeys = 3000;
+  for (int i = 0; i < kKeys; i++) mem_->Add(i + 1, kTypeValue, "key" + std::to_string(i), "a");
+  for (int i = 0; i < kKeys; i += 2) {  // every other key gets a newer write
+    if (i % 4 == 0) {
+      mem_->Add(kKeys + i + 1, kTypeValue, "key" + std::to_string(i), "b");
+    } else {
+      mem_->Add(kKeys + i + 1, kTypeDeletion, "key" + std::to_string(i), "");
+    }
+  }
+  for (int i = 0; i < kKeys; i++) {
+    const std::string k = "key" + std::to_string(i);
+    const std::string newest = i % 2 == 1 ? "a" : (i % 4 == 0 ? "b" : "NOT_FOUND");
+    ASSERT_EQ(Get(k, kMaxSequenceNumber), newest) << k;
+    ASSERT_EQ(Get(k, kKeys), "a") << k;  // before every newer write: the skiplist path
+    ASSERT_EQ(Get(k, i), "ABSENT") << k;  // before the key's first write
+    ASSERT_EQ(Get(k + "x", kMaxSequenceNumber), "ABSENT") << k;
+  }
+}
+
 TEST_F(MemTableTest, EmptyKeysValuesAndLongKeysRoundTrip) {
   std::string long_key(5000, 'K');
   std::string long_value(100000, 'V');
