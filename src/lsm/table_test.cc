@@ -86,6 +86,22 @@ class TableTest : public testing::Test {
     return Table::Open(options, path_, std::move(file), size, table);
   }
 
+  // Builds entries in 256-byte blocks and opens the table reading through cache.
+  std::shared_ptr<Table> BuildCached(Cache* cache, const Entries& entries) {
+    TableOptions options;
+    options.block_size = 256;
+    options.block_cache = cache;
+    Build(options, entries);
+    return OpenOrDie(options);
+  }
+
+  // Whether a point lookup of key reaches an entry (the key itself or a later one).
+  static bool Finds(const Table& table, const std::string& key) {
+    bool found = false;
+    Status s = table.InternalGet(key, key, [&](auto, auto) { found = true; });
+    return s.ok() && found;
+  }
+
   std::shared_ptr<Table> OpenOrDie(const TableOptions& options) {
     std::shared_ptr<Table> table;
     Status s = Open(options, &table);
@@ -343,12 +359,8 @@ TEST_F(TableTest, ValuesLargerThanABlockRoundTrip) {
 
 TEST_F(TableTest, BlockCacheServesRepeatedReads) {
   auto cache = NewLRUCache(1 << 20);
-  TableOptions options;
-  options.block_size = 256;
-  options.block_cache = cache.get();
   const Entries entries = MakeEntries(500);
-  Build(options, entries);
-  auto table = OpenOrDie(options);
+  auto table = BuildCached(cache.get(), entries);
   Status s;
   ASSERT_EQ(Scan(*table, &s), entries);
   const uint64_t blocks = cache->Misses();
@@ -357,30 +369,22 @@ TEST_F(TableTest, BlockCacheServesRepeatedReads) {
   ASSERT_EQ(Scan(*table, &s), entries);
   EXPECT_EQ(cache->Misses(), blocks);
   EXPECT_EQ(cache->Hits(), blocks);
-  bool found = false;
-  ASSERT_TRUE(table->InternalGet(Key(10), Key(10), [&](auto, auto) { found = true; }).ok());
-  EXPECT_TRUE(found);
+  EXPECT_TRUE(Finds(*table, Key(10)));
   EXPECT_EQ(cache->Hits(), blocks + 1);
   EXPECT_GT(cache->TotalCharge(), 0u);
 }
 
 TEST_F(TableTest, ScansWithoutFillCacheUseButDoNotFillTheCache) {
   auto cache = NewLRUCache(1 << 20);
-  TableOptions options;
-  options.block_size = 256;
-  options.block_cache = cache.get();
   const Entries entries = MakeEntries(500);
-  Build(options, entries);
-  auto table = OpenOrDie(options);
+  auto table = BuildCached(cache.get(), entries);
   Status s;
   ASSERT_EQ(Scan(*table, &s, /*fill_cache=*/false), entries);
   ASSERT_TRUE(s.ok());
   const uint64_t blocks = cache->Misses();
   EXPECT_GT(blocks, 10u);
   EXPECT_EQ(cache->TotalCharge(), 0u);  // nothing was kept
-  bool found = false;
-  ASSERT_TRUE(table->InternalGet(Key(10), Key(10), [&](auto, auto) { found = true; }).ok());
-  ASSERT_TRUE(found);  // a point read fills the cache with its block
+  ASSERT_TRUE(Finds(*table, Key(10)));  // a point read fills the cache with its block
   const size_t one_block = cache->TotalCharge();
   EXPECT_GT(one_block, 0u);
   ASSERT_EQ(Scan(*table, &s, /*fill_cache=*/false), entries);
