@@ -43,35 +43,29 @@ MemTable::MemTable(const InternalKeyComparator& cmp, size_t arena_block_size)
     : cmp_{cmp}, arena_(arena_block_size), table_(cmp_, &arena_) {
   if (!cmp.user_is_bytewise()) return;
   const size_t buckets = std::bit_ceil(std::max<size_t>(arena_block_size / 32, 64));
-  char* mem = arena_.AllocateAligned(buckets * sizeof(std::atomic<IndexNode*>));
-  buckets_ = reinterpret_cast<std::atomic<IndexNode*>*>(mem);
-  for (size_t i = 0; i < buckets; i++) new (&buckets_[i]) std::atomic<IndexNode*>(nullptr);
+  char* mem = arena_.AllocateAligned(buckets * sizeof(std::atomic<const IndexNode*>));
+  buckets_ = reinterpret_cast<std::atomic<const IndexNode*>*>(mem);
+  for (size_t i = 0; i < buckets; i++) new (&buckets_[i]) std::atomic<const IndexNode*>(nullptr);
   bucket_mask_ = buckets - 1;
-}
-
-std::atomic<MemTable::IndexNode*>& MemTable::Bucket(std::string_view user_key) const {
-  return buckets_[std::hash<std::string_view>{}(user_key) & bucket_mask_];
+  index_usable_.store(true, std::memory_order_relaxed);
 }
 
 const char* MemTable::IndexFind(std::string_view user_key) const {
-  for (IndexNode* n = Bucket(user_key).load(std::memory_order_acquire); n != nullptr;
-       n = n->next) {
-    const char* entry = n->newest.load(std::memory_order_acquire);
-    if (ExtractUserKey(DecodeLengthPrefixed(entry)) == user_key) return entry;
+  const size_t hash = std::hash<std::string_view>{}(user_key);
+  for (const IndexNode* n = buckets_[hash & bucket_mask_].load(std::memory_order_acquire);
+       n != nullptr; n = n->next) {
+    if (n->hash == hash && ExtractUserKey(DecodeLengthPrefixed(n->entry)) == user_key) {
+      return n->entry;
+    }
   }
   return nullptr;
 }
 
-void MemTable::IndexAdd(std::string_view user_key, SequenceNumber seq, const char* entry) {
-  std::atomic<IndexNode*>& bucket = Bucket(user_key);
-  for (IndexNode* n = bucket.load(std::memory_order_relaxed); n != nullptr; n = n->next) {
-    const std::string_view newest = DecodeLengthPrefixed(n->newest.load(std::memory_order_relaxed));
-    if (ExtractUserKey(newest) != user_key) continue;
-    if (seq > (ExtractTag(newest) >> 8)) n->newest.store(entry, std::memory_order_release);
-    return;
-  }
-  auto* node = new (arena_.AllocateAligned(sizeof(IndexNode)))
-      IndexNode{bucket.load(std::memory_order_relaxed), entry};
+void MemTable::IndexAdd(std::string_view user_key, const char* entry) {
+  const size_t hash = std::hash<std::string_view>{}(user_key);
+  std::atomic<const IndexNode*>& bucket = buckets_[hash & bucket_mask_];
+  const auto* node = new (arena_.AllocateAligned(sizeof(IndexNode)))
+      IndexNode{bucket.load(std::memory_order_relaxed), entry, hash};
   bucket.store(node, std::memory_order_release);  // publishes node and its fields
 }
 
@@ -103,9 +97,13 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
     added = entry;
     return entry;
   });
-  if (buckets_ != nullptr) IndexAdd(user_key, seq, added);
-
   const uint64_t n = num_entries_.load(std::memory_order_relaxed);
+  if (buckets_ != nullptr) {
+    if (n > 0 && seq < largest_seq_.load(std::memory_order_relaxed)) {
+      index_usable_.store(false, std::memory_order_relaxed);
+    }
+    IndexAdd(user_key, added);
+  }
   if (n == 0 || seq < smallest_seq_.load(std::memory_order_relaxed)) {
     smallest_seq_.store(seq, std::memory_order_relaxed);
   }
@@ -121,8 +119,9 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
 
 bool MemTable::Get(const LookupKey& key, std::string* value, Status* s) const {
   std::string_view internal_key;
-  const char* newest = buckets_ != nullptr ? IndexFind(key.user_key()) : nullptr;
-  if (buckets_ != nullptr && newest == nullptr) return false;  // no write of the key here
+  const bool indexed = buckets_ != nullptr && index_usable_.load(std::memory_order_relaxed);
+  const char* newest = indexed ? IndexFind(key.user_key()) : nullptr;
+  if (indexed && newest == nullptr) return false;  // no write of the key here
   if (newest != nullptr &&
       (ExtractTag(DecodeLengthPrefixed(newest)) >> 8) <= (ExtractTag(key.internal_key()) >> 8)) {
     internal_key = DecodeLengthPrefixed(newest);  // the newest write is visible: it is the answer

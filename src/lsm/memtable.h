@@ -2,8 +2,8 @@
 // Each write is one entry keyed by its internal key; nothing is overwritten or removed, so newer
 // writes of a key shadow older ones by sequence number (see dbformat.h).
 //
-// With a bytewise user comparator a hash index (user key -> its newest entry) answers point
-// lookups without the skiplist walk: a key that is not in the memtable (the common case for reads
+// With a bytewise user comparator a hash index (user key -> its entries, newest first) answers
+// point lookups without the skiplist walk: a key that is not in the memtable (the common case for reads
 // that go on to the SSTables) costs one hash probe, and a key whose newest write is visible to
 // the lookup's sequence is read straight from that entry. Only a lookup at an older snapshot
 // than the key's newest write searches the skiplist.
@@ -87,16 +87,18 @@ class MemTable {
   using Table = SkipList<const char*, EntryComparator>;
   class MemTableIterator;
 
-  // A user key's place in the hash index: published once (next never changes after), newest
-  // moves to each newer entry of the key. Lives in the arena.
+  // One entry in the hash index, pushed at the front of its bucket's chain when the entry is
+  // added (so the first node of a user key is its newest entry); immutable once published.
+  // Lives in the arena.
   struct IndexNode {
-    IndexNode* next;
-    std::atomic<const char*> newest;
+    const IndexNode* next;
+    const char* entry;
+    size_t hash;  // of the entry's user key: most nodes of other keys are skipped without the entry
   };
   // The newest entry of user_key, or nullptr if the memtable has none (readers: any thread).
+  // REQUIRES: index_usable_.
   const char* IndexFind(std::string_view user_key) const;
-  void IndexAdd(std::string_view user_key, SequenceNumber seq, const char* entry);  // writer
-  std::atomic<IndexNode*>& Bucket(std::string_view user_key) const;
+  void IndexAdd(std::string_view user_key, const char* entry);  // writer
 
   ~MemTable() = default;  // via Unref only
 
@@ -104,8 +106,12 @@ class MemTable {
   std::atomic<int> refs_{0};
   Arena arena_;
   Table table_;
-  std::atomic<IndexNode*>* buckets_ = nullptr;  // null: no index (a non-bytewise comparator)
+  std::atomic<const IndexNode*>* buckets_ = nullptr;  // null: no index (non-bytewise comparator)
   size_t bucket_mask_ = 0;
+  // False once an entry was added out of sequence order (never in a DB, whose writes and replays
+  // come in order; tests may): the first node of a key would not be its newest, so Get ignores
+  // the index.
+  std::atomic<bool> index_usable_{false};
   // Written only by the writer (plain load + store, no read-modify-write).
   std::atomic<uint64_t> num_entries_{0};
   std::atomic<uint64_t> num_deletions_{0};

@@ -81,6 +81,16 @@ TEST_F(MemTableTest, HashIndexFindsEveryKeyThroughSharedBuckets) {
   }
 }
 
+// A DB adds in sequence order; a memtable given an older write after a newer one must not let
+// the index (newest first by arrival) answer with the older.
+TEST_F(MemTableTest, OutOfOrderAddsStillReadTheNewestVisibleWrite) {
+  mem_->Add(20, kTypeValue, "k", "new");
+  mem_->Add(10, kTypeValue, "k", "old");
+  EXPECT_EQ(Get("k", kMaxSequenceNumber), "new");
+  EXPECT_EQ(Get("k", 15), "old");
+  EXPECT_EQ(Get("absent", kMaxSequenceNumber), "ABSENT");
+}
+
 TEST_F(MemTableTest, EmptyKeysValuesAndLongKeysRoundTrip) {
   std::string long_key(5000, 'K');
   std::string long_value(100000, 'V');
