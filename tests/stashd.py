@@ -84,13 +84,15 @@ class Stashd:
 
     def _answers_ping(self):
         """Whether a PING gets an answer other than -LOADING (with loglevel warning there is no
-        ready line; with requirepass the answer is -NOAUTH)."""
+        ready line). -NOAUTH proves nothing: as in Redis, the auth check comes before the loading
+        check, so a server with requirepass answers it while still loading; wait for the ready
+        line then (a race that failed AuthTest once the memtable's first arena block grew)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
                 sock.settimeout(2)
                 sock.sendall(b"PING\r\n")
                 reply = sock.recv(64)
-                return bool(reply) and not reply.startswith(b"-LOADING")
+                return bool(reply) and not reply.startswith((b"-LOADING", b"-NOAUTH"))
         except OSError:
             return False
 
