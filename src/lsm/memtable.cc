@@ -50,15 +50,15 @@ MemTable::MemTable(const InternalKeyComparator& cmp, size_t arena_block_size)
   index_usable_.store(true, std::memory_order_relaxed);
 }
 
-const char* MemTable::IndexFind(std::string_view user_key) const {
+std::string_view MemTable::IndexFind(std::string_view user_key) const {
   const size_t hash = std::hash<std::string_view>{}(user_key);
   for (const IndexNode* n = buckets_[hash & bucket_mask_].load(std::memory_order_acquire);
        n != nullptr; n = n->next) {
-    if (n->hash == hash && ExtractUserKey(DecodeLengthPrefixed(n->entry)) == user_key) {
-      return n->entry;
-    }
+    if (n->hash != hash) continue;
+    const std::string_view internal_key = DecodeLengthPrefixed(n->entry);
+    if (ExtractUserKey(internal_key) == user_key) return internal_key;
   }
-  return nullptr;
+  return {};
 }
 
 void MemTable::IndexAdd(std::string_view user_key, const char* entry) {
@@ -118,14 +118,11 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
 }
 
 bool MemTable::Get(const LookupKey& key, std::string* value, Status* s) const {
-  std::string_view internal_key;
   const bool indexed = buckets_ != nullptr && index_usable_.load(std::memory_order_relaxed);
-  const char* newest = indexed ? IndexFind(key.user_key()) : nullptr;
-  if (indexed && newest == nullptr) return false;  // no write of the key here
-  if (newest != nullptr &&
-      (ExtractTag(DecodeLengthPrefixed(newest)) >> 8) <= (ExtractTag(key.internal_key()) >> 8)) {
-    internal_key = DecodeLengthPrefixed(newest);  // the newest write is visible: it is the answer
-  } else {
+  std::string_view internal_key = indexed ? IndexFind(key.user_key()) : std::string_view();
+  if (indexed && internal_key.data() == nullptr) return false;  // no write of the key here
+  // When the newest write is visible it is the answer; otherwise search the skiplist.
+  if (!indexed || (ExtractTag(internal_key) >> 8) > (ExtractTag(key.internal_key()) >> 8)) {
     // The first entry at or after (user key, sequence) is the newest visible write of that user
     // key, if it is of that user key at all.
     Table::Iterator iter(&table_);

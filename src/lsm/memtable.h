@@ -95,9 +95,9 @@ class MemTable {
     const char* entry;
     size_t hash;  // of the entry's user key: most nodes of other keys are skipped without the entry
   };
-  // The newest entry of user_key, or nullptr if the memtable has none (readers: any thread).
-  // REQUIRES: index_usable_.
-  const char* IndexFind(std::string_view user_key) const;
+  // The internal key of user_key's newest entry, or a null view if the memtable has none
+  // (readers: any thread). REQUIRES: index_usable_.
+  std::string_view IndexFind(std::string_view user_key) const;
   void IndexAdd(std::string_view user_key, const char* entry);  // writer
 
   ~MemTable() = default;  // via Unref only
