@@ -59,7 +59,9 @@ void ExpireGeneric(WriteContext& c, int64_t unit, bool relative, std::string_vie
     return c.out.Error(error);
   }
   Record r;
-  if (!c.txn.Get(c.db, c.argv[1], c.now_ms, &r)) return c.out.Integer(0);
+  Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
+  if (ReadFailed(s)) return;
+  if (!s.ok()) return c.out.Integer(0);
   bool has_ttl = r.expire_at_ms != 0;
   // A key without a TTL counts as an infinite one for GT and LT.
   if ((nx && has_ttl) || (xx && !has_ttl) || (gt && (!has_ttl || when <= r.expire_at_ms)) ||
@@ -67,10 +69,10 @@ void ExpireGeneric(WriteContext& c, int64_t unit, bool relative, std::string_vie
     return c.out.Integer(0);
   }
   if (when <= c.now_ms) {
-    c.txn.Delete(c.db, c.argv[1], c.now_ms);
+    if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
   } else {
     r.expire_at_ms = when;
-    c.txn.Put(c.db, c.argv[1], r);
+    if (!c.txn.Put(c.db, c.argv[1], r).ok()) return;
   }
   c.out.Integer(1);
 }
@@ -82,9 +84,11 @@ void PexpireAt(WriteContext& c) { ExpireGeneric(c, 1, false, "pexpireat"); }
 
 void Persist(WriteContext& c) {
   Record r;
-  if (!c.txn.Get(c.db, c.argv[1], c.now_ms, &r) || r.expire_at_ms == 0) return c.out.Integer(0);
+  Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
+  if (ReadFailed(s)) return;
+  if (!s.ok() || r.expire_at_ms == 0) return c.out.Integer(0);
   r.expire_at_ms = 0;
-  c.txn.Put(c.db, c.argv[1], r);
+  if (!c.txn.Put(c.db, c.argv[1], r).ok()) return;
   c.out.Integer(1);
 }
 

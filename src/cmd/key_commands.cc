@@ -117,7 +117,11 @@ void DbSize(CommandContext& c) {
 
 void Del(WriteContext& c) {
   int64_t n = 0;
-  for (size_t i = 1; i < c.argv.size(); i++) n += c.txn.Delete(c.db, c.argv[i], c.now_ms) ? 1 : 0;
+  for (size_t i = 1; i < c.argv.size(); i++) {
+    bool live;
+    if (ReadFailed(c.txn.Delete(c.db, c.argv[i], c.now_ms, &live))) return;
+    n += live ? 1 : 0;
+  }
   c.out.Integer(n);
 }
 
@@ -147,11 +151,17 @@ bool ParseDbIndex(WriteContext& c, std::string_view arg, int* db) {
 
 void RenameGeneric(WriteContext& c, bool nx) {
   Record r;
-  if (!c.txn.Get(c.db, c.argv[1], c.now_ms, &r)) return c.out.Error("ERR no such key");
+  Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
+  if (ReadFailed(s)) return;
+  if (!s.ok()) return c.out.Error("ERR no such key");
   if (c.argv[1] == c.argv[2]) return nx ? c.out.Integer(0) : c.out.Simple("OK");
-  if (nx && c.txn.Exists(c.db, c.argv[2], c.now_ms)) return c.out.Integer(0);
-  c.txn.Delete(c.db, c.argv[1], c.now_ms);
-  c.txn.Put(c.db, c.argv[2], r);
+  if (nx) {
+    s = c.txn.Exists(c.db, c.argv[2], c.now_ms);
+    if (ReadFailed(s)) return;
+    if (s.ok()) return c.out.Integer(0);
+  }
+  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
+  if (!c.txn.Put(c.db, c.argv[2], r).ok()) return;
   nx ? c.out.Integer(1) : c.out.Simple("OK");
 }
 
@@ -174,14 +184,17 @@ void Copy(WriteContext& c) {
     return c.out.Error("ERR source and destination objects are the same");
   }
   Record r;
-  bool found = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  CountLookup(c.stats, found);  // Redis reads COPY's source as a keyspace lookup
-  if (!found) return c.out.Integer(0);
-  if (c.txn.Exists(dst_db, c.argv[2], c.now_ms)) {
+  Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
+  if (ReadFailed(s)) return;
+  CountLookup(c.stats, s.ok());  // Redis reads COPY's source as a keyspace lookup
+  if (!s.ok()) return c.out.Integer(0);
+  s = c.txn.Exists(dst_db, c.argv[2], c.now_ms);
+  if (ReadFailed(s)) return;
+  if (s.ok()) {
     if (!replace) return c.out.Integer(0);
-    c.txn.Delete(dst_db, c.argv[2], c.now_ms);
+    if (ReadFailed(c.txn.Delete(dst_db, c.argv[2], c.now_ms))) return;
   }
-  c.txn.Put(dst_db, c.argv[2], r);
+  if (!c.txn.Put(dst_db, c.argv[2], r).ok()) return;
   c.out.Integer(1);
 }
 
@@ -190,10 +203,14 @@ void Move(WriteContext& c) {
   if (!ParseDbIndex(c, c.argv[2], &dst_db)) return;
   if (dst_db == c.db) return c.out.Error("ERR source and destination objects are the same");
   Record r;
-  if (!c.txn.Get(c.db, c.argv[1], c.now_ms, &r)) return c.out.Integer(0);
-  if (c.txn.Exists(dst_db, c.argv[1], c.now_ms)) return c.out.Integer(0);
-  c.txn.Delete(c.db, c.argv[1], c.now_ms);
-  c.txn.Put(dst_db, c.argv[1], r);
+  Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
+  if (ReadFailed(s)) return;
+  if (!s.ok()) return c.out.Integer(0);
+  s = c.txn.Exists(dst_db, c.argv[1], c.now_ms);
+  if (ReadFailed(s)) return;
+  if (s.ok()) return c.out.Integer(0);
+  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
+  if (!c.txn.Put(dst_db, c.argv[1], r).ok()) return;
   c.out.Integer(1);
 }
 

@@ -25,10 +25,9 @@ void CountLookup(ServerStats& stats, bool hit) {
 
 MultiKeyRead::MultiKeyRead(CommandContext& c)
     : c_(c),
-      // The slot before the snapshot: a FLUSHDB or SWAPDB committed in between then reads as
-      // if it came after this command (the old slot keeps its records).
-      slot_(c.server.store().Slot(c.conn.db())),
-      snapshot_(c.server.store().engine()->GetSnapshot()),
+      // The slot and the snapshot of one moment (Store::PinSlot): a FLUSHDB or SWAPDB is seen
+      // entirely or not at all.
+      slot_(c.server.store().PinSlot(c.conn.db(), &snapshot_)),
       now_ms_(NowMs()) {}
 
 MultiKeyRead::~MultiKeyRead() { c_.server.store().engine()->ReleaseSnapshot(snapshot_); }

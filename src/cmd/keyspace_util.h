@@ -24,6 +24,10 @@ inline constexpr const char* kNotFloatError = "ERR value is not a valid float";
 
 int64_t NowMs();
 
+// Whether a Txn read failed (an engine error; NotFound is an answer, not a failure). A write
+// handler just returns then: the writer takes its writes back and replies the error.
+inline bool ReadFailed(const Status& s) { return !s.ok() && !s.IsNotFound(); }
+
 // Connection-thread read of a live key. Counts a keyspace hit or miss. On an engine error,
 // replies it and returns false with *found unset.
 bool LookupRead(CommandContext& c, std::string_view key, store::Record* out, bool* found);
@@ -76,10 +80,10 @@ std::string LiteralPrefix(std::string_view pattern);
 // Returns the iterator's status.
 template <typename Fn>
 Status ForEachLiveKey(CommandContext& c, std::string_view prefix, std::string_view from, Fn&& fn) {
-  uint32_t slot = c.keys.SlotOf(c.conn.db());
+  uint32_t slot;
+  std::unique_ptr<Iterator> it = c.keys.NewIterator(c.conn.db(), &slot);
   std::string start = store::MetaKey(slot, prefix);
   int64_t now = NowMs();
-  std::unique_ptr<Iterator> it = c.keys.NewIterator();
   it->Seek(from.empty() ? start : store::MetaKey(slot, from));
   for (; it->Valid(); it->Next()) {
     std::string_view k = it->key();

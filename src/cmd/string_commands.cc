@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 #include <limits>
 
 #include "cmd/command_table.h"
@@ -35,12 +36,19 @@ void Get(CommandContext& c) {
 
 void MGet(CommandContext& c) {
   MultiKeyRead read(c);
-  c.out.ArrayHeader(c.argv.size() - 1);
+  // Every key is read before the reply starts: an engine error is never a miss, and the whole
+  // reply is then the error.
+  std::vector<std::optional<std::string>> values(c.argv.size() - 1);
   for (size_t i = 1; i < c.argv.size(); i++) {
     Record r;
-    bool found = read.Get(c.argv[i], &r).ok();  // an engine error reads as a miss
-    if (found && r.type == ValueType::kString) {
-      c.out.Bulk(r.payload);
+    Status s = read.Get(c.argv[i], &r);
+    if (ReadFailed(s)) return c.out.Error("ERR " + s.ToString());
+    if (s.ok() && r.type == ValueType::kString) values[i - 1] = std::move(r.payload);
+  }
+  c.out.ArrayHeader(values.size());
+  for (const auto& v : values) {
+    if (v) {
+      c.out.Bulk(*v);
     } else {
       c.out.Null();
     }
@@ -79,9 +87,12 @@ void GetRange(CommandContext& c) {
 
 // --- writes ---
 
-// The live string at key: false with a WRONGTYPE reply when the key holds another type.
+// The live string at key: false with a WRONGTYPE reply when the key holds another type, and
+// false with no reply when the read failed (the writer replies the error).
 bool ReadString(WriteContext& c, std::string_view key, Record* r, bool* found) {
-  *found = c.txn.Get(c.db, key, c.now_ms, r);
+  Status s = c.txn.Get(c.db, key, c.now_ms, r);
+  if (ReadFailed(s)) return false;
+  *found = s.ok();
   if (*found && r->type != ValueType::kString) {
     c.out.Error(kWrongTypeError);
     return false;
@@ -89,11 +100,12 @@ bool ReadString(WriteContext& c, std::string_view key, Record* r, bool* found) {
   return true;
 }
 
-void StoreString(WriteContext& c, std::string_view key, std::string value, int64_t expire_at) {
+// false when the key's old record could not be read (nothing written; the writer replies).
+bool StoreString(WriteContext& c, std::string_view key, std::string value, int64_t expire_at) {
   Record r;
   r.payload = std::move(value);
   r.expire_at_ms = expire_at;
-  c.txn.Put(c.db, key, r);
+  return c.txn.Put(c.db, key, r).ok();
 }
 
 struct SetOptions {
@@ -171,15 +183,18 @@ void Set(WriteContext& c) {
     if (!ReadString(c, c.argv[1], &old, &found)) return;
     CountLookup(c.stats, found);
   } else {
-    found = c.txn.Get(c.db, c.argv[1], c.now_ms, &old);
+    Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &old);
+    if (ReadFailed(s)) return;
+    found = s.ok();
   }
   bool apply = !(o.nx && found) && !(o.xx && !found);
   if (apply) {
     int64_t expire = o.keepttl && found ? old.expire_at_ms : expire_at;
     if (expire != 0 && expire <= c.now_ms) {
-      c.txn.Delete(c.db, c.argv[1], c.now_ms);  // an absolute time already past: gone at once
-    } else {
-      StoreString(c, c.argv[1], c.argv[2], expire);
+      // an absolute time already past: gone at once
+      if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
+    } else if (!StoreString(c, c.argv[1], c.argv[2], expire)) {
+      return;
     }
   }
   if (o.get) {
@@ -196,8 +211,10 @@ void Set(WriteContext& c) {
 }
 
 void SetNx(WriteContext& c) {
-  if (c.txn.Exists(c.db, c.argv[1], c.now_ms)) return c.out.Integer(0);
-  StoreString(c, c.argv[1], c.argv[2], 0);
+  Status s = c.txn.Exists(c.db, c.argv[1], c.now_ms);
+  if (ReadFailed(s)) return;
+  if (s.ok()) return c.out.Integer(0);
+  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return;
   c.out.Integer(1);
 }
 
@@ -207,7 +224,7 @@ void SetExGeneric(WriteContext& c, int64_t unit, std::string_view cmd) {
   if (!ParseExpireTime(c.argv[2], unit, true, false, c.now_ms, cmd, &error, &when)) {
     return c.out.Error(error);
   }
-  StoreString(c, c.argv[1], c.argv[3], when);
+  if (!StoreString(c, c.argv[1], c.argv[3], when)) return;
   c.out.Simple("OK");
 }
 
@@ -219,7 +236,7 @@ void GetSet(WriteContext& c) {
   bool found;
   if (!ReadString(c, c.argv[1], &old, &found)) return;
   CountLookup(c.stats, found);
-  StoreString(c, c.argv[1], c.argv[2], 0);
+  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return;
   if (found) {
     c.out.Bulk(old.payload);
   } else {
@@ -233,7 +250,7 @@ void GetDel(WriteContext& c) {
   if (!ReadString(c, c.argv[1], &old, &found)) return;
   CountLookup(c.stats, found);
   if (!found) return c.out.Null();
-  c.txn.Delete(c.db, c.argv[1], c.now_ms);
+  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
   c.out.Bulk(old.payload);
 }
 
@@ -248,11 +265,11 @@ void GetEx(WriteContext& c) {
   int64_t expire_at;
   if (!SetOptionsExpireAt(c, o, "getex", &expire_at)) return;
   if (expire_at != 0 && expire_at <= c.now_ms) {
-    c.txn.Delete(c.db, c.argv[1], c.now_ms);
+    if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
   } else if (expire_at != 0 || (o.persist && r.expire_at_ms != 0)) {
     Record updated = r;
     updated.expire_at_ms = o.persist ? 0 : expire_at;
-    c.txn.Put(c.db, c.argv[1], updated);
+    if (!c.txn.Put(c.db, c.argv[1], updated).ok()) return;
   }
   c.out.Bulk(r.payload);
 }
@@ -265,16 +282,22 @@ bool CheckPairs(WriteContext& c, std::string_view cmd) {
 
 void MSet(WriteContext& c) {
   if (!CheckPairs(c, "mset")) return;
-  for (size_t i = 1; i + 1 < c.argv.size(); i += 2) StoreString(c, c.argv[i], c.argv[i + 1], 0);
+  for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
+    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return;
+  }
   c.out.Simple("OK");
 }
 
 void MSetNx(WriteContext& c) {
   if (!CheckPairs(c, "msetnx")) return;
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
-    if (c.txn.Exists(c.db, c.argv[i], c.now_ms)) return c.out.Integer(0);
+    Status s = c.txn.Exists(c.db, c.argv[i], c.now_ms);
+    if (ReadFailed(s)) return;
+    if (s.ok()) return c.out.Integer(0);
   }
-  for (size_t i = 1; i + 1 < c.argv.size(); i += 2) StoreString(c, c.argv[i], c.argv[i + 1], 0);
+  for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
+    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return;
+  }
   c.out.Integer(1);
 }
 
@@ -291,7 +314,7 @@ void Append(WriteContext& c) {
   if (!found) r = Record();  // an expired record still holds its old value: start empty
   if (!CheckStringLength(c, static_cast<int64_t>(r.payload.size() + c.argv[2].size()))) return;
   r.payload += c.argv[2];
-  StoreString(c, c.argv[1], r.payload, found ? r.expire_at_ms : 0);
+  if (!StoreString(c, c.argv[1], r.payload, found ? r.expire_at_ms : 0)) return;
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
 }
 
@@ -312,7 +335,7 @@ void SetRange(WriteContext& c) {
   if (!found) r = Record();
   if (r.payload.size() < offset + value.size()) r.payload.resize(offset + value.size(), '\0');
   r.payload.replace(offset, value.size(), value);
-  StoreString(c, c.argv[1], r.payload, r.expire_at_ms);
+  if (!StoreString(c, c.argv[1], r.payload, r.expire_at_ms)) return;
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
 }
 
@@ -327,7 +350,7 @@ void IncrDecr(WriteContext& c, int64_t by) {
     return c.out.Error("ERR increment or decrement would overflow");
   }
   value += by;
-  StoreString(c, c.argv[1], std::to_string(value), found ? r.expire_at_ms : 0);
+  if (!StoreString(c, c.argv[1], std::to_string(value), found ? r.expire_at_ms : 0)) return;
   c.out.Integer(value);
 }
 
@@ -362,7 +385,7 @@ void IncrByFloat(WriteContext& c) {
     return c.out.Error("ERR increment would produce NaN or Infinity");
   }
   std::string text = FormatLongDouble(value);
-  StoreString(c, c.argv[1], text, found ? r.expire_at_ms : 0);
+  if (!StoreString(c, c.argv[1], text, found ? r.expire_at_ms : 0)) return;
   c.out.Bulk(text);
 }
 

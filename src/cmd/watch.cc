@@ -26,7 +26,7 @@ void WatchRegistry::Watch(const std::shared_ptr<WatchState>& state, int db, std:
   for (const WatchState::Key& k : state->keys) {
     if (k.db == db && k.key == key) return;  // already watched
   }
-  bool expired = txn.ExistsExpired(db, key, now_ms);
+  bool expired = txn.ExistsExpired(db, key, now_ms).ok();  // a read error fails the WATCH
   state->keys.push_back({db, std::string(key), expired});
   by_key_[Slot(db, key)].push_back({state, state->keys.size() - 1});
   if (++watches_since_prune_ >= 4096) Prune();
@@ -34,7 +34,7 @@ void WatchRegistry::Watch(const std::shared_ptr<WatchState>& state, int db, std:
 
 bool WatchRegistry::ExpiredSinceWatch(const WatchState& state, store::Txn& txn, int64_t now_ms) {
   for (const WatchState::Key& k : state.keys) {
-    if (!k.expired_at_watch && txn.ExistsExpired(k.db, k.key, now_ms)) return true;
+    if (!k.expired_at_watch && txn.ExistsExpired(k.db, k.key, now_ms).ok()) return true;
   }
   return false;
 }
@@ -70,11 +70,12 @@ void WatchRegistry::DbChanging(int db, int other, store::Txn& txn) {
       continue;  // not worth reading: nobody watches it any more
     }
     std::string_view key = std::string_view(slot).substr(sizeof(int));
-    // now_ms 0: present, expired or not
-    bool here = txn.Exists(db, key, 0);
-    bool there = other >= 0 && txn.Exists(other, key, 0);
+    // now_ms 0: present, expired or not. A failed read counts as present and not expired:
+    // the watcher is then marked dirty, the safe side.
+    bool here = !txn.Exists(db, key, 0).IsNotFound();
+    bool there = other >= 0 && !txn.Exists(other, key, 0).IsNotFound();
     if (!here && !there) continue;
-    bool there_expired = there && txn.ExistsExpired(other, key, now);
+    bool there_expired = there && txn.ExistsExpired(other, key, now).ok();
     for (Watcher& w : watchers) {
       std::shared_ptr<WatchState> state = w.state.lock();
       if (!state) continue;

@@ -68,7 +68,7 @@ class WatchTest : public testing::Test {
   }
   bool Del(int db, const std::string& key, int64_t now = kNow) {
     bool live = false;
-    Command([&](Txn& t) { live = t.Delete(db, key, now); });
+    Command([&](Txn& t) { t.Delete(db, key, now, &live); });
     return live;
   }
 

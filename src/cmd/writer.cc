@@ -23,6 +23,9 @@ int64_t NowMs() {
 
 constexpr auto kExpireCycleInterval = std::chrono::milliseconds(100);
 
+// The reply of a command whose read of the keyspace failed (docs/errors.md).
+std::string ReadErrorReply(const Status& s) { return "ERR I/O error reading key: " + s.ToString(); }
+
 }  // namespace
 
 Writer::Writer(store::Store& store, ServerStats& stats, Server* server)
@@ -68,6 +71,12 @@ void Writer::Loop() {
     if (std::chrono::steady_clock::now() >= next_expire) {
       store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs(), 2000, &watches_);
       stats_.expired_keys.fetch_add(r.reclaimed, std::memory_order_relaxed);
+      auto now = std::chrono::steady_clock::now();
+      if (r.stale > 0) log::Warning("Active expiry removed {} stale expiry-index entries.", r.stale);
+      if (!r.status.ok() && now >= next_expire_warning_) {
+        log::Warning("Active expiry stopped on an error (retrying): {}", r.status.ToString());
+        next_expire_warning_ = now + std::chrono::seconds(30);
+      }
       // A backlog of expired keys is worked off on the next turn instead of waiting 100 ms.
       next_expire = std::chrono::steady_clock::now() + (r.more ? std::chrono::milliseconds(0)
                                                                  : kExpireCycleInterval);
@@ -98,6 +107,8 @@ void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
 
 void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn,
                    resp::ReplyWriter& out, std::string& replies) {
+  size_t before = replies.size();
+  txn.BeginOp();
   if (op.entry->spec->write == nullptr) {
     // A connection command queued in a transaction: it runs here, reading the transaction's
     // state, while its connection waits for the EXEC reply.
@@ -105,12 +116,25 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn,
     // SELECT (HELLO) inside MULTI changes the database (protocol) of what follows
     *db = req.conn->db();
     out.SetProtocol(req.conn->protocol());
+    if (!txn.op_error().ok()) {
+      replies.resize(before);
+      out.Error(ReadErrorReply(txn.op_error()));
+    }
+    txn.EndOp();
     return;
   }
   auto start = std::chrono::steady_clock::now();
-  size_t before = replies.size();
   WriteContext ctx{txn, *db, op.argv, out, NowMs(), stats_, watches_, req.watch};
   op.entry->spec->write(ctx);
+  if (txn.op_error().ok()) {
+    txn.EndOp();
+  } else {
+    // A read failed: whatever the handler made of it, none of this command's writes stay in
+    // the group, and its reply is the error (the rest of the group goes on: docs/errors.md).
+    txn.AbortOp();
+    replies.resize(before);
+    out.Error(ReadErrorReply(txn.op_error()));
+  }
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start).count();
   op.entry->calls.fetch_add(1, std::memory_order_relaxed);
@@ -124,10 +148,15 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn,
 
 void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
                      std::string& replies) {
-  if (req.watch && (req.watch->dirty.load(std::memory_order_acquire) ||
-                    watches_.ExpiredSinceWatch(*req.watch, txn, NowMs()))) {
-    out.NullArray();
-    return;
+  if (req.watch) {
+    txn.BeginOp();
+    bool aborted = req.watch->dirty.load(std::memory_order_acquire) ||
+                   watches_.ExpiredSinceWatch(*req.watch, txn, NowMs());
+    Status error = txn.op_error();
+    txn.EndOp();
+    if (!error.ok()) return out.Error("EXECABORT Transaction discarded because of: " +
+                                      ReadErrorReply(error));
+    if (aborted) return out.NullArray();
   }
   out.ArrayHeader(req.ops.size());
   int db = req.db;
@@ -153,10 +182,8 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     for (WriteOp& op : req.ops) RunOp(req, op, &db, txn, out, replies[r]);
   }
   txn.EndCommand();
-  Status s = batch.Count() == 0 ? Status::OK() : store_.engine()->Write(WriteOptions(), &batch);
-  if (s.ok()) {
-    txn.Publish();
-  } else {
+  Status s = store_.Commit(txn, &batch);
+  if (!s.ok()) {
     // Nothing of this group is acknowledged: every command gets the error instead, and an EXEC
     // (one command, whatever it queued) is refused as a whole, as Redis refuses it on a disk error.
     std::string error = "MISCONF Errors writing to the write-ahead log: " + s.ToString();

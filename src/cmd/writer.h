@@ -90,6 +90,7 @@ class Writer {
   std::thread thread_;
   std::chrono::steady_clock::time_point next_resume_{};
   std::chrono::steady_clock::time_point next_resume_warning_{};
+  std::chrono::steady_clock::time_point next_expire_warning_{};
 };
 
 }  // namespace stash

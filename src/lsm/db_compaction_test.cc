@@ -217,7 +217,7 @@ TEST_F(DBCompactionTest, SnapshotsKeepOldVersionsThroughCompaction) {
 // Drops values that start with "expired".
 class ExpiredFilter final : public CompactionFilter {
  public:
-  bool Drop(int, std::string_view, std::string_view value, uint64_t now_ms) override {
+  bool Drop(int, std::string_view, std::string_view value, uint64_t now_ms, uint64_t) override {
     calls++;
     last_now_ms = now_ms;
     return value.starts_with("expired");

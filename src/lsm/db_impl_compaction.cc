@@ -261,7 +261,8 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
       drop = true;  // nothing older below it to hide, and no snapshot sees what it deleted
     } else if (ikey.type == kTypeValue && filter != nullptr &&
                ikey.sequence <= compact->smallest_snapshot &&
-               filter->Drop(c->output_level(), ikey.user_key, input->value(), now_ms)) {
+               filter->Drop(c->output_level(), ikey.user_key, input->value(), now_ms,
+                            compact->smallest_snapshot)) {
       if (c->IsBaseLevelForKey(ikey.user_key)) {
         drop = true;
       } else {

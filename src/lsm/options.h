@@ -34,8 +34,11 @@ class CompactionFilter {
  public:
   virtual ~CompactionFilter() = default;
   // level: the level the compaction writes to. now_ms: wall-clock time the compaction started.
+  // smallest_snapshot: the oldest sequence any reader may still read at (the entry itself is
+  // at or below it); a filter whose verdict depends on a commit must wait until that commit is
+  // at or below it, or an older snapshot could lose what it still sees.
   virtual bool Drop(int level, std::string_view user_key, std::string_view value,
-                    uint64_t now_ms) = 0;
+                    uint64_t now_ms, uint64_t smallest_snapshot) = 0;
 };
 
 struct Options {

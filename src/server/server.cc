@@ -249,8 +249,10 @@ namespace {
 class LoadingKeyReader final : public store::KeyReader {
  public:
   Status Get(int, std::string_view, int64_t, store::Record*) override { return Loading(); }
-  std::unique_ptr<Iterator> NewIterator() override { return NewEmptyIterator(Loading()); }
-  uint32_t SlotOf(int) const override { return 0; }
+  std::unique_ptr<Iterator> NewIterator(int, uint32_t* slot) override {
+    *slot = 0;
+    return NewEmptyIterator(Loading());
+  }
   Status DbSize(int, int64_t, uint64_t*, uint64_t*) override { return Loading(); }
 
  private:

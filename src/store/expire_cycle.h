@@ -1,5 +1,7 @@
 // Active expiry: reclaims keys whose TTL has passed and that nobody read, walking each
-// database's expiry index (layout.h) from its oldest entry. Bounded work per call.
+// database's expiry index (layout.h) from its low-water mark (store.h), so the work per call is
+// bounded by the budget plus what is due, not by what was reclaimed before. An index entry whose
+// key's record does not carry that expiry (stale) is removed alone; the key is left as it is.
 // Thread: the writer thread only (it writes through a Txn).
 #pragma once
 
@@ -12,6 +14,7 @@ namespace stash::store {
 
 struct ExpireCycleResult {
   uint64_t reclaimed = 0;
+  uint64_t stale = 0;  // stale index entries removed
   bool more = false;  // the budget ran out with expired keys left
   Status status;
 };

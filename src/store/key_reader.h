@@ -18,10 +18,10 @@ class KeyReader {
   virtual ~KeyReader() = default;
   // The live record of key in db; NotFound when absent or expired at now_ms.
   virtual Status Get(int db, std::string_view key, int64_t now_ms, Record* out) = 0;
-  // An iterator over engine keys (layout.h) as this reader sees them.
-  virtual std::unique_ptr<Iterator> NewIterator() = 0;
-  // The physical slot database db names for this reader.
-  virtual uint32_t SlotOf(int db) const = 0;
+  // An iterator over engine keys (layout.h) as this reader sees them, and in *slot the physical
+  // slot that database db names at the iterator's read point (the two always agree: a SWAPDB or
+  // FLUSHDB is seen by both or by neither).
+  virtual std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) = 0;
   // Exact number of live keys and of live keys with a TTL.
   virtual Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) = 0;
 };

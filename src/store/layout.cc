@@ -116,14 +116,15 @@ bool DecodeRecord(std::string_view raw, Record* r) {
   return true;
 }
 
-void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t now_ms,
-                      const std::function<bool(std::string_view user_key)>& fn) {
-  for (it->Seek(ExpirePrefix(slot)); it->Valid(); it->Next()) {
+void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t from_ms, int64_t now_ms,
+                      const std::function<bool(std::string_view user_key, int64_t when_ms)>& fn) {
+  for (it->Seek(from_ms > 0 ? ExpireKey(slot, from_ms, "") : ExpirePrefix(slot)); it->Valid();
+       it->Next()) {
     uint32_t entry_slot;
     int64_t when;
     std::string_view user_key;
     if (!ParseExpireKey(it->key(), &entry_slot, &when, &user_key) || entry_slot != slot ||
-        when > now_ms || !fn(user_key)) {
+        when > now_ms || !fn(user_key, when)) {
       return;
     }
   }

@@ -59,11 +59,13 @@ bool ParseMetaKey(std::string_view key, uint32_t* slot, std::string_view* user_k
 bool ParseExpireKey(std::string_view key, uint32_t* slot, int64_t* when_ms,
                     std::string_view* user_key);
 
-// Walks slot's expiry index from its oldest entry, calling fn(user_key) for each entry due at
-// now_ms (a key past its expiry, not yet reclaimed) until fn returns false or no more are due.
-// it is any iterator over engine keys; user_key views its key; the caller checks it->status().
-void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t now_ms,
-                      const std::function<bool(std::string_view user_key)>& fn);
+// Walks slot's expiry index from its first entry at or after from_ms (a low-water mark below
+// which every entry is known to be gone; 0: from the start), calling fn(user_key, when_ms) for
+// each entry due at now_ms (a key past its expiry, not yet reclaimed) until fn returns false or
+// no more are due. it is any iterator over engine keys; user_key views its key; the caller
+// checks it->status().
+void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t from_ms, int64_t now_ms,
+                      const std::function<bool(std::string_view user_key, int64_t when_ms)>& fn);
 
 void EncodeRecord(const Record& r, std::string* out);
 // false when the bytes are not a valid record (a corrupt value).

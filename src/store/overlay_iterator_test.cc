@@ -241,15 +241,15 @@ TEST(OverlayIterator, TxnReaderSeesItsWritesOverTheEngine) {
   WriteBatch batch;
   txn.BeginCommand(&batch);
   txn.Put(0, "k1000", str("rewritten"));
-  EXPECT_TRUE(txn.Delete(0, "k1001", 0));
-  EXPECT_TRUE(txn.Delete(0, "k1399", 0));
+  EXPECT_TRUE(txn.Delete(0, "k1001", 0).ok());
+  EXPECT_TRUE(txn.Delete(0, "k1399", 0).ok());
   txn.Put(0, "k0999", str("new-first"));
   txn.Put(0, "k2000", str("new-last"));
   txn.Put(1, "k1000", str("db1"));
   std::vector<std::string> keys;
   std::map<std::string, std::string> values;
-  uint32_t slot = txn.reader().SlotOf(0);
-  auto it = txn.reader().NewIterator();
+  uint32_t slot;
+  auto it = txn.reader().NewIterator(0, &slot);
   for (it->Seek(MetaPrefix(slot)); it->Valid(); it->Next()) {
     uint32_t s;
     std::string_view user;

@@ -1,22 +1,26 @@
 #include "store/store.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "store/txn.h"
 #include "util/coding.h"
 
 namespace stash::store {
 namespace {
 
 // Drops the records of slots that no database names any more (after FLUSHDB/FLUSHALL).
-// Slots are never reused, so a record of an unnamed slot can never become visible again.
+// Slots are never reused, so a record of an unnamed slot can never become visible again once
+// no snapshot from before the orphaning commit is left.
 class OrphanSlotFilter final : public CompactionFilter {
  public:
   explicit OrphanSlotFilter(Store* store) : store_(store) {}
-  bool Drop(int, std::string_view key, std::string_view, uint64_t) override {
+  bool Drop(int, std::string_view key, std::string_view, uint64_t,
+            uint64_t smallest_snapshot) override {
     if (key.size() < 5) return false;
     char kind = key[0];
     if (kind != kMetaPrefix && kind != kExpirePrefix && kind != kCounterPrefix) return false;
-    uint32_t slot = GetBigEndian32(key.data() + 1);
-    // Only slots below next_slot were ever handed out; anything not named now is garbage.
-    return slot < store_->next_slot() && !store_->SlotInUse(slot);
+    return store_->SlotDroppable(GetBigEndian32(key.data() + 1), smallest_snapshot);
   }
 
  private:
@@ -115,6 +119,20 @@ bool Store::SlotInUse(uint32_t slot) const {
   return false;
 }
 
+bool Store::SlotDroppable(uint32_t slot, uint64_t smallest_snapshot) const {
+  // Only slots below next_slot were ever handed out; a higher one may be named any moment.
+  if (slot >= next_slot()) return false;
+  std::lock_guard<std::mutex> lock(slots_mu_);
+  for (int db = 0; db < databases_; db++) {
+    if (Slot(db) == slot) return false;
+  }
+  for (uint32_t extra : extra_slots_) {
+    if (extra == slot) return false;
+  }
+  auto it = orphaned_at_.find(slot);
+  return it == orphaned_at_.end() || it->second <= smallest_snapshot;
+}
+
 std::vector<uint32_t> Store::SlotMap() const {
   std::vector<uint32_t> out;
   for (int i = 0; i < databases_; i++) out.push_back(Slot(i));
@@ -129,8 +147,100 @@ void Store::PublishSlots(const std::vector<uint32_t>& slots, uint32_t next_slot)
   next_slot_.store(next_slot, std::memory_order_release);
 }
 
+template <typename Read>
+auto Store::ConsistentRead(Read&& read) -> decltype(read()) {
+  while (true) {
+    uint64_t gen = map_gen_.load(std::memory_order_acquire);
+    if (gen & 1) {  // a group that changes the map is being committed: wait for its publication
+      std::this_thread::yield();
+      continue;
+    }
+    auto result = read();
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (map_gen_.load(std::memory_order_relaxed) == gen) return result;
+  }
+}
+
 Status Store::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
-  return GetAt(Slot(db), nullptr, key, now_ms, out);
+  return ConsistentRead([&] { return GetAt(Slot(db), nullptr, key, now_ms, out); });
+}
+
+uint32_t Store::PinSlot(int db, const Snapshot** snapshot) {
+  const Snapshot* snap = nullptr;
+  uint32_t slot = ConsistentRead([&] {
+    if (snap != nullptr) db_->ReleaseSnapshot(snap);  // an attempt that raced a map change
+    snap = db_->GetSnapshot();
+    return Slot(db);
+  });
+  *snapshot = snap;
+  return slot;
+}
+
+std::unique_ptr<Iterator> Store::NewIterator(int db, uint32_t* slot) {
+  std::unique_ptr<Iterator> it;
+  *slot = ConsistentRead([&] {
+    it = db_->NewIterator(ReadOptions());
+    return Slot(db);
+  });
+  return it;
+}
+
+Status Store::Commit(Txn& txn, WriteBatch* batch) {
+  bool remap = txn.slots_changed();
+  std::vector<uint32_t> before;
+  if (remap) {
+    before = SlotMap();
+    map_gen_.fetch_add(1, std::memory_order_seq_cst);  // odd: readers wait
+  }
+  Status s = batch->Count() == 0 ? Status::OK() : db_->Write(WriteOptions(), batch);
+  if (after_write_hook_) after_write_hook_();
+  if (s.ok()) {
+    if (remap) {
+      const std::vector<uint32_t>& after = txn.slot_map();
+      std::lock_guard<std::mutex> lock(slots_mu_);
+      for (uint32_t slot : before) {
+        if (std::find(after.begin(), after.end(), slot) == after.end()) {
+          orphaned_at_[slot] = batch->Sequence() + batch->Count() - 1;
+        }
+      }
+    }
+    txn.Publish();
+  }
+  if (remap) map_gen_.fetch_add(1, std::memory_order_release);  // even: the new map is out
+  return s;
+}
+
+int64_t Store::WriterExpiryMark(uint32_t slot) const {
+  auto it = marks_.find(slot);  // the writer is the only thread that changes marks_
+  return it == marks_.end() ? 0 : it->second.mark;
+}
+
+void Store::NoteExpiryEntry(uint32_t slot, int64_t when_ms) {
+  auto it = marks_.find(slot);
+  if (it == marks_.end() || (it->second.mark <= when_ms && it->second.prev_mark <= when_ms)) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(marks_mu_);
+  it->second.mark = std::min(it->second.mark, when_ms);
+  it->second.prev_mark = std::min(it->second.prev_mark, when_ms);
+}
+
+void Store::RaiseExpiryMark(uint32_t slot, int64_t mark, uint64_t seq) {
+  std::lock_guard<std::mutex> lock(marks_mu_);
+  ExpiryMark& m = marks_[slot];
+  m.prev_mark = m.mark;
+  m.prev_from_seq = m.from_seq;
+  m.mark = mark;
+  m.from_seq = seq;
+}
+
+int64_t Store::ExpiryMarkAt(uint32_t slot, uint64_t seq) const {
+  std::lock_guard<std::mutex> lock(marks_mu_);
+  auto it = marks_.find(slot);
+  if (it == marks_.end()) return 0;
+  if (seq >= it->second.from_seq) return it->second.mark;
+  if (seq >= it->second.prev_from_seq) return it->second.prev_mark;
+  return 0;  // a snapshot older than both: walk from the start
 }
 
 Status Store::GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key,
@@ -145,10 +255,10 @@ Status Store::GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view ke
 }
 
 Status Store::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) {
-  const Snapshot* snap = db_->GetSnapshot();
+  const Snapshot* snap;
+  uint32_t slot = PinSlot(db, &snap);
   ReadOptions ro;
   ro.snapshot = snap;
-  uint32_t slot = Slot(db);
   std::string raw;
   Status s = db_->Get(ro, CounterKey(slot), &raw);
   *keys = *expires = 0;
@@ -163,10 +273,11 @@ Status Store::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) 
   uint64_t pending = 0;
   {
     std::unique_ptr<Iterator> it = db_->NewIterator(ro);
-    ForEachDueExpiry(it.get(), slot, now_ms, [&](std::string_view) {
-      pending++;
-      return true;
-    });
+    ForEachDueExpiry(it.get(), slot, ExpiryMarkAt(slot, snap->sequence()), now_ms,
+                     [&](std::string_view, int64_t) {
+                       pending++;
+                       return true;
+                     });
     s = it->status();
   }
   db_->ReleaseSnapshot(snap);

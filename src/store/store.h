@@ -1,23 +1,50 @@
 // Store: the Redis keyspace on top of the LSM engine (layout.h spells out the encoding).
-// Reads (Get, DbSize, iterators) may run on any thread and never wait for the writer; every
-// mutation goes through a Txn on the single writer thread (writer.h).
+// Reads (Get, DbSize, iterators) may run on any thread; every mutation goes through a Txn on the
+// single writer thread (writer.h) and is made visible by Commit.
+//
+// One read point for data and slot map. A group's data becomes visible when DB::Write returns,
+// its slot map when it is published; a reader must never combine the data of one moment with
+// the slot map of another (after `SWAPDB 0 1; SET x 1` in one group, a GET x on db 1 must not
+// see the new x through the old map). So the map carries a generation count (a seqlock): Commit
+// makes it odd before writing a group that changes the map and even again once the new map is
+// published. A reader reads the generation, the slot, then the engine (a Get, a snapshot or an
+// iterator), and the generation again; an odd or changed generation means a map change may lie
+// between the two reads, and it tries again (waiting out an odd one). Groups that leave the map
+// alone, nearly all of them, never disturb readers.
+//
+// Orphaned slots. The compaction filter drops the records of slots no database names, but only
+// once every snapshot is at or past the commit that orphaned the slot: a reader that pinned the
+// slot before that commit still reads it.
+//
+// Expiry low-water marks. Per slot, a time below which every expiry-index entry is known to be
+// gone, so that the expire cycle and DBSIZE seek past the tombstones of entries already
+// reclaimed instead of stepping over them from the start of the index (which made draining N
+// keys cost O(N^2)). The cycle raises a slot's mark after its batch commits (remembering the
+// sequence from which the new mark holds, and the previous one, for readers at older
+// snapshots); a Txn writing an index entry below a mark lowers it at once. In memory only: after
+// a restart every mark starts at 0.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lsm/db.h"
+#include "lsm/write_batch.h"
 #include "lsm/options.h"
 #include "store/key_reader.h"
 #include "store/layout.h"
 #include "util/status.h"
 
 namespace stash::store {
+
+class Txn;
 
 class Store final : public KeyReader {
  public:
@@ -35,19 +62,23 @@ class Store final : public KeyReader {
   uint32_t Slot(int db) const { return slots_[db].load(std::memory_order_acquire); }
   // Whether some database (configured or kept from a larger `databases`) names slot.
   bool SlotInUse(uint32_t slot) const;
+  // Whether records of slot may be dropped by a compaction whose oldest snapshot is
+  // smallest_snapshot: a slot handed out once, named by nobody, orphaned at or before it.
+  bool SlotDroppable(uint32_t slot, uint64_t smallest_snapshot) const;
 
   // --- reads: any thread ---
   // The live record of key in db at now_ms; NotFound when absent or expired.
   Status Get(int db, std::string_view key, int64_t now_ms, Record* out) override;
-  // The same for the database that names slot, read at snapshot (of engine(); null: latest).
-  // Commands that read several keys take the slot and a snapshot once, so that they see one
-  // state, as Redis's MGET and EXISTS do.
+  // A read point for commands that read several keys (MGET, EXISTS), so that they see one
+  // state as Redis's do: an engine snapshot and the slot db names at it. The caller releases
+  // *snapshot with engine()->ReleaseSnapshot.
+  uint32_t PinSlot(int db, const Snapshot** snapshot);
+  // The record of key in slot at snapshot (from PinSlot), as Get.
   Status GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key, int64_t now_ms,
                Record* out);
   // Exact number of live keys and of live keys with a TTL, read from one snapshot.
   Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) override;
-  std::unique_ptr<Iterator> NewIterator() override { return db_->NewIterator(ReadOptions()); }
-  uint32_t SlotOf(int db) const override { return Slot(db); }
+  std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) override;
   // Mean remaining TTL (ms) over up to `sample` keys with a TTL; 0 when there are none.
   int64_t AverageTtl(int db, int64_t now_ms, int sample);
 
@@ -58,8 +89,19 @@ class Store final : public KeyReader {
   };
   Counters& counters(int db) { return counters_[db]; }
   uint32_t next_slot() const { return next_slot_; }
-  // Installs a new slot map (after the batch holding it is committed).
+  // Commits a group: writes batch (built by txn's EndCommand), then publishes txn's counters
+  // and slot map, as one step for readers (see above). On error nothing is published.
+  Status Commit(Txn& txn, WriteBatch* batch);
+  // Tests: called inside Commit after the batch is written, before the map is published.
+  void SetAfterWriteHookForTest(std::function<void()> hook) { after_write_hook_ = std::move(hook); }
+  // Installs a new slot map (Commit calls it after the batch holding the map is written).
   void PublishSlots(const std::vector<uint32_t>& slots, uint32_t next_slot);
+  // Expiry marks (see above). The mark the writer reads with (its view is the latest state).
+  int64_t WriterExpiryMark(uint32_t slot) const;
+  // An index entry of slot at when_ms is about to be written: no mark may stay above it.
+  void NoteExpiryEntry(uint32_t slot, int64_t when_ms);
+  // After a commit at sequence seq: every entry of slot below mark is gone.
+  void RaiseExpiryMark(uint32_t slot, int64_t mark, uint64_t seq);
   std::vector<uint32_t> SlotMap() const;
   static std::string EncodeSlotMap(const std::vector<uint32_t>& slots, uint32_t next_slot);
 
@@ -67,6 +109,11 @@ class Store final : public KeyReader {
   Store() = default;
   Status LoadSlotMap();
   Status LoadCounters();
+  // The expiry mark of slot that holds for a reader at sequence seq.
+  int64_t ExpiryMarkAt(uint32_t slot, uint64_t seq) const;
+  // Runs read() until it ran with no slot-map change around it (see above).
+  template <typename Read>
+  auto ConsistentRead(Read&& read) -> decltype(read());
 
   std::unique_ptr<DB> db_;
   std::unique_ptr<CompactionFilter> filter_;
@@ -77,7 +124,22 @@ class Store final : public KeyReader {
   // Held while the slot map changes and while the compaction filter asks SlotInUse, so that it
   // never sees a half-published map (SWAPDB would otherwise leave a slot unnamed for a moment).
   mutable std::mutex slots_mu_;
+  // Sequence of the commit that orphaned a slot (this run only; slots orphaned in an earlier
+  // run are droppable at once). Guarded by slots_mu_.
+  std::unordered_map<uint32_t, uint64_t> orphaned_at_;
+  std::atomic<uint64_t> map_gen_{0};  // odd while a group that changes the map is committed
+  std::function<void()> after_write_hook_;
   std::vector<Counters> counters_;
+
+  struct ExpiryMark {
+    int64_t mark = 0;
+    uint64_t from_seq = 0;
+    int64_t prev_mark = 0;
+    uint64_t prev_from_seq = 0;
+  };
+  // Written by the writer under marks_mu_; the writer reads its own writes without it.
+  mutable std::mutex marks_mu_;
+  std::unordered_map<uint32_t, ExpiryMark> marks_;
 };
 
 }  // namespace stash::store

@@ -222,9 +222,9 @@ TEST_F(StoreTest, PutGetDeleteKeepCountersExact) {
   EXPECT_EQ(Size(1), std::make_pair(uint64_t{1}, uint64_t{0}));
 
   bool live = false;
-  Command([&](Txn& t) { live = t.Delete(0, "b", 1000); });
+  Command([&](Txn& t) { t.Delete(0, "b", 1000, &live); });
   EXPECT_TRUE(live);
-  Command([&](Txn& t) { live = t.Delete(0, "missing", 1000); });
+  Command([&](Txn& t) { t.Delete(0, "missing", 1000, &live); });
   EXPECT_FALSE(live);
   EXPECT_EQ(Size(0), std::make_pair(uint64_t{1}, uint64_t{0}));
   EXPECT_TRUE(Raw('X', store_->Slot(0)).empty());
@@ -240,10 +240,10 @@ TEST_F(StoreTest, TxnReadsItsOwnWritesBeforeCommit) {
   txn.EndCommand();
   txn.BeginCommand(&b2);
   Record r;
-  ASSERT_TRUE(txn.Get(0, "k", 1000, &r));
+  ASSERT_TRUE(txn.Get(0, "k", 1000, &r).ok());
   EXPECT_EQ(r.payload, "new");
-  EXPECT_TRUE(txn.Delete(0, "k", 1000));
-  EXPECT_FALSE(txn.Exists(0, "k", 1000));
+  EXPECT_TRUE(txn.Delete(0, "k", 1000).ok());
+  EXPECT_FALSE(txn.Exists(0, "k", 1000).ok());
   txn.EndCommand();
   // Nothing is visible to readers before the group is committed.
   EXPECT_EQ(Get(0, "k"), "old");
@@ -261,9 +261,9 @@ TEST_F(StoreTest, ExpiredKeyIsInvisibleFromItsMillisecond) {
   EXPECT_EQ(Get(0, "k", 2000), "NONE");
   Txn txn(*store_);
   Record r;
-  EXPECT_TRUE(txn.Get(0, "k", 1999, &r));
-  EXPECT_FALSE(txn.Get(0, "k", 2000, &r));
-  EXPECT_FALSE(txn.Exists(0, "k", 2000));
+  EXPECT_TRUE(txn.Get(0, "k", 1999, &r).ok());
+  EXPECT_FALSE(txn.Get(0, "k", 2000, &r).ok());
+  EXPECT_FALSE(txn.Exists(0, "k", 2000).ok());
 }
 
 TEST_F(StoreTest, DbSizeSubtractsExpiredKeysNotYetReclaimed) {
@@ -306,7 +306,7 @@ TEST_F(StoreTest, PutOverExpiredRecordCountsItOnce) {
   Set(0, "k", "v", 2000);
   // At 5000 the record is expired but not reclaimed; a writer replaces it.
   Command([&](Txn& t) {
-    EXPECT_FALSE(t.Exists(0, "k", 5000));
+    EXPECT_FALSE(t.Exists(0, "k", 5000).ok());
     t.Put(0, "k", Str("w"));
   });
   EXPECT_EQ(Size(0, 5000), std::make_pair(uint64_t{1}, uint64_t{0}));
@@ -314,7 +314,7 @@ TEST_F(StoreTest, PutOverExpiredRecordCountsItOnce) {
   // Deleting an expired record reports it as not live, and still reclaims it.
   Set(0, "e", "v", 2000);
   bool live = true;
-  Command([&](Txn& t) { live = t.Delete(0, "e", 5000); });
+  Command([&](Txn& t) { t.Delete(0, "e", 5000, &live); });
   EXPECT_FALSE(live);
   EXPECT_EQ(Size(0, 5000), std::make_pair(uint64_t{1}, uint64_t{0}));
   EXPECT_EQ(store_->counters(0).keys, 1u);
@@ -428,7 +428,7 @@ TEST_F(StoreTest, FlushAndWriteInOneGroup) {
   txn.FlushDb(0);
   txn.EndCommand();
   txn.BeginCommand(&b2);
-  EXPECT_FALSE(txn.Exists(0, "a", 1000));
+  EXPECT_FALSE(txn.Exists(0, "a", 1000).ok());
   txn.Put(0, "b", Str("2"));
   txn.EndCommand();
   txn.BeginCommand(&b3);
@@ -481,7 +481,7 @@ TEST_F(StoreTest, RewritesOfOneKeyInABatchAreOneEntry) {
   txn.BeginCommand(&batch);
   for (int i = 0; i < 100; i++) txn.Put(0, "k", Str("v" + std::to_string(i)));
   txn.Put(0, "gone", Str("new"));
-  EXPECT_TRUE(txn.Delete(0, "gone", 1000));
+  EXPECT_TRUE(txn.Delete(0, "gone", 1000).ok());
   txn.Put(0, "t", Str("1", 5000));
   txn.Put(0, "t", Str("2", 6000));  // the first TTL's index entry is put, then deleted
   txn.EndCommand();

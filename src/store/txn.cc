@@ -43,96 +43,189 @@ void Txn::EndCommand() {
   batch_ = nullptr;
 }
 
-bool Txn::ReadRaw(const std::string& engine_key, std::string* value) {
+void Txn::BeginOp() {
+  op_open_ = true;
+  op_error_ = Status::OK();
+  undo_.clear();
+  op_pending_mark_ = pending_.size();
+  op_saved_ = false;
+}
+
+void Txn::EndOp() {
+  op_open_ = false;
+  undo_.clear();
+}
+
+void Txn::AbortOp() {
+  // Newest first, so a key written twice by the command gets its value from before both.
+  for (auto u = undo_.rbegin(); u != undo_.rend(); ++u) {
+    if (u->inserted) {
+      overlay_.erase(u->it);
+    } else {
+      u->it->second = std::move(u->value);
+    }
+  }
+  pending_.resize(op_pending_mark_);
+  if (op_saved_) {
+    slots_ = saved_slots_;
+    next_slot_ = saved_next_slot_;
+    counters_ = saved_counters_;
+    counters_dirty_ = saved_counters_dirty_;
+    slots_dirty_ = saved_slots_dirty_;
+  }
+  EndOp();
+}
+
+void Txn::SaveForUndo() {
+  if (!op_open_ || op_saved_) return;
+  op_saved_ = true;
+  saved_slots_ = slots_;
+  saved_next_slot_ = next_slot_;
+  saved_counters_ = counters_;
+  saved_counters_dirty_ = counters_dirty_;
+  saved_slots_dirty_ = slots_dirty_;
+}
+
+void Txn::RunDbHook(int db, int other) {
+  if (hook_ == nullptr) return;
+  // The hook's reads are bookkeeping (WATCH): one that fails is taken as a change there, and
+  // must not fail the FLUSHDB or SWAPDB (a way out of a damaged database).
+  Status saved = op_error_;
+  hook_->DbChanging(db, other, *this);
+  op_error_ = saved;
+}
+
+Status Txn::Fail(Status s) {
+  if (op_error_.ok()) op_error_ = s;
+  return s;
+}
+
+Status Txn::ReadRaw(const std::string& engine_key, std::string* value) {
   auto it = overlay_.find(engine_key);
   if (it != overlay_.end()) {
-    if (!it->second) return false;
+    if (!it->second) return Status::NotFound();
     *value = *it->second;
-    return true;
+    return Status::OK();
   }
   Status s = store_.engine()->Get(ReadOptions(), engine_key, value);
-  return s.ok();  // a read error reads as absent; the engine's error state stops the commit
+  if (!s.ok() && !s.IsNotFound()) return Fail(std::move(s));
+  return s;
 }
 
-void Txn::WriteRaw(const std::string& key, std::string_view value) {
-  pending_.push_back(overlay_.insert_or_assign(key, std::string(value)).first);
+void Txn::WriteRaw(const std::string& key, std::optional<std::string> value) {
+  auto [it, inserted] = overlay_.try_emplace(key);
+  if (op_open_) {
+    undo_.push_back({it, inserted, inserted ? std::nullopt : std::move(it->second)});
+  }
+  it->second = std::move(value);
+  pending_.push_back(it);
 }
 
-void Txn::DeleteRaw(const std::string& key) {
-  pending_.push_back(overlay_.insert_or_assign(key, std::nullopt).first);
-}
+namespace {
 
-bool Txn::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
+Status DamagedRecord() { return Status::Corruption("damaged value of a key"); }
+
+}  // namespace
+
+Status Txn::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
   std::string raw;
-  if (!ReadRaw(MetaKey(slots_[db], key), &raw) || !DecodeRecord(raw, out)) return false;
-  return out->expire_at_ms == 0 || out->expire_at_ms > now_ms;
+  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(slots_[db], key), &raw));
+  if (!DecodeRecord(raw, out)) return Fail(DamagedRecord());
+  if (out->expire_at_ms != 0 && out->expire_at_ms <= now_ms) return Status::NotFound();
+  return Status::OK();
 }
 
-bool Txn::Exists(int db, std::string_view key, int64_t now_ms) {
+Status Txn::Exists(int db, std::string_view key, int64_t now_ms) {
   Record r;
   return Get(db, key, now_ms, &r);
 }
 
-bool Txn::ExistsExpired(int db, std::string_view key, int64_t now_ms) {
+Status Txn::ExistsExpired(int db, std::string_view key, int64_t now_ms) {
   std::string raw;
+  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(slots_[db], key), &raw));
   ValueType type;
   int64_t expire;
   std::string_view payload;
-  return ReadRaw(MetaKey(slots_[db], key), &raw) && DecodeHeader(raw, &type, &expire, &payload) &&
-         expire != 0 && expire <= now_ms;
+  if (!DecodeHeader(raw, &type, &expire, &payload)) return Fail(DamagedRecord());
+  return expire != 0 && expire <= now_ms ? Status::OK() : Status::NotFound();
 }
 
-void Txn::Put(int db, std::string_view key, const Record& record) {
+Status Txn::Put(int db, std::string_view key, const Record& record) {
   if (hook_ != nullptr) hook_->KeyTouched(db, key, false);
   uint32_t slot = slots_[db];
   std::string meta = MetaKey(slot, key);
   std::string raw;
-  Store::Counters& c = counters_[db];
-  if (ReadRaw(meta, &raw)) {
+  Status s = ReadRaw(meta, &raw);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  int64_t old_expire = 0;
+  if (s.ok()) {
     ValueType type;
-    int64_t old_expire;
     std::string_view payload;
-    if (DecodeHeader(raw, &type, &old_expire, &payload) && old_expire != 0) {
-      if (old_expire != record.expire_at_ms) DeleteRaw(ExpireKey(slot, old_expire, key));
-      if (record.expire_at_ms == 0) c.expires--;
-    } else if (record.expire_at_ms != 0) {
-      c.expires++;
-    }
-  } else {
-    c.keys++;
-    if (record.expire_at_ms != 0) c.expires++;
+    if (!DecodeHeader(raw, &type, &old_expire, &payload)) return Fail(DamagedRecord());
   }
-  if (record.expire_at_ms != 0) WriteRaw(ExpireKey(slot, record.expire_at_ms, key), "");
+  SaveForUndo();
+  Store::Counters& c = counters_[db];
+  if (s.IsNotFound()) c.keys++;
+  if (old_expire != 0 && old_expire != record.expire_at_ms) {
+    WriteRaw(ExpireKey(slot, old_expire, key), std::nullopt);
+  }
+  if (old_expire != 0 && record.expire_at_ms == 0) c.expires--;
+  if (old_expire == 0 && record.expire_at_ms != 0) c.expires++;
+  if (record.expire_at_ms != 0) {
+    WriteRaw(ExpireKey(slot, record.expire_at_ms, key), "");
+    store_.NoteExpiryEntry(slot, record.expire_at_ms);
+  }
   std::string encoded;
   EncodeRecord(record, &encoded);
-  WriteRaw(meta, encoded);
+  WriteRaw(meta, std::move(encoded));
   counters_dirty_[db] = true;
+  return Status::OK();
 }
 
-bool Txn::Delete(int db, std::string_view key, int64_t now_ms) {
+Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
+  if (live != nullptr) *live = false;
   uint32_t slot = slots_[db];
   std::string meta = MetaKey(slot, key);
   std::string raw;
-  if (!ReadRaw(meta, &raw)) return false;
+  STASH_RETURN_IF_ERROR(ReadRaw(meta, &raw));
   ValueType type;
   int64_t expire;
   std::string_view payload;
+  if (!DecodeHeader(raw, &type, &expire, &payload)) return Fail(DamagedRecord());
+  SaveForUndo();
   Store::Counters& c = counters_[db];
-  bool live = true;
-  if (DecodeHeader(raw, &type, &expire, &payload) && expire != 0) {
-    DeleteRaw(ExpireKey(slot, expire, key));
+  if (expire != 0) {
+    WriteRaw(ExpireKey(slot, expire, key), std::nullopt);
     c.expires--;
-    live = expire > now_ms;
   }
-  DeleteRaw(meta);
+  WriteRaw(meta, std::nullopt);
   c.keys--;
   counters_dirty_[db] = true;
-  if (hook_ != nullptr) hook_->KeyTouched(db, key, !live);
-  return live;
+  bool was_live = expire == 0 || expire > now_ms;
+  if (hook_ != nullptr) hook_->KeyTouched(db, key, !was_live);
+  if (live != nullptr) *live = was_live;
+  return Status::OK();
+}
+
+Status Txn::DeleteStaleExpiry(int db, std::string_view key, int64_t when_ms) {
+  uint32_t slot = slots_[db];
+  std::string raw;
+  Status s = ReadRaw(MetaKey(slot, key), &raw);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  if (s.ok()) {
+    ValueType type;
+    int64_t expire;
+    std::string_view payload;
+    if (!DecodeHeader(raw, &type, &expire, &payload)) return Fail(DamagedRecord());
+    if (expire == when_ms) return Status::NotFound();  // not stale
+  }
+  WriteRaw(ExpireKey(slot, when_ms, key), std::nullopt);
+  return Status::OK();
 }
 
 void Txn::FlushDb(int db) {
-  if (hook_ != nullptr) hook_->DbChanging(db, -1, *this);
+  RunDbHook(db, -1);
+  SaveForUndo();
   slots_[db] = next_slot_++;
   counters_[db] = {};
   counters_dirty_[db] = true;
@@ -140,10 +233,9 @@ void Txn::FlushDb(int db) {
 }
 
 void Txn::SwapDb(int a, int b) {
-  if (hook_ != nullptr) {
-    hook_->DbChanging(a, b, *this);
-    hook_->DbChanging(b, a, *this);
-  }
+  RunDbHook(a, b);
+  RunDbHook(b, a);
+  SaveForUndo();
   std::swap(slots_[a], slots_[b]);
   std::swap(counters_[a], counters_[b]);
   // Counter records are per slot: a change not yet written follows its slot.
@@ -154,22 +246,25 @@ void Txn::SwapDb(int a, int b) {
 }
 
 Status Txn::Reader::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
-  return txn_->Get(db, key, now_ms, out) ? Status::OK() : Status::NotFound();
+  return txn_->Get(db, key, now_ms, out);
 }
 
-std::unique_ptr<Iterator> Txn::Reader::NewIterator() {
+std::unique_ptr<Iterator> Txn::Reader::NewIterator(int db, uint32_t* slot) {
+  *slot = txn_->slots_[db];
   return NewOverlayIterator(&txn_->overlay_, txn_->store_.engine()->NewIterator(ReadOptions()));
 }
 
 Status Txn::Reader::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) {
   const Store::Counters& c = txn_->counters_[db];
   uint64_t pending = 0;
-  uint32_t slot = txn_->slots_[db];
-  std::unique_ptr<Iterator> it = NewIterator();
-  ForEachDueExpiry(it.get(), slot, now_ms, [&](std::string_view) {
-    pending++;
-    return true;
-  });
+  uint32_t slot;
+  std::unique_ptr<Iterator> it = NewIterator(db, &slot);
+  // The writer's marks already account for index entries this group wrote below them.
+  ForEachDueExpiry(it.get(), slot, txn_->store_.WriterExpiryMark(slot), now_ms,
+                   [&](std::string_view, int64_t) {
+                     pending++;
+                     return true;
+                   });
   *keys = c.keys >= pending ? c.keys - pending : 0;
   *expires = c.expires >= pending ? c.expires - pending : 0;
   return it->status();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -47,35 +48,59 @@ class Txn {
   // Adds the keys, counters and slot map that this command changed to its batch.
   void EndCommand();
 
-  // The live record of key; false when absent or expired at now_ms.
-  bool Get(int db, std::string_view key, int64_t now_ms, Record* out);
-  bool Exists(int db, std::string_view key, int64_t now_ms);
-  // Whether key is present but past its expiry (not yet reclaimed).
-  bool ExistsExpired(int db, std::string_view key, int64_t now_ms);
-  // Creates or replaces key (keeping counters and the expiry index right).
-  void Put(int db, std::string_view key, const Record& record);
-  // Removes key if it is there (live or expired); returns true if it was live at now_ms.
-  bool Delete(int db, std::string_view key, int64_t now_ms);
+  // One command of the group. Between BeginOp and EndOp/AbortOp every change is also logged so
+  // that AbortOp can take the command back out of the group (overlay, counters, slot map);
+  // op_error() is the first failed read of the command (see Reads below).
+  void BeginOp();
+  void EndOp();
+  void AbortOp();
+  const Status& op_error() const { return op_error_; }
+
+  // Reads answer OK, NotFound (absent, or expired at now_ms) or the engine's error (an I/O
+  // error, a damaged block or record). An error is never "absent": it is also recorded in
+  // op_error(), and the writer then aborts the command whatever the handler did with it.
+  Status Get(int db, std::string_view key, int64_t now_ms, Record* out);
+  // OK when key is live at now_ms, NotFound when not.
+  Status Exists(int db, std::string_view key, int64_t now_ms);
+  // OK when key is present but past its expiry (not yet reclaimed), NotFound when not.
+  Status ExistsExpired(int db, std::string_view key, int64_t now_ms);
+  // Creates or replaces key (keeping counters and the expiry index right). Fails (changing
+  // nothing) when the old record cannot be read.
+  Status Put(int db, std::string_view key, const Record& record);
+  // Removes key if it is there (live or expired); *live (may be null): it was live at now_ms.
+  Status Delete(int db, std::string_view key, int64_t now_ms, bool* live = nullptr);
+  // Removes the expiry-index entry of key at when_ms, only if the key's record does not carry
+  // that expiry (a stale entry): fixes nothing else. OK when the entry was stale and removed,
+  // NotFound when the record does carry it.
+  Status DeleteStaleExpiry(int db, std::string_view key, int64_t when_ms);
   // Empties db (points it at a fresh slot).
   void FlushDb(int db);
   void SwapDb(int a, int b);
 
   // Applies counters and the slot map after the group's batches are committed.
   void Publish();
+  // Whether the group changed the slot map (FLUSHDB, FLUSHALL, SWAPDB).
+  bool slots_changed() const { return slots_ != store_.SlotMap(); }
+  const std::vector<uint32_t>& slot_map() const { return slots_; }
 
   Store& store() { return store_; }
   int databases() const { return store_.databases(); }
   uint32_t Slot(int db) const { return slots_[db]; }
 
   // Reads an engine key through the overlay: the group's own writes first, then the engine.
-  bool ReadRaw(const std::string& engine_key, std::string* value);
+  Status ReadRaw(const std::string& engine_key, std::string* value);
 
   // Read commands inside MULTI/EXEC read through this: they see the group's writes so far.
   KeyReader& reader() { return reader_; }
 
  private:
-  void WriteRaw(const std::string& key, std::string_view value);
-  void DeleteRaw(const std::string& key);
+  void WriteRaw(const std::string& key, std::optional<std::string> value);
+  // Records s as the running command's failure (the first one counts) and returns it.
+  Status Fail(Status s);
+  // Tells the hook that db is being emptied (other -1) or swapped with other.
+  void RunDbHook(int db, int other);
+  // Saves the counters and slot map before the running command first changes them.
+  void SaveForUndo();
 
   Store& store_;
   TouchHook* hook_;
@@ -84,8 +109,7 @@ class Txn {
    public:
     explicit Reader(Txn* txn) : txn_(txn) {}
     Status Get(int db, std::string_view key, int64_t now_ms, Record* out) override;
-    std::unique_ptr<Iterator> NewIterator() override;
-    uint32_t SlotOf(int db) const override { return txn_->slots_[db]; }
+    std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) override;
     Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) override;
 
    private:
@@ -101,6 +125,23 @@ class Txn {
   std::vector<Store::Counters> counters_;  // per database, as of the group's writes so far
   std::vector<bool> counters_dirty_;       // per database: changed by the current command
   bool slots_dirty_ = false;
+
+  // The running command (BeginOp): its first read error and what AbortOp restores.
+  struct Undo {
+    Overlay::iterator it;
+    bool inserted;                     // the key was not in the overlay before
+    std::optional<std::string> value;  // else its value then
+  };
+  bool op_open_ = false;
+  Status op_error_;
+  std::vector<Undo> undo_;
+  size_t op_pending_mark_ = 0;
+  bool op_saved_ = false;
+  std::vector<uint32_t> saved_slots_;
+  uint32_t saved_next_slot_ = 0;
+  std::vector<Store::Counters> saved_counters_;
+  std::vector<bool> saved_counters_dirty_;
+  bool saved_slots_dirty_ = false;
 };
 
 }  // namespace stash::store

@@ -150,9 +150,45 @@ Status FaultInjectionEnv::NewSequentialFile(const std::string& path,
   return base_->NewSequentialFile(path, out);
 }
 
+// Passes reads through to the base file unless the env has a read error armed for its path.
+class FaultInjectionEnv::FailingReadFile final : public RandomAccessFile {
+ public:
+  FailingReadFile(const FaultInjectionEnv* env, std::string path,
+                  std::unique_ptr<RandomAccessFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+  Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override {
+    STASH_RETURN_IF_ERROR(env_->ReadErrorFor(path_));
+    return base_->Read(offset, n, result, scratch);
+  }
+
+ private:
+  const FaultInjectionEnv* env_;
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> base_;
+};
+
+Status FaultInjectionEnv::ReadErrorFor(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (read_error_.ok()) return Status::OK();
+  if (!read_error_path_part_.empty() && path.find(read_error_path_part_) == std::string::npos) {
+    return Status::OK();
+  }
+  return read_error_;
+}
+
+void FaultInjectionEnv::SetReadError(Status s, std::string path_part) {
+  std::lock_guard<std::mutex> lock(mu_);
+  read_error_ = std::move(s);
+  read_error_path_part_ = std::move(path_part);
+}
+
 Status FaultInjectionEnv::NewRandomAccessFile(const std::string& path,
                                               std::unique_ptr<RandomAccessFile>* out) {
-  return base_->NewRandomAccessFile(path, out);
+  STASH_RETURN_IF_ERROR(ReadErrorFor(path));
+  std::unique_ptr<RandomAccessFile> file;
+  STASH_RETURN_IF_ERROR(base_->NewRandomAccessFile(path, &file));
+  *out = std::make_unique<FailingReadFile>(this, path, std::move(file));
+  return Status::OK();
 }
 
 Status FaultInjectionEnv::NewWritableFile(const std::string& path,
@@ -351,6 +387,8 @@ void FaultInjectionEnv::ClearErrors() {
   byte_limit_hit_ = false;
   sync_error_ = Status::OK();
   sync_error_path_part_.clear();
+  read_error_ = Status::OK();
+  read_error_path_part_.clear();
 }
 
 void FaultInjectionEnv::CrashAfterOps(uint64_t n) {

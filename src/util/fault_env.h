@@ -73,7 +73,12 @@ class FaultInjectionEnv : public Env {
   // Every later Sync and SyncDir fails with s and makes nothing durable. With path_part, only
   // Syncs of files whose path contains it fail (and no SyncDir), e.g. "MANIFEST".
   void SetSyncError(Status s, std::string path_part = "");
-  // Clears the three injections above (not the crash point).
+  // While set (s not OK), every RandomAccessFile::Read of a file whose path contains path_part
+  // fails with s, also through files opened before the call (an SSTable held open by the table
+  // cache); NewRandomAccessFile of such a file fails too (EMFILE, a vanished file). Reads of
+  // sequential files (log replay) are not affected. SetReadError(Status::OK()) clears it.
+  void SetReadError(Status s, std::string path_part = "");
+  // Clears the four injections above (not the crash point).
   void ClearErrors();
 
   // After n more mutating operations, every further one fails with IOError("simulated crash")
@@ -85,6 +90,9 @@ class FaultInjectionEnv : public Env {
 
  private:
   class TrackedFile;
+  class FailingReadFile;
+  // The injected read error for path, or OK.
+  Status ReadErrorFor(const std::string& path) const;
   struct FileNode;
   struct DirOp;
 
@@ -109,6 +117,8 @@ class FaultInjectionEnv : public Env {
   Status byte_limit_error_;
   Status sync_error_;
   std::string sync_error_path_part_;  // empty: every file
+  Status read_error_;
+  std::string read_error_path_part_;  // empty: every file
 
   bool crash_armed_ = false;
   uint64_t ops_left_ = 0;

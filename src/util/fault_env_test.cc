@@ -275,5 +275,28 @@ TEST_F(FaultEnvTest, ConcurrentWritersAreSafe) {
   }
 }
 
+TEST_F(FaultEnvTest, ReadErrorFailsReadsOfMatchingFilesOpenOrNew) {
+  WriteDurable("a.sst", "alpha");
+  WriteDurable("b.log", "bravo");
+  std::unique_ptr<RandomAccessFile> a;
+  ASSERT_TRUE(env_.NewRandomAccessFile(Path("a.sst"), &a).ok());
+  char scratch[8];
+  std::string_view got;
+  env_.SetReadError(Status::IOError("injected read"), ".sst");
+  EXPECT_TRUE(a->Read(0, 5, &got, scratch).IsIOError());  // opened before the injection
+  std::unique_ptr<RandomAccessFile> again;
+  EXPECT_TRUE(env_.NewRandomAccessFile(Path("a.sst"), &again).IsIOError());
+  std::unique_ptr<RandomAccessFile> b;
+  ASSERT_TRUE(env_.NewRandomAccessFile(Path("b.log"), &b).ok());  // another path part
+  ASSERT_TRUE(b->Read(0, 5, &got, scratch).ok());
+  EXPECT_EQ(got, "bravo");
+  env_.SetReadError(Status::OK());
+  ASSERT_TRUE(a->Read(0, 5, &got, scratch).ok());
+  EXPECT_EQ(got, "alpha");
+  env_.SetReadError(Status::IOError("x"));
+  env_.ClearErrors();
+  EXPECT_TRUE(a->Read(0, 5, &got, scratch).ok());
+}
+
 }  // namespace
 }  // namespace stash
