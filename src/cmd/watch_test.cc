@@ -54,10 +54,7 @@ class WatchTest : public testing::Test {
     txn.BeginCommand(&batch);
     fn(txn);
     txn.EndCommand();
-    if (batch.Count() > 0) {
-      ASSERT_TRUE(store_->engine()->Write(WriteOptions(), &batch).ok());
-    }
-    txn.Publish();
+    ASSERT_TRUE(store_->Commit(txn, &batch).ok());
   }
 
   void Set(int db, const std::string& key, int64_t expire_at = 0) {
