@@ -26,6 +26,16 @@ constexpr auto kExpireCycleInterval = std::chrono::milliseconds(100);
 // The reply of a command whose read of the keyspace failed (docs/errors.md).
 std::string ReadErrorReply(const Status& s) { return "ERR I/O error reading key: " + s.ToString(); }
 
+// The reply of every command of a group that was not committed because the engine refuses
+// writes (docs/errors.md): what failed (origin, DB::BackgroundErrorOrigin) and the error, which
+// names the file. Only a failure of the log itself is "writing to the write-ahead log".
+std::string RefusedReply(std::string_view origin, const Status& s) {
+  if (origin.empty() || origin.starts_with("write-ahead log")) {
+    return "MISCONF Errors writing to the write-ahead log: " + s.ToString();
+  }
+  return "MISCONF Writes are refused after a failed " + std::string(origin) + ": " + s.ToString();
+}
+
 }  // namespace
 
 Writer::Writer(store::Store& store, ServerStats& stats, Server* server)
@@ -186,7 +196,7 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   if (!s.ok()) {
     // Nothing of this group is acknowledged: every command gets the error instead, and an EXEC
     // (one command, whatever it queued) is refused as a whole, as Redis refuses it on a disk error.
-    std::string error = "MISCONF Errors writing to the write-ahead log: " + s.ToString();
+    std::string error = RefusedReply(store_.engine()->BackgroundErrorOrigin(), s);
     for (size_t r = 0; r < group.size(); r++) {
       replies[r].clear();
       resp::ReplyWriter out(&replies[r]);

@@ -71,6 +71,7 @@ struct DbStats {
   uint64_t last_sequence = 0;
   uint64_t background_errors = 0;     // times the DB entered the read-only error state
   std::string last_background_error;  // the latest such error ("" if none), kept after Resume
+  std::string last_background_error_origin;   // what failed (DB::BackgroundErrorOrigin)
   uint64_t last_background_error_micros = 0;  // when it happened (Env::NowMicros)
   uint64_t resumes = 0;                       // successful Resume calls that left the state
 };
@@ -126,6 +127,11 @@ class DB {
   virtual DbStats GetStats() = 0;
   // OK, or the error that put the DB into its read-only state.
   virtual Status BackgroundError() = 0;
+  // What failed, for replies and INFO: "write-ahead log write", "write-ahead log create",
+  // "memtable insert", "table write (flush)", "table read (compaction)", "table write
+  // (compaction)", "MANIFEST write"; "" when the DB takes writes. The error itself names the
+  // file (and the offset of damage).
+  virtual std::string BackgroundErrorOrigin() = 0;
   // Leaves the read-only error state once its cause is gone (e.g. disk space was freed): OK when
   // the DB takes writes again (also when it was not in the error state), else the error that
   // keeps it read-only. Blocks writers while it runs. After a WAL error it cuts the log back to

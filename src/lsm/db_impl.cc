@@ -90,13 +90,30 @@ void DBImpl::Info(const std::string& message) const {
   options_.info_log(message);
 }
 
+void DBImpl::RecordBackgroundErrorFrom(std::string_view origin, const Status& s) {
+  if (s.ok() || !bg_error_.ok()) return;
+  bg_error_origin_ = origin;
+  last_bg_error_origin_ = origin;
+  RecordBackgroundError(s);
+}
+
+std::string DBImpl::BackgroundErrorOrigin() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!bg_error_.ok()) return bg_error_origin_;
+  return resuming_from_.ok() ? std::string() : last_bg_error_origin_;
+}
+
 void DBImpl::RecordBackgroundError(const Status& s) {
   if (s.ok() || !bg_error_.ok()) return;
   bg_error_ = s;
   last_bg_error_ = s.ToString();
   last_bg_error_micros_ = env_->NowMicros();
   counters_.background_errors.fetch_add(1, std::memory_order_relaxed);
-  if (!retry_quiet_) Info("entering read-only mode after error: " + s.ToString());
+  if (!retry_quiet_) {
+    Info("entering read-only mode after a failed " +
+         (bg_error_origin_.empty() ? std::string("background write") : bg_error_origin_) + ": " +
+         s.ToString());
+  }
   bg_done_cv_.notify_all();
 }
 
@@ -200,6 +217,7 @@ DbStats DBImpl::GetStats() {
     st.pending_compaction_bytes = versions_->PendingCompactionBytes();
     st.last_sequence = versions_->LastSequence();
     st.last_background_error = last_bg_error_;
+    st.last_background_error_origin = last_bg_error_origin_;
     st.last_background_error_micros = last_bg_error_micros_;
     for (const auto& imm : imms_) st.wal_live_bytes += imm.log_bytes;
   }

@@ -66,6 +66,7 @@ class DBImpl final : public DB {
   Status Flush() override;
   Status CompactRange(const std::string* begin, const std::string* end) override;
   DbStats GetStats() override;
+  std::string BackgroundErrorOrigin() override;
   Status BackgroundError() override;
   Status Resume() override;
   uint64_t LastSequence() override;
@@ -171,6 +172,11 @@ class DBImpl final : public DB {
   void ReleaseSuperVersion(SuperVersion* sv);
   // Records the first background error and wakes everyone waiting. REQUIRES: mutex_ held.
   void RecordBackgroundError(const Status& s);
+  // The same, naming what failed (bg_error_origin_). REQUIRES: mutex_ held.
+  void RecordBackgroundErrorFrom(std::string_view origin, const Status& s);
+  // Reads the tables of failed_read_inputs_ again, whole; the first error, or OK (and then
+  // forgets them). Unlocks mutex_ meanwhile.
+  Status RecheckFailedReads(std::unique_lock<std::mutex>* lock);
   // Deletes files no live Version, pending output or live log needs. REQUIRES: lock held;
   // released while deleting.
   void RemoveObsoleteFiles(std::unique_lock<std::mutex>* lock);
@@ -204,6 +210,16 @@ class DBImpl final : public DB {
   int auto_compaction_pauses_ = 0;  // CompactRange calls running: no size compactions meanwhile
   uint64_t size_compactions_done_ = 0;  // successful size-triggered compaction steps
   Status bg_error_;
+  // What failed, in words ("write-ahead log write", "table read (compaction)", ...): see
+  // DB::BackgroundErrorOrigin. Set with bg_error_ by RecordBackgroundErrorFrom.
+  std::string bg_error_origin_;
+  std::string last_bg_error_origin_;  // kept after Resume, for stats
+  // Set by DoCompactionWork when it fails: the origin to record, and for a failed read of its
+  // inputs, those tables (number, size). Resume reads them again, whole, before it clears the
+  // error: damage does not heal, and writes must not flap between accepted and refused while
+  // every retry of the compaction meets it again.
+  std::string compaction_error_origin_;
+  std::vector<std::pair<uint64_t, uint64_t>> failed_read_inputs_;
   std::string last_bg_error_;  // kept after Resume, for stats
   Status resuming_from_;        // the error a running Resume is retrying after (else OK)
   bool retry_quiet_ = false;   // a Resume retry whose errors are not logged (see ResumeImpl)

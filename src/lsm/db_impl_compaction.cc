@@ -45,6 +45,7 @@ void DBImpl::BackgroundLoop() {
       bg_work_cv_.wait(lock);
       continue;
     }
+    compaction_error_origin_ = "table write (flush)";
     if (!imms_.empty()) {
       s = FlushOldestImmutable(&lock);
     } else if (manual_ != nullptr && !manual_->done) {
@@ -56,7 +57,7 @@ void DBImpl::BackgroundLoop() {
       bg_work_cv_.wait(lock);
       continue;
     }
-    if (!s.ok() && !shutting_down_.load()) RecordBackgroundError(s);
+    if (!s.ok() && !shutting_down_.load()) RecordBackgroundErrorFrom(compaction_error_origin_, s);
     bg_done_cv_.notify_all();
   }
   bg_done_cv_.notify_all();
@@ -109,6 +110,7 @@ Status DBImpl::FlushOldestImmutable(std::unique_lock<std::mutex>* lock) {
 }
 
 Status DBImpl::BackgroundCompaction(std::unique_lock<std::mutex>* lock) {
+  compaction_error_origin_ = "MANIFEST write";
   std::unique_ptr<Compaction> c;
   ManualCompaction* manual = manual_ != nullptr && !manual_->done ? manual_ : nullptr;
   if (manual != nullptr) {
@@ -220,6 +222,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   std::unique_ptr<Iterator> input = NewMergingIterator(&icmp_, std::move(children));
 
   Status s;
+  bool read_failed = false;  // else a failure is the outputs' (or a flush's, see the loop)
   std::string current_user_key;
   bool has_current_user_key = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
@@ -231,12 +234,16 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
       if (!imms_.empty()) s = FlushOldestImmutable(lock);
       bg_done_cv_.notify_all();
       lock->unlock();
-      if (!s.ok()) break;
+      if (!s.ok()) {
+        compaction_error_origin_ = "table write (flush)";
+        break;
+      }
     }
     const std::string_view key = input->key();
     ParsedInternalKey ikey;
     if (!ParseInternalKey(key, &ikey)) {
       s = Status::Corruption("malformed internal key while compacting " + c->Describe());
+      read_failed = true;
       break;
     }
     if (!has_current_user_key || ucmp->Compare(ikey.user_key, current_user_key) != 0) {
@@ -290,7 +297,10 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
     compact->builder->Add(out_key, out_value);
   }
   if (s.ok() && shutting_down_.load()) s = Status::IOError("DB closing: compaction abandoned");
-  if (s.ok()) s = input->status();
+  if (s.ok()) {
+    s = input->status();
+    read_failed = !s.ok();
+  }
   if (s.ok() && compact->builder != nullptr) s = FinishCompactionOutput(compact);
   if (compact->builder != nullptr) compact->builder->Abandon();
   compact->builder.reset();
@@ -307,6 +317,15 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   }
 
   lock->lock();
+  if (!s.ok() && compaction_error_origin_ != "table write (flush)") {
+    compaction_error_origin_ = read_failed ? "table read (compaction)" : "table write (compaction)";
+    if (read_failed) {
+      failed_read_inputs_.clear();
+      for (int which = 0; which < 2; which++) {
+        for (const auto& f : c->inputs(which)) failed_read_inputs_.push_back({f->number, f->file_size});
+      }
+    }
+  }
   const uint64_t bytes_read = c->InputBytes();
   counters_.compaction_bytes_read.fetch_add(bytes_read, std::memory_order_relaxed);
   counters_.compaction_bytes_written.fetch_add(compact->bytes_written, std::memory_order_relaxed);

@@ -10,6 +10,8 @@
 //      log becomes an immutable memtable's log like any other.
 //   2. The error is cleared and the background thread woken: it retries the flushes (and then
 //      the compaction) that failed or were waiting.
+//   0. After a compaction that could not read its inputs (damage, EIO), those tables are read
+//      again, whole; while one still fails, Resume returns that error and changes nothing.
 //   3. Resume waits until every immutable memtable is in L0 and, if a compaction is due, one
 //      compaction step went through. After a WAL error this makes what was acknowledged
 //      durable in a freshly written and synced table, whatever happened to the pages of the old
@@ -24,6 +26,7 @@
 // the first edit after Resume writes a fresh MANIFEST from the state in memory.
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
+#include "lsm/table_cache.h"
 #include "lsm/version_set.h"
 #include "wal/wal_writer.h"
 
@@ -45,6 +48,16 @@ Status DBImpl::ResumeImpl(std::unique_lock<std::mutex>* lock) {
   if (bg_error_.ok()) return Status::OK();  // another Resume got there first
   if (shutting_down_.load()) return Status::IOError("DB is closing");
   if (unresumable_) return bg_error_;
+  if (!failed_read_inputs_.empty()) {
+    // A compaction could not read its inputs: only once they read back whole is a retry worth
+    // it, or writes would come back and be refused again at the next attempt.
+    Status s = RecheckFailedReads(lock);
+    if (!s.ok()) return s;
+    if (!bg_error_.ok() && bg_error_origin_ == "table read (compaction)") {
+      Info("the tables a compaction could not read read back whole now: retrying");
+    }
+  }
+  if (bg_error_.ok()) return Status::OK();
   const Status error = bg_error_;
   // A disk that stays full makes a caller retry for a long time: log the attempts (and the
   // errors they run into, see RecordBackgroundError) only every 30 s.
@@ -79,6 +92,22 @@ Status DBImpl::ResumeImpl(std::unique_lock<std::mutex>* lock) {
   counters_.resumes.fetch_add(1, std::memory_order_relaxed);
   Info("writes resumed after: " + error.ToString());
   return Status::OK();
+}
+
+Status DBImpl::RecheckFailedReads(std::unique_lock<std::mutex>* lock) {
+  std::vector<std::pair<uint64_t, uint64_t>> tables = failed_read_inputs_;
+  lock->unlock();
+  Status s;
+  for (const auto& [number, size] : tables) {
+    std::unique_ptr<Iterator> it = table_cache_->NewIterator(number, size, /*fill_cache=*/false);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    }
+    s = it->status();
+    if (!s.ok()) break;
+  }
+  lock->lock();
+  if (s.ok()) failed_read_inputs_.clear();
+  return s;
 }
 
 Status DBImpl::ReplaceFailedLog(std::unique_lock<std::mutex>* lock) {

@@ -117,7 +117,7 @@ Status DBImpl::WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool f
       } else {
         // The memtable may hold part of a batch.
         unresumable_ = true;
-        RecordBackgroundError(s);
+        RecordBackgroundErrorFrom("memtable insert", s);
       }
     }
   }
@@ -202,7 +202,7 @@ Status DBImpl::SwitchMemTable(std::unique_lock<std::mutex>* lock) {
   if (!close.ok()) Info("closing the old WAL: " + close.ToString());
   lock->lock();
   if (!s.ok()) {
-    RecordBackgroundError(s);  // the old log is intact and synced
+    RecordBackgroundErrorFrom("write-ahead log create", s);  // the old log is intact and synced
     return s;
   }
   SwitchToNewMemTable(new_log_number, old_log_bytes);
@@ -275,7 +275,7 @@ void DBImpl::WalSyncLoop() {
 
 void DBImpl::RecordWalError(const Status& s) {
   log_failed_ = true;
-  RecordBackgroundError(s);
+  RecordBackgroundErrorFrom("write-ahead log write", s);
 }
 
 Status DBImpl::Flush() {

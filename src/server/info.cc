@@ -131,8 +131,11 @@ void PersistenceSection(Server& srv, Lines* o) {
   // The error refusing writes now ("" while writes are accepted), then the latest one ever,
   // kept after writes resumed.
   Add(o, "stashd_last_write_error", bg.ok() ? std::string() : bg.ToString());
+  // What failed: "write-ahead log write", "table read (compaction)", ... (DB::BackgroundErrorOrigin)
+  Add(o, "stashd_last_write_error_origin", bg.ok() ? std::string() : engine->BackgroundErrorOrigin());
   Add(o, "stashd_write_errors", st.background_errors);
   Add(o, "stashd_last_io_error", st.last_background_error);
+  Add(o, "stashd_last_io_error_origin", st.last_background_error_origin);
   Add(o, "stashd_last_io_error_time", st.last_background_error_micros / 1000000);
   Add(o, "stashd_write_resumes", st.resumes);
   Add(o, "stashd_wal_bytes_written", st.wal_bytes_written);

@@ -173,7 +173,9 @@ Status FaultInjectionEnv::ReadErrorFor(const std::string& path) const {
   if (!read_error_path_part_.empty() && path.find(read_error_path_part_) == std::string::npos) {
     return Status::OK();
   }
-  return read_error_;
+  // Like the POSIX env's errors, an I/O error names the file.
+  return read_error_.IsIOError() ? Status::IOError(path + ": " + read_error_.message())
+                                 : read_error_;
 }
 
 void FaultInjectionEnv::SetReadError(Status s, std::string path_part) {
