@@ -6,6 +6,7 @@
 
 #include "net/connection.h"
 #include "server/log.h"
+#include "server/open_files.h"
 
 namespace stash {
 
@@ -36,6 +37,7 @@ Server::Server(Config& config)
       log::Level level;
       if (log::ParseLevel(after.loglevel, &level)) log::SetLevel(level);
     }
+    if (name == "maxclients") RaiseOpenFilesLimitForClients(after);
     ApplySettings(after);
   });
 }
