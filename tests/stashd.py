@@ -51,9 +51,11 @@ def free_port():
 class Stashd:
     """A running stashd. args are extra command-line arguments (e.g. ["--requirepass", "x"]).
     binary overrides stashd_binary(); with wait=False the constructor returns at once (call
-    _wait_ready() to wait until the data directory is loaded)."""
+    _wait_ready() to wait until the data directory is loaded). preexec_fn runs in the child
+    before stashd starts (e.g. to set resource limits)."""
 
-    def __init__(self, args=(), config_text=None, dir=None, binary=None, wait=True):
+    def __init__(self, args=(), config_text=None, dir=None, binary=None, wait=True,
+                 preexec_fn=None):
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="stashd-test-")
         self.dir = dir or os.path.join(self.tmp, "data")
@@ -67,7 +69,8 @@ class Stashd:
         cmd += ["--port", str(self.port), "--dir", self.dir] + list(args)
         self.log_path = os.path.join(self.tmp, "stashd.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=preexec_fn)
         if wait:
             self._wait_ready()
 

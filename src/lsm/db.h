@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lsm/iterator.h"
@@ -74,6 +75,9 @@ struct DbStats {
   std::string last_background_error_origin;   // what failed (DB::BackgroundErrorOrigin)
   uint64_t last_background_error_micros = 0;  // when it happened (Env::NowMicros)
   uint64_t resumes = 0;                       // successful Resume calls that left the state
+  uint64_t reclaimed_files = 0;  // tables ReclaimRanges removed whole (without reading them)
+  uint64_t reclaimed_bytes = 0;  // disk bytes ReclaimRanges freed (deleted, or shrunk by rewrite)
+  int pending_reclaims = 0;      // ReclaimRanges calls not finished yet
 };
 
 class DB {
@@ -123,6 +127,22 @@ class DB {
   // snapshot still needs it). Waits for the work to finish; size-triggered compactions wait
   // meanwhile (flushes do not).
   virtual Status CompactRange(const std::string* begin, const std::string* end) = 0;
+  // Schedules, and returns without waiting for, the reclamation of the disk space of the
+  // user-key ranges [begin, end) whose records the CompactionFilter drops (e.g. a flushed
+  // database's keys): on the background thread, once no snapshot is left that was taken before
+  // the last write preceding this call (it may still read the records),
+  //  1. the tables lying entirely inside a range are removed from the tree without being read,
+  //     when the filter's DropsRange confirms the range (else they are treated as in 2.);
+  //  2. the tables only partly inside, and those of 1. without confirmation, are rewritten
+  //     through the filter, deepest level first, one at a time, at no more than
+  //     Options::reclaim_bytes_per_second on average; flushes and writers never wait for it
+  //     (size-triggered compactions do, for the table being rewritten).
+  // Records still in memtables are not reclaimed (they reach L0 with the next flush and go with
+  // a later compaction). Calls are served in order; Close abandons those not finished, and
+  // nothing is resumed after a restart (the filter still drops the records whenever some
+  // compaction reads them). Progress: DbStats::pending_reclaims, reclaimed_files/_bytes.
+  // InvalidArgument when a range is empty (begin >= end); else the background error, if any.
+  virtual Status ReclaimRanges(std::vector<std::pair<std::string, std::string>> ranges) = 0;
 
   virtual DbStats GetStats() = 0;
   // OK, or the error that put the DB into its read-only state.

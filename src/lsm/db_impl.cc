@@ -201,6 +201,7 @@ const Snapshot* DBImpl::GetSnapshot() {
 void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
   std::lock_guard<std::mutex> lock(mutex_);
   snapshots_.Delete(static_cast<const SnapshotImpl*>(snapshot));
+  if (!reclaims_.empty()) bg_work_cv_.notify_all();  // a reclaim may wait for this snapshot
 }
 
 DbStats DBImpl::GetStats() {
@@ -220,6 +221,7 @@ DbStats DBImpl::GetStats() {
     st.last_background_error_origin = last_bg_error_origin_;
     st.last_background_error_micros = last_bg_error_micros_;
     for (const auto& imm : imms_) st.wal_live_bytes += imm.log_bytes;
+    st.pending_reclaims = static_cast<int>(reclaims_.size());
   }
   {
     std::lock_guard<std::mutex> lock(log_mutex_);
@@ -243,6 +245,8 @@ DbStats DBImpl::GetStats() {
   st.recovery_micros = get(counters_.recovery_micros);
   st.background_errors = get(counters_.background_errors);
   st.resumes = get(counters_.resumes);
+  st.reclaimed_files = get(counters_.reclaimed_files);
+  st.reclaimed_bytes = get(counters_.reclaimed_bytes);
   if (st.user_bytes_written > 0) {
     st.write_amplification = static_cast<double>(st.wal_bytes_written + st.flush_bytes_written +
                                                  st.compaction_bytes_written) /

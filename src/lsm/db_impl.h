@@ -4,6 +4,7 @@
 //   db_impl_write.cc       group commit, memtable switch, write stalls, the WAL sync thread
 //   db_impl_compaction.cc  the background thread: flush, compaction, manual compaction
 //   db_impl_resume.cc      Resume: leaving the read-only error state
+//   db_impl_reclaim.cc     ReclaimRanges: dropping and rewriting the tables of dead key ranges
 //
 // Concurrency:
 //   mutex_      guards the DB state below (memtables list, super version, VersionSet,
@@ -65,6 +66,7 @@ class DBImpl final : public DB {
   void ReleaseSnapshot(const Snapshot* snapshot) override;
   Status Flush() override;
   Status CompactRange(const std::string* begin, const std::string* end) override;
+  Status ReclaimRanges(std::vector<std::pair<std::string, std::string>> ranges) override;
   DbStats GetStats() override;
   std::string BackgroundErrorOrigin() override;
   Status BackgroundError() override;
@@ -106,6 +108,13 @@ class DBImpl final : public DB {
     bool done = false;
   };
   struct CompactionState;
+  // A ReclaimRanges call being served.
+  struct ReclaimJob {
+    std::vector<std::pair<std::string, std::string>> ranges;  // [begin, end) user keys
+    SequenceNumber sequence = 0;  // the last sequence at the call
+    bool started = false;         // step 1 done; `rewrite` lists what is left
+    std::vector<uint64_t> rewrite;  // tables still to rewrite, the next one last
+  };
 
   // --- db_impl_open.cc
   Status OpenImpl();
@@ -157,11 +166,24 @@ class DBImpl final : public DB {
   Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, uint64_t* file_number,
                           std::unique_lock<std::mutex>* lock);
   Status BackgroundCompaction(std::unique_lock<std::mutex>* lock);
+  // Merges c's inputs into new tables and applies the edit; the outputs leave
+  // pending_outputs_ either way. *bytes_written: bytes of the outputs. REQUIRES: lock held.
+  Status RunCompaction(Compaction* c, uint64_t* bytes_written, std::unique_lock<std::mutex>* lock);
   Status DoCompactionWork(CompactionState* compact, std::unique_lock<std::mutex>* lock);
   Status OpenCompactionOutput(CompactionState* compact, std::unique_lock<std::mutex>* lock);
   Status FinishCompactionOutput(CompactionState* compact);
   void RunManualCompaction(int level, bool in_place, const std::string* begin,
                            const std::string* end);
+
+  // --- db_impl_reclaim.cc
+  // Whether the background thread has a reclaim step to run now; else *wake_micros (if
+  // nonzero) is when the next one may be. REQUIRES: mutex_ held.
+  bool ReclaimDue(uint64_t* wake_micros);
+  // One step of the oldest job: removing its whole tables, or rewriting one table.
+  // REQUIRES: lock held, ReclaimDue().
+  Status ReclaimStep(std::unique_lock<std::mutex>* lock);
+  Status RemoveTablesInside(ReclaimJob* job, std::unique_lock<std::mutex>* lock);
+  Status RewriteTable(uint64_t number, std::unique_lock<std::mutex>* lock);
 
   // --- db_impl.cc
   // REQUIRES: mutex_ held.
@@ -209,6 +231,8 @@ class DBImpl final : public DB {
   ManualCompaction* manual_ = nullptr;
   int auto_compaction_pauses_ = 0;  // CompactRange calls running: no size compactions meanwhile
   uint64_t size_compactions_done_ = 0;  // successful size-triggered compaction steps
+  std::deque<ReclaimJob> reclaims_;     // oldest first
+  uint64_t next_reclaim_micros_ = 0;    // rate limit: no rewrite step before this time
   Status bg_error_;
   // What failed, in words ("write-ahead log write", "table read (compaction)", ...): see
   // DB::BackgroundErrorOrigin. Set with bg_error_ by RecordBackgroundErrorFrom.
@@ -256,6 +280,7 @@ class DBImpl final : public DB {
     std::atomic<uint64_t> recovered_batches{0}, recovered_bytes{0}, torn_tail_dropped_bytes{0};
     std::atomic<uint64_t> recovered_logs{0}, recovery_micros{0};
     std::atomic<uint64_t> background_errors{0}, resumes{0};
+    std::atomic<uint64_t> reclaimed_files{0}, reclaimed_bytes{0};
   } counters_;
 };
 

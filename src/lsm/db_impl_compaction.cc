@@ -1,5 +1,6 @@
 // DBImpl background work, all on one thread: flushing immutable memtables to L0 (always first),
-// manual compactions, then size-triggered compactions. A long compaction stops between keys to
+// manual compactions, a due ReclaimRanges step (db_impl_reclaim.cc), then size-triggered
+// compactions. A long compaction stops between keys to
 // flush a newly immutable memtable, so writers never wait for a whole compaction.
 //
 // The merge of a compaction keeps, per user key (newest first):
@@ -10,6 +11,7 @@
 // Output files are cut at the target size or when they overlap too much of the next level, but
 // only between two user keys, so a key's versions never straddle two files of one level.
 #include <cassert>
+#include <chrono>
 
 #include "lsm/build_table.h"
 #include "lsm/compaction.h"
@@ -40,6 +42,7 @@ void DBImpl::BackgroundLoop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!shutting_down_.load()) {
     Status s;
+    uint64_t wake_micros = 0;
     if (!bg_error_.ok()) {
       // Read-only: nothing more is written. Wait for Close.
       bg_work_cv_.wait(lock);
@@ -50,9 +53,18 @@ void DBImpl::BackgroundLoop() {
       s = FlushOldestImmutable(&lock);
     } else if (manual_ != nullptr && !manual_->done) {
       s = BackgroundCompaction(&lock);
+    } else if (auto_compaction_pauses_ == 0 && ReclaimDue(&wake_micros)) {
+      s = ReclaimStep(&lock);
     } else if (auto_compaction_pauses_ == 0 && versions_->NeedsCompaction()) {
       s = BackgroundCompaction(&lock);
       if (s.ok()) size_compactions_done_++;
+    } else if (wake_micros != 0) {
+      // A reclaim step waits for its turn under the rate limit.
+      const uint64_t now = env_->NowMicros();
+      if (wake_micros > now) {
+        bg_work_cv_.wait_for(lock, std::chrono::microseconds(wake_micros - now));
+      }
+      continue;
     } else {
       bg_work_cv_.wait(lock);
       continue;
@@ -152,15 +164,23 @@ Status DBImpl::BackgroundCompaction(std::unique_lock<std::mutex>* lock) {
       Info("moved #" + std::to_string(f.number) + " to L" + std::to_string(c->output_level()));
     }
   } else {
-    CompactionState state(c.get());
-    s = DoCompactionWork(&state, lock);
-    for (const auto& out : state.outputs) pending_outputs_.erase(out.number);
+    uint64_t written;
+    s = RunCompaction(c.get(), &written, lock);
   }
   counters_.compactions.fetch_add(1, std::memory_order_relaxed);
   if (s.ok()) InstallSuperVersion();
   c.reset();  // releases the input Version (under the mutex)
   RemoveObsoleteFiles(lock);
   if (!s.ok() && shutting_down_.load()) return Status::OK();  // abandoned, not failed
+  return s;
+}
+
+Status DBImpl::RunCompaction(Compaction* c, uint64_t* bytes_written,
+                             std::unique_lock<std::mutex>* lock) {
+  CompactionState state(c);
+  Status s = DoCompactionWork(&state, lock);
+  for (const auto& out : state.outputs) pending_outputs_.erase(out.number);
+  *bytes_written = state.bytes_written;
   return s;
 }
 

@@ -39,6 +39,16 @@ class CompactionFilter {
   // at or below it, or an older snapshot could lose what it still sees.
   virtual bool Drop(int level, std::string_view user_key, std::string_view value,
                     uint64_t now_ms, uint64_t smallest_snapshot) = 0;
+  // Whether every key in the user-key range [begin, end) is garbage for good: Drop returns true
+  // for every value there, now and for every value written there later, and no reader looks up
+  // a key of the range any more (so a deletion there may vanish together with what it hides).
+  // True lets DB::ReclaimRanges delete the tables lying inside the range without reading them;
+  // false (the default) makes it rewrite them through Drop like any other table.
+  virtual bool DropsRange(std::string_view begin, std::string_view end) {
+    (void)begin;
+    (void)end;
+    return false;
+  }
 };
 
 struct Options {
@@ -83,6 +93,9 @@ struct Options {
   int num_levels = 7;
   uint64_t target_file_size = uint64_t{64} << 20;
   uint64_t max_bytes_for_level_base = uint64_t{256} << 20;  // L1 target size
+  // lsm-reclaim-rate: average bytes per second (read + written) that DB::ReclaimRanges spends
+  // rewriting tables; it pauses between tables to stay under it. 0 = no limit.
+  uint64_t reclaim_bytes_per_second = uint64_t{64} << 20;
 
   AppendFsync appendfsync = AppendFsync::kEverySec;
   // kStrict: any damaged batch other than a torn tail of the newest log refuses to open.

@@ -199,6 +199,8 @@ const std::vector<ConfigOption>& ConfigOptions() {
       Memory("lsm-target-file-size", &Settings::lsm_target_file_size, 1024, kMaxLong, false,
              "SSTable target size"),
       Memory("lsm-l1-size", &Settings::lsm_l1_size, 1024, kMaxLong, false, "level 1 target size"),
+      Memory("lsm-reclaim-rate", &Settings::lsm_reclaim_rate, 0, kMaxLong, false,
+             "bytes per second spent rewriting tables of flushed databases; 0 = no limit"),
       Enum("lsm-wal-recovery", &Settings::lsm_wal_recovery, {"strict", "point-in-time"}, false,
            "strict = refuse to start on a corrupt log; point-in-time = keep the good prefix"),
   };

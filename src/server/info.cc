@@ -221,6 +221,10 @@ void EngineSection(Server& srv, Lines* o) {
   Add(o, "compactions", st.compactions);
   Add(o, "compaction_bytes_read", st.compaction_bytes_read);
   Add(o, "compaction_bytes_written", st.compaction_bytes_written);
+  // Disk space of flushed databases given back (FLUSHDB/FLUSHALL/SWAPDB, DB::ReclaimRanges).
+  Add(o, "reclaim_pending", st.pending_reclaims);
+  Add(o, "reclaimed_files", st.reclaimed_files);
+  Add(o, "reclaimed_bytes", st.reclaimed_bytes);
   Add(o, "user_bytes_written", st.user_bytes_written);
   Add(o, "write_amplification", fmt::format("{:.2f}", st.write_amplification));
   Add(o, "stall_micros", st.stall_micros);

@@ -6,6 +6,7 @@
 
 #include "net/connection.h"
 #include "server/log.h"
+#include "server/open_files.h"
 
 namespace stash {
 
@@ -36,6 +37,7 @@ Server::Server(Config& config)
       log::Level level;
       if (log::ParseLevel(after.loglevel, &level)) log::SetLevel(level);
     }
+    if (name == "maxclients") RaiseOpenFilesLimitForClients(after);
     ApplySettings(after);
   });
 }
@@ -77,6 +79,7 @@ Status Server::OpenStore(const Settings& s) {
   o.max_open_files = static_cast<int>(s.lsm_max_open_files);
   o.target_file_size = static_cast<uint64_t>(s.lsm_target_file_size);
   o.max_bytes_for_level_base = static_cast<uint64_t>(s.lsm_l1_size);
+  o.reclaim_bytes_per_second = static_cast<uint64_t>(s.lsm_reclaim_rate);
   o.appendfsync = s.appendfsync == "always" ? AppendFsync::kAlways
                   : s.appendfsync == "no"   ? AppendFsync::kNo
                                             : AppendFsync::kEverySec;

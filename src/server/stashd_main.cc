@@ -14,6 +14,7 @@
 #include "server/config.h"
 #include "server/config_parse.h"
 #include "server/log.h"
+#include "server/open_files.h"
 #include "server/server.h"
 #include "util/env.h"
 
@@ -91,7 +92,12 @@ int main(int argc, char** argv) {
     log::Notice("Configuration loaded from {}", config_file);
   }
 
-  Status s = Env::Default()->CreateDirIfMissing(settings.dir);
+  Status s = AdjustOpenFilesLimit(config);
+  if (!s.ok()) {
+    log::Warning("{}", s.message());
+    return 1;
+  }
+  s = Env::Default()->CreateDirIfMissing(settings.dir);
   if (!s.ok()) {
     log::Warning("Can't create the data directory {}: {}", settings.dir, s.ToString());
     return 1;

@@ -22,6 +22,16 @@ class OrphanSlotFilter final : public CompactionFilter {
     if (kind != kMetaPrefix && kind != kExpirePrefix && kind != kCounterPrefix) return false;
     return store_->SlotDroppable(GetBigEndian32(key.data() + 1), smallest_snapshot);
   }
+  // Exactly the range of one kind of record of one orphaned slot (Store::Commit asks for those
+  // after the orphaning commit; the engine waits for older snapshots before it asks here).
+  bool DropsRange(std::string_view begin, std::string_view end) override {
+    if (begin.size() != 5 || end.size() != 5 || begin[0] != end[0]) return false;
+    char kind = begin[0];
+    if (kind != kMetaPrefix && kind != kExpirePrefix && kind != kCounterPrefix) return false;
+    uint32_t slot = GetBigEndian32(begin.data() + 1);
+    if (slot == UINT32_MAX || GetBigEndian32(end.data() + 1) != slot + 1) return false;
+    return slot < store_->next_slot() && !store_->SlotInUse(slot);
+  }
 
  private:
   Store* store_;
@@ -195,19 +205,38 @@ Status Store::Commit(Txn& txn, WriteBatch* batch) {
   Status s = batch->Count() == 0 ? Status::OK() : db_->Write(WriteOptions(), batch);
   if (after_write_hook_) after_write_hook_();
   if (s.ok()) {
+    std::vector<uint32_t> orphaned;
     if (remap) {
       const std::vector<uint32_t>& after = txn.slot_map();
       std::lock_guard<std::mutex> lock(slots_mu_);
       for (uint32_t slot : before) {
         if (std::find(after.begin(), after.end(), slot) == after.end()) {
           orphaned_at_[slot] = batch->Sequence() + batch->Count() - 1;
+          orphaned.push_back(slot);
         }
       }
     }
     txn.Publish();
+    if (!orphaned.empty()) ReclaimSlots(orphaned);
   }
   if (remap) map_gen_.fetch_add(1, std::memory_order_release);  // even: the new map is out
   return s;
+}
+
+void Store::ReclaimSlots(const std::vector<uint32_t>& slots) {
+  // The disk space of a flushed database comes back without waiting for some compaction to
+  // happen to read it: the engine drops the tables inside these ranges and rewrites the
+  // boundary ones, in the background at lsm-reclaim-rate, once no older snapshot is left.
+  std::vector<std::pair<std::string, std::string>> ranges;
+  for (uint32_t slot : slots) {
+    if (slot == UINT32_MAX) continue;
+    ranges.emplace_back(MetaPrefix(slot), MetaPrefix(slot + 1));
+    ranges.emplace_back(ExpirePrefix(slot), ExpirePrefix(slot + 1));
+    ranges.emplace_back(CounterKey(slot), CounterKey(slot + 1));
+  }
+  // Failing to schedule loses no data: the filter still drops the records whenever some
+  // compaction reads them.
+  db_->ReclaimRanges(std::move(ranges)).IgnoreError();
 }
 
 int64_t Store::WriterExpiryMark(uint32_t slot) const {

@@ -14,7 +14,9 @@
 //
 // Orphaned slots. The compaction filter drops the records of slots no database names, but only
 // once every snapshot is at or past the commit that orphaned the slot: a reader that pinned the
-// slot before that commit still reads it.
+// slot before that commit still reads it. Commit also asks the engine to reclaim an orphaned
+// slot's ranges in the background (DB::ReclaimRanges), so that the disk space of a FLUSHALL
+// comes back without new writes.
 //
 // Expiry low-water marks. Per slot, a time below which every expiry-index entry is known to be
 // gone, so that the expire cycle and DBSIZE seek past the tombstones of entries already
@@ -109,6 +111,8 @@ class Store final : public KeyReader {
   Store() = default;
   Status LoadSlotMap();
   Status LoadCounters();
+  // Asks the engine to reclaim the disk space of orphaned slots (after their commit).
+  void ReclaimSlots(const std::vector<uint32_t>& slots);
   // The expiry mark of slot that holds for a reader at sequence seq.
   int64_t ExpiryMarkAt(uint32_t slot, uint64_t seq) const;
   // Runs read() until it ran with no slot-map change around it (see above).
