@@ -15,6 +15,7 @@
 
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
+#include "lsm/log_sequence.h"
 #include "lsm/memtable.h"
 #include "lsm/version_set.h"
 #include "lsm/write_batch.h"
@@ -212,20 +213,15 @@ Status DBImpl::ReplayLog(uint64_t number, bool newest, VersionEdit* edit,
       return Status::Corruption(what);
     }
     if (batch.Count() == 0) continue;
-    if (*next_sequence != 0 && wal_batch.first_seq != *next_sequence) {
-      std::string what = path + ": batch at offset " + std::to_string(wal_batch.start_offset) +
-                         " starts at sequence " + std::to_string(wal_batch.first_seq) +
-                         ", expected " + std::to_string(*next_sequence) +
-                         (wal_batch.first_seq > *next_sequence ? " (a gap: batches are missing)"
-                                                               : " (it overlaps earlier batches)");
+    s = CheckBatchSequence(path, wal_batch, next_sequence);
+    if (!s.ok()) {
       if (options_.wal_recovery == wal::RecoveryMode::kPointInTime) {
-        Info("point-in-time recovery stops at " + what);
+        Info("point-in-time recovery stops at " + s.message());
         *stop = true;
         break;
       }
-      return Status::Corruption(what);
+      return s;
     }
-    *next_sequence = wal_batch.first_seq + batch.Count();
     if (*mem == nullptr) {
       *mem = NewMemTable();
     }
