@@ -20,11 +20,11 @@ inline Status CheckBatchSequence(const std::string& path, const wal::WalBatch& b
   const uint64_t ops = batch.records.size();
   if (ops == 0) return Status::OK();
   if (*next != 0 && batch.first_seq != *next) {
-    return Status::Corruption(
-        path + ": batch at offset " + std::to_string(batch.start_offset) + " starts at sequence " +
-        std::to_string(batch.first_seq) + ", expected " + std::to_string(*next) +
-        (batch.first_seq > *next ? " (a gap: batches are missing)"
-                                 : " (it overlaps earlier batches)"));
+    return Status::Corruption(path + ": batch at offset " + std::to_string(batch.start_offset) +
+                              " starts at sequence " + std::to_string(batch.first_seq) +
+                              ", expected " + std::to_string(*next) +
+                              (batch.first_seq > *next ? " (a gap: batches are missing)"
+                                                       : " (it overlaps earlier batches)"));
   }
   *next = batch.first_seq + ops;
   return Status::OK();

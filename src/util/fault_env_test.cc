@@ -269,7 +269,7 @@ TEST_F(FaultEnvTest, UnsyncedPagesReachTheDiskInAnyOrder) {
   ASSERT_TRUE(env_.SyncDir(dir_).ok());
   ASSERT_TRUE(f->Append(std::string(5000, 's')).ok());
   ASSERT_TRUE(f->Sync().ok());
-  // Unsynced: the rest of page 0 (from 5000: page 1), pages 2 and 3, 100 bytes of page 4.
+  // Unsynced, in 4 KiB pages: [5000, 8192) of page 1, pages 2 and 3, 100 bytes of page 4.
   ASSERT_TRUE(f->Append(std::string(3192, '1') + std::string(4096, '2') + std::string(4096, '3') +
                         std::string(100, '4'))
                   .ok());
@@ -280,10 +280,10 @@ TEST_F(FaultEnvTest, UnsyncedPagesReachTheDiskInAnyOrder) {
   ASSERT_TRUE(env_.SimulateCrash().ok());
   std::string c = Contents("a");
   ASSERT_EQ(c.size(), 5000u + 3192 + 4096 + 4096 + 100);
-  EXPECT_EQ(c.substr(0, 5000), std::string(5000, 's'));        // synced part of page 1
-  EXPECT_EQ(c.substr(5000, 3192), std::string(3192, '\0'));    // lost: a hole
-  EXPECT_NE(c.substr(8192, 4096), std::string(4096, '2'));      // junk
-  EXPECT_EQ(c.substr(12288, 4096), std::string(4096, '3'));     // kept, after the hole
+  EXPECT_EQ(c.substr(0, 5000), std::string(5000, 's'));      // synced
+  EXPECT_EQ(c.substr(5000, 3192), std::string(3192, '\0'));  // lost: a hole
+  EXPECT_NE(c.substr(8192, 4096), std::string(4096, '2'));   // junk
+  EXPECT_EQ(c.substr(12288, 4096), std::string(4096, '3'));  // kept, after the hole
   EXPECT_EQ(c.substr(16384), std::string(100, '4'));
 
   // Only lost pages after the last kept one: the file ends there.

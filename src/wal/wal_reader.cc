@@ -276,10 +276,10 @@ bool WalReader::Stop(uint64_t offset, const std::string& what, Damage damage) {
 
   std::string where = what + " at offset " + std::to_string(offset);
   // Only the newest log has a part that was never synced; it starts at or after synced_size_.
-  // A file that ends inside a batch always ends in it (a sync mark lies after what it records).
-  const bool unsynced =
-      newest_ && (damage == Damage::kTruncated ||
-                  (damage == Damage::kBadBytes && offset >= synced_size_));
+  // An incomplete batch is cut by the end of the file, which always lies past synced_size_ (a
+  // sync mark lies after the size it records).
+  const bool unsynced = newest_ && (damage == Damage::kTruncated ||
+                                    (damage == Damage::kBadBytes && offset >= synced_size_));
   if (unsynced) {
     dropped_torn_tail_ = true;
     const std::string dropped = std::to_string(dropped_bytes_) + " bytes after offset " +

@@ -360,8 +360,8 @@ TEST_F(WalRecoveryTest, HoleInSyncedPartIsCorruption) {
   ASSERT_TRUE(strict.status.IsCorruption());
   EXPECT_EQ(OffsetInMessage(strict.status.message()), ends_[1]);
   EXPECT_NE(strict.status.message().find("valid records follow"), std::string::npos);
-  EXPECT_NE(strict.status.message().find(
-                "a sync mark records " + std::to_string(unsynced_from_) + " bytes synced"),
+  EXPECT_NE(strict.status.message().find("a sync mark records " + std::to_string(unsynced_from_) +
+                                         " bytes synced"),
             std::string::npos)
       << strict.status.message();
   EXPECT_EQ(strict.batches.size(), 2u);
