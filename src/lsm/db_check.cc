@@ -9,6 +9,7 @@
 
 #include "lsm/dbformat.h"
 #include "lsm/filename.h"
+#include "lsm/log_sequence.h"
 #include "lsm/table_cache.h"
 #include "lsm/version_set.h"
 #include "wal/wal_reader.h"
@@ -66,6 +67,7 @@ void CheckLogs(Env* env, const std::string& dir, uint64_t min_log,
     }
   }
   std::sort(logs.begin(), logs.end());
+  SequenceNumber next_sequence = 0;
   for (size_t i = 0; i < logs.size(); i++) {
     report->logs++;
     std::string name = LogFileName(dir, logs[i]);
@@ -80,9 +82,16 @@ void CheckLogs(Env* env, const std::string& dir, uint64_t min_log,
     wal::WalReader reader(std::move(file), name, newest, wal::RecoveryMode::kStrict);
     wal::WalBatch batch;
     uint64_t batches = 0;
-    while (reader.ReadBatch(&batch)) batches++;
+    Status sequence;
+    while (sequence.ok() && reader.ReadBatch(&batch)) {
+      batches++;
+      sequence = CheckBatchSequence(name, batch, &next_sequence);
+    }
     report->log_batches += batches;
-    if (!reader.status().ok()) {
+    if (!sequence.ok()) {
+      report->problems++;
+      say(fmt::format("DAMAGED  {}: {}", name, sequence.ToString()));
+    } else if (!reader.status().ok()) {
       report->problems++;
       say(fmt::format("DAMAGED  {}: {}", name, reader.status().ToString()));
     } else if (reader.DroppedTornTail()) {

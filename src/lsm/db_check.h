@@ -1,8 +1,9 @@
 // CheckDatabase: the offline check behind `stashd --check DIR`. Without changing anything it
 // reads CURRENT and the MANIFEST (as recovery would), every SSTable the current version names
 // (every block's checksum, key order, the key range the MANIFEST records), and every log that
-// recovery would replay (every record's checksum, complete batches). A torn tail at the end of
-// the newest log is reported but is not damage: recovery drops it.
+// recovery would replay (every record's checksum, complete batches, sequence numbers that
+// continue across batches and logs). A torn or unsynced tail of the newest log is reported but
+// is not damage: recovery drops it.
 #pragma once
 
 #include <cstdint>

@@ -62,6 +62,16 @@ Status DBImpl::Close() {
         s = log_->Sync();
         counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
       }
+      if (s.ok() && options_.appendfsync != AppendFsync::kNo) {
+        // The log's last sync goes on record in the log too, so that recovery can tell damage
+        // anywhere in it from a torn tail (see wal_writer.cc).
+        const uint64_t before = log_->Size();
+        log_->EncodePendingSyncMark();
+        if (log_->Size() != before) {
+          s = log_->Sync();
+          counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
       Status close = log_->Close();
       if (s.ok()) s = close;
       log_.reset();

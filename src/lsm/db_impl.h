@@ -11,8 +11,11 @@
 //               snapshots, writer queue, background error). Once Open has returned it is never
 //               held across file I/O (flush, compaction, log switch and MANIFEST writes drop it).
 //   log_mutex_  guards the WAL writer (contents and the log_ pointer): the commit leader
-//               appends, flushes and switches logs under it, the everysec thread syncs under it.
-//               Never held together with mutex_, so a reader never waits behind an fsync.
+//               appends, flushes and switches logs under it. The everysec thread takes it only
+//               to note what to sync and to record the result: its fdatasync runs without it, so
+//               a commit never waits behind that fsync; while one runs (sync_in_flight_) nobody
+//               closes or replaces log_. Never held together with mutex_, so a reader never
+//               waits behind an fsync.
 //   Readers pin a SuperVersion {mem, immutables, Version} under mutex_ and then read without any
 //   lock. Exactly one writer (the leader at the front of writers_) appends to the WAL and inserts
 //   into mem_ at a time.
@@ -121,8 +124,10 @@ class DBImpl final : public DB {
   Status NewDB();
   // Replays log `number` into *mem (created on demand), flushing to L0 (into edit) when it fills.
   // Sets *stop when point-in-time recovery ended inside this log. REQUIRES: lock held.
+  // *next_sequence is the sequence the next batch must start at (0 before the first batch).
   Status ReplayLog(uint64_t number, bool newest, VersionEdit* edit, SequenceNumber* max_sequence,
-                   MemTable** mem, bool* stop, std::unique_lock<std::mutex>* lock);
+                   SequenceNumber* next_sequence, MemTable** mem, bool* stop,
+                   std::unique_lock<std::mutex>* lock);
   // Replay progress for the log: bytes of all the logs to replay, done before the current one,
   // and when progress was last logged (about every second for a long replay).
   struct ReplayProgress {
@@ -147,6 +152,9 @@ class DBImpl final : public DB {
   // Whether mem holds memtable_size bytes of data. REQUIRES: mutex_ held.
   bool MemTableFull(const MemTable* mem) const;
   void WalSyncLoop();
+  // Waits until no everysec fdatasync runs on log_, before log_ is closed or replaced.
+  // REQUIRES: log_lock holds log_mutex_.
+  void WaitForLogSync(std::unique_lock<std::mutex>* log_lock);
   // Records a failed write, sync or close of the current WAL. REQUIRES: mutex_ held.
   void RecordWalError(const Status& s);
 
@@ -263,6 +271,8 @@ class DBImpl final : public DB {
   // Length of the current log up to the end of the last group written to it successfully (all
   // of it is in the memtable); guarded by log_mutex_.
   uint64_t log_good_size_ = 0;
+  bool sync_in_flight_ = false;        // the everysec thread syncs log_; guarded by log_mutex_
+  std::condition_variable log_cv_;     // signals !sync_in_flight_
 
   mutable std::mutex info_mutex_;  // serialises calls of options_.info_log
 

@@ -5,10 +5,17 @@
 // number past every replayed log, so the old logs (and a torn tail in the newest, which is
 // truncated first) are deleted once that edit is durable. Nothing is ever appended after a
 // damaged spot, and the replayed logs are read exactly once.
+//
+// The cut of a torn tail is fsynced before the new log is created: a crash before the MANIFEST
+// edit would otherwise bring the tail back in a log that is no longer the newest, where damage
+// is corruption. Sequence numbers must continue from batch to batch, across logs too (a commit
+// group gives its batches consecutive numbers, and a log switch or a cut-back log keeps them
+// consecutive); a gap or an overlap is corruption, named by file and offset.
 #include <algorithm>
 
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
+#include "lsm/log_sequence.h"
 #include "lsm/memtable.h"
 #include "lsm/version_set.h"
 #include "lsm/write_batch.h"
@@ -121,12 +128,14 @@ Status DBImpl::OpenImpl() {
 
   VersionEdit edit;
   SequenceNumber max_sequence = versions_->LastSequence();
+  SequenceNumber next_sequence = 0;
   MemTable* mem = nullptr;
   Status s;
   size_t replayed = 0;
   for (size_t i = 0; i < logs.size() && s.ok(); i++) {
     bool stop = false;
-    s = ReplayLog(logs[i], i + 1 == logs.size(), &edit, &max_sequence, &mem, &stop, &lock);
+    s = ReplayLog(logs[i], i + 1 == logs.size(), &edit, &max_sequence, &next_sequence, &mem,
+                  &stop, &lock);
     replayed++;
     replay_progress_.done_bytes += log_sizes[i];
     if (s.ok() && stop && i + 1 < logs.size()) {
@@ -172,8 +181,8 @@ Status DBImpl::OpenImpl() {
 }
 
 Status DBImpl::ReplayLog(uint64_t number, bool newest, VersionEdit* edit,
-                         SequenceNumber* max_sequence, MemTable** mem, bool* stop,
-                         std::unique_lock<std::mutex>* lock) {
+                         SequenceNumber* max_sequence, SequenceNumber* next_sequence,
+                         MemTable** mem, bool* stop, std::unique_lock<std::mutex>* lock) {
   const std::string path = LogFileName(dir_, number);
   std::unique_ptr<SequentialFile> file;
   STASH_RETURN_IF_ERROR(env_->NewSequentialFile(path, &file));
@@ -204,6 +213,15 @@ Status DBImpl::ReplayLog(uint64_t number, bool newest, VersionEdit* edit,
       return Status::Corruption(what);
     }
     if (batch.Count() == 0) continue;
+    s = CheckBatchSequence(path, wal_batch, next_sequence);
+    if (!s.ok()) {
+      if (options_.wal_recovery == wal::RecoveryMode::kPointInTime) {
+        Info("point-in-time recovery stops at " + s.message());
+        *stop = true;
+        break;
+      }
+      return s;
+    }
     if (*mem == nullptr) {
       *mem = NewMemTable();
     }
@@ -227,7 +245,7 @@ Status DBImpl::ReplayLog(uint64_t number, bool newest, VersionEdit* edit,
     Info(path + ": dropped torn tail of " + std::to_string(reader.DroppedBytes()) +
          " bytes at offset " + std::to_string(reader.LastGoodOffset()) + " (" +
          reader.DropReason() + "); truncating");
-    STASH_RETURN_IF_ERROR(env_->TruncateFile(path, reader.LastGoodOffset()));
+    STASH_RETURN_IF_ERROR(TruncateFileDurably(env_, path, reader.LastGoodOffset()));
   } else if (!reader.DropReason().empty()) {
     Info(path + ": point-in-time recovery stopped at offset " +
          std::to_string(reader.LastGoodOffset()) + ", dropping " +

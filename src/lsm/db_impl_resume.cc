@@ -117,21 +117,15 @@ Status DBImpl::ReplaceFailedLog(std::unique_lock<std::mutex>* lock) {
   std::unique_ptr<wal::WalWriter> old_log;
   uint64_t good_size;
   {
-    std::lock_guard<std::mutex> log_lock(log_mutex_);
+    std::unique_lock<std::mutex> log_lock(log_mutex_);
+    WaitForLogSync(&log_lock);
     old_log = std::move(log_);  // null when an earlier Resume got this far
     good_size = log_good_size_;
   }
   // Closed before it is cut, so nothing it still holds can land after the cut. Its error is the
   // one being recovered from.
   old_log.reset();
-  Status s = env_->TruncateFile(old_path, good_size);
-  std::unique_ptr<WritableFile> file;
-  if (s.ok()) s = env_->NewAppendableFile(old_path, &file);
-  if (s.ok()) s = file->Sync();
-  if (file != nullptr) {
-    Status close = file->Close();
-    if (s.ok()) s = close;
-  }
+  Status s = TruncateFileDurably(env_, old_path, good_size);
   std::unique_ptr<wal::WalWriter> new_log;
   uint64_t new_number = 0;
   if (s.ok()) {

@@ -7,6 +7,11 @@
 // appends them to the WAL (each batch framed by its own batch-end record) with one write and at
 // most one fdatasync, and inserts them into the memtable. Back under mutex_ it publishes the last
 // sequence (readers now see the batches), marks the group done and hands leadership on.
+//
+// The everysec thread notes the log's flushed length under log_mutex_, runs fdatasync without
+// it (a commit meanwhile appends to the same file; the sync covers at least the noted length)
+// and then records the synced length, which the log writes down as a sync mark with its next
+// record. Whoever closes or replaces the log first waits for a running sync (WaitForLogSync).
 #include <chrono>
 
 #include "lsm/db_impl.h"
@@ -192,7 +197,8 @@ Status DBImpl::SwitchMemTable(std::unique_lock<std::mutex>* lock) {
   Status close;
   uint64_t old_log_bytes = 0;
   if (s.ok()) {
-    std::lock_guard<std::mutex> log_lock(log_mutex_);
+    std::unique_lock<std::mutex> log_lock(log_mutex_);
+    WaitForLogSync(&log_lock);
     old_log_bytes = log_->Size();
     close = log_->Close();  // synced above, so nothing can be lost
     log_ = std::move(new_log);
@@ -245,32 +251,45 @@ bool DBImpl::MemTableFull(const MemTable* mem) const {
   return mem->ApproximateMemoryUsage() - empty_memtable_bytes_ >= options_.memtable_size;
 }
 
-// appendfsync everysec. The WalWriter is single-threaded, so the sync holds log_mutex_: a commit
-// leader arriving meanwhile waits for that one fdatasync (readers never do; they need only
-// mutex_).
+// appendfsync everysec: see the top of this file.
 void DBImpl::WalSyncLoop() {
   std::unique_lock<std::mutex> sleep_lock(sync_mutex_);
   while (!sync_stop_) {
     sync_cv_.wait_for(sleep_lock, std::chrono::seconds(1));
     if (sync_stop_) break;
     sleep_lock.unlock();
-    Status s;
-    bool synced = false;
+    wal::WalWriter* log = nullptr;
+    uint64_t size = 0;
     {
       std::lock_guard<std::mutex> log_lock(log_mutex_);
       if (log_ != nullptr && log_dirty_) {
-        s = log_->Sync();
-        synced = true;
-        if (s.ok()) log_dirty_ = false;
+        // A leader flushes before it lets go of log_mutex_, so nothing of a group is pending.
+        log = log_.get();
+        size = log->FlushedSize();
+        log_dirty_ = false;  // a commit during the sync sets it again
+        sync_in_flight_ = true;
       }
     }
-    if (synced) counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
-    if (!s.ok()) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      RecordWalError(s);
+    if (log != nullptr) {
+      Status s = log->SyncFlushed();
+      {
+        std::lock_guard<std::mutex> log_lock(log_mutex_);
+        log->RecordSync(size, s);  // log_ is still log: replacing it waits for this
+        sync_in_flight_ = false;
+      }
+      log_cv_.notify_all();
+      counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        RecordWalError(s);
+      }
     }
     sleep_lock.lock();
   }
+}
+
+void DBImpl::WaitForLogSync(std::unique_lock<std::mutex>* log_lock) {
+  log_cv_.wait(*log_lock, [this] { return !sync_in_flight_; });
 }
 
 void DBImpl::RecordWalError(const Status& s) {

@@ -88,6 +88,7 @@ class SyncFreeEnv final : public Env {
     Status Append(std::string_view d) override { return f_->Append(d); }
     Status Flush() override { return f_->Flush(); }
     Status Sync() override { return f_->Flush(); }
+    Status SyncFlushed() override { return Status::OK(); }
     Status Close() override { return f_->Close(); }
 
    private:

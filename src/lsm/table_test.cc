@@ -359,6 +359,7 @@ class FailingFile final : public WritableFile {
   }
   Status Flush() override { return Status::OK(); }
   Status Sync() override { return Status::OK(); }
+  Status SyncFlushed() override { return Status::OK(); }
   Status Close() override { return Status::OK(); }
 
  private:

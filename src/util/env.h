@@ -3,7 +3,7 @@
 // unsynced data on a simulated crash, fail writes or fsyncs, or report a full disk.
 //
 // Thread-safety: an Env is shared by all threads. A file object is used by one thread at a time,
-// except RandomAccessFile, whose Read may be called concurrently.
+// except RandomAccessFile, whose Read may be called concurrently, and WritableFile::SyncFlushed.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +40,11 @@ class WritableFile {
   virtual Status Flush() = 0;
   // Flush + fdatasync: after Sync they survive a power loss.
   virtual Status Sync() = 0;
+  // fdatasync only: every byte an earlier Flush (or Sync) handed to the OS survives a power loss
+  // afterwards; bytes still buffered are not touched. Unlike every other method it may run on
+  // another thread while the owner calls Append, Flush or Sync (never while Close runs or after
+  // it), so that a slow fsync need not hold up the writer.
+  virtual Status SyncFlushed() = 0;
   virtual Status Close() = 0;
 };
 
@@ -83,6 +88,8 @@ class Env {
 // Helpers over any Env.
 Status WriteStringToFile(Env* env, std::string_view data, const std::string& path, bool sync);
 Status ReadFileToString(Env* env, const std::string& path, std::string* data);
+// TruncateFile, then an fsync of the file: ftruncate(2) alone may be undone by a power loss.
+Status TruncateFileDurably(Env* env, const std::string& path, uint64_t size);
 // "dir/name" with exactly one slash between them.
 std::string JoinPath(std::string_view dir, std::string_view name);
 

@@ -103,6 +103,10 @@ class PosixWritableFile final : public WritableFile {
   }
   Status Sync() override {
     STASH_RETURN_IF_ERROR(Flush());
+    return SyncFlushed();
+  }
+  Status SyncFlushed() override {
+    // Touches only fd_, which the owner does not change before Close.
     if (::fdatasync(fd_) != 0) return PosixError(path_ + ": fdatasync", errno);
     return Status::OK();
   }
@@ -264,6 +268,15 @@ Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
     data->append(got);
   }
   return Status::OK();
+}
+
+Status TruncateFileDurably(Env* env, const std::string& path, uint64_t size) {
+  STASH_RETURN_IF_ERROR(env->TruncateFile(path, size));
+  std::unique_ptr<WritableFile> f;
+  STASH_RETURN_IF_ERROR(env->NewAppendableFile(path, &f));
+  Status s = f->Sync();
+  Status close = f->Close();
+  return s.ok() ? close : s;
 }
 
 std::string JoinPath(std::string_view dir, std::string_view name) {

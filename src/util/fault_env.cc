@@ -2,6 +2,7 @@
 #include "util/fault_env.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 namespace stash {
@@ -23,12 +24,34 @@ std::string DirOf(const std::string& path) {
 
 Status SimulatedCrash() { return Status::IOError("simulated crash"); }
 
+constexpr uint64_t kPageSize = 4096;
+
+// Junk for a kGarbage page, the same for the same offset (reproducible tests).
+char GarbageByte(uint64_t offset) {
+  uint64_t x = (offset + 1) * 0x9E3779B97F4A7C15ULL;
+  return static_cast<char>((x ^ (x >> 29)) >> 24);
+}
+
 }  // namespace
 
 struct FaultInjectionEnv::FileNode {
   std::string path;     // current name; empty once removed or replaced
   uint64_t size = 0;    // bytes in the file, as written through this env
   uint64_t synced = 0;  // size as of the last successful Sync
+  // Set by a truncate below the synced size that no Sync has followed yet: the durable bytes it
+  // cut away, which a power loss puts back after [0, synced).
+  std::optional<std::string> lost_tail;
+
+  // What of content (the file's bytes now) survives a power loss for sure.
+  std::string Durable(std::string_view content) const {
+    std::string d(content.substr(0, std::min<uint64_t>(synced, content.size())));
+    if (lost_tail.has_value()) d += *lost_tail;
+    return d;
+  }
+  void MarkSynced() {
+    synced = size;
+    lost_tail.reset();
+  }
 };
 
 struct FaultInjectionEnv::DirOp {
@@ -82,7 +105,15 @@ class FaultInjectionEnv::TrackedFile final : public WritableFile {
     return base_->Flush();
   }
 
-  Status Sync() override {
+  Status Sync() override { return DoSync(/*flushed_only=*/false); }
+  // Every Append reached the base file at once, so this differs from Sync only in the base call.
+  Status SyncFlushed() override { return DoSync(/*flushed_only=*/true); }
+
+  Status Close() override { return base_->Close(); }
+
+ private:
+  Status DoSync(bool flushed_only) {
+    env_->RunSyncHook(*node_);
     std::lock_guard<std::mutex> lock(env_->mu_);
     STASH_RETURN_IF_ERROR(CheckAliveLocked());
     STASH_RETURN_IF_ERROR(env_->BeginMutationLocked());
@@ -90,14 +121,11 @@ class FaultInjectionEnv::TrackedFile final : public WritableFile {
         node_->path.find(env_->sync_error_path_part_) != std::string::npos) {
       return env_->sync_error_;
     }
-    STASH_RETURN_IF_ERROR(base_->Sync());
-    node_->synced = node_->size;
+    STASH_RETURN_IF_ERROR(flushed_only ? base_->SyncFlushed() : base_->Sync());
+    node_->MarkSynced();
     return Status::OK();
   }
 
-  Status Close() override { return base_->Close(); }
-
- private:
   Status CheckAliveLocked() const {
     if (generation_ != env_->generation_) {
       return Status::IOError("file opened before a simulated crash");
@@ -274,10 +302,26 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
   STASH_RETURN_IF_ERROR(BeginMutationLocked());
+  std::shared_ptr<FileNode> node = NodeLocked(path);
+  if (node == nullptr) {  // untracked: all of it counts as durable, and the cut is not (yet)
+    uint64_t old_size = 0;
+    STASH_RETURN_IF_ERROR(base_->GetFileSize(path, &old_size));
+    node = std::make_shared<FileNode>();
+    node->size = old_size;
+    node->synced = old_size;
+    SetNodeLocked(path, node);
+  }
+  std::string cut;
+  if (size < node->synced) {
+    std::string content;
+    STASH_RETURN_IF_ERROR(ReadFileToString(base_, path, &content));
+    cut = node->Durable(content).substr(size);
+  }
   STASH_RETURN_IF_ERROR(base_->TruncateFile(path, size));
-  if (std::shared_ptr<FileNode> node = NodeLocked(path)) {
-    node->size = size;
-    node->synced = std::min(node->synced, size);
+  node->size = size;
+  if (size < node->synced) {
+    node->lost_tail = std::move(cut);
+    node->synced = size;
   }
   return Status::OK();
 }
@@ -309,10 +353,56 @@ Status FaultInjectionEnv::LockFile(const std::string& path, std::unique_ptr<File
 
 uint64_t FaultInjectionEnv::NowMicros() { return base_->NowMicros(); }
 
+void FaultInjectionEnv::RunSyncHook(const FileNode& node) {
+  std::function<void(const std::string&)> hook;
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook = sync_hook_;
+    path = node.path;
+  }
+  if (hook) hook(path);
+}
+
+Status FaultInjectionEnv::CrashFileLocked(const std::string& path, const FileNode& node) {
+  std::string content;
+  STASH_RETURN_IF_ERROR(ReadFileToString(base_, path, &content));
+  std::string after = node.Durable(content);
+  if (!node.lost_tail.has_value() && page_fate_ && content.size() > node.synced) {
+    // Unsynced pages reach the disk in any order: keep those whose fate says so.
+    uint64_t end = after.size();  // past the last page that reached the disk
+    std::string pages = content;
+    for (uint64_t page = node.synced / kPageSize * kPageSize; page < content.size();
+         page += kPageSize) {
+      const uint64_t from = std::max(page, node.synced);
+      const uint64_t to = std::min<uint64_t>(page + kPageSize, content.size());
+      switch (page_fate_(path, page)) {
+        case PageFate::kLost:
+          std::fill(pages.begin() + static_cast<long>(from), pages.begin() + static_cast<long>(to),
+                    '\0');
+          break;
+        case PageFate::kKept:
+          end = to;
+          break;
+        case PageFate::kGarbage:
+          for (uint64_t i = from; i < to; i++) pages[i] = GarbageByte(i);
+          end = to;
+          break;
+      }
+    }
+    after = pages.substr(0, end);
+  }
+  if (after == content) return Status::OK();
+  if (content.compare(0, after.size(), after) == 0) return base_->TruncateFile(path, after.size());
+  return WriteStringToFile(base_, after, path, /*sync=*/false);
+}
+
 Status FaultInjectionEnv::UndoLocked(const DirOp& op) {
+  std::string durable;
   std::string_view backup = op.backup;
   if (op.backup_node != nullptr) {
-    backup = backup.substr(0, std::min<uint64_t>(op.backup_node->synced, backup.size()));
+    durable = op.backup_node->Durable(op.backup);
+    backup = durable;
   }
   switch (op.kind) {
     case DirOp::Kind::kCreate: {
@@ -336,11 +426,8 @@ Status FaultInjectionEnv::SimulateCrash() {
     if (first.ok() && !s.ok()) first = s;
   };
   for (const auto& [path, node] : files_) {
-    uint64_t size = 0;
-    Status s = base_->GetFileSize(path, &size);
-    if (s.IsNotFound()) continue;  // removed behind this env's back: nothing to cut
-    if (s.ok() && size > node->synced) s = base_->TruncateFile(path, node->synced);
-    note(s);
+    if (!base_->FileExists(path)) continue;  // removed behind this env's back: nothing to cut
+    note(CrashFileLocked(path, *node));
   }
   for (auto it = dir_ops_.rbegin(); it != dir_ops_.rend(); ++it) note(UndoLocked(*it));
   files_.clear();
@@ -361,6 +448,16 @@ void FaultInjectionEnv::ResetState() {
   for (auto& [path, node] : files_) node->path.clear();
   files_.clear();
   dir_ops_.clear();
+}
+
+void FaultInjectionEnv::SetUnsyncedPageFate(PageFateFn fate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  page_fate_ = std::move(fate);
+}
+
+void FaultInjectionEnv::SetSyncHook(std::function<void(const std::string& path)> hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sync_hook_ = std::move(hook);
 }
 
 void FaultInjectionEnv::SetWriteError(Status s) {

@@ -8,11 +8,16 @@
 //     existing length, NewWritableFile at 0);
 //   - per directory, the creates, renames and removes not yet followed by SyncDir of that
 //     directory (a rename across directories needs both synced).
-// SimulateCrash() then models the power loss: tracked files are cut to their synced length, and
-// the unsynced directory operations are undone newest first: a created file is deleted, a
-// renamed file goes back to its old name (a file it replaced gets back its old content, copied
-// at rename time), a removed file comes back (content copied at remove time, cut to its synced
-// length). TruncateFile is treated as durable at once; directories created by
+//   - per file, the durable bytes a TruncateFile cut away: a truncate is lost in a power loss
+//     unless a Sync of the file follows it (as with ftruncate(2) and no fsync), so a crash brings
+//     them back (and drops whatever was appended after the cut).
+// SimulateCrash() then models the power loss: each tracked file keeps its synced bytes; its
+// unsynced bytes are written back page by page (4 KiB pages at file offsets), each page as
+// SetUnsyncedPageFate decides, so a crash can leave a hole (zeros or garbage) followed by data
+// that did reach the disk; by default no unsynced page survives. Then the unsynced directory
+// operations are undone newest first: a created file is deleted, a renamed file goes back to its
+// old name (a file it replaced gets back its old content, copied at rename time), a removed file
+// comes back (content copied at remove time, cut to its durable part). Directories created by
 // CreateDirIfMissing are always durable; LockFile is passed through untracked.
 //
 // Mutating operations (each counts one for CrashAfterOps/MutatingOps): Append, Flush, Sync of a
@@ -24,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -88,6 +94,25 @@ class FaultInjectionEnv : public Env {
   // Mutating operations performed (refused ones not counted) since construction.
   uint64_t MutatingOps() const;
 
+  // What a power loss does to one unsynced page of a file.
+  enum class PageFate {
+    kLost,     // never reached the disk: the file ends before it, or it reads as zeros (a hole)
+               // when a later page of the file survived
+    kKept,     // reached the disk intact
+    kGarbage,  // the file's size covers it but its blocks hold junk (e.g. stale disk contents)
+  };
+  // Decides, at SimulateCrash, the fate of the unsynced page of `path` that starts at file offset
+  // page_offset (a multiple of 4096; the synced part of the first such page is always kept). The
+  // file then ends after its last page that is not kLost. Null (the default): every page is
+  // lost. Kept across SimulateCrash.
+  using PageFateFn = std::function<PageFate(const std::string& path, uint64_t page_offset)>;
+  void SetUnsyncedPageFate(PageFateFn fate);
+
+  // Called on the syncing thread at the start of every file Sync and SyncFlushed, before the env
+  // takes its mutex, with the file's path: it may block, e.g. to hold an fsync in flight while
+  // other threads keep writing. Null (the default): none.
+  void SetSyncHook(std::function<void(const std::string& path)> hook);
+
  private:
   class TrackedFile;
   class FailingReadFile;
@@ -104,6 +129,10 @@ class FaultInjectionEnv : public Env {
   void SetNodeLocked(const std::string& path, std::shared_ptr<FileNode> node);
   // Undoes one unsynced directory operation on the base env. REQUIRES: mu_ held.
   Status UndoLocked(const DirOp& op);
+  // Rewrites path as a power loss leaves it. REQUIRES: mu_ held.
+  Status CrashFileLocked(const std::string& path, const FileNode& node);
+  // Runs the sync hook, if any, for the file tracked by node. REQUIRES: mu_ not held.
+  void RunSyncHook(const FileNode& node);
 
   Env* const base_;
   mutable std::mutex mu_;
@@ -125,6 +154,8 @@ class FaultInjectionEnv : public Env {
   bool crashed_ = false;
   uint64_t mutating_ops_ = 0;
   uint64_t generation_ = 0;  // bumped by SimulateCrash: older files are dead
+  PageFateFn page_fate_;
+  std::function<void(const std::string&)> sync_hook_;
 };
 
 }  // namespace stash

@@ -240,15 +240,75 @@ TEST_F(FaultEnvTest, ResetStateForgetsTracking) {
   EXPECT_EQ(Contents("a"), "unsynced");
 }
 
-TEST_F(FaultEnvTest, TruncateLowersSyncedLength) {
+TEST_F(FaultEnvTest, TruncateIsLostUnlessSynced) {
   auto f = Create("a");
   ASSERT_TRUE(env_.SyncDir(dir_).ok());
   ASSERT_TRUE(f->Append("0123456789").ok());
   ASSERT_TRUE(f->Sync().ok());
   ASSERT_TRUE(f->Close().ok());
   ASSERT_TRUE(env_.TruncateFile(Path("a"), 4).ok());
+  EXPECT_EQ(Contents("a"), "0123");
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_EQ(Contents("a"), "0123456789");  // ftruncate without fsync: the cut did not stick
+
+  ASSERT_TRUE(env_.TruncateFile(Path("a"), 6).ok());
+  ASSERT_TRUE(env_.TruncateFile(Path("a"), 2).ok());  // two cuts, the second one deeper
+  std::unique_ptr<WritableFile> g;
+  ASSERT_TRUE(env_.NewAppendableFile(Path("a"), &g).ok());
+  ASSERT_TRUE(g->Append("xy").ok());  // written after the cut: lost along with it
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_EQ(Contents("a"), "0123456789");
+
+  ASSERT_TRUE(TruncateFileDurably(&env_, Path("a"), 4).ok());
   ASSERT_TRUE(env_.SimulateCrash().ok());
   EXPECT_EQ(Contents("a"), "0123");
+}
+
+TEST_F(FaultEnvTest, UnsyncedPagesReachTheDiskInAnyOrder) {
+  auto f = Create("a");
+  ASSERT_TRUE(env_.SyncDir(dir_).ok());
+  ASSERT_TRUE(f->Append(std::string(5000, 's')).ok());
+  ASSERT_TRUE(f->Sync().ok());
+  // Unsynced, in 4 KiB pages: [5000, 8192) of page 1, pages 2 and 3, 100 bytes of page 4.
+  ASSERT_TRUE(f->Append(std::string(3192, '1') + std::string(4096, '2') + std::string(4096, '3') +
+                        std::string(100, '4'))
+                  .ok());
+  env_.SetUnsyncedPageFate([](const std::string&, uint64_t page) {
+    using Fate = FaultInjectionEnv::PageFate;
+    return page == 4096 ? Fate::kLost : page == 8192 ? Fate::kGarbage : Fate::kKept;
+  });
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  std::string c = Contents("a");
+  ASSERT_EQ(c.size(), 5000u + 3192 + 4096 + 4096 + 100);
+  EXPECT_EQ(c.substr(0, 5000), std::string(5000, 's'));      // synced
+  EXPECT_EQ(c.substr(5000, 3192), std::string(3192, '\0'));  // lost: a hole
+  EXPECT_NE(c.substr(8192, 4096), std::string(4096, '2'));   // junk
+  EXPECT_EQ(c.substr(12288, 4096), std::string(4096, '3'));  // kept, after the hole
+  EXPECT_EQ(c.substr(16384), std::string(100, '4'));
+
+  // Only lost pages after the last kept one: the file ends there.
+  auto g = Create("b");
+  ASSERT_TRUE(env_.SyncDir(dir_).ok());
+  ASSERT_TRUE(g->Append(std::string(3 * 4096, 'b')).ok());
+  env_.SetUnsyncedPageFate([](const std::string&, uint64_t page) {
+    return page == 0 ? FaultInjectionEnv::PageFate::kKept : FaultInjectionEnv::PageFate::kLost;
+  });
+  ASSERT_TRUE(env_.SimulateCrash().ok());
+  EXPECT_EQ(Contents("b"), std::string(4096, 'b'));
+  env_.SetUnsyncedPageFate(nullptr);
+}
+
+TEST_F(FaultEnvTest, SyncHookRunsWithoutTheEnvLock) {
+  auto f = Create("a");
+  auto g = Create("b");
+  std::string seen;
+  env_.SetSyncHook([&](const std::string& path) {
+    seen = path;
+    EXPECT_TRUE(g->Append("x").ok());  // the env is not locked: this would deadlock
+  });
+  ASSERT_TRUE(f->SyncFlushed().ok());
+  EXPECT_EQ(seen, Path("a"));
+  env_.SetSyncHook(nullptr);
 }
 
 TEST_F(FaultEnvTest, ConcurrentWritersAreSafe) {

@@ -19,6 +19,7 @@ constexpr size_t kHeaderSize = 7;
 // nibble which piece of it this physical record carries.
 constexpr uint8_t kKindOp = 0x00;        // an op record of a batch (opaque payload)
 constexpr uint8_t kKindBatchEnd = 0x10;  // the record that closes a batch
+constexpr uint8_t kKindSyncMark = 0x20;  // proof that the log was synced up to an offset
 constexpr uint8_t kKindMask = 0xf0;
 
 constexpr uint8_t kFragmentFull = 1;
@@ -29,10 +30,13 @@ constexpr uint8_t kFragmentMask = 0x0f;
 
 // Payload of a batch-end record: first_seq fixed64, op count fixed32, masked batch crc fixed32.
 constexpr size_t kBatchEndSize = 16;
+// Payload of a sync-mark record: synced_size fixed64. A sync mark is always one FULL record.
+constexpr size_t kSyncMarkSize = 8;
 
 inline bool IsValidRecordType(uint8_t type) {
   uint8_t kind = type & kKindMask;
   uint8_t frag = type & kFragmentMask;
+  if (kind == kKindSyncMark) return frag == kFragmentFull;
   return (kind == kKindOp || kind == kKindBatchEnd) && frag >= kFragmentFull &&
          frag <= kFragmentLast;
 }

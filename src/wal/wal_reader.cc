@@ -2,16 +2,20 @@
 //
 // Damage handling. The first spot that does not parse stops reading; it is one of:
 //   - bad bytes: a header with an invalid type, a length that overruns its block or the file, a
-//     record checksum mismatch, non-zero block padding. To tell a torn tail from a hole, the rest
-//     of the file is scanned for any valid record, trying every byte position (a damaged length
-//     field hides where the next record starts). Because a record's checksum covers its own file
-//     offset, a payload that embeds log bytes cannot pass for a record during this scan.
+//     record checksum mismatch, non-zero block padding. In the newest log (and in point-in-time
+//     mode) the rest of the file is scanned for valid records, trying every byte position (a
+//     damaged length field hides where the next record starts) and skipping over each valid one:
+//     a sync mark among them can prove the damage lies in the synced part. Because a record's
+//     checksum covers its own file offset, a payload that embeds log bytes cannot pass for a
+//     record during this scan. Bad bytes at an offset >= the largest synced size any valid sync
+//     mark records are an unsynced tail (see wal_writer.cc); below it, corruption.
 //   - truncation: the file ends inside a record or a batch; nothing can follow.
 //   - a valid record in an impossible place (fragment out of order, batch-end count or checksum
 //     mismatch): the damage is followed by a valid record (itself), so always corruption.
 // Only the newest log may end in a torn tail; see wal_reader.h for what the caller gets.
 #include "wal/wal_reader.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "util/coding.h"
@@ -129,15 +133,31 @@ bool WalReader::ValidRecordAt(size_t pos) const {
   return ChecksumMatches(block_start_ + pos, header);
 }
 
-bool WalReader::ScanForValidRecord(uint64_t from, bool* found) {
+bool WalReader::NoteSyncMark(uint64_t offset, std::string_view payload) {
+  if (payload.size() != kSyncMarkSize) return false;
+  const uint64_t synced = DecodeFixed64(payload.data());
+  if (synced > offset) return false;
+  synced_size_ = std::max(synced_size_, synced);
+  return true;
+}
+
+bool WalReader::ScanRest(uint64_t from, bool* found) {
   *found = false;
   size_t pos = from - block_start_;  // from lies in the current block or just past it
   while (true) {
-    for (; pos + kHeaderSize <= block_len_; pos++) {
-      if (ValidRecordAt(pos)) {
-        *found = true;
-        return true;
+    while (pos + kHeaderSize <= block_len_) {
+      if (!ValidRecordAt(pos)) {
+        pos++;
+        continue;
       }
+      *found = true;
+      const char* header = block_.get() + pos;
+      const size_t len = RecordLength(header);
+      if ((static_cast<uint8_t>(header[6]) & kKindMask) == kKindSyncMark) {
+        // One claiming more than precedes it proves nothing; it does not stop the scan.
+        NoteSyncMark(block_start_ + pos, std::string_view(header + kHeaderSize, len));
+      }
+      pos += kHeaderSize + len;
     }
     if (block_len_ < kBlockSize) return true;
     if (!ReadNextBlock()) return false;
@@ -178,6 +198,13 @@ bool WalReader::ReadBatch(WalBatch* batch) {
                     Damage::kTruncated);
       case ReadResult::kRecord:
         break;
+    }
+    if ((f.type & kKindMask) == kKindSyncMark) {  // not part of any batch
+      if (in_record) return Stop(f.offset, "record starts inside another", Damage::kMisplaced);
+      if (!NoteSyncMark(f.offset, f.data)) {
+        return Stop(f.offset, "sync mark beyond its own offset", Damage::kMisplaced);
+      }
+      continue;
     }
     if (!batch_started) {
       batch_started = true;
@@ -230,6 +257,7 @@ bool WalReader::ReadBatch(WalBatch* batch) {
     }
     batch->first_seq = DecodeFixed64(end_scratch_.data());
     batch->records.resize(count);
+    batch->start_offset = batch_start;
     batch->end_offset = f.offset + kHeaderSize + f.data.size();
     last_good_offset_ = batch->end_offset;
     return true;
@@ -240,21 +268,37 @@ bool WalReader::Stop(uint64_t offset, const std::string& what, Damage damage) {
   done_ = true;
   bool valid_follows = damage == Damage::kMisplaced;
   if (damage == Damage::kBadBytes && (newest_ || mode_ == RecoveryMode::kPointInTime)) {
-    if (!ScanForValidRecord(offset + 1, &valid_follows)) return false;
+    if (!ScanRest(offset + 1, &valid_follows)) return false;
   }
   if (!ConsumeToEnd()) return false;
   uint64_t file_end = block_start_ + block_len_;
   dropped_bytes_ = file_end - last_good_offset_;
 
   std::string where = what + " at offset " + std::to_string(offset);
-  if (newest_ && !valid_follows) {
+  // Only the newest log has a part that was never synced; it starts at or after synced_size_.
+  // An incomplete batch is cut by the end of the file, which always lies past synced_size_ (a
+  // sync mark lies after the size it records).
+  const bool unsynced = newest_ && (damage == Damage::kTruncated ||
+                                    (damage == Damage::kBadBytes && offset >= synced_size_));
+  if (unsynced) {
     dropped_torn_tail_ = true;
-    drop_reason_ = path_ + ": dropped torn tail of " + std::to_string(dropped_bytes_) +
-                   " bytes after offset " + std::to_string(last_good_offset_) + " (" + where + ")";
+    const std::string dropped = std::to_string(dropped_bytes_) + " bytes after offset " +
+                                std::to_string(last_good_offset_) + " (" + where;
+    if (valid_follows) {
+      drop_reason_ = path_ + ": dropped unsynced tail of " + dropped +
+                     "; valid records follow it, but no sync mark records more than " +
+                     std::to_string(synced_size_) + " bytes synced)";
+    } else {
+      drop_reason_ = path_ + ": dropped torn tail of " + dropped + ")";
+    }
     return false;
   }
   std::string msg = path_ + ": " + where;
-  if (damage == Damage::kBadBytes && valid_follows) msg += " (valid records follow it)";
+  if (damage == Damage::kBadBytes && valid_follows) {
+    msg += " (valid records follow it";
+    if (newest_) msg += "; a sync mark records " + std::to_string(synced_size_) + " bytes synced";
+    msg += ")";
+  }
   if (!newest_ && damage != Damage::kMisplaced) msg += " (log is not the newest)";
   if (mode_ == RecoveryMode::kStrict) {
     status_ = Status::Corruption(msg);

@@ -2,16 +2,20 @@
 //
 // A batch is delivered only when its batch-end record is present, its op count matches and every
 // record and batch checksum holds. What happens at the first bad spot depends on where it is:
-//   - torn tail: the log is the newest one and no valid record follows the bad or incomplete
-//     bytes anywhere in the file (a crash cut the last write short). The unfinished batch is
-//     dropped, ReadBatch returns false, status() stays OK, DroppedTornTail() is true.
-//   - corruption: anything else (bad bytes followed by a valid record, i.e. a hole; a record out
-//     of order; a count or batch checksum mismatch; or any damage or incomplete batch in a log
+//   - unsynced tail (a "torn tail"): the log is the newest one, and the file ends inside a batch,
+//     or bytes that are no valid record start at an offset no sync mark proves synced (see
+//     wal_writer.cc): the last write was cut short, or pages written after the last fdatasync
+//     reached the disk only in part, leaving a hole (valid records may follow it). Everything
+//     from the end of the last complete batch is dropped, ReadBatch returns false, status()
+//     stays OK, DroppedTornTail() is true.
+//   - corruption: anything else (bad bytes in the part a sync mark proves synced; a valid record
+//     out of order; a count or batch checksum mismatch; any damage or incomplete batch in a log
 //     that is not the newest). kStrict: status() is Corruption("<path>: <what> at offset <n>")
 //     and reading stops. kPointInTime: reading stops, status() stays OK, DropReason() says why.
 // Zero padding at the end of a block is part of the format, also at the end of the file.
 //
-// Telling a torn tail from a hole means reading the rest of the file after the damage once.
+// Classifying bad bytes in the newest log means reading the rest of the file after them once,
+// looking for valid records and the sync marks among them.
 // Memory: at most one block buffer plus the batch being assembled; nothing is allocated from an
 // unverified length field. Thread-safety: none; one thread owns a WalReader.
 #pragma once
@@ -29,6 +33,7 @@ namespace stash::wal {
 struct WalBatch {
   uint64_t first_seq = 0;
   std::vector<std::string> records;  // op payloads, in the order they were added
+  uint64_t start_offset = 0;         // file offset of the batch's first record
   uint64_t end_offset = 0;           // file offset just past the batch's batch-end record
 };
 
@@ -57,14 +62,16 @@ class WalReader {
 
   // Corruption in kStrict mode when a hole or bad record was found; IOError when reading failed.
   Status status() const { return status_; }
-  // Bytes [0, LastGoodOffset()) hold only complete batches (and zero padding). After a torn tail
-  // the caller truncates the file here before appending to it.
+  // Bytes [0, LastGoodOffset()) hold only complete batches (and zero padding and sync marks).
+  // After a torn tail the caller truncates the file here before appending to it.
   uint64_t LastGoodOffset() const { return last_good_offset_; }
   bool DroppedTornTail() const { return dropped_torn_tail_; }
   // Bytes after LastGoodOffset() that were not delivered (0 after a clean end).
   uint64_t DroppedBytes() const { return dropped_bytes_; }
   // Human text of what was dropped and why, for the server log; empty when nothing was dropped.
   std::string DropReason() const { return drop_reason_; }
+  // The largest synced size a valid sync mark read so far records (0: none).
+  uint64_t SyncedSize() const { return synced_size_; }
 
  private:
   struct Fragment;
@@ -79,9 +86,12 @@ class WalReader {
   // Loads the next block; false (status_ set) on a read error.
   bool ReadNextBlock();
   bool ValidRecordAt(size_t pos) const;
-  // Looks for a valid record at any file offset >= from, reading on to the end of the file if
-  // none is found. REQUIRES: from lies in the current block or just past it. False on a read error.
-  bool ScanForValidRecord(uint64_t from, bool* found);
+  // Reads the rest of the file from offset from, looking for valid records at any offset (after
+  // one, from its end): sets *found if there is one and raises synced_size_ to the sync marks
+  // among them. REQUIRES: from lies in the current block or just past it. False on a read error.
+  bool ScanRest(uint64_t from, bool* found);
+  // Takes note of a valid sync-mark record at offset; false if it claims more than precedes it.
+  bool NoteSyncMark(uint64_t offset, std::string_view payload);
   bool ConsumeToEnd();
   // Ends reading at the damage found at offset, classifying it as torn tail or corruption and
   // recording what was dropped. Always returns false.
@@ -105,6 +115,7 @@ class WalReader {
   bool done_ = false;
   Status status_;
   uint64_t last_good_offset_ = 0;
+  uint64_t synced_size_ = 0;
   bool dropped_torn_tail_ = false;
   uint64_t dropped_bytes_ = 0;
   std::string drop_reason_;

@@ -52,6 +52,7 @@ struct Outcome {
   bool torn = false;
   uint64_t dropped = 0;
   std::string reason;
+  uint64_t synced = 0;
 };
 
 Outcome ReadLog(std::string_view data, bool newest, RecoveryMode mode) {
@@ -65,11 +66,13 @@ Outcome ReadLog(std::string_view data, bool newest, RecoveryMode mode) {
   out.torn = reader.DroppedTornTail();
   out.dropped = reader.DroppedBytes();
   out.reason = reader.DropReason();
+  out.synced = reader.SyncedSize();
   return out;
 }
 
-// Writes batches through WalWriter to a real file and returns the file's bytes.
-std::string WriteLog(const std::vector<Batch>& batches) {
+// Writes batches through WalWriter to a real file and returns the file's bytes. With sync, each
+// batch is synced, so the next one starts with a sync mark.
+std::string WriteLog(const std::vector<Batch>& batches, bool sync = false) {
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("stash_wal_recovery_" + std::to_string(::getpid())))
                         .string();
@@ -82,7 +85,7 @@ std::string WriteLog(const std::vector<Batch>& batches) {
   for (const Batch& b : batches) {
     for (const std::string& op : b.ops) w.AddRecord(op);
     w.EndBatch(b.seq);
-    EXPECT_TRUE(w.Flush().ok());
+    EXPECT_TRUE((sync ? w.Sync() : w.Flush()).ok());
   }
   EXPECT_TRUE(w.Close().ok());
   std::string data;
@@ -128,15 +131,18 @@ std::vector<uint64_t> RecordStarts(std::string_view data) {
 
 class WalRecoveryTest : public ::testing::Test {
  protected:
-  void Build(std::vector<Batch> batches) {
+  // With synced, every batch but the last is synced and recorded so by a sync mark: damage in
+  // the newest log is an unsynced tail only from the end of the last but one batch on.
+  void Build(std::vector<Batch> batches, bool synced = false) {
     batches_ = std::move(batches);
-    data_ = WriteLog(batches_);
+    data_ = WriteLog(batches_, synced);
     Outcome full = ReadLog(data_, true, RecoveryMode::kStrict);
     ASSERT_TRUE(full.status.ok());
     ExpectPrefix(batches_, batches_.size(), full.batches, "undamaged log");
     for (const WalBatch& b : full.batches) ends_.push_back(b.end_offset);
     ASSERT_EQ(ends_.back(), data_.size());
-    last_record_start_ = RecordStarts(data_).back();
+    unsynced_from_ = synced ? EndOfBatches(batches_.size() - 1) : 0;
+    ASSERT_EQ(full.synced, unsynced_from_);
   }
 
   size_t BatchesEndingBy(uint64_t offset) const {
@@ -190,7 +196,7 @@ class WalRecoveryTest : public ::testing::Test {
     damaged[i] = static_cast<char>(damaged[i] ^ mask);
     size_t count = BatchesEndingBy(i);
     uint64_t good = EndOfBatches(count);
-    bool tail = i >= last_record_start_;  // inside the last record: nothing valid follows
+    bool tail = i >= unsynced_from_;  // past what a sync mark proves synced
 
     Outcome newest = ReadLog(damaged, true, RecoveryMode::kStrict);
     ExpectPrefix(batches_, count, newest.batches, ctx);
@@ -226,7 +232,7 @@ class WalRecoveryTest : public ::testing::Test {
   std::vector<Batch> batches_;
   std::string data_;
   std::vector<uint64_t> ends_;
-  uint64_t last_record_start_ = 0;
+  uint64_t unsynced_from_ = 0;
 };
 
 std::vector<Batch> ShortLog() {
@@ -270,7 +276,7 @@ TEST_F(WalRecoveryTest, TruncationsAroundBlockBoundariesKeepTheCompleteBatches) 
 }
 
 TEST_F(WalRecoveryTest, EveryByteFlipOfShortLogIsDetectedNeverMisread) {
-  Build(ShortLog());
+  Build(ShortLog(), /*synced=*/true);
   for (uint8_t mask : {0x01, 0x80, 0xff}) {
     for (uint64_t i = 0; i < data_.size(); i++) {
       CheckFlip(i, mask);
@@ -280,7 +286,7 @@ TEST_F(WalRecoveryTest, EveryByteFlipOfShortLogIsDetectedNeverMisread) {
 }
 
 TEST_F(WalRecoveryTest, ByteFlipsAroundBlockBoundariesAreDetected) {
-  Build(BoundaryLog());
+  Build(BoundaryLog(), /*synced=*/true);
   for (uint64_t i = 0; i < data_.size(); i++) {
     bool near_boundary = i % kBlockSize < 300 || i % kBlockSize > kBlockSize - 300;
     if (!near_boundary && i % 89 != 0) continue;
@@ -345,8 +351,8 @@ TEST_F(WalRecoveryTest, DropsTornTailBatch) {
                                         std::to_string(good) + " (log is not the newest)");
 }
 
-TEST_F(WalRecoveryTest, HoleBeforeValidRecordsIsCorruption) {
-  Build(ShortLog());
+TEST_F(WalRecoveryTest, HoleInSyncedPartIsCorruption) {
+  Build(ShortLog(), /*synced=*/true);
   std::string data = data_;
   std::fill(data.begin() + static_cast<long>(ends_[1]), data.begin() + static_cast<long>(ends_[2]),
             '\0');
@@ -354,6 +360,10 @@ TEST_F(WalRecoveryTest, HoleBeforeValidRecordsIsCorruption) {
   ASSERT_TRUE(strict.status.IsCorruption());
   EXPECT_EQ(OffsetInMessage(strict.status.message()), ends_[1]);
   EXPECT_NE(strict.status.message().find("valid records follow"), std::string::npos);
+  EXPECT_NE(strict.status.message().find("a sync mark records " + std::to_string(unsynced_from_) +
+                                         " bytes synced"),
+            std::string::npos)
+      << strict.status.message();
   EXPECT_EQ(strict.batches.size(), 2u);
 
   Outcome salvage = ReadLog(data, true, RecoveryMode::kPointInTime);
@@ -363,6 +373,38 @@ TEST_F(WalRecoveryTest, HoleBeforeValidRecordsIsCorruption) {
   EXPECT_EQ(salvage.last_good, ends_[1]);
   EXPECT_EQ(salvage.dropped, data.size() - ends_[1]);
   EXPECT_NE(salvage.reason.find("point-in-time"), std::string::npos);
+}
+
+// Regression: a power loss wrote back pages of the never-synced part of the newest log out of
+// order, leaving a hole followed by valid records; strict recovery refused to start.
+TEST_F(WalRecoveryTest, HoleInUnsyncedTailIsDroppedNotCorruption) {
+  Build(ShortLog());  // nothing synced
+  std::string data = data_;
+  std::fill(data.begin() + static_cast<long>(ends_[1]), data.begin() + static_cast<long>(ends_[2]),
+            '\0');
+  Outcome strict = ReadLog(data, true, RecoveryMode::kStrict);
+  ASSERT_TRUE(strict.status.ok()) << strict.status.ToString();
+  ExpectPrefix(batches_, 2, strict.batches, "strict");
+  EXPECT_TRUE(strict.torn);
+  EXPECT_EQ(strict.last_good, ends_[1]);
+  EXPECT_EQ(strict.dropped, data.size() - ends_[1]);
+  EXPECT_NE(strict.reason.find("dropped unsynced tail"), std::string::npos) << strict.reason;
+  EXPECT_NE(strict.reason.find("valid records follow"), std::string::npos) << strict.reason;
+
+  // The same hole in a log that is not the newest: it was synced before the next log existed.
+  Outcome older = ReadLog(data, false, RecoveryMode::kStrict);
+  EXPECT_TRUE(older.status.IsCorruption());
+}
+
+TEST_F(WalRecoveryTest, SyncMarkAfterTheHoleProvesItSynced) {
+  // Synced batches, then a hole in batch 1's records: only the sync mark after it (found by
+  // the scan past the damage) tells that the hole lies in the synced part.
+  Build(ShortLog(), /*synced=*/true);
+  std::string data = data_;
+  data[ends_[0] + 20] ^= 0x40;
+  Outcome o = ReadLog(data, true, RecoveryMode::kStrict);
+  ASSERT_TRUE(o.status.IsCorruption());
+  EXPECT_EQ(o.synced, unsynced_from_);
 }
 
 TEST_F(WalRecoveryTest, PayloadEmbeddingLogBytesDoesNotHideTornTail) {
@@ -432,6 +474,83 @@ TEST(WalReader, FragmentWithoutStartIsCorruption) {
   EXPECT_TRUE(salvage.status.ok());
   EXPECT_EQ(salvage.batches.size(), 1u);
   EXPECT_EQ(salvage.last_good, good);
+}
+
+// A WritableFile keeping its bytes in a string.
+class StringSink final : public WritableFile {
+ public:
+  explicit StringSink(std::string* out) : out_(out) {}
+  Status Append(std::string_view data) override {
+    out_->append(data);
+    return Status::OK();
+  }
+  Status Flush() override { return Status::OK(); }
+  Status Sync() override { return Status::OK(); }
+  Status SyncFlushed() override { return Status::OK(); }
+  Status Close() override { return Status::OK(); }
+
+ private:
+  std::string* out_;
+};
+
+TEST(WalWriter, SyncIsRecordedByASyncMarkWithTheNextRecord) {
+  std::string log;
+  WalWriter w(std::make_unique<StringSink>(&log), 0);
+  w.AddRecord("a");
+  w.EndBatch(1);
+  ASSERT_TRUE(w.Sync().ok());
+  const uint64_t synced = w.Size();
+  EXPECT_EQ(ReadLog(log, true, RecoveryMode::kStrict).synced, 0u);  // nothing after the sync yet
+  w.AddRecord("b");
+  w.EndBatch(2);
+  ASSERT_TRUE(w.Flush().ok());
+  Outcome o = ReadLog(log, true, RecoveryMode::kStrict);
+  ASSERT_TRUE(o.status.ok());
+  ASSERT_EQ(o.batches.size(), 2u);
+  EXPECT_EQ(o.batches[1].records, std::vector<std::string>{"b"});
+  EXPECT_EQ(o.synced, synced);
+  EXPECT_EQ(o.batches[1].start_offset, synced + kHeaderSize + kSyncMarkSize);
+
+  // A sync run beside the writer (everysec) is recorded the same way.
+  const uint64_t flushed = w.FlushedSize();
+  w.AddRecord("c");  // encoded, not flushed: the sync does not cover it
+  ASSERT_TRUE(w.SyncFlushed().ok());
+  w.RecordSync(flushed, Status::OK());
+  w.EndBatch(3);
+  ASSERT_TRUE(w.Flush().ok());
+  o = ReadLog(log, true, RecoveryMode::kStrict);
+  ASSERT_TRUE(o.status.ok());
+  ASSERT_EQ(o.batches.size(), 3u);
+  EXPECT_EQ(o.batches[2].records, std::vector<std::string>{"c"});  // the mark sits inside it
+  EXPECT_EQ(o.synced, flushed);
+}
+
+TEST(WalWriter, SyncMarkIsNeverFragmented) {
+  for (size_t left = 1; left <= 20; left++) {
+    std::string log;
+    WalWriter w(std::make_unique<StringSink>(&log), 0);
+    // One op filling the block up to `left` bytes (batch-end 23 bytes, op header 7).
+    w.AddRecord(std::string(kBlockSize - left - 23 - kHeaderSize, 'x'));
+    w.EndBatch(1);
+    ASSERT_TRUE(w.Sync().ok());
+    ASSERT_EQ(kBlockSize - w.Size(), left);
+    const uint64_t synced = w.Size();
+    w.AddRecord("y");
+    w.EndBatch(2);
+    w.AddRecord("z");
+    w.EndBatch(3);
+    ASSERT_TRUE(w.Flush().ok());
+    for (uint64_t start : RecordStarts(log)) {
+      const auto type = static_cast<uint8_t>(log[start + 6]);
+      if ((type & kKindMask) == kKindSyncMark) {
+        EXPECT_EQ(type & kFragmentMask, kFragmentFull) << "left " << left;
+      }
+    }
+    Outcome o = ReadLog(log, true, RecoveryMode::kStrict);
+    ASSERT_TRUE(o.status.ok()) << "left " << left << ": " << o.status.ToString();
+    EXPECT_EQ(o.batches.size(), 3u) << "left " << left;
+    EXPECT_EQ(o.synced, synced) << "left " << left;
+  }
 }
 
 TEST(WalReader, RecordMovedToAnotherOffsetIsInvalid) {

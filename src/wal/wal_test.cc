@@ -235,6 +235,10 @@ class CountingFile final : public WritableFile {
     syncs++;
     return Status::OK();
   }
+  Status SyncFlushed() override {
+    syncs++;
+    return Status::OK();
+  }
   Status Close() override { return Status::OK(); }
   int appends = 0, flushes = 0, syncs = 0;
   std::string bytes;

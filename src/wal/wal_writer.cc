@@ -17,14 +17,34 @@
 // A logical record is one FULL record, or FIRST MIDDLE* LAST of the same kind, in consecutive
 // blocks/positions; its payload is the concatenation of the fragments' payloads.
 //
-// batch     := op_record* batch_end_record
+// batch     := op_record* batch_end_record          (sync marks may sit between its records)
 // op record payload        := opaque bytes (one put/delete op, encoded by the caller)
 // batch-end record payload := first_seq:fixed64 count:fixed32 batch_crc:fixed32    (16 bytes)
 //             count     = number of op records since the previous batch-end record (or file start)
 //             batch_crc = mask(crc32c over, for each op in order, len:fixed32 | payload)
+// sync mark := one FULL record of kind 0x20 (never fragmented), payload synced_size:fixed64
+//             It says that fdatasync made [0, synced_size) of this file durable. It is encoded
+//             with the first record after that sync returned, so it lies at or after
+//             synced_size; when fewer than 15 bytes are left in the block it waits for the next
+//             record that starts a new block. It belongs to no batch (not counted, not in
+//             batch_crc).
 //
 // A reader delivers a batch only when its batch-end record is present, count matches and every
 // checksum holds (see wal_reader.cc for the torn-tail vs corruption rules).
+//
+// Why sync marks. After a power loss, the part of a log written after its last fdatasync may be
+// on disk in part and in any order: the page cache writes pages back as it likes, so a hole
+// (zeros, or junk where the file size got ahead of the data) can be followed by records that are
+// valid. Only the newest log has such a part: the engine syncs a log before it creates the next
+// one, and makes the cut of a torn tail durable before it creates one at startup. A sync mark
+// that reads as valid anywhere in the newest log (before the damage or after it) proves that
+// everything before its synced_size survived the crash, so the largest one, W, is a lower bound
+// of what was synced. Recovery drops damage at offset >= W in the newest log as the crash's doing
+// (the writes after it were never synced) and reports damage below W, and any damage in an older
+// log, as corruption. What this cannot tell: damage past W that no crash caused (e.g. a bad
+// sector in data whose sync mark was lost or not yet written) is dropped, not reported. W trails
+// the true synced size by the writes since the last mark that reached the disk: under everysec
+// about a second, under appendfsync no the whole log (it is synced only when it is closed).
 #include "wal/wal_writer.h"
 
 #include <algorithm>
@@ -43,12 +63,14 @@ WalWriter::WalWriter(std::unique_ptr<WritableFile> dest, uint64_t initial_size)
 WalWriter::~WalWriter() = default;
 
 void WalWriter::AddRecord(std::string_view op_payload) {
+  MaybeEmitSyncMark();
   batch_crc_ = ExtendBatchCrc(batch_crc_, op_payload.data(), op_payload.size());
   batch_count_++;
   EmitLogical(kKindOp, op_payload.data(), op_payload.size());
 }
 
 void WalWriter::EndBatch(uint64_t first_seq) {
+  MaybeEmitSyncMark();
   char body[kBatchEndSize];
   EncodeFixed64(body, first_seq);
   EncodeFixed32(body + 8, batch_count_);
@@ -57,6 +79,18 @@ void WalWriter::EndBatch(uint64_t first_seq) {
   batch_crc_ = 0;
   batch_count_ = 0;
 }
+
+void WalWriter::MaybeEmitSyncMark() {
+  if (!mark_pending_) return;
+  const size_t left_in_block = kBlockSize - block_offset_;
+  if (left_in_block >= kHeaderSize && left_in_block < kHeaderSize + kSyncMarkSize) return;
+  char body[kSyncMarkSize];
+  EncodeFixed64(body, marked_size_);
+  EmitLogical(kKindSyncMark, body, sizeof(body));
+  mark_pending_ = false;
+}
+
+void WalWriter::EncodePendingSyncMark() { MaybeEmitSyncMark(); }
 
 void WalWriter::EmitLogical(uint8_t kind, const char* data, size_t n) {
   bool first = true;
@@ -110,10 +144,23 @@ Status WalWriter::Flush() {
 Status WalWriter::Sync() {
   STASH_RETURN_IF_ERROR(Flush());
   Status s = dest_->Sync();
-  // After a failed fdatasync the kernel may have dropped the dirty pages; a retry could report
-  // success without the data being durable, so the failure sticks.
-  if (!s.ok()) error_ = s;
+  RecordSync(written_, s);
   return s;
+}
+
+Status WalWriter::SyncFlushed() { return dest_->SyncFlushed(); }
+
+void WalWriter::RecordSync(uint64_t synced_size, const Status& s) {
+  if (!s.ok()) {
+    // After a failed fdatasync the kernel may have dropped the dirty pages; a retry could report
+    // success without the data being durable, so the failure sticks.
+    if (error_.ok()) error_ = s;
+    return;
+  }
+  if (synced_size > marked_size_) {
+    marked_size_ = synced_size;
+    mark_pending_ = true;
+  }
 }
 
 Status WalWriter::Close() {

@@ -4,8 +4,12 @@
 // Usage by the single writer thread:
 //   for each batch in the group: AddRecord(op)...; EndBatch(first_seq);
 //   Flush() (or Sync() when the group must be durable)
+// A sync done by another thread (appendfsync everysec) goes: under the owner's lock note
+// FlushedSize(); without it SyncFlushed(); under the lock again RecordSync(size, status).
+// After every successful sync the next record encoded is preceded by a sync mark, the log's own
+// durable record of how much of it was synced (format and use: wal_writer.cc).
 //
-// Thread-safety: none; one thread owns a WalWriter.
+// Thread-safety: one thread (or one lock) owns a WalWriter; only SyncFlushed may run beside it.
 // Errors: once an Append, Flush or Sync of the file has failed, an unknown part of the group may
 // be on disk, so every later Flush/Sync/Close fails with the first error: the caller must stop
 // using this log (start a new one or refuse writes). Records are never re-aligned after a failure.
@@ -47,13 +51,29 @@ class WalWriter {
   Status Flush();
   // Flush, then fdatasync.
   Status Sync();
+  // fdatasync of what completed Flushes handed to the file, without flushing: may run on another
+  // thread concurrently with every method but Close and the destructor, and changes nothing in
+  // the writer (report the result with RecordSync). Bytes of a Flush that returned before this
+  // call are covered.
+  Status SyncFlushed();
+  // Reports a SyncFlushed begun when FlushedSize() was synced_size: on success the next record
+  // carries a sync mark for it; a failure sticks as a failed Sync's does.
+  void RecordSync(uint64_t synced_size, const Status& s);
+  // Encodes a pending sync mark now instead of with the next record (before a last Sync and
+  // Close, so that a cleanly closed log records its final sync). No-op when none is pending.
+  void EncodePendingSyncMark();
   // Flush, then closes the file. REQUIRES: not called twice; no other call after it.
   Status Close();
 
   // File length including pending bytes.
   uint64_t Size() const { return written_ + pending_.size(); }
+  // Bytes handed to the file by completed Flushes.
+  uint64_t FlushedSize() const { return written_; }
 
  private:
+  // Encodes the pending sync mark unless it would have to be fragmented (then it waits for the
+  // next block).
+  void MaybeEmitSyncMark();
   void EmitLogical(uint8_t kind, const char* data, size_t n);
   void EmitPhysical(uint8_t type, const char* data, size_t n);
 
@@ -64,6 +84,8 @@ class WalWriter {
   uint32_t batch_crc_ = 0;
   uint32_t batch_count_ = 0;
   Status error_;  // sticky: first failure of the file
+  bool mark_pending_ = false;
+  uint64_t marked_size_ = 0;  // the largest synced size marked or pending (0: none)
 };
 
 }  // namespace stash::wal
