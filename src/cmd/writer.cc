@@ -196,15 +196,22 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   if (!s.ok()) {
     // Nothing of this group is acknowledged: every command gets the error instead, and an EXEC
     // (one command, whatever it queued) is refused as a whole, as Redis refuses it on a disk error.
-    std::string error = RefusedReply(store_.engine()->BackgroundErrorOrigin(), s);
+    // MISCONF and EXECABORT mean "not applied"; when the engine cannot promise that, the reply
+    // says the outcome is unknown instead (docs/errors.md).
+    const bool unknown = IsOutcomeUnknown(s);
+    std::string error = unknown ? "ERR " + s.message()
+                                : RefusedReply(store_.engine()->BackgroundErrorOrigin(), s);
     for (size_t r = 0; r < group.size(); r++) {
       replies[r].clear();
       resp::ReplyWriter out(&replies[r]);
-      if (group[r]->exec) {
+      if (group[r]->exec && !unknown) {
         out.Error("EXECABORT Transaction discarded because of: " + error);
         continue;
       }
-      for (size_t i = 0; i < group[r]->ops.size(); i++) out.Error(error);
+      for (size_t i = 0; i < group[r]->ops.size() || (group[r]->exec && i == 0); i++) {
+        out.Error(error);
+        if (group[r]->exec) break;  // one reply for an EXEC
+      }
     }
   }
   for (size_t r = 0; r < group.size(); r++) group[r]->done(std::move(replies[r]));

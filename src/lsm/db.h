@@ -29,6 +29,17 @@ namespace stash {
 
 class WriteBatch;
 
+// Write errors mean "not applied" (nothing of the batch is visible, and no restart replays it),
+// except the ones this recognizes: the batch may be applied, partly visible, or replayed by a
+// restart (a failed log write whose cut-back failed too, a failed memtable insert).
+inline constexpr std::string_view kOutcomeUnknownPrefix = "write outcome unknown: ";
+inline Status OutcomeUnknown(std::string_view what) {
+  return Status::IOError(std::string(kOutcomeUnknownPrefix) + std::string(what));
+}
+inline bool IsOutcomeUnknown(const Status& s) {
+  return s.IsIOError() && s.message().starts_with(kOutcomeUnknownPrefix);
+}
+
 // A consistent read point (see GetSnapshot). Opaque; owned by the DB.
 class Snapshot {
  public:

@@ -51,5 +51,31 @@ TEST_F(DBErrorOriginTest, RegressionCompactionReadErrorIsNotAWalErrorAndDoesNotF
   EXPECT_EQ(GetOrStatus(db_.get(), Key(7)), std::string(40, 'v'));
 }
 
+// A group whose fdatasync failed was in the log, complete, while its writer was told it failed:
+// a kill before the retry made a restart replay it. An error must mean "not applied".
+TEST_F(DBErrorOriginTest, RegressionFailedFsyncGroupIsNotReplayedAfterAKill) {
+  ASSERT_TRUE(Open(Opts(AppendFsync::kAlways)).ok());
+  ASSERT_TRUE(db_->Put(WriteOptions(), "before", "1").ok());
+  env_.SetSyncError(Status::IOError("injected fdatasync error"));
+  Status s = db_->Put(WriteOptions(), "refused", "1");
+  ASSERT_FALSE(s.ok());
+  EXPECT_FALSE(IsOutcomeUnknown(s)) << s.ToString();
+  // The process dies (no Resume, no power loss: what reached the file stays there).
+  env_.ClearErrors();
+  db_.reset();
+  ASSERT_TRUE(Open(Opts(AppendFsync::kAlways)).ok());
+  EXPECT_EQ(GetOrStatus(db_.get(), "before"), "1");
+  EXPECT_EQ(GetOrStatus(db_.get(), "refused"), "NOT_FOUND");
+}
+
+TEST_F(DBErrorOriginTest, ACutThatFailsTooMakesTheOutcomeUnknown) {
+  ASSERT_TRUE(Open(Opts(AppendFsync::kAlways)).ok());
+  env_.SetSyncError(Status::IOError("injected fdatasync error"));
+  env_.CrashAfterOps(1);  // the failing sync counts; the truncate that follows is refused
+  Status s = db_->Put(WriteOptions(), "k", "1");
+  EXPECT_TRUE(IsOutcomeUnknown(s)) << s.ToString();
+  env_.ClearErrors();
+}
+
 }  // namespace
 }  // namespace stash

@@ -55,8 +55,19 @@ Status DBImpl::Close() {
   if (sync_thread_.joinable()) sync_thread_.join();
 
   Status s;
+  bool log_failed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    log_failed = log_failed_;
+  }
   {
     std::lock_guard<std::mutex> lock(log_mutex_);
+    // A log whose write or sync failed is left as it is (cut back to its last good group, see
+    // CutFailedGroup): nothing more is written to it.
+    if (log_ != nullptr && log_failed) {
+      log_->Close().IgnoreError();  // its error is the one already reported
+      log_.reset();
+    }
     if (log_ != nullptr) {
       if (log_dirty_ && options_.appendfsync != AppendFsync::kNo) {
         s = log_->Sync();

@@ -143,6 +143,10 @@ class DBImpl final : public DB {
   Status SwitchMemTable(std::unique_lock<std::mutex>* lock);
   // Creates log `number`, durable with its directory entry; on failure nothing is left behind.
   // Takes no lock.
+  // After a failed write or sync of the group that ends the log at log_good_size_: cuts the
+  // log back there and returns error, or an OutcomeUnknown error when the cut failed.
+  // REQUIRES: log_mutex_ held.
+  Status CutFailedGroup(uint64_t log_number, const Status& error);
   Status NewLogFile(uint64_t number, std::unique_ptr<wal::WalWriter>* out);
   // Makes mem_ immutable (its log, of old_log_bytes, stays until it is flushed) and starts an
   // empty memtable whose writes go to log `log_number`. REQUIRES: mutex_ held.

@@ -89,6 +89,7 @@ Status DBImpl::WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool f
     MemTable* mem = mem_;  // only the leader switches memtables, so mem stays current
 
     if (!group.empty()) {
+      const uint64_t log_number = mem_log_number_;
       lock.unlock();
       uint64_t wal_bytes = 0;
       {
@@ -101,7 +102,11 @@ Status DBImpl::WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool f
         wal_bytes = log_->Size() - size_before;
         s = need_sync ? log_->Sync() : log_->Flush();
         log_dirty_ = !need_sync;
-        if (s.ok()) log_good_size_ = log_->Size();
+        if (s.ok()) {
+          log_good_size_ = log_->Size();
+        } else {
+          s = CutFailedGroup(log_number, s);
+        }
       }
       if (need_sync) counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
       const bool wal_ok = s.ok();
@@ -120,9 +125,10 @@ Status DBImpl::WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool f
         // The WAL may hold part of the group: no later write may go on top of that.
         RecordWalError(s);
       } else {
-        // The memtable may hold part of a batch.
+        // The memtable may hold part of a batch, and the log all of it.
         unresumable_ = true;
         RecordBackgroundErrorFrom("memtable insert", s);
+        s = OutcomeUnknown(s.ToString() + "; the group is in the log and partly in memory");
       }
     }
   }
@@ -213,6 +219,18 @@ Status DBImpl::SwitchMemTable(std::unique_lock<std::mutex>* lock) {
   }
   SwitchToNewMemTable(new_log_number, old_log_bytes);
   return Status::OK();
+}
+
+Status DBImpl::CutFailedGroup(uint64_t log_number, const Status& error) {
+  // The group's bytes may be in the file (a write that failed half way, or all of it before a
+  // failed fdatasync): a restart would replay a complete one, although every writer of the group
+  // is told it failed. Cut it off before anyone is told, so that an error means "not applied"
+  // also if the process dies before Resume (which cuts again, durably). The cut is not synced
+  // (the disk just failed a sync): after a power loss the device may still hold the group.
+  Status cut = env_->TruncateFile(LogFileName(dir_, log_number), log_good_size_);
+  if (cut.ok()) return error;
+  return OutcomeUnknown(error.ToString() + "; cutting the group from the log failed too (" +
+                        cut.ToString() + "), so a restart may replay it");
 }
 
 Status DBImpl::NewLogFile(uint64_t number, std::unique_ptr<wal::WalWriter>* out) {
