@@ -39,7 +39,8 @@ def load(port, keys, ttl_ms):
 
 
 def run_one(binary, keys, ttl_ms):
-    with Stashd(binary=binary) as s:
+    s = Stashd(binary=binary)
+    try:
         r = s.client()
         expire_ms, _ = load(s.port, keys, ttl_ms)
         assert r.dbsize() == keys or r.dbsize() > 0, r.dbsize()
@@ -71,6 +72,8 @@ def run_one(binary, keys, ttl_ms):
             "p999_incr_ms": p999 * 1000,
             "incrs": len(latencies),
         }
+    finally:
+        s.cleanup()
 
 
 def main():
