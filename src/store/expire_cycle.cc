@@ -16,20 +16,20 @@ ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget, Tou
   std::unique_ptr<Iterator> it = store.engine()->NewIterator(ReadOptions());
   struct Raise {
     uint32_t slot;
-    int64_t mark;
+    std::string mark;
   };
   std::vector<Raise> raises;
   uint64_t work = 0;
   for (int db = 0; db < store.databases() && !result.more && result.status.ok(); db++) {
     uint32_t slot = txn.Slot(db);
-    const int64_t old_mark = store.WriterExpiryMark(slot);
+    const std::string old_mark = store.WriterExpiryMark(slot);
     // The walk ends at the first entry not due: then every entry up to now_ms is gone.
-    int64_t new_mark = now_ms + 1;
+    std::string new_mark = ExpiryPosition(now_ms + 1);
     ForEachDueExpiry(it.get(), slot, old_mark, now_ms, [&](std::string_view entry_key,
                                                            int64_t when) {
       if (work == budget) {
         result.more = true;
-        new_mark = when;  // every entry before this one is gone
+        new_mark = ExpiryPosition(when, entry_key);  // every entry before this one is gone
         return false;
       }
       // entry_key views the iterator's key: copy before the Txn reads through the engine.
@@ -48,7 +48,7 @@ ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget, Tou
       if (!txn.op_error().ok()) {
         txn.AbortOp();
         result.status = txn.op_error();
-        new_mark = when;
+        new_mark = ExpiryPosition(when, key);
         return false;
       }
       txn.EndOp();
@@ -59,7 +59,7 @@ ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget, Tou
       if (result.status.ok()) result.status = it->status();
       break;
     }
-    if (new_mark > old_mark) raises.push_back({slot, new_mark});
+    if (new_mark > old_mark) raises.push_back({slot, std::move(new_mark)});
   }
   txn.EndCommand();
   Status s = store.Commit(txn, &batch);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "store/store_testutil.h"
 
 namespace stash::store {
@@ -49,15 +51,15 @@ TEST_F(ExpireCycleTest, MarkAdvancesPastReclaimedEntries) {
   Command([&](Txn& t) {
     for (int i = 0; i < 100; i++) t.Put(0, "k" + std::to_string(i), Str("v", 100 + i));
   });
-  EXPECT_EQ(store_->WriterExpiryMark(slot), 0);
+  EXPECT_EQ(store_->WriterExpiryMark(slot), "");
   ExpireCycleResult r = ExpireCycle(*store_, 150, 1000);
   EXPECT_EQ(r.reclaimed, 51u);  // times 100..150
-  EXPECT_EQ(store_->WriterExpiryMark(slot), 151);  // everything up to now is gone
+  EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(151));  // all up to now is gone
   EXPECT_EQ(Size(0, 150).first, 49u);
   r = ExpireCycle(*store_, 1000, 10);  // the budget stops it at the entry due at 161
   EXPECT_EQ(r.reclaimed, 10u);
   EXPECT_TRUE(r.more);
-  EXPECT_EQ(store_->WriterExpiryMark(slot), 161);
+  EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(161, "k61"));
   EXPECT_EQ(Size(0, 1000).first, 0u);  // due but not reclaimed: not counted
   EXPECT_EQ(Size(0, 170).first, 29u);  // 171..199 still live at 170
 }
@@ -66,10 +68,10 @@ TEST_F(ExpireCycleTest, AnEntryWrittenBelowTheMarkLowersIt) {
   const uint32_t slot = store_->Slot(0);
   Set(0, "a", "v", 500);
   ExpireCycle(*store_, 1000);
-  EXPECT_EQ(store_->WriterExpiryMark(slot), 1001);
+  EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(1001));
   // A wall clock that stepped back (or an absolute time in the past) writes below the mark.
   Set(0, "b", "v", 800);
-  EXPECT_EQ(store_->WriterExpiryMark(slot), 800);
+  EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(800, "b"));
   EXPECT_EQ(Size(0, 1000).first, 0u);  // DBSIZE sees it as due
   ExpireCycleResult r = ExpireCycle(*store_, 1000);
   EXPECT_EQ(r.reclaimed, 1u);
@@ -82,7 +84,29 @@ TEST_F(ExpireCycleTest, AClockThatStepsBackNeverLowersTheMarkByItself) {
   Set(0, "a", "v", 500);
   ExpireCycle(*store_, 1000);
   ExpireCycle(*store_, 700);  // now went back: nothing below 1001 can exist
-  EXPECT_EQ(store_->WriterExpiryMark(slot), 1001);
+  EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(1001));
+}
+
+TEST_F(ExpireCycleTest, RegressionKeysExpiringInOneMillisecondAreNotSteppedOverAgain) {
+  // A pipeline of SET ... PXAT writes many keys due at the very same time: the mark must say
+  // which of them are gone, not only the time.
+  const uint32_t slot = store_->Slot(0);
+  std::vector<std::string> keys;
+  Command([&](Txn& t) {
+    for (int i = 0; i < 100; i++) {
+      keys.push_back("k" + std::to_string(i));
+      t.Put(0, keys.back(), Str("v", 100));
+    }
+  });
+  std::sort(keys.begin(), keys.end());
+  ExpireCycleResult r = ExpireCycle(*store_, 1000, 10);
+  EXPECT_EQ(r.reclaimed, 10u);
+  EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(100, keys[10]));
+  r = ExpireCycle(*store_, 1000, 10);
+  EXPECT_EQ(r.reclaimed, 10u);
+  EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(100, keys[20]));
+  EXPECT_EQ(Size(0, 1000).first, 0u);
+  EXPECT_EQ(Size(0, 99).first, 80u);
 }
 
 }  // namespace

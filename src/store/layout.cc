@@ -116,10 +116,18 @@ bool DecodeRecord(std::string_view raw, Record* r) {
   return true;
 }
 
-void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t from_ms, int64_t now_ms,
+std::string ExpiryPosition(int64_t when_ms, std::string_view user_key) {
+  std::string pos;
+  PutBigEndian64(&pos, static_cast<uint64_t>(when_ms));
+  pos.append(user_key);
+  return pos;
+}
+
+void ForEachDueExpiry(Iterator* it, uint32_t slot, std::string_view from, int64_t now_ms,
                       const std::function<bool(std::string_view user_key, int64_t when_ms)>& fn) {
-  for (it->Seek(from_ms > 0 ? ExpireKey(slot, from_ms, "") : ExpirePrefix(slot)); it->Valid();
-       it->Next()) {
+  std::string start = ExpirePrefix(slot);
+  start.append(from);
+  for (it->Seek(start); it->Valid(); it->Next()) {
     uint32_t entry_slot;
     int64_t when;
     std::string_view user_key;

@@ -59,12 +59,16 @@ bool ParseMetaKey(std::string_view key, uint32_t* slot, std::string_view* user_k
 bool ParseExpireKey(std::string_view key, uint32_t* slot, int64_t* when_ms,
                     std::string_view* user_key);
 
-// Walks slot's expiry index from its first entry at or after from_ms (a low-water mark below
-// which every entry is known to be gone; 0: from the start), calling fn(user_key, when_ms) for
-// each entry due at now_ms (a key past its expiry, not yet reclaimed) until fn returns false or
-// no more are due. it is any iterator over engine keys; user_key views its key; the caller
-// checks it->status().
-void ForEachDueExpiry(Iterator* it, uint32_t slot, int64_t from_ms, int64_t now_ms,
+// A position in a slot's expiry index: an ExpireKey without its prefix (when_ms, then the user
+// key), so positions order as the entries do. ExpiryPosition(t) comes before every entry at t.
+std::string ExpiryPosition(int64_t when_ms, std::string_view user_key = "");
+
+// Walks slot's expiry index from its first entry at or after position `from` (a low-water mark
+// below which every entry is known to be gone; "": from the start), calling fn(user_key,
+// when_ms) for each entry due at now_ms (a key past its expiry, not yet reclaimed) until fn
+// returns false or no more are due. it is any iterator over engine keys; user_key views its key;
+// the caller checks it->status().
+void ForEachDueExpiry(Iterator* it, uint32_t slot, std::string_view from, int64_t now_ms,
                       const std::function<bool(std::string_view user_key, int64_t when_ms)>& fn);
 
 void EncodeRecord(const Record& r, std::string* out);

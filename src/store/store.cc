@@ -239,37 +239,37 @@ void Store::ReclaimSlots(const std::vector<uint32_t>& slots) {
   db_->ReclaimRanges(std::move(ranges)).IgnoreError();
 }
 
-int64_t Store::WriterExpiryMark(uint32_t slot) const {
+std::string Store::WriterExpiryMark(uint32_t slot) const {
   auto it = marks_.find(slot);  // the writer is the only thread that changes marks_
-  return it == marks_.end() ? 0 : it->second.mark;
+  return it == marks_.end() ? std::string() : it->second.mark;
 }
 
-void Store::NoteExpiryEntry(uint32_t slot, int64_t when_ms) {
+void Store::NoteExpiryEntry(uint32_t slot, int64_t when_ms, std::string_view user_key) {
   auto it = marks_.find(slot);
-  if (it == marks_.end() || (it->second.mark <= when_ms && it->second.prev_mark <= when_ms)) {
-    return;
-  }
+  if (it == marks_.end()) return;
+  std::string pos = ExpiryPosition(when_ms, user_key);
+  if (it->second.mark <= pos && it->second.prev_mark <= pos) return;
   std::lock_guard<std::mutex> lock(marks_mu_);
-  it->second.mark = std::min(it->second.mark, when_ms);
-  it->second.prev_mark = std::min(it->second.prev_mark, when_ms);
+  if (pos < it->second.mark) it->second.mark = pos;
+  if (pos < it->second.prev_mark) it->second.prev_mark = pos;
 }
 
-void Store::RaiseExpiryMark(uint32_t slot, int64_t mark, uint64_t seq) {
+void Store::RaiseExpiryMark(uint32_t slot, std::string mark, uint64_t seq) {
   std::lock_guard<std::mutex> lock(marks_mu_);
   ExpiryMark& m = marks_[slot];
-  m.prev_mark = m.mark;
+  m.prev_mark = std::move(m.mark);
   m.prev_from_seq = m.from_seq;
-  m.mark = mark;
+  m.mark = std::move(mark);
   m.from_seq = seq;
 }
 
-int64_t Store::ExpiryMarkAt(uint32_t slot, uint64_t seq) const {
+std::string Store::ExpiryMarkAt(uint32_t slot, uint64_t seq) const {
   std::lock_guard<std::mutex> lock(marks_mu_);
   auto it = marks_.find(slot);
-  if (it == marks_.end()) return 0;
+  if (it == marks_.end()) return {};
   if (seq >= it->second.from_seq) return it->second.mark;
   if (seq >= it->second.prev_from_seq) return it->second.prev_mark;
-  return 0;  // a snapshot older than both: walk from the start
+  return {};  // a snapshot older than both: walk from the start
 }
 
 Status Store::GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key,

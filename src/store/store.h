@@ -18,8 +18,9 @@
 // slot's ranges in the background (DB::ReclaimRanges), so that the disk space of a FLUSHALL
 // comes back without new writes.
 //
-// Expiry low-water marks. Per slot, a time below which every expiry-index entry is known to be
-// gone, so that the expire cycle and DBSIZE seek past the tombstones of entries already
+// Expiry low-water marks. Per slot, an index position (a time, then a key) below which every
+// expiry-index entry is known to be gone (a time alone would not do: a million keys that expire
+// in the same millisecond would be stepped over again by every cycle), so that the expire cycle and DBSIZE seek past the tombstones of entries already
 // reclaimed instead of stepping over them from the start of the index (which made draining N
 // keys cost O(N^2)). The cycle raises a slot's mark after its batch commits (remembering the
 // sequence from which the new mark holds, and the previous one, for readers at older
@@ -99,11 +100,12 @@ class Store final : public KeyReader {
   // Installs a new slot map (Commit calls it after the batch holding the map is written).
   void PublishSlots(const std::vector<uint32_t>& slots, uint32_t next_slot);
   // Expiry marks (see above). The mark the writer reads with (its view is the latest state).
-  int64_t WriterExpiryMark(uint32_t slot) const;
+  // A mark is an expiry-index position (layout.h ExpiryPosition); "" is the start.
+  std::string WriterExpiryMark(uint32_t slot) const;
   // An index entry of slot at when_ms is about to be written: no mark may stay above it.
-  void NoteExpiryEntry(uint32_t slot, int64_t when_ms);
+  void NoteExpiryEntry(uint32_t slot, int64_t when_ms, std::string_view user_key);
   // After a commit at sequence seq: every entry of slot below mark is gone.
-  void RaiseExpiryMark(uint32_t slot, int64_t mark, uint64_t seq);
+  void RaiseExpiryMark(uint32_t slot, std::string mark, uint64_t seq);
   std::vector<uint32_t> SlotMap() const;
   static std::string EncodeSlotMap(const std::vector<uint32_t>& slots, uint32_t next_slot);
 
@@ -114,7 +116,7 @@ class Store final : public KeyReader {
   // Asks the engine to reclaim the disk space of orphaned slots (after their commit).
   void ReclaimSlots(const std::vector<uint32_t>& slots);
   // The expiry mark of slot that holds for a reader at sequence seq.
-  int64_t ExpiryMarkAt(uint32_t slot, uint64_t seq) const;
+  std::string ExpiryMarkAt(uint32_t slot, uint64_t seq) const;
   // Runs read() until it ran with no slot-map change around it (see above).
   template <typename Read>
   auto ConsistentRead(Read&& read) -> decltype(read());
@@ -136,9 +138,9 @@ class Store final : public KeyReader {
   std::vector<Counters> counters_;
 
   struct ExpiryMark {
-    int64_t mark = 0;
+    std::string mark;
     uint64_t from_seq = 0;
-    int64_t prev_mark = 0;
+    std::string prev_mark;
     uint64_t prev_from_seq = 0;
   };
   // Written by the writer under marks_mu_; the writer reads its own writes without it.

@@ -173,7 +173,7 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
   if (old_expire == 0 && record.expire_at_ms != 0) c.expires++;
   if (record.expire_at_ms != 0) {
     WriteRaw(ExpireKey(slot, record.expire_at_ms, key), "");
-    store_.NoteExpiryEntry(slot, record.expire_at_ms);
+    store_.NoteExpiryEntry(slot, record.expire_at_ms, key);
   }
   std::string encoded;
   EncodeRecord(record, &encoded);
