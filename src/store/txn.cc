@@ -6,27 +6,27 @@
 
 namespace stash::store {
 
-Txn::Txn(Store& store, TouchHook* hook)
-    : store_(store),
-      hook_(hook), slots_(store.SlotMap()), next_slot_(store.next_slot()) {
-  for (int db = 0; db < store.databases(); db++) counters_.push_back(store.counters(db));
-  counters_dirty_.assign(store.databases(), false);
+Txn::Txn(Store& store, TouchHook* hook) : store_(store), hook_(hook) {
+  st_.slots = store.SlotMap();
+  st_.next_slot = store.next_slot();
+  for (int db = 0; db < store.databases(); db++) st_.counters.push_back(store.counters(db));
+  st_.counters_dirty.assign(store.databases(), false);
 }
 
 void Txn::BeginCommand(WriteBatch* batch) { batch_ = batch; }
 
 void Txn::EndCommand() {
   for (int db = 0; db < databases(); db++) {
-    if (!counters_dirty_[db]) continue;
+    if (!st_.counters_dirty[db]) continue;
     std::string v;
-    PutFixed64(&v, counters_[db].keys);
-    PutFixed64(&v, counters_[db].expires);
-    WriteRaw(CounterKey(slots_[db]), v);
-    counters_dirty_[db] = false;
+    PutFixed64(&v, st_.counters[db].keys);
+    PutFixed64(&v, st_.counters[db].expires);
+    WriteRaw(CounterKey(st_.slots[db]), v);
+    st_.counters_dirty[db] = false;
   }
-  if (slots_dirty_) {
-    WriteRaw(kSlotMapKey, Store::EncodeSlotMap(slots_, next_slot_));
-    slots_dirty_ = false;
+  if (st_.slots_dirty) {
+    WriteRaw(kSlotMapKey, Store::EncodeSlotMap(st_.slots, st_.next_slot));
+    st_.slots_dirty = false;
   }
   // Map iterators are stable: equal iterators are the same key.
   auto by_node = [](Overlay::iterator a, Overlay::iterator b) { return &*a < &*b; };
@@ -66,24 +66,14 @@ void Txn::AbortOp() {
     }
   }
   pending_.resize(op_pending_mark_);
-  if (op_saved_) {
-    slots_ = saved_slots_;
-    next_slot_ = saved_next_slot_;
-    counters_ = saved_counters_;
-    counters_dirty_ = saved_counters_dirty_;
-    slots_dirty_ = saved_slots_dirty_;
-  }
+  if (op_saved_) st_ = std::move(saved_);
   EndOp();
 }
 
 void Txn::SaveForUndo() {
   if (!op_open_ || op_saved_) return;
   op_saved_ = true;
-  saved_slots_ = slots_;
-  saved_next_slot_ = next_slot_;
-  saved_counters_ = counters_;
-  saved_counters_dirty_ = counters_dirty_;
-  saved_slots_dirty_ = slots_dirty_;
+  saved_ = st_;
 }
 
 void Txn::RunDbHook(int db, int other) {
@@ -129,7 +119,7 @@ Status DamagedRecord() { return Status::Corruption("damaged value of a key"); }
 
 Status Txn::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
   std::string raw;
-  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(slots_[db], key), &raw));
+  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(st_.slots[db], key), &raw));
   if (!DecodeRecord(raw, out)) return Fail(DamagedRecord());
   if (out->expire_at_ms != 0 && out->expire_at_ms <= now_ms) return Status::NotFound();
   return Status::OK();
@@ -142,7 +132,7 @@ Status Txn::Exists(int db, std::string_view key, int64_t now_ms) {
 
 Status Txn::ExistsExpired(int db, std::string_view key, int64_t now_ms) {
   std::string raw;
-  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(slots_[db], key), &raw));
+  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(st_.slots[db], key), &raw));
   ValueType type;
   int64_t expire;
   std::string_view payload;
@@ -152,7 +142,7 @@ Status Txn::ExistsExpired(int db, std::string_view key, int64_t now_ms) {
 
 Status Txn::Put(int db, std::string_view key, const Record& record) {
   if (hook_ != nullptr) hook_->KeyTouched(db, key, false);
-  uint32_t slot = slots_[db];
+  uint32_t slot = st_.slots[db];
   std::string meta = MetaKey(slot, key);
   std::string raw;
   Status s = ReadRaw(meta, &raw);
@@ -164,7 +154,7 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
     if (!DecodeHeader(raw, &type, &old_expire, &payload)) return Fail(DamagedRecord());
   }
   SaveForUndo();
-  Store::Counters& c = counters_[db];
+  Store::Counters& c = st_.counters[db];
   if (s.IsNotFound()) c.keys++;
   if (old_expire != 0 && old_expire != record.expire_at_ms) {
     WriteRaw(ExpireKey(slot, old_expire, key), std::nullopt);
@@ -178,13 +168,13 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
   std::string encoded;
   EncodeRecord(record, &encoded);
   WriteRaw(meta, std::move(encoded));
-  counters_dirty_[db] = true;
+  st_.counters_dirty[db] = true;
   return Status::OK();
 }
 
 Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
   if (live != nullptr) *live = false;
-  uint32_t slot = slots_[db];
+  uint32_t slot = st_.slots[db];
   std::string meta = MetaKey(slot, key);
   std::string raw;
   STASH_RETURN_IF_ERROR(ReadRaw(meta, &raw));
@@ -193,14 +183,14 @@ Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
   std::string_view payload;
   if (!DecodeHeader(raw, &type, &expire, &payload)) return Fail(DamagedRecord());
   SaveForUndo();
-  Store::Counters& c = counters_[db];
+  Store::Counters& c = st_.counters[db];
   if (expire != 0) {
     WriteRaw(ExpireKey(slot, expire, key), std::nullopt);
     c.expires--;
   }
   WriteRaw(meta, std::nullopt);
   c.keys--;
-  counters_dirty_[db] = true;
+  st_.counters_dirty[db] = true;
   bool was_live = expire == 0 || expire > now_ms;
   if (hook_ != nullptr) hook_->KeyTouched(db, key, !was_live);
   if (live != nullptr) *live = was_live;
@@ -208,7 +198,7 @@ Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
 }
 
 Status Txn::DeleteStaleExpiry(int db, std::string_view key, int64_t when_ms) {
-  uint32_t slot = slots_[db];
+  uint32_t slot = st_.slots[db];
   std::string raw;
   Status s = ReadRaw(MetaKey(slot, key), &raw);
   if (!s.ok() && !s.IsNotFound()) return s;
@@ -226,23 +216,25 @@ Status Txn::DeleteStaleExpiry(int db, std::string_view key, int64_t when_ms) {
 void Txn::FlushDb(int db) {
   RunDbHook(db, -1);
   SaveForUndo();
-  slots_[db] = next_slot_++;
-  counters_[db] = {};
-  counters_dirty_[db] = true;
-  slots_dirty_ = true;
+  st_.slots[db] = st_.next_slot++;
+  st_.counters[db] = {};
+  st_.counters_dirty[db] = true;
+  st_.slots_dirty = true;
+  st_.map_changed = true;
 }
 
 void Txn::SwapDb(int a, int b) {
   RunDbHook(a, b);
   RunDbHook(b, a);
   SaveForUndo();
-  std::swap(slots_[a], slots_[b]);
-  std::swap(counters_[a], counters_[b]);
+  std::swap(st_.slots[a], st_.slots[b]);
+  std::swap(st_.counters[a], st_.counters[b]);
   // Counter records are per slot: a change not yet written follows its slot.
-  bool dirty_a = counters_dirty_[a];
-  counters_dirty_[a] = counters_dirty_[b];
-  counters_dirty_[b] = dirty_a;
-  slots_dirty_ = true;
+  bool dirty_a = st_.counters_dirty[a];
+  st_.counters_dirty[a] = st_.counters_dirty[b];
+  st_.counters_dirty[b] = dirty_a;
+  st_.slots_dirty = true;
+  st_.map_changed = true;
 }
 
 Status Txn::Reader::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
@@ -250,12 +242,12 @@ Status Txn::Reader::Get(int db, std::string_view key, int64_t now_ms, Record* ou
 }
 
 std::unique_ptr<Iterator> Txn::Reader::NewIterator(int db, uint32_t* slot) {
-  *slot = txn_->slots_[db];
+  *slot = txn_->st_.slots[db];
   return NewOverlayIterator(&txn_->overlay_, txn_->store_.engine()->NewIterator(ReadOptions()));
 }
 
 Status Txn::Reader::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) {
-  const Store::Counters& c = txn_->counters_[db];
+  const Store::Counters& c = txn_->st_.counters[db];
   uint64_t pending = 0;
   uint32_t slot;
   std::unique_ptr<Iterator> it = NewIterator(db, &slot);
@@ -271,8 +263,8 @@ Status Txn::Reader::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* exp
 }
 
 void Txn::Publish() {
-  store_.PublishSlots(slots_, next_slot_);
-  for (int db = 0; db < databases(); db++) store_.counters(db) = counters_[db];
+  store_.PublishSlots(st_.slots, st_.next_slot);
+  for (int db = 0; db < databases(); db++) store_.counters(db) = st_.counters[db];
 }
 
 }  // namespace stash::store

@@ -80,12 +80,12 @@ class Txn {
   // Applies counters and the slot map after the group's batches are committed.
   void Publish();
   // Whether the group changed the slot map (FLUSHDB, FLUSHALL, SWAPDB).
-  bool slots_changed() const { return slots_ != store_.SlotMap(); }
-  const std::vector<uint32_t>& slot_map() const { return slots_; }
+  bool slots_changed() const { return st_.map_changed; }
+  const std::vector<uint32_t>& slot_map() const { return st_.slots; }
 
   Store& store() { return store_; }
   int databases() const { return store_.databases(); }
-  uint32_t Slot(int db) const { return slots_[db]; }
+  uint32_t Slot(int db) const { return st_.slots[db]; }
 
   // Reads an engine key through the overlay: the group's own writes first, then the engine.
   Status ReadRaw(const std::string& engine_key, std::string* value);
@@ -120,11 +120,16 @@ class Txn {
   // Overlay entries written since BeginCommand (repeats included; EndCommand dedupes).
   std::vector<Overlay::iterator> pending_;
   Reader reader_{this};
-  std::vector<uint32_t> slots_;  // the slot map as of the group's writes so far
-  uint32_t next_slot_;
-  std::vector<Store::Counters> counters_;  // per database, as of the group's writes so far
-  std::vector<bool> counters_dirty_;       // per database: changed by the current command
-  bool slots_dirty_ = false;
+  // The slot map and key counters as of the group's writes so far (AbortOp restores a copy).
+  struct MapState {
+    std::vector<uint32_t> slots;
+    uint32_t next_slot = 0;
+    std::vector<Store::Counters> counters;  // per database
+    std::vector<bool> counters_dirty;       // per database: changed since the last EndCommand
+    bool slots_dirty = false;               // the map changed since the last EndCommand
+    bool map_changed = false;               // FlushDb or SwapDb ran in this group
+  };
+  MapState st_;
 
   // The running command (BeginOp): its first read error and what AbortOp restores.
   struct Undo {
@@ -137,11 +142,7 @@ class Txn {
   std::vector<Undo> undo_;
   size_t op_pending_mark_ = 0;
   bool op_saved_ = false;
-  std::vector<uint32_t> saved_slots_;
-  uint32_t saved_next_slot_ = 0;
-  std::vector<Store::Counters> saved_counters_;
-  std::vector<bool> saved_counters_dirty_;
-  bool saved_slots_dirty_ = false;
+  MapState saved_;
 };
 
 }  // namespace stash::store
