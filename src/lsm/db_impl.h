@@ -115,6 +115,9 @@ class DBImpl final : public DB {
   struct ReclaimJob {
     std::vector<std::pair<std::string, std::string>> ranges;  // [begin, end) user keys
     SequenceNumber sequence = 0;  // the last sequence at the call
+    // The log of the memtable that held writes at the call (switched then), 0 if none: the job
+    // starts once that memtable is in a table, so that its records of the ranges go too.
+    uint64_t after_log = 0;
     bool started = false;         // step 1 done; `rewrite` lists what is left
     std::vector<uint64_t> rewrite;  // tables still to rewrite, the next one last
   };
@@ -155,6 +158,8 @@ class DBImpl final : public DB {
   MemTable* NewMemTable();
   // Whether mem holds memtable_size bytes of data. REQUIRES: mutex_ held.
   bool MemTableFull(const MemTable* mem) const;
+  // Whether mem holds no write (only its first, empty arena block). REQUIRES: mutex_ held.
+  bool MemTableEmpty(const MemTable* mem) const;
   void WalSyncLoop();
   // Waits until no everysec fdatasync runs on log_, before log_ is closed or replaced.
   // REQUIRES: log_lock holds log_mutex_.

@@ -1,8 +1,10 @@
 // DBImpl::ReclaimRanges: giving back the disk space of key ranges whose records the
 // CompactionFilter drops, without waiting for some compaction to happen to read them.
 //
-// A call queues a job; the background thread serves the oldest job in steps, between its other
-// work (flushes first, then manual compactions, then a due reclaim step, then size compactions):
+// A call queues a job and switches the memtable if it holds writes (they may include records of
+// the ranges, and its log their bytes); the background thread serves the oldest job, once that
+// memtable is flushed, in steps, between its other work (flushes first, then manual compactions,
+// then a due reclaim step, then size compactions):
 //   1. once no snapshot older than the call is left (one might still read the records), one
 //      VersionEdit removes every table lying inside a range the filter's DropsRange confirms;
 //      the tables overlapping a range otherwise are listed for step 2, deepest level first (so
@@ -38,15 +40,25 @@ Status DBImpl::ReclaimRanges(std::vector<std::pair<std::string, std::string>> ra
     }
   }
   if (ranges.empty()) return Status::OK();
+  bool switch_memtable;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return Status::IOError("ReclaimRanges: the DB is closed");
+    if (!bg_error_.ok()) return bg_error_;
+    ReclaimJob job;
+    job.ranges = std::move(ranges);
+    job.sequence = versions_->LastSequence();
+    switch_memtable = !MemTableEmpty(mem_);
+    job.after_log = switch_memtable ? mem_log_number_ : 0;
+    reclaims_.push_back(std::move(job));
+  }
+  // The memtable may hold records of the ranges (and its log their bytes): switch it now, so
+  // that the next flush takes them to a table the job removes or rewrites, and the log goes.
+  // Like Flush() but without waiting for the flush.
+  Status s = switch_memtable ? WriteImpl({}, /*sync=*/false, /*force_switch=*/true) : Status::OK();
   std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_) return Status::IOError("ReclaimRanges: the DB is closed");
-  if (!bg_error_.ok()) return bg_error_;
-  ReclaimJob job;
-  job.ranges = std::move(ranges);
-  job.sequence = versions_->LastSequence();
-  reclaims_.push_back(std::move(job));
   bg_work_cv_.notify_all();
-  return Status::OK();
+  return s;
 }
 
 bool DBImpl::ReclaimDue(uint64_t* wake_micros) {
@@ -54,6 +66,9 @@ bool DBImpl::ReclaimDue(uint64_t* wake_micros) {
   const ReclaimJob& job = reclaims_.front();
   // ReleaseSnapshot wakes the background thread when this changes.
   if (!snapshots_.empty() && snapshots_.OldestSequence() < job.sequence) return false;
+  // The memtable that held writes at the call is flushed once the MANIFEST's log number passed
+  // its log; the flush comes first in the background loop, which then asks here again.
+  if (job.after_log != 0 && versions_->LogNumber() <= job.after_log) return false;
   if (!job.started || job.rewrite.empty()) return true;  // no table I/O in these steps
   const uint64_t now = env_->NowMicros();
   if (now >= next_reclaim_micros_) return true;

@@ -263,6 +263,10 @@ MemTable* DBImpl::NewMemTable() {
   return mem;
 }
 
+bool DBImpl::MemTableEmpty(const MemTable* mem) const {
+  return mem->ApproximateMemoryUsage() <= empty_memtable_bytes_;
+}
+
 bool DBImpl::MemTableFull(const MemTable* mem) const {
   // Measured above what an empty memtable already holds (its first arena block), so that
   // memtable_size is the room for data even when it is tiny.
