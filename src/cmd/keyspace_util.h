@@ -24,9 +24,9 @@ inline constexpr const char* kNotFloatError = "ERR value is not a valid float";
 
 int64_t NowMs();
 
-// Whether a Txn read failed (an engine error; NotFound is an answer, not a failure). A write
-// handler just returns then: the writer takes its writes back and replies the error.
-inline bool ReadFailed(const Status& s) { return !s.ok() && !s.IsNotFound(); }
+// A write handler whose Txn read failed just returns: the writer takes its writes back and
+// replies the error.
+using store::ReadFailed;
 
 // Connection-thread read of a live key. Counts a keyspace hit or miss. On an engine error,
 // replies it and returns false with *found unset.

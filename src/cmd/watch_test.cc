@@ -61,11 +61,11 @@ class WatchTest : public testing::Test {
     Record r;
     r.payload = "v";
     r.expire_at_ms = expire_at;
-    Command([&](Txn& t) { t.Put(db, key, r); });
+    Command([&](Txn& t) { EXPECT_TRUE(t.Put(db, key, r).ok()); });
   }
   bool Del(int db, const std::string& key, int64_t now = kNow) {
     bool live = false;
-    Command([&](Txn& t) { t.Delete(db, key, now, &live); });
+    Command([&](Txn& t) { EXPECT_FALSE(store::ReadFailed(t.Delete(db, key, now, &live))); });
     return live;
   }
 
@@ -138,7 +138,7 @@ TEST_F(WatchTest, WatchSeesTheGroupsEarlierWrites) {
   r.expire_at_ms = kPast;
   // One group: another client's write of an already expired value, then this WATCH.
   Command([&](Txn& t) {
-    t.Put(0, "k", r);
+    EXPECT_TRUE(t.Put(0, "k", r).ok());
     watches_.Watch(s, 0, "k", t, kNow);
   });
   EXPECT_FALSE(Dirty(s));

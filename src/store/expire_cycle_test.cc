@@ -49,7 +49,7 @@ TEST_F(ExpireCycleTest, RegressionExpireCycleNeverDeletesALiveKey) {
 TEST_F(ExpireCycleTest, MarkAdvancesPastReclaimedEntries) {
   const uint32_t slot = store_->Slot(0);
   Command([&](Txn& t) {
-    for (int i = 0; i < 100; i++) t.Put(0, "k" + std::to_string(i), Str("v", 100 + i));
+    for (int i = 0; i < 100; i++) EXPECT_TRUE(t.Put(0, "k" + std::to_string(i), Str("v", 100 + i)).ok());
   });
   EXPECT_EQ(store_->WriterExpiryMark(slot), "");
   ExpireCycleResult r = ExpireCycle(*store_, 150, 1000);
@@ -95,7 +95,7 @@ TEST_F(ExpireCycleTest, RegressionKeysExpiringInOneMillisecondAreNotSteppedOverA
   Command([&](Txn& t) {
     for (int i = 0; i < 100; i++) {
       keys.push_back("k" + std::to_string(i));
-      t.Put(0, keys.back(), Str("v", 100));
+      EXPECT_TRUE(t.Put(0, keys.back(), Str("v", 100)).ok());
     }
   });
   std::sort(keys.begin(), keys.end());

@@ -232,7 +232,7 @@ TEST(OverlayIterator, TxnReaderSeesItsWritesOverTheEngine) {
     WriteBatch batch;
     txn.BeginCommand(&batch);
     // Enough keys to flush the tiny memtable into tables.
-    for (int i = 0; i < 400; i++) txn.Put(0, "k" + std::to_string(1000 + i), str("committed"));
+    for (int i = 0; i < 400; i++) EXPECT_TRUE(txn.Put(0, "k" + std::to_string(1000 + i), str("committed")).ok());
     txn.EndCommand();
     ASSERT_TRUE(store->engine()->Write(WriteOptions(), &batch).ok());
     txn.Publish();
@@ -240,12 +240,12 @@ TEST(OverlayIterator, TxnReaderSeesItsWritesOverTheEngine) {
   Txn txn(*store);
   WriteBatch batch;
   txn.BeginCommand(&batch);
-  txn.Put(0, "k1000", str("rewritten"));
+  EXPECT_TRUE(txn.Put(0, "k1000", str("rewritten")).ok());
   EXPECT_TRUE(txn.Delete(0, "k1001", 0).ok());
   EXPECT_TRUE(txn.Delete(0, "k1399", 0).ok());
-  txn.Put(0, "k0999", str("new-first"));
-  txn.Put(0, "k2000", str("new-last"));
-  txn.Put(1, "k1000", str("db1"));
+  EXPECT_TRUE(txn.Put(0, "k0999", str("new-first")).ok());
+  EXPECT_TRUE(txn.Put(0, "k2000", str("new-last")).ok());
+  EXPECT_TRUE(txn.Put(1, "k1000", str("db1")).ok());
   std::vector<std::string> keys;
   std::map<std::string, std::string> values;
   uint32_t slot;

@@ -48,7 +48,7 @@ TEST_F(ReadPointTest, RegressionSwapDbAndWriteInOneGroupAreSeenTogether) {
   // After SWAPDB 0 1; SET x 1 (one group), db 1 has no x: no serial order shows x=1 in db 1.
   CommitPaused([](Txn& t) {
     t.SwapDb(0, 1);
-    t.Put(0, "x", Str("1"));
+    EXPECT_TRUE(t.Put(0, "x", Str("1")).ok());
   });
   auto get = std::async(std::launch::async, [this] { return Get(1, "x"); });
   auto size = std::async(std::launch::async, [this] { return Size(1).first; });
@@ -72,9 +72,13 @@ TEST_F(ReadPointTest, RegressionSwapDbAndWriteInOneGroupAreSeenTogether) {
   });
   // Readers either wait for the publication or read the state before the group.
   std::this_thread::sleep_for(milliseconds(100));
-  if (get.wait_for(milliseconds(0)) == std::future_status::ready) EXPECT_EQ(get.get(), "NONE");
+  if (get.wait_for(milliseconds(0)) == std::future_status::ready) {
+    EXPECT_EQ(get.get(), "NONE");
+  }
   Release();
-  if (get.valid()) EXPECT_EQ(get.get(), "NONE");
+  if (get.valid()) {
+    EXPECT_EQ(get.get(), "NONE");
+  }
   EXPECT_EQ(size.get(), 0u);         // db 1 is the old db 0: empty
   EXPECT_EQ(pinned.get(), "NONE");
   EXPECT_EQ(scanned.get(), 0);
@@ -84,7 +88,7 @@ TEST_F(ReadPointTest, RegressionSwapDbAndWriteInOneGroupAreSeenTogether) {
 
 TEST_F(ReadPointTest, GroupsThatKeepTheMapDoNotHoldReadersBack) {
   Set(0, "a", "1");
-  CommitPaused([](Txn& t) { t.Put(0, "a", Str("2")); });
+  CommitPaused([](Txn& t) { EXPECT_TRUE(t.Put(0, "a", Str("2")).ok()); });
   // The data is written (visible) and no map change is in flight: readers go on.
   auto get = std::async(std::launch::async, [this] { return Get(0, "a"); });
   ASSERT_EQ(get.wait_for(std::chrono::seconds(5)), std::future_status::ready);

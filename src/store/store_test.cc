@@ -151,9 +151,9 @@ TEST_F(StoreTest, PutGetDeleteKeepCountersExact) {
   EXPECT_EQ(Size(1), std::make_pair(uint64_t{1}, uint64_t{0}));
 
   bool live = false;
-  Command([&](Txn& t) { t.Delete(0, "b", 1000, &live); });
+  Command([&](Txn& t) { EXPECT_FALSE(store::ReadFailed(t.Delete(0, "b", 1000, &live))); });
   EXPECT_TRUE(live);
-  Command([&](Txn& t) { t.Delete(0, "missing", 1000, &live); });
+  Command([&](Txn& t) { EXPECT_FALSE(store::ReadFailed(t.Delete(0, "missing", 1000, &live))); });
   EXPECT_FALSE(live);
   EXPECT_EQ(Size(0), std::make_pair(uint64_t{1}, uint64_t{0}));
   EXPECT_TRUE(Raw('X', store_->Slot(0)).empty());
@@ -165,7 +165,7 @@ TEST_F(StoreTest, TxnReadsItsOwnWritesBeforeCommit) {
   Txn txn(*store_);
   WriteBatch b1, b2;
   txn.BeginCommand(&b1);
-  txn.Put(0, "k", Str("new"));
+  EXPECT_TRUE(txn.Put(0, "k", Str("new")).ok());
   txn.EndCommand();
   txn.BeginCommand(&b2);
   Record r;
@@ -236,14 +236,14 @@ TEST_F(StoreTest, PutOverExpiredRecordCountsItOnce) {
   // At 5000 the record is expired but not reclaimed; a writer replaces it.
   Command([&](Txn& t) {
     EXPECT_FALSE(t.Exists(0, "k", 5000).ok());
-    t.Put(0, "k", Str("w"));
+    EXPECT_TRUE(t.Put(0, "k", Str("w")).ok());
   });
   EXPECT_EQ(Size(0, 5000), std::make_pair(uint64_t{1}, uint64_t{0}));
   EXPECT_TRUE(Raw('X', store_->Slot(0)).empty());
   // Deleting an expired record reports it as not live, and still reclaims it.
   Set(0, "e", "v", 2000);
   bool live = true;
-  Command([&](Txn& t) { t.Delete(0, "e", 5000, &live); });
+  Command([&](Txn& t) { EXPECT_FALSE(store::ReadFailed(t.Delete(0, "e", 5000, &live))); });
   EXPECT_FALSE(live);
   EXPECT_EQ(Size(0, 5000), std::make_pair(uint64_t{1}, uint64_t{0}));
   EXPECT_EQ(store_->counters(0).keys, 1u);
@@ -358,11 +358,11 @@ TEST_F(StoreTest, FlushAndWriteInOneGroup) {
   txn.EndCommand();
   txn.BeginCommand(&b2);
   EXPECT_FALSE(txn.Exists(0, "a", 1000).ok());
-  txn.Put(0, "b", Str("2"));
+  EXPECT_TRUE(txn.Put(0, "b", Str("2")).ok());
   txn.EndCommand();
   txn.BeginCommand(&b3);
   txn.SwapDb(0, 1);
-  txn.Put(1, "c", Str("3"));
+  EXPECT_TRUE(txn.Put(1, "c", Str("3")).ok());
   txn.EndCommand();
   std::vector<WriteBatch*> group{&b1, &b2, &b3};
   ASSERT_TRUE(store_->engine()->WriteGroup(group, false).ok());
@@ -384,9 +384,9 @@ TEST_F(StoreTest, RegressionWriteThenSwapDbInOneBatch) {
   Set(0, "a", "v");
   Set(1, "x", "v");
   Command([&](Txn& t) {
-    t.Put(0, "b", Str("v"));
+    EXPECT_TRUE(t.Put(0, "b", Str("v")).ok());
     t.SwapDb(0, 1);
-    t.Put(0, "y", Str("v"));
+    EXPECT_TRUE(t.Put(0, "y", Str("v")).ok());
     t.SwapDb(1, 2);
   });
   // db0: x y (slot 1); db1: nothing (slot 2); db2: a b (slot 0).
@@ -408,11 +408,11 @@ TEST_F(StoreTest, RewritesOfOneKeyInABatchAreOneEntry) {
   Txn txn(*store_);
   WriteBatch batch;
   txn.BeginCommand(&batch);
-  for (int i = 0; i < 100; i++) txn.Put(0, "k", Str("v" + std::to_string(i)));
-  txn.Put(0, "gone", Str("new"));
+  for (int i = 0; i < 100; i++) EXPECT_TRUE(txn.Put(0, "k", Str("v" + std::to_string(i))).ok());
+  EXPECT_TRUE(txn.Put(0, "gone", Str("new")).ok());
   EXPECT_TRUE(txn.Delete(0, "gone", 1000).ok());
-  txn.Put(0, "t", Str("1", 5000));
-  txn.Put(0, "t", Str("2", 6000));  // the first TTL's index entry is put, then deleted
+  EXPECT_TRUE(txn.Put(0, "t", Str("1", 5000)).ok());
+  EXPECT_TRUE(txn.Put(0, "t", Str("2", 6000)).ok());  // the first TTL's index entry is put, then deleted
   txn.EndCommand();
   // k, the tombstone of gone, t, t's two index entries (one a tombstone), db 0's counters.
   EXPECT_EQ(batch.Count(), 6u);
@@ -558,7 +558,7 @@ TEST_F(StoreTest, ManyKeysThroughFlushesAndCompactions) {
   for (int i = 0; i < 3000; i++) {
     std::string key = "key" + std::to_string(i % 700);
     if (i % 5 == 4) {
-      Command([&](Txn& t) { t.Delete(0, key, 1000); });
+      Command([&](Txn& t) { EXPECT_FALSE(store::ReadFailed(t.Delete(0, key, 1000))); });
       model.erase(key);
     } else {
       std::string value = std::to_string(i) + std::string(30, 'p');

@@ -53,7 +53,7 @@ class StoreTest : public testing::Test {
   }
 
   void Set(int db, const std::string& key, const std::string& value, int64_t expire_at = 0) {
-    Command([&](Txn& t) { t.Put(db, key, Str(value, expire_at)); });
+    Command([&](Txn& t) { EXPECT_TRUE(t.Put(db, key, Str(value, expire_at)).ok()); });
   }
 
   std::string Get(int db, const std::string& key, int64_t now = 1000) {

@@ -28,6 +28,9 @@ namespace stash::store {
 
 class Txn;
 
+// Whether a read failed (an engine error; NotFound is an answer, not a failure).
+inline bool ReadFailed(const Status& s) { return !s.ok() && !s.IsNotFound(); }
+
 // Told about every change a Txn makes to a key or a whole database (WATCH uses it).
 class TouchHook {
  public:
