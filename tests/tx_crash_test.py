@@ -1,6 +1,6 @@
 """Kill -9 crash loop for MULTI/EXEC: pairs of keys that transactions move amounts between must
 still sum exactly after every crash (a transaction is one WAL batch: all of it or none), and
-every acknowledged transfer must have survived (appendfsync always; DESIGN.md, durability).
+every acknowledged transfer must have survived (appendfsync always; README.md, Durability).
 
 Uses a release build: STASHD_RELEASE, else build/release/stashd (then asan, debug).
 TX_CRASH_CYCLES sets the number of kill/restart cycles (default 8), TX_CRASH_SEED the seed."""

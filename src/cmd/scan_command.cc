@@ -1,4 +1,4 @@
-// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] (DESIGN.md, "SCAN"): walks the database in
+// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] (README.md, "Keys, expiry and SCAN"): walks the database in
 // key order from where the cursor stopped, examining at most COUNT keys per call, seeking
 // straight to MATCH's literal prefix. The cursor goes out as a bulk string.
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
-// Writer: the single thread every mutation goes through (DESIGN.md, "Threads and the single
-// writer"). It drains every pending request from every connection, runs each write command's
+// Writer: the single thread every mutation goes through (docs/architecture.md, "Threads"). It
+// drains every pending request from every connection, runs each write command's
 // read-modify-write logic in order against one Txn, commits the whole group as one atomic WAL
 // batch (one write, at most one fsync), publishes, and only then hands each request its
 // replies. Between groups it runs the bounded active-expiry cycle, and, while the engine is in
