@@ -13,6 +13,7 @@
 
 #include "cmd/command_table.h"
 #include "cmd/writer.h"
+#include "cmd/writer_testutil.h"
 #include "lsm/db_testutil.h"
 #include "server/stats.h"
 #include "store/store.h"
@@ -21,8 +22,6 @@
 
 namespace stash {
 namespace {
-
-using Commands = std::vector<std::vector<std::string>>;
 
 int64_t WallMs() {
   using namespace std::chrono;
@@ -43,15 +42,16 @@ std::string Normalize(std::string replies) {
   return replies;
 }
 
-class ReadErrorTest : public testing::Test {
+// Every Get of a flushed key reads its SSTable block.
+Options NoBlockCache() {
+  Options o = test::TinyOptions();
+  o.block_cache_size = 0;
+  return o;
+}
+
+class ReadErrorTest : public WriterTest {
  protected:
-  ReadErrorTest() : dir_("read_error") {
-    Options o = test::TinyOptions();
-    o.env = &env_;
-    o.block_cache_size = 0;  // every Get of a flushed key reads its SSTable block
-    Status s = store::Store::Open(o, dir_.path(), 4, &store_);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    writer_ = std::make_unique<Writer>(*store_, stats_);
+  ReadErrorTest() : WriterTest("read_error", NoBlockCache()) {
     writer_->Start();
     // Keys that live only in SSTables once flushed: a plain one, a counter, one with a TTL.
     EXPECT_EQ(Run({{"set", "k", "v"}, {"set", "n", "10"}, {"set", "t", "x", "ex", "1000"},
@@ -59,20 +59,6 @@ class ReadErrorTest : public testing::Test {
               "+OK\r\n+OK\r\n+OK\r\n+OK\r\n");
     EXPECT_TRUE(store_->engine()->Flush().ok());
     before_ = Snapshot();
-  }
-  ~ReadErrorTest() override {
-    env_.ClearErrors();
-    writer_->Stop();
-  }
-
-  std::string Run(const Commands& commands, bool exec = false) {
-    auto req = std::make_unique<WriteRequest>();
-    req->exec = exec;
-    for (const auto& argv : commands) req->ops.push_back({argv, table_.Find(argv[0])});
-    auto replies = std::make_shared<std::promise<std::string>>();
-    req->done = [replies](std::string r) { replies->set_value(std::move(r)); };
-    writer_->Submit(std::move(req));
-    return replies->get_future().get();
   }
 
   // Every key of db 0 with its value and TTL, and DBSIZE, read with reads working.
@@ -109,12 +95,6 @@ class ReadErrorTest : public testing::Test {
     EXPECT_EQ(after.expires, before_.expires);
   }
 
-  test::TempDir dir_;
-  FaultInjectionEnv env_;
-  std::unique_ptr<store::Store> store_;
-  CommandTable table_;
-  ServerStats stats_;
-  std::unique_ptr<Writer> writer_;
   State before_;
 };
 

@@ -16,6 +16,7 @@
 
 #include "cmd/command_table.h"
 #include "cmd/writer.h"
+#include "cmd/writer_testutil.h"
 #include "lsm/db_testutil.h"
 #include "lsm/write_batch.h"
 #include "server/stats.h"
@@ -305,51 +306,14 @@ TEST_F(WatchTest, GoneWatchersAreIgnoredAndPruned) {
 
 // --- through the Writer ---
 
-using Commands = std::vector<std::vector<std::string>>;
-
-class WriterExecTest : public testing::Test {
+class WriterExecTest : public WriterTest {
  protected:
-  WriterExecTest() : dir_("writer_exec") {
-    Options o = test::TinyOptions();
-    o.env = &env_;
-    Status s = store::Store::Open(o, dir_.path(), 4, &store_);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    writer_ = std::make_unique<Writer>(*store_, stats_);
-  }
-  ~WriterExecTest() override {
-    writer_->Stop();
-    env_.ClearErrors();
-  }
-
-  // Submits commands as one request: a pipeline of writes, or (exec) a queued transaction.
-  std::future<std::string> Submit(const Commands& commands, bool exec = false,
-                                  std::shared_ptr<WatchState> watch = nullptr, int proto = 2) {
-    auto req = std::make_unique<WriteRequest>();
-    req->proto = proto;
-    req->exec = exec;
-    req->watch = std::move(watch);
-    for (const auto& argv : commands) req->ops.push_back({argv, table_.Find(argv[0])});
-    auto replies = std::make_shared<std::promise<std::string>>();
-    req->done = [replies](std::string r) { replies->set_value(std::move(r)); };
-    writer_->Submit(std::move(req));
-    return replies->get_future();
-  }
-  std::string Run(const Commands& commands, bool exec = false,
-                  std::shared_ptr<WatchState> watch = nullptr, int proto = 2) {
-    return Submit(commands, exec, std::move(watch), proto).get();
-  }
+  WriterExecTest() : WriterTest("writer_exec") {}
   std::string Get(const std::string& key) {
     store::Record r;
     Status s = store_->Get(0, key, WallMs(), &r);
     return s.ok() ? r.payload : s.ToString();
   }
-
-  test::TempDir dir_;
-  FaultInjectionEnv env_;
-  std::unique_ptr<store::Store> store_;
-  CommandTable table_;
-  ServerStats stats_;
-  std::unique_ptr<Writer> writer_;
 };
 
 TEST_F(WriterExecTest, ExecRepliesOneArrayOfItsCommands) {
