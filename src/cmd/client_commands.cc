@@ -178,17 +178,25 @@ void Kill(CommandContext& c) {
 void Help(CommandContext& c) {
   static const std::vector<std::string> kLines = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GETNAME", "    Return the name of the current connection.",
-      "ID", "    Return the ID of the current connection.",
-      "INFO", "    Return information about the current client connection.",
-      "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+      "GETNAME",
+      "    Return the name of the current connection.",
+      "ID",
+      "    Return the ID of the current connection.",
+      "INFO",
+      "    Return information about the current client connection.",
+      "KILL <ip:port>",
+      "    Kill connection made from <ip:port>.",
       "KILL <option> <value> [<option> <value> [...]]",
       "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>,",
       "    TYPE normal, USER default, SKIPME (YES|NO).",
-      "LIST [options ...]", "    Return information about client connections: TYPE, ID.",
-      "SETNAME <name>", "    Assign the name <name> to the current connection.",
-      "SETINFO <option> <value>", "    Set LIB-NAME or LIB-VER of the current connection.",
-      "HELP", "    Print this help."};
+      "LIST [options ...]",
+      "    Return information about client connections: TYPE, ID.",
+      "SETNAME <name>",
+      "    Assign the name <name> to the current connection.",
+      "SETINFO <option> <value>",
+      "    Set LIB-NAME or LIB-VER of the current connection.",
+      "HELP",
+      "    Print this help."};
   c.out.ArrayHeader(kLines.size());
   for (const auto& l : kLines) c.out.Simple(l);
 }

@@ -22,7 +22,7 @@ class ReplyWriter;
 namespace store {
 class Txn;
 class KeyReader;
-}
+}  // namespace store
 
 // Flags as COMMAND INFO names them.
 enum CommandFlag : uint32_t {
@@ -81,7 +81,7 @@ struct CommandSpec {
   int first_key, last_key, key_step;  // 0 0 0 when the command takes no keys
   CommandHandler handler;             // runs on the connection's thread; or nullptr
   std::span<const CommandSpec> subcommands = {};
-  WriteHandler write = nullptr;       // runs on the writer thread (commands that may write)
+  WriteHandler write = nullptr;  // runs on the writer thread (commands that may write)
 };
 
 }  // namespace stash

@@ -6,11 +6,21 @@ namespace stash {
 
 std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
   static constexpr std::pair<CommandFlag, std::string_view> kNames[] = {
-      {kCmdWrite, "write"},         {kCmdReadonly, "readonly"},     {kCmdDenyOom, "denyoom"},
-      {kCmdAdmin, "admin"},         {kCmdPubsub, "pubsub"},         {kCmdNoscript, "noscript"},
-      {kCmdBlocking, "blocking"},   {kCmdLoading, "loading"},       {kCmdStale, "stale"},
-      {kCmdSkipMonitor, "skip_monitor"}, {kCmdSkipSlowlog, "skip_slowlog"}, {kCmdFast, "fast"},
-      {kCmdNoAuth, "no_auth"},      {kCmdNoMulti, "no_multi"},      {kCmdAllowBusy, "allow_busy"},
+      {kCmdWrite, "write"},
+      {kCmdReadonly, "readonly"},
+      {kCmdDenyOom, "denyoom"},
+      {kCmdAdmin, "admin"},
+      {kCmdPubsub, "pubsub"},
+      {kCmdNoscript, "noscript"},
+      {kCmdBlocking, "blocking"},
+      {kCmdLoading, "loading"},
+      {kCmdStale, "stale"},
+      {kCmdSkipMonitor, "skip_monitor"},
+      {kCmdSkipSlowlog, "skip_slowlog"},
+      {kCmdFast, "fast"},
+      {kCmdNoAuth, "no_auth"},
+      {kCmdNoMulti, "no_multi"},
+      {kCmdAllowBusy, "allow_busy"},
   };
   std::vector<std::string_view> out;
   for (auto& [flag, name] : kNames) {
@@ -20,9 +30,9 @@ std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
 }
 
 CommandTable::CommandTable() {
-  for (auto group : {ConnectionCommands(), ClientCommands(), ServerCommands(),
-                     IntrospectionCommands(), StringCommands(), KeyCommands(), ExpireCommands(),
-                     ScanCommands(), TransactionCommands()}) {
+  for (auto group :
+       {ConnectionCommands(), ClientCommands(), ServerCommands(), IntrospectionCommands(),
+        StringCommands(), KeyCommands(), ExpireCommands(), ScanCommands(), TransactionCommands()}) {
     Add(group);
   }
 }
@@ -50,8 +60,7 @@ CommandEntry* CommandTable::Find(std::string_view lower_name) const {
 std::vector<CommandEntry*> CommandTable::All() const {
   std::vector<CommandEntry*> out;
   for (auto& [name, entry] : commands_) out.push_back(entry.get());
-  std::sort(out.begin(), out.end(),
-            [](auto* a, auto* b) { return a->fullname < b->fullname; });
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->fullname < b->fullname; });
   return out;
 }
 

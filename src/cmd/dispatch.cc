@@ -98,7 +98,8 @@ void Run(Server& server, Connection& conn, CommandEntry* entry,
   CommandContext ctx{server, conn, argv, writer, keys};
   entry->spec->handler(ctx);
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start).count();
+                  std::chrono::steady_clock::now() - start)
+                  .count();
   entry->calls.fetch_add(1, std::memory_order_relaxed);
   entry->usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
   stats.total_commands_processed.fetch_add(1, std::memory_order_relaxed);

@@ -23,14 +23,17 @@ void TtlGeneric(CommandContext& c, TtlForm form) {
   if (r.expire_at_ms == 0) return c.out.Integer(-1);
   int64_t left = std::max<int64_t>(r.expire_at_ms - NowMs(), 0);
   switch (form) {
-    case TtlForm::kTtl: return c.out.Integer((left + 500) / 1000);
-    case TtlForm::kPttl: return c.out.Integer(left);
+    case TtlForm::kTtl:
+      return c.out.Integer((left + 500) / 1000);
+    case TtlForm::kPttl:
+      return c.out.Integer(left);
     case TtlForm::kExpireTime: {
       // Rounded as Redis does, in unsigned arithmetic: +500 may pass INT64_MAX.
       auto ms = static_cast<uint64_t>(r.expire_at_ms);
       return c.out.Integer(static_cast<int64_t>((ms + 500) / 1000));
     }
-    case TtlForm::kPexpireTime: return c.out.Integer(r.expire_at_ms);
+    case TtlForm::kPexpireTime:
+      return c.out.Integer(r.expire_at_ms);
   }
 }
 
@@ -43,11 +46,16 @@ void ExpireGeneric(WriteContext& c, int64_t unit, bool relative, std::string_vie
   bool nx = false, xx = false, gt = false, lt = false;
   for (size_t i = 3; i < c.argv.size(); i++) {
     const std::string& a = c.argv[i];
-    if (EqualsIgnoreCase(a, "nx")) nx = true;
-    else if (EqualsIgnoreCase(a, "xx")) xx = true;
-    else if (EqualsIgnoreCase(a, "gt")) gt = true;
-    else if (EqualsIgnoreCase(a, "lt")) lt = true;
-    else return c.out.Error(fmt::format("ERR Unsupported option {}", a));
+    if (EqualsIgnoreCase(a, "nx"))
+      nx = true;
+    else if (EqualsIgnoreCase(a, "xx"))
+      xx = true;
+    else if (EqualsIgnoreCase(a, "gt"))
+      gt = true;
+    else if (EqualsIgnoreCase(a, "lt"))
+      lt = true;
+    else
+      return c.out.Error(fmt::format("ERR Unsupported option {}", a));
   }
   if (nx && (xx || gt || lt)) {
     return c.out.Error("ERR NX and XX, GT or LT options at the same time are not compatible");

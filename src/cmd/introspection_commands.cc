@@ -84,12 +84,18 @@ void List(CommandContext& c) {
 void Help(CommandContext& c) {
   static const std::vector<std::string> kLines = {
       "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "(no subcommand)", "    Return details about all commands.",
-      "COUNT", "    Return the total number of commands in this server.",
-      "LIST [FILTERBY PATTERN <pattern>]", "    Return a list of all commands in this server.",
-      "INFO [<command-name> ...]", "    Return details about the given commands.",
-      "DOCS [<command-name> ...]", "    Return documentation details about commands.",
-      "HELP", "    Print this help."};
+      "(no subcommand)",
+      "    Return details about all commands.",
+      "COUNT",
+      "    Return the total number of commands in this server.",
+      "LIST [FILTERBY PATTERN <pattern>]",
+      "    Return a list of all commands in this server.",
+      "INFO [<command-name> ...]",
+      "    Return details about the given commands.",
+      "DOCS [<command-name> ...]",
+      "    Return documentation details about commands.",
+      "HELP",
+      "    Print this help."};
   c.out.ArrayHeader(kLines.size());
   for (const auto& l : kLines) c.out.Simple(l);
 }
@@ -97,8 +103,8 @@ void Help(CommandContext& c) {
 constexpr uint32_t kFlags = kCmdLoading | kCmdStale;
 
 const CommandSpec kSubcommands[] = {
-    {"count", 2, kFlags, 0, 0, 0, Count},  {"info", -2, kFlags, 0, 0, 0, Info},
-    {"docs", -2, kFlags, 0, 0, 0, Docs},   {"list", -2, kFlags, 0, 0, 0, List},
+    {"count", 2, kFlags, 0, 0, 0, Count}, {"info", -2, kFlags, 0, 0, 0, Info},
+    {"docs", -2, kFlags, 0, 0, 0, Docs},  {"list", -2, kFlags, 0, 0, 0, List},
     {"help", 2, kFlags, 0, 0, 0, Help},
 };
 

@@ -45,10 +45,11 @@ void Type(CommandContext& c) {
 void Keys(CommandContext& c) {
   const std::string& pattern = c.argv[1];
   std::vector<std::string> keys;
-  Status s = ForEachLiveKey(c, LiteralPrefix(pattern), "", [&](std::string_view key, const Record&) {
-    if (GlobMatch(pattern, key, false)) keys.emplace_back(key);
-    return true;
-  });
+  Status s =
+      ForEachLiveKey(c, LiteralPrefix(pattern), "", [&](std::string_view key, const Record&) {
+        if (GlobMatch(pattern, key, false)) keys.emplace_back(key);
+        return true;
+      });
   if (!s.ok()) return c.out.Error("ERR " + s.ToString());
   c.out.BulkArray(keys);
 }
@@ -215,9 +216,8 @@ void Move(WriteContext& c) {
 }
 
 bool ParseFlushMode(WriteContext& c) {
-  if (c.argv.size() > 2 ||
-      (c.argv.size() == 2 && !EqualsIgnoreCase(c.argv[1], "sync") &&
-       !EqualsIgnoreCase(c.argv[1], "async"))) {
+  if (c.argv.size() > 2 || (c.argv.size() == 2 && !EqualsIgnoreCase(c.argv[1], "sync") &&
+                            !EqualsIgnoreCase(c.argv[1], "async"))) {
     c.out.Error(kSyntaxError);
     return false;
   }

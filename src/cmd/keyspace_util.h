@@ -11,8 +11,8 @@
 #include "net/connection.h"
 #include "server/server.h"
 #include "store/key_reader.h"
-#include "store/store.h"
 #include "store/layout.h"
+#include "store/store.h"
 
 namespace stash {
 

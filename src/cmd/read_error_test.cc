@@ -54,7 +54,9 @@ class ReadErrorTest : public WriterTest {
   ReadErrorTest() : WriterTest("read_error", NoBlockCache()) {
     writer_->Start();
     // Keys that live only in SSTables once flushed: a plain one, a counter, one with a TTL.
-    EXPECT_EQ(Run({{"set", "k", "v"}, {"set", "n", "10"}, {"set", "t", "x", "ex", "1000"},
+    EXPECT_EQ(Run({{"set", "k", "v"},
+                   {"set", "n", "10"},
+                   {"set", "t", "x", "ex", "1000"},
                    {"set", "other", "o"}}),
               "+OK\r\n+OK\r\n+OK\r\n+OK\r\n");
     EXPECT_TRUE(store_->engine()->Flush().ok());

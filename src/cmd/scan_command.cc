@@ -1,6 +1,6 @@
-// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] (README.md, "Keys, expiry and SCAN"): walks the database in
-// key order from where the cursor stopped, examining at most COUNT keys per call, seeking
-// straight to MATCH's literal prefix. The cursor goes out as a bulk string.
+// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] (README.md, "Keys, expiry and SCAN"): walks the
+// database in key order from where the cursor stopped, examining at most COUNT keys per call,
+// seeking straight to MATCH's literal prefix. The cursor goes out as a bulk string.
 #include <fmt/format.h>
 
 #include "cmd/command_table.h"

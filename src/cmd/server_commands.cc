@@ -72,11 +72,16 @@ void ConfigRewrite(CommandContext& c) {
 void ConfigHelp(CommandContext& c) {
   static const std::vector<std::string> kLines = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-      "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-      "RESETSTAT", "    Reset statistics reported by the INFO command.",
-      "REWRITE", "    Rewrite the configuration file.",
-      "HELP", "    Print this help."};
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
+      "HELP",
+      "    Print this help."};
   c.out.ArrayHeader(kLines.size());
   for (const auto& l : kLines) c.out.Simple(l);
 }

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <optional>
 #include <limits>
+#include <optional>
 
 #include "cmd/command_table.h"
 #include "cmd/keyspace_util.h"

@@ -43,7 +43,8 @@ void Unwatch(CommandContext& c) {
 }
 
 void Watch(WriteContext& c) {
-  for (size_t i = 1; i < c.argv.size(); i++) c.watches.Watch(c.watch, c.db, c.argv[i], c.txn, c.now_ms);
+  for (size_t i = 1; i < c.argv.size(); i++)
+    c.watches.Watch(c.watch, c.db, c.argv[i], c.txn, c.now_ms);
   c.out.Simple("OK");
 }
 

@@ -293,7 +293,8 @@ TEST_F(WatchTest, GoneWatchersAreIgnoredAndPruned) {
   auto big = std::make_shared<WatchState>();
   // The 4096th watch since the last prune drops the nine dead entries.
   Command([&](Txn& t) {
-    for (int i = 0; i < 4096 - 10 - 1; i++) watches_.Watch(big, 1, "k" + std::to_string(i), t, kNow);
+    for (int i = 0; i < 4096 - 10 - 1; i++)
+      watches_.Watch(big, 1, "k" + std::to_string(i), t, kNow);
   });
   EXPECT_EQ(watches_.watched_keys(), 10u + 4085u);
   Watch(big, 1, "last");
@@ -384,8 +385,9 @@ TEST_F(WriterExecTest, FailedWalWriteRepliesOneErrorForAnExec) {
   auto pipeline = Submit({{"set", "b", "1"}, {"set", "c", "1"}});
   writer_->Start();
   std::string e = exec.get();
-  EXPECT_TRUE(e.starts_with("-EXECABORT Transaction discarded because of: MISCONF Errors writing "
-                            "to the write-ahead log: "))
+  EXPECT_TRUE(
+      e.starts_with("-EXECABORT Transaction discarded because of: MISCONF Errors writing "
+                    "to the write-ahead log: "))
       << e;
   EXPECT_EQ(e.find("\r\n"), e.size() - 2) << "one reply line: " << e;
   std::string m = empty.get();

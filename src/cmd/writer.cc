@@ -43,7 +43,9 @@ Writer::Writer(store::Store& store, ServerStats& stats, Server* server)
 
 Writer::~Writer() { Stop(); }
 
-void Writer::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Writer::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Writer::Stop() {
   {
@@ -82,14 +84,15 @@ void Writer::Loop() {
       store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs(), 2000, &watches_);
       stats_.expired_keys.fetch_add(r.reclaimed, std::memory_order_relaxed);
       auto now = std::chrono::steady_clock::now();
-      if (r.stale > 0) log::Warning("Active expiry removed {} stale expiry-index entries.", r.stale);
+      if (r.stale > 0)
+        log::Warning("Active expiry removed {} stale expiry-index entries.", r.stale);
       if (!r.status.ok() && now >= next_expire_warning_) {
         log::Warning("Active expiry stopped on an error (retrying): {}", r.status.ToString());
         next_expire_warning_ = now + std::chrono::seconds(30);
       }
       // A backlog of expired keys is worked off on the next turn instead of waiting 100 ms.
-      next_expire = std::chrono::steady_clock::now() + (r.more ? std::chrono::milliseconds(0)
-                                                                 : kExpireCycleInterval);
+      next_expire = std::chrono::steady_clock::now() +
+                    (r.more ? std::chrono::milliseconds(0) : kExpireCycleInterval);
     }
     if (!group.empty()) {
       RunGroup(group);
@@ -115,8 +118,8 @@ void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
   }
 }
 
-void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn,
-                   resp::ReplyWriter& out, std::string& replies) {
+void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
+                   std::string& replies) {
   size_t before = replies.size();
   txn.BeginOp();
   if (op.entry->spec->write == nullptr) {
@@ -146,7 +149,8 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn,
     out.Error(ReadErrorReply(txn.op_error()));
   }
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start).count();
+                  std::chrono::steady_clock::now() - start)
+                  .count();
   op.entry->calls.fetch_add(1, std::memory_order_relaxed);
   op.entry->usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
   stats_.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
@@ -164,8 +168,8 @@ void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
                    watches_.ExpiredSinceWatch(*req.watch, txn, NowMs());
     Status error = txn.op_error();
     txn.EndOp();
-    if (!error.ok()) return out.Error("EXECABORT Transaction discarded because of: " +
-                                      ReadErrorReply(error));
+    if (!error.ok())
+      return out.Error("EXECABORT Transaction discarded because of: " + ReadErrorReply(error));
     if (aborted) return out.NullArray();
   }
   out.ArrayHeader(req.ops.size());
@@ -199,8 +203,8 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     // MISCONF and EXECABORT mean "not applied"; when the engine cannot promise that, the reply
     // says the outcome is unknown instead (docs/errors.md).
     const bool unknown = IsOutcomeUnknown(s);
-    std::string error = unknown ? "ERR " + s.message()
-                                : RefusedReply(store_.engine()->BackgroundErrorOrigin(), s);
+    std::string error =
+        unknown ? "ERR " + s.message() : RefusedReply(store_.engine()->BackgroundErrorOrigin(), s);
     for (size_t r = 0; r < group.size(); r++) {
       replies[r].clear();
       resp::ReplyWriter out(&replies[r]);

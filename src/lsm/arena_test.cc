@@ -60,7 +60,7 @@ TEST(Arena, HugePageBlocksAreAlignedToHugePages) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(first) % Arena::kHugePageSize, 0u);
   EXPECT_EQ(arena.MemoryUsage() / Arena::kHugePageSize, 2u);
   arena.Allocate(2 * Arena::kHugePageSize - 100);  // fills the block exactly
-  char* next = arena.Allocate(1);                   // a new block
+  char* next = arena.Allocate(1);                  // a new block
   EXPECT_EQ(reinterpret_cast<uintptr_t>(next) % Arena::kHugePageSize, 0u);
   next[0] = 'x';
   first[99] = 'y';

@@ -77,9 +77,9 @@ struct DbStats {
   uint64_t recovered_batches = 0;  // at open
   uint64_t recovered_bytes = 0;    // at open: log bytes replayed
   uint64_t torn_tail_dropped_bytes = 0;
-  uint64_t recovered_logs = 0;    // at open: log files replayed
-  uint64_t recovery_micros = 0;   // at open: time Open took
-  uint64_t wal_live_bytes = 0;    // bytes in the logs a recovery would replay now
+  uint64_t recovered_logs = 0;   // at open: log files replayed
+  uint64_t recovery_micros = 0;  // at open: time Open took
+  uint64_t wal_live_bytes = 0;   // bytes in the logs a recovery would replay now
   uint64_t last_sequence = 0;
   uint64_t background_errors = 0;     // times the DB entered the read-only error state
   std::string last_background_error;  // the latest such error ("" if none), kept after Resume

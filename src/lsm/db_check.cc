@@ -26,7 +26,7 @@ void CheckTables(const VersionSet& versions, TableCache* cache, const InternalKe
       report->tables++;
       std::string name = TableFileName(dir, f->number);
       std::unique_ptr<Iterator> it = cache->NewIterator(f->number, f->file_size,
-                                                         /*fill_cache=*/false);
+                                                        /*fill_cache=*/false);
       std::string prev, first;
       uint64_t n = 0;
       bool ordered = true;
@@ -95,10 +95,10 @@ void CheckLogs(Env* env, const std::string& dir, uint64_t min_log,
       report->problems++;
       say(fmt::format("DAMAGED  {}: {}", name, reader.status().ToString()));
     } else if (reader.DroppedTornTail()) {
-      say(fmt::format("ok       {} ({} batches; torn tail of {} bytes at offset {} will be "
-                      "dropped: {})",
-                      name, batches, reader.DroppedBytes(), reader.LastGoodOffset(),
-                      reader.DropReason()));
+      say(fmt::format(
+          "ok       {} ({} batches; torn tail of {} bytes at offset {} will be "
+          "dropped: {})",
+          name, batches, reader.DroppedBytes(), reader.LastGoodOffset(), reader.DropReason()));
     } else {
       say(fmt::format("ok       {} ({} batches)", name, batches));
     }

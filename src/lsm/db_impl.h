@@ -114,11 +114,11 @@ class DBImpl final : public DB {
   // A ReclaimRanges call being served.
   struct ReclaimJob {
     std::vector<std::pair<std::string, std::string>> ranges;  // [begin, end) user keys
-    SequenceNumber sequence = 0;  // the last sequence at the call
+    SequenceNumber sequence = 0;                              // the last sequence at the call
     // The log of the memtable that held writes at the call (switched then), 0 if none: the job
     // starts once that memtable is in a table, so that its records of the ranges go too.
     uint64_t after_log = 0;
-    bool started = false;         // step 1 done; `rewrite` lists what is left
+    bool started = false;           // step 1 done; `rewrite` lists what is left
     std::vector<uint64_t> rewrite;  // tables still to rewrite, the next one last
   };
 
@@ -246,7 +246,7 @@ class DBImpl final : public DB {
   std::deque<Writer*> writers_;
   std::set<uint64_t> pending_outputs_;  // table numbers being written, not yet in a Version
   ManualCompaction* manual_ = nullptr;
-  int auto_compaction_pauses_ = 0;  // CompactRange calls running: no size compactions meanwhile
+  int auto_compaction_pauses_ = 0;      // CompactRange calls running: no size compactions meanwhile
   uint64_t size_compactions_done_ = 0;  // successful size-triggered compaction steps
   std::deque<ReclaimJob> reclaims_;     // oldest first
   uint64_t next_reclaim_micros_ = 0;    // rate limit: no rewrite step before this time
@@ -262,7 +262,7 @@ class DBImpl final : public DB {
   std::string compaction_error_origin_;
   std::vector<std::pair<uint64_t, uint64_t>> failed_read_inputs_;
   std::string last_bg_error_;  // kept after Resume, for stats
-  Status resuming_from_;        // the error a running Resume is retrying after (else OK)
+  Status resuming_from_;       // the error a running Resume is retrying after (else OK)
   bool retry_quiet_ = false;   // a Resume retry whose errors are not logged (see ResumeImpl)
   uint64_t next_retry_log_micros_ = 0;
   uint64_t last_bg_error_micros_ = 0;
@@ -280,8 +280,8 @@ class DBImpl final : public DB {
   // Length of the current log up to the end of the last group written to it successfully (all
   // of it is in the memtable); guarded by log_mutex_.
   uint64_t log_good_size_ = 0;
-  bool sync_in_flight_ = false;        // the everysec thread syncs log_; guarded by log_mutex_
-  std::condition_variable log_cv_;     // signals !sync_in_flight_
+  bool sync_in_flight_ = false;     // the everysec thread syncs log_; guarded by log_mutex_
+  std::condition_variable log_cv_;  // signals !sync_in_flight_
 
   mutable std::mutex info_mutex_;  // serialises calls of options_.info_log
 

@@ -342,7 +342,8 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
     if (read_failed) {
       failed_read_inputs_.clear();
       for (int which = 0; which < 2; which++) {
-        for (const auto& f : c->inputs(which)) failed_read_inputs_.push_back({f->number, f->file_size});
+        for (const auto& f : c->inputs(which))
+          failed_read_inputs_.push_back({f->number, f->file_size});
       }
     }
   }

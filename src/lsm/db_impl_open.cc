@@ -134,8 +134,8 @@ Status DBImpl::OpenImpl() {
   size_t replayed = 0;
   for (size_t i = 0; i < logs.size() && s.ok(); i++) {
     bool stop = false;
-    s = ReplayLog(logs[i], i + 1 == logs.size(), &edit, &max_sequence, &next_sequence, &mem,
-                  &stop, &lock);
+    s = ReplayLog(logs[i], i + 1 == logs.size(), &edit, &max_sequence, &next_sequence, &mem, &stop,
+                  &lock);
     replayed++;
     replay_progress_.done_bytes += log_sizes[i];
     if (s.ok() && stop && i + 1 < logs.size()) {

@@ -142,9 +142,9 @@ Status DBImpl::RemoveTablesInside(ReclaimJob* job, std::unique_lock<std::mutex>*
   InstallSuperVersion();
   counters_.reclaimed_files.fetch_add(removed, std::memory_order_relaxed);
   counters_.reclaimed_bytes.fetch_add(removed_bytes, std::memory_order_relaxed);
-  Info("reclaim: removed " + std::to_string(removed) + " tables (" +
-       std::to_string(removed_bytes) + " bytes) inside " + std::to_string(job->ranges.size()) +
-       " ranges; " + std::to_string(job->rewrite.size()) + " to rewrite");
+  Info("reclaim: removed " + std::to_string(removed) + " tables (" + std::to_string(removed_bytes) +
+       " bytes) inside " + std::to_string(job->ranges.size()) + " ranges; " +
+       std::to_string(job->rewrite.size()) + " to rewrite");
   RemoveObsoleteFiles(lock);
   return Status::OK();
 }
@@ -174,7 +174,8 @@ Status DBImpl::RewriteTable(uint64_t number, std::unique_lock<std::mutex>* lock)
   const uint64_t read = c->InputBytes();
   if (s.ok()) {
     InstallSuperVersion();
-    if (read > written) counters_.reclaimed_bytes.fetch_add(read - written, std::memory_order_relaxed);
+    if (read > written)
+      counters_.reclaimed_bytes.fetch_add(read - written, std::memory_order_relaxed);
   }
   if (options_.reclaim_bytes_per_second > 0) {
     next_reclaim_micros_ =

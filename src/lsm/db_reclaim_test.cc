@@ -112,8 +112,8 @@ class DBReclaimTest : public ::testing::Test {
   // part of the range themselves, leaving less for the reclaim to show).
   void WaitForQuietTree() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (DbStats st = db_->GetStats(); st.immutable_memtables > 0 || st.pending_compaction_bytes > 0;
-         st = db_->GetStats()) {
+    for (DbStats st = db_->GetStats();
+         st.immutable_memtables > 0 || st.pending_compaction_bytes > 0; st = db_->GetStats()) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << test::DebugLevels(db_.get());
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

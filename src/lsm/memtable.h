@@ -3,9 +3,9 @@
 // writes of a key shadow older ones by sequence number (see dbformat.h).
 //
 // With a bytewise user comparator a hash index (user key -> its entries, newest first) answers
-// point lookups without the skiplist walk: a key that is not in the memtable (the common case for reads
-// that go on to the SSTables) costs one hash probe, and a key whose newest write is visible to
-// the lookup's sequence is read straight from that entry. Only a lookup at an older snapshot
+// point lookups without the skiplist walk: a key that is not in the memtable (the common case for
+// reads that go on to the SSTables) costs one hash probe, and a key whose newest write is visible
+// to the lookup's sequence is read straight from that entry. Only a lookup at an older snapshot
 // than the key's newest write searches the skiplist.
 //
 // Thread-safety: one writer (Add) at a time, without locks against any number of concurrent

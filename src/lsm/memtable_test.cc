@@ -75,7 +75,7 @@ TEST_F(MemTableTest, HashIndexFindsEveryKeyThroughSharedBuckets) {
     const std::string k = "key" + std::to_string(i);
     const std::string newest = i % 2 == 1 ? "a" : (i % 4 == 0 ? "b" : "NOT_FOUND");
     ASSERT_EQ(Get(k, kMaxSequenceNumber), newest) << k;
-    ASSERT_EQ(Get(k, kKeys), "a") << k;  // before every newer write: the skiplist path
+    ASSERT_EQ(Get(k, kKeys), "a") << k;   // before every newer write: the skiplist path
     ASSERT_EQ(Get(k, i), "ABSENT") << k;  // before the key's first write
     ASSERT_EQ(Get(k + "x", kMaxSequenceNumber), "ABSENT") << k;
   }

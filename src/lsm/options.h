@@ -37,8 +37,8 @@ class CompactionFilter {
   // smallest_snapshot: the oldest sequence any reader may still read at (the entry itself is
   // at or below it); a filter whose verdict depends on a commit must wait until that commit is
   // at or below it, or an older snapshot could lose what it still sees.
-  virtual bool Drop(int level, std::string_view user_key, std::string_view value,
-                    uint64_t now_ms, uint64_t smallest_snapshot) = 0;
+  virtual bool Drop(int level, std::string_view user_key, std::string_view value, uint64_t now_ms,
+                    uint64_t smallest_snapshot) = 0;
   // Whether every key in the user-key range [begin, end) is garbage for good: Drop returns true
   // for every value there, now and for every value written there later, and no reader looks up
   // a key of the range any more (so a deletion there may vanish together with what it hides).
@@ -87,8 +87,8 @@ struct Options {
   // RocksDB's defaults: room for bursts while one compaction thread catches up, and bigger
   // L0->L1 compactions then (less rewriting of L1 per byte flushed). With LevelDB's 8/12
   // fillrandom of 10M keys ran ~16% slower (stash_bench, same run).
-  int l0_slowdown_trigger = 20;   // L0 files at which each write group is delayed ~1 ms
-  int l0_stop_trigger = 36;       // L0 files at which writes wait for compaction
+  int l0_slowdown_trigger = 20;  // L0 files at which each write group is delayed ~1 ms
+  int l0_stop_trigger = 36;      // L0 files at which writes wait for compaction
   int level_size_multiplier = 10;
   int num_levels = 7;
   uint64_t target_file_size = uint64_t{64} << 20;

@@ -146,11 +146,10 @@ std::unique_ptr<Iterator> Table::NewDataBlockIterator(std::string_view index_val
 }
 
 std::unique_ptr<Iterator> Table::NewIterator(bool fill_cache) const {
-  auto iter = NewTwoLevelIterator(
-      index_block_->NewIterator(options_.comparator, file_name_),
-      [this, fill_cache](std::string_view index_value) {
-        return NewDataBlockIterator(index_value, fill_cache);
-      });
+  auto iter = NewTwoLevelIterator(index_block_->NewIterator(options_.comparator, file_name_),
+                                  [this, fill_cache](std::string_view index_value) {
+                                    return NewDataBlockIterator(index_value, fill_cache);
+                                  });
   // Runs after the two-level iterator's members (which use this table) are destroyed.
   iter->RegisterCleanup([self = shared_from_this()] {});
   return iter;

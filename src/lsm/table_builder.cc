@@ -105,8 +105,8 @@ void TableBuilder::WriteBlock(BlockBuilder* block, BlockHandle* handle) {
     if (zstd_ != nullptr) {
       const size_t bound = ZSTD_compressBound(raw.size());
       if (compressed_.size() < bound) compressed_.resize(bound);
-      const size_t n = ZSTD_compress2(zstd_.get(), compressed_.data(), bound, raw.data(),
-                                      raw.size());
+      const size_t n =
+          ZSTD_compress2(zstd_.get(), compressed_.data(), bound, raw.data(), raw.size());
       if (!ZSTD_isError(n) && n <= raw.size() - raw.size() / 8) {
         contents = std::string_view(compressed_.data(), n);
         compression = BlockCompression::kZstd;

@@ -210,6 +210,5 @@ TEST_F(TableTest, UnknownCompressionTypeIsCorruption) {
   EXPECT_NE(s.message().find("compression type 9"), std::string::npos) << s.ToString();
 }
 
-
 }  // namespace
 }  // namespace stash

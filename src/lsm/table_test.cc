@@ -389,6 +389,5 @@ TEST_F(TableTest, AbandonedBuilderWritesNoFooter) {
   ExpectCorruptionNaming(Open(TableOptions(), &table), path_);
 }
 
-
 }  // namespace
 }  // namespace stash

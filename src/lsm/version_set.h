@@ -202,7 +202,7 @@ class VersionSet {
 
   std::unique_ptr<wal::WalWriter> manifest_log_;  // null until the first LogAndApply
   bool manifest_uncertain_ = false;
-  Version dummy_versions_;                        // head of the circular list of live versions
+  Version dummy_versions_;  // head of the circular list of live versions
   Version* current_ = nullptr;
   // Per level: the largest internal key of the last size compaction there (empty: start over).
   std::vector<std::string> compact_pointer_;

@@ -69,10 +69,9 @@ void Connection::Start() {
 void Connection::DoRead() {
   if (reading_ || closed_ || (close_after_reply_ && !draining_)) return;
   reading_ = true;
-  socket_.async_read_some(asio::buffer(read_buf_),
-                          [self = shared_from_this()](const error_code& ec, size_t n) {
-                            self->OnRead(ec, n);
-                          });
+  socket_.async_read_some(
+      asio::buffer(read_buf_),
+      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
 
 void Connection::OnRead(const error_code& ec, size_t n) {
@@ -123,7 +122,8 @@ void Connection::ProcessInput() {
   std::string error;
   while (!close_after_reply_ && !closed_ && !waiting_) {
     if (!held_error_.empty()) {
-      log::Verbose("Protocol error ({}) from client: id={} addr={}", held_error_, id_, remote_addr_);
+      log::Verbose("Protocol error ({}) from client: id={} addr={}", held_error_, id_,
+                   remote_addr_);
       writer_.Error(held_error_);
       server_.stats().total_error_replies.fetch_add(1, std::memory_order_relaxed);
       held_error_.clear();
@@ -233,9 +233,8 @@ void Connection::Submit(std::unique_ptr<WriteRequest> req) {
   req->db = db_;
   req->proto = protocol();
   req->done = [self = shared_from_this()](std::string replies) {
-    asio::post(self->socket_.get_executor(), [self, r = std::move(replies)]() mutable {
-      self->OnWritesDone(std::move(r));
-    });
+    asio::post(self->socket_.get_executor(),
+               [self, r = std::move(replies)]() mutable { self->OnWritesDone(std::move(r)); });
   };
   waiting_ = true;
   server_.writer().Submit(std::move(req));
@@ -301,10 +300,9 @@ void Connection::MaybeWrite() {
     last_interaction_ms_.store(NowMillis(), std::memory_order_relaxed);
     return asio::transfer_all()(ec, done);
   };
-  asio::async_write(socket_, asio::buffer(sending_), progress,
-                    [self = shared_from_this()](const error_code& ec, size_t) {
-                      self->OnWritten(ec);
-                    });
+  asio::async_write(
+      socket_, asio::buffer(sending_), progress,
+      [self = shared_from_this()](const error_code& ec, size_t) { self->OnWritten(ec); });
 }
 
 void Connection::OnWritten(const error_code& ec) {
@@ -430,9 +428,8 @@ std::string Connection::Describe() const {
       "multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} "
       "tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       id_, remote_addr_, local_addr_, fd_, name_, (now - created_ms_) / 1000,
-      (now - last_interaction_ms_.load(std::memory_order_relaxed)) / 1000,
-      multi >= 0 ? "x" : "N", info_db_, multi, qbuf,
-      read_buf_.size(), obl, obl, qbuf + obl + read_buf_.size(),
+      (now - last_interaction_ms_.load(std::memory_order_relaxed)) / 1000, multi >= 0 ? "x" : "N",
+      info_db_, multi, qbuf, read_buf_.size(), obl, obl, qbuf + obl + read_buf_.size(),
       cmd == nullptr ? "NULL" : cmd->fullname, info_proto_, lib_name_, lib_ver_);
 }
 

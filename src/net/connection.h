@@ -9,12 +9,12 @@
 
 #include <array>
 #include <atomic>
-#include "net/asio.h"
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+#include "net/asio.h"
 
 #include "cmd/writer.h"
 #include "resp/reply_writer.h"
@@ -120,9 +120,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool have_held_ = false;                 // argv_ holds a parsed command not yet run
   std::string held_error_;                 // a protocol error to reply once writes are done
   bool in_multi_ = false;
-  bool multi_error_ = false;               // a command failed to queue: EXEC aborts
-  std::vector<WriteOp> queued_;            // commands queued since MULTI
-  std::shared_ptr<WatchState> watch_;      // keys WATCHed (null: none)
+  bool multi_error_ = false;           // a command failed to queue: EXEC aborts
+  std::vector<WriteOp> queued_;        // commands queued since MULTI
+  std::shared_ptr<WatchState> watch_;  // keys WATCHed (null: none)
   bool writing_ = false;
   bool reading_ = false;
   bool close_after_reply_ = false;

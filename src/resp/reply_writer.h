@@ -41,11 +41,11 @@ class ReplyWriter {
   // RESP3 =len fmt:text; RESP2 a bulk string of text. REQUIRES: format.size() == 3 (another
   // size is replaced by "txt").
   void Verbatim(std::string_view text, std::string_view format = "txt");
-  void BigNumber(std::string_view digits);  // RESP3 (digits; RESP2 a bulk string
+  void BigNumber(std::string_view digits);                // RESP3 (digits; RESP2 a bulk string
   void BulkArray(const std::vector<std::string>& items);  // *n then n bulk strings
 
  private:
-  void Header(char type, uint64_t n);  // <type><n>\r\n
+  void Header(char type, uint64_t n);        // <type><n>\r\n
   void Line(char type, std::string_view s);  // <type>s\r\n, CR/LF in s replaced by spaces
 
   std::string* out_;

@@ -115,8 +115,7 @@ TEST(ReplyWriter, Bool) {
 TEST(ReplyWriter, Verbatim) {
   EXPECT_EQ(Write(3, [](ReplyWriter& w) { w.Verbatim("# Server\r\nx:1\r\n"); }),
             "=19\r\ntxt:# Server\r\nx:1\r\n\r\n");
-  EXPECT_EQ(Write(3, [](ReplyWriter& w) { w.Verbatim("**hi**", "mkd"); }),
-            "=10\r\nmkd:**hi**\r\n");
+  EXPECT_EQ(Write(3, [](ReplyWriter& w) { w.Verbatim("**hi**", "mkd"); }), "=10\r\nmkd:**hi**\r\n");
   EXPECT_EQ(Write(3, [](ReplyWriter& w) { w.Verbatim("", "txt"); }), "=4\r\ntxt:\r\n");
   EXPECT_EQ(Write(3, [](ReplyWriter& w) { w.Verbatim("x", "markdown"); }), "=5\r\ntxt:x\r\n");
   EXPECT_EQ(Write(2, [](ReplyWriter& w) { w.Verbatim("# Server\r\n", "mkd"); }),
@@ -124,15 +123,17 @@ TEST(ReplyWriter, Verbatim) {
 }
 
 TEST(ReplyWriter, BigNumber) {
-  EXPECT_EQ(Write(3, [](ReplyWriter& w) { w.BigNumber("-3492890328409238509324850943850943825024385"); }),
-            "(-3492890328409238509324850943850943825024385\r\n");
+  EXPECT_EQ(
+      Write(3, [](ReplyWriter& w) { w.BigNumber("-3492890328409238509324850943850943825024385"); }),
+      "(-3492890328409238509324850943850943825024385\r\n");
   EXPECT_EQ(Write(2, [](ReplyWriter& w) { w.BigNumber("12345678901234567890"); }),
             "$20\r\n12345678901234567890\r\n");
 }
 
 TEST(ReplyWriter, BulkArray) {
-  ExpectBoth("*3\r\n$1\r\na\r\n$0\r\n\r\n$3\r\nbcd\r\n",
-             [](ReplyWriter& w) { w.BulkArray({"a", "", "bcd"}); });
+  ExpectBoth("*3\r\n$1\r\na\r\n$0\r\n\r\n$3\r\nbcd\r\n", [](ReplyWriter& w) {
+    w.BulkArray({"a", "", "bcd"});
+  });
   ExpectBoth("*0\r\n", [](ReplyWriter& w) { w.BulkArray({}); });
 }
 

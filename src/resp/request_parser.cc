@@ -416,12 +416,24 @@ bool RequestParser::SplitInline(std::string_view line) {
         } else if (c == '\\' && at(p + 1) != '\0') {
           p++;
           switch (*p) {
-            case 'n': word.push_back('\n'); break;
-            case 'r': word.push_back('\r'); break;
-            case 't': word.push_back('\t'); break;
-            case 'b': word.push_back('\b'); break;
-            case 'a': word.push_back('\a'); break;
-            default: word.push_back(*p); break;
+            case 'n':
+              word.push_back('\n');
+              break;
+            case 'r':
+              word.push_back('\r');
+              break;
+            case 't':
+              word.push_back('\t');
+              break;
+            case 'b':
+              word.push_back('\b');
+              break;
+            case 'a':
+              word.push_back('\a');
+              break;
+            default:
+              word.push_back(*p);
+              break;
           }
         } else if (c == '"') {
           if (at(p + 1) != '\0' && !IsSpace(at(p + 1))) return false;
@@ -445,9 +457,19 @@ bool RequestParser::SplitInline(std::string_view line) {
         }
       } else {
         switch (c) {
-          case ' ': case '\n': case '\r': case '\t': case '\0': done = true; break;
-          case '"': in_double = true; break;
-          case '\'': in_single = true; break;
+          case ' ':
+          case '\n':
+          case '\r':
+          case '\t':
+          case '\0':
+            done = true;
+            break;
+          case '"':
+            in_double = true;
+            break;
+          case '\'':
+            in_single = true;
+            break;
           default: {  // a run of plain bytes at once
             const char* run = p;
             while (p + 1 < end && IsPlainWordByte(p[1])) p++;

@@ -105,14 +105,14 @@ class RequestParser {
 
   ParserLimits limits_;
   State state_ = State::kCommandStart;
-  std::string buf_;        // received bytes; [rpos_, size) not yet consumed
+  std::string buf_;  // received bytes; [rpos_, size) not yet consumed
   size_t rpos_ = 0;
-  size_t scanned_ = 0;     // bytes at rpos_ known not to hold the delimiter being looked for
-  uint64_t consumed_ = 0;  // stream offset of rpos_ (counts bytes moved straight into arguments)
-  uint64_t cmd_start_ = 0;        // stream offset of the first byte of the current command
-  int64_t args_left_ = 0;         // bulk arguments still to come in the current multibulk
-  uint64_t bulk_len_ = 0;         // length of the bulk argument being read
-  uint64_t bulk_left_ = 0;        // its bytes still to come, including the 2-byte terminator
+  size_t scanned_ = 0;      // bytes at rpos_ known not to hold the delimiter being looked for
+  uint64_t consumed_ = 0;   // stream offset of rpos_ (counts bytes moved straight into arguments)
+  uint64_t cmd_start_ = 0;  // stream offset of the first byte of the current command
+  int64_t args_left_ = 0;   // bulk arguments still to come in the current multibulk
+  uint64_t bulk_len_ = 0;   // length of the bulk argument being read
+  uint64_t bulk_left_ = 0;  // its bytes still to come, including the 2-byte terminator
   std::vector<std::string> args_;  // args_[0, argc_) is the command being parsed; more are spare
   size_t argc_ = 0;
   std::string error_;

@@ -71,7 +71,8 @@ std::string Escape(std::string_view s) {
 
 // Feeds the pieces in order, draining Next() after each; describes every command and the error
 // (if any) and the final state, one line each.
-std::string RunPieces(const std::vector<std::string_view>& pieces, const ParserLimits& limits = {}) {
+std::string RunPieces(const std::vector<std::string_view>& pieces,
+                      const ParserLimits& limits = {}) {
   RequestParser parser(limits);
   std::vector<std::string> argv;
   std::string error;
@@ -177,17 +178,17 @@ TEST(RequestParser, InlineQuotingMatchesSdssplitargs) {
   // Only the last CR before LF is part of the line end.
   EXPECT_EQ(RunAllSplits("ECHO \"x\r\"\r\n"), Cmd({"ECHO", "x\r"}) + kIdle);
   // An inline line is cut at its first NUL, as sdssplitargs reads it.
-  EXPECT_EQ(RunAllSplits(std::string("GET a\0b\r\nPING\r\n", 15)), Cmd({"GET", "a"}) +
-            Cmd({"PING"}) + kIdle);
+  EXPECT_EQ(RunAllSplits(std::string("GET a\0b\r\nPING\r\n", 15)),
+            Cmd({"GET", "a"}) + Cmd({"PING"}) + kIdle);
   // A non-'*' first byte means inline, even '$'.
   EXPECT_EQ(RunAllSplits("$3\r\nfoo\r\n"), Cmd({"$3"}) + Cmd({"foo"}) + kIdle);
 }
 
 TEST(RequestParser, UnbalancedQuotesAreAnError) {
   const std::string err = Err("ERR Protocol error: unbalanced quotes in request");
-  for (std::string_view in : {"SET \"foo\"bar\r\n", "SET 'foo'bar\r\n", "GET \"foo\r\n",
-                              "GET 'foo\r\n", "GET \"foo\\\"\n", "GET \"x\\\n", "a\"b\"c\n",
-                              "'a'\"b\"\n"}) {
+  for (std::string_view in :
+       {"SET \"foo\"bar\r\n", "SET 'foo'bar\r\n", "GET \"foo\r\n", "GET 'foo\r\n",
+        "GET \"foo\\\"\n", "GET \"x\\\n", "a\"b\"c\n", "'a'\"b\"\n"}) {
     EXPECT_EQ(RunAllSplits(in), err) << Escape(in);
   }
   // The command before the bad line is still returned.
@@ -212,8 +213,8 @@ TEST(RequestParser, MultibulkErrorTexts) {
             Err("ERR Protocol error: expected '$', got ':'"));
   EXPECT_EQ(RunAllSplits("*1\r\n\r\n"), Err("ERR Protocol error: expected '$', got '\r'"));
   const std::string bad_len = Err("ERR Protocol error: invalid bulk length");
-  for (std::string_view in : {"*1\r\n$x\r\n", "*1\r\n$\r\n", "*1\r\n$-1\r\n", "*1\r\n$03\r\n",
-                              "*1\r\n$536870913\r\n"}) {
+  for (std::string_view in :
+       {"*1\r\n$x\r\n", "*1\r\n$\r\n", "*1\r\n$-1\r\n", "*1\r\n$03\r\n", "*1\r\n$536870913\r\n"}) {
     EXPECT_EQ(RunAllSplits(in), bad_len) << Escape(in);
   }
   // The error is decided once the byte after the CR arrives, as in Redis.
@@ -242,8 +243,8 @@ TEST(RequestParser, TooLongLinesAreErrors) {
 
   // The default limit is Redis's 64 KiB.
   EXPECT_EQ(RunWhole(std::string(64 * 1024 + 1, 'a')), inline_err);
-  EXPECT_EQ(RunWhole(std::string(64 * 1024, 'a') + "\n"), Cmd({std::string(64 * 1024, 'a')}) +
-            kIdle);
+  EXPECT_EQ(RunWhole(std::string(64 * 1024, 'a') + "\n"),
+            Cmd({std::string(64 * 1024, 'a')}) + kIdle);
   EXPECT_EQ(RunWhole("*" + std::string(64 * 1024, '1')),
             Err("ERR Protocol error: too big mbulk count string"));
 }
@@ -266,8 +267,8 @@ TEST(RequestParser, UnauthenticatedClientsGetRedisSmallLimits) {
     for (int i = 0; i < 10; i++) s += "$1\r\nx\r\n";
     return s;
   }();
-  EXPECT_EQ(RunAllSplits(ten, limits), Cmd({"x", "x", "x", "x", "x", "x", "x", "x", "x", "x"}) +
-            kIdle);
+  EXPECT_EQ(RunAllSplits(ten, limits),
+            Cmd({"x", "x", "x", "x", "x", "x", "x", "x", "x", "x"}) + kIdle);
   EXPECT_EQ(RunAllSplits("*11\r\n", limits),
             Err("ERR Protocol error: unauthenticated multibulk length"));
   EXPECT_EQ(RunAllSplits("*1\r\n$16384\r\n", limits), "need-more pending=12\n");
@@ -295,8 +296,7 @@ TEST(RequestParser, QueryBufferLimitBoundsOneCommand) {
   EXPECT_EQ(RunAllSplits("*2\r\n$3\r\nabc\r\n$3", limits), "need-more pending=15\n");
   EXPECT_EQ(RunAllSplits(std::string(21, 'a'), limits), "need-more pending=21\n");
   EXPECT_EQ(RunAllSplits(std::string(22, 'a'), limits), limit_err);
-  EXPECT_EQ(RunAllSplits(std::string(20, 'a') + "\n", limits),
-            Cmd({std::string(20, 'a')}) + kIdle);
+  EXPECT_EQ(RunAllSplits(std::string(20, 'a') + "\n", limits), Cmd({std::string(20, 'a')}) + kIdle);
   // Whichever the byte stream reaches first wins, however it is split.
   EXPECT_EQ(RunAllSplits("*1\r\n$9\r\n012345678\r\n*9\r\n*1\r\n$x\r\n", limits),
             Cmd({"012345678"}) + Err("ERR Protocol error: expected '$', got '*'"));
@@ -397,7 +397,7 @@ TEST(RequestParser, LargeBulkArrivingInPiecesIsCopiedOnce) {
     }
     parser.Feed("\r\n", 2);
     ASSERT_EQ(parser.Next(&argv, &error), ParseStatus::kCommand);
-    EXPECT_LE(probe.max(), kLen + 1);       // one final buffer of exactly the argument's size
+    EXPECT_LE(probe.max(), kLen + 1);        // one final buffer of exactly the argument's size
     EXPECT_LE(probe.total(), 2 * kLen + 1);  // geometric growth
   }
   ASSERT_EQ(argv.size(), 2u);
@@ -410,7 +410,8 @@ TEST(RequestParser, LargeBulkArrivingInPiecesIsCopiedOnce) {
 
 TEST(RequestParser, LongPipelineKeepsBufferSmall) {
   std::string chunk;
-  for (int i = 0; i < 100; i++) chunk += "*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000042\r\n$3\r\nabc\r\n";
+  for (int i = 0; i < 100; i++)
+    chunk += "*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000042\r\n$3\r\nabc\r\n";
   RequestParser parser;
   std::vector<std::string> argv;
   std::string error;
@@ -449,10 +450,35 @@ TEST(RequestParser, SteadyStatePipelineDoesNotAllocate) {
 // Random inputs built from protocol fragments, with tiny limits so that every limit path runs:
 // any split must give the same result as parsing whole, and nothing may crash.
 TEST(RequestParser, RandomInputsAreSplitInvariantAndNeverCrash) {
-  static const std::vector<std::string> kFragments = {
-      "*", "$", "\r\n", "\r", "\n", "0", "1", "2", "3", "-1", "17", "x", "ab", " ", "\t", "\"",
-      "'", "\\", "\\x4", "1\r\n$1\r\na\r\n", "*1\r\n$4\r\nPING\r\n", "PING\r\n", "*0\r\n",
-      "*5\r\n", "*12\r\n", "$9\r\n123456789\r\n", std::string(1, '\0'), "\xff", "99999999999999999999"};
+  static const std::vector<std::string> kFragments = {"*",
+                                                      "$",
+                                                      "\r\n",
+                                                      "\r",
+                                                      "\n",
+                                                      "0",
+                                                      "1",
+                                                      "2",
+                                                      "3",
+                                                      "-1",
+                                                      "17",
+                                                      "x",
+                                                      "ab",
+                                                      " ",
+                                                      "\t",
+                                                      "\"",
+                                                      "'",
+                                                      "\\",
+                                                      "\\x4",
+                                                      "1\r\n$1\r\na\r\n",
+                                                      "*1\r\n$4\r\nPING\r\n",
+                                                      "PING\r\n",
+                                                      "*0\r\n",
+                                                      "*5\r\n",
+                                                      "*12\r\n",
+                                                      "$9\r\n123456789\r\n",
+                                                      std::string(1, '\0'),
+                                                      "\xff",
+                                                      "99999999999999999999"};
   std::mt19937 rng(20240601);
   ParserLimits limits;
   limits.max_inline_len = 24;
@@ -487,12 +513,13 @@ TEST(RequestParser, RandomInputsAreSplitInvariantAndNeverCrash) {
     if (iter % 10 == 0) RunAllSplits(in, use);
   }
   EXPECT_GE(outcomes.size(), 12u);
-  for (const char* seen : {"cmd", "error ERR Protocol error: inva", "error ERR Protocol error: expe",
-                           "error ERR Protocol error: unba", "error ERR Protocol error: too ",
-                           "error ERR Protocol error: quer", "error ERR Protocol error: unau"}) {
-    EXPECT_TRUE(std::any_of(outcomes.begin(), outcomes.end(),
-                            [&](const std::string& o) { return o.starts_with(seen); }))
-        << seen;
+  for (const char* seen :
+       {"cmd", "error ERR Protocol error: inva", "error ERR Protocol error: expe",
+        "error ERR Protocol error: unba", "error ERR Protocol error: too ",
+        "error ERR Protocol error: quer", "error ERR Protocol error: unau"}) {
+    EXPECT_TRUE(std::any_of(outcomes.begin(), outcomes.end(), [&](const std::string& o) {
+      return o.starts_with(seen);
+    })) << seen;
   }
   for (int iter = 0; iter < 300; iter++) {  // plain random bytes
     std::string in(rng() % 200, '\0');

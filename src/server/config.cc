@@ -7,8 +7,8 @@
 #include <set>
 
 #include "server/config_parse.h"
-#include "util/glob.h"
 #include "util/env.h"
+#include "util/glob.h"
 
 namespace stash {
 namespace {
@@ -82,7 +82,8 @@ Status Config::LoadFile(const std::string& path) {
     std::string_view line(text.data() + pos, eol - pos);
     pos = eol + 1;
     line_no++;
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+      line.remove_prefix(1);
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> args;
     Status st;
@@ -94,8 +95,8 @@ Status Config::LoadFile(const std::string& path) {
       st = Apply(name, args);
     }
     if (!st.ok()) {
-      return Status::InvalidArgument(fmt::format("{}, at line {}: '{}': {}", path, line_no, line,
-                                                 st.message()));
+      return Status::InvalidArgument(
+          fmt::format("{}, at line {}: '{}': {}", path, line_no, line, st.message()));
     }
   }
   return Status::OK();
@@ -111,8 +112,8 @@ bool Config::SetAtRuntime(const std::vector<std::pair<std::string, std::string>>
       return false;
     }
     auto fail = [&](std::string_view why) {
-      *error = fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - {}",
-                           name, why);
+      *error =
+          fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, why);
       return false;
     };
     if (!opt->runtime) return fail("can't set immutable config");
@@ -175,7 +176,8 @@ Status Config::Rewrite() {
     pos = eol + 1;
     std::vector<std::string> args;
     std::string_view trimmed(line);
-    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+      trimmed.remove_prefix(1);
     const ConfigOption* opt = nullptr;
     if (!trimmed.empty() && trimmed[0] != '#' && SplitConfigArgs(trimmed, &args) && !args.empty()) {
       opt = Find(args[0]);

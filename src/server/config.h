@@ -44,7 +44,8 @@ class Config {
   bool SetAtRuntime(const std::vector<std::pair<std::string, std::string>>& pairs,
                     std::string* error);
   // CONFIG GET: (name, value) for every option whose name matches one of the glob patterns.
-  std::vector<std::pair<std::string, std::string>> Match(const std::vector<std::string>& patterns) const;
+  std::vector<std::pair<std::string, std::string>> Match(
+      const std::vector<std::string>& patterns) const;
   // CONFIG REWRITE: rewrites the file it was loaded from, keeping comments and unknown lines
   // in place; options changed from their defaults and not yet in the file are appended.
   Status Rewrite();

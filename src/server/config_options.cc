@@ -41,15 +41,16 @@ ConfigOption Number(const char* name, int64_t Settings::*field, int64_t min, int
           [=](const Settings& s) { return std::to_string(s.*field); }};
 }
 
-ConfigOption Int(const char* name, int64_t Settings::*field, int64_t min, int64_t max,
-                 bool runtime, const char* help) {
+ConfigOption Int(const char* name, int64_t Settings::*field, int64_t min, int64_t max, bool runtime,
+                 const char* help) {
   return Number(name, field, min, max, runtime, help, ParseInt64,
                 "argument couldn't be parsed into an integer");
 }
 
 ConfigOption Memory(const char* name, int64_t Settings::*field, int64_t min, int64_t max,
                     bool runtime, const char* help) {
-  return Number(name, field, min, max, runtime, help, ParseMemory, "argument must be a memory value");
+  return Number(name, field, min, max, runtime, help, ParseMemory,
+                "argument must be a memory value");
 }
 
 ConfigOption String(const char* name, std::string Settings::*field, bool runtime,
@@ -119,9 +120,12 @@ ConfigOption OutputLimits() {
             for (size_t i = 0; i < a.size(); i += 4) {
               std::string cls = a[i];
               OutputBufferLimit* target = nullptr;
-              if (cls == "normal") target = &next.output_limit_normal;
-              else if (cls == "replica" || cls == "slave") target = &next.output_limit_replica;
-              else if (cls == "pubsub") target = &next.output_limit_pubsub;
+              if (cls == "normal")
+                target = &next.output_limit_normal;
+              else if (cls == "replica" || cls == "slave")
+                target = &next.output_limit_replica;
+              else if (cls == "pubsub")
+                target = &next.output_limit_pubsub;
               if (target == nullptr) {
                 *why = "Invalid client class specified in buffer limit configuration.";
                 return false;
@@ -136,7 +140,8 @@ ConfigOption OutputLimits() {
               return fmt::format("{} {} {} {}", cls, l.hard_bytes, l.soft_bytes, l.soft_seconds);
             };
             return fmt::format("{} {} {}", f("normal", s.output_limit_normal),
-                               f("slave", s.output_limit_replica), f("pubsub", s.output_limit_pubsub));
+                               f("slave", s.output_limit_replica),
+                               f("pubsub", s.output_limit_pubsub));
           }};
 }
 
@@ -188,8 +193,7 @@ const std::vector<ConfigOption>& ConfigOptions() {
       Memory("lsm-block-size", &Settings::lsm_block_size, 64, 1 << 30, false, "SSTable block size"),
       Enum("lsm-compression", &Settings::lsm_compression, {"zstd", "none"}, false,
            "block compression"),
-      Int("lsm-compression-level", &Settings::lsm_compression_level, -7, 22, false,
-          "zstd level"),
+      Int("lsm-compression-level", &Settings::lsm_compression_level, -7, 22, false, "zstd level"),
       Int("lsm-bloom-bits-per-key", &Settings::lsm_bloom_bits_per_key, 0, 64, false,
           "bloom filter bits per key; 0 = no filter"),
       Memory("lsm-block-cache-size", &Settings::lsm_block_cache_size, 0, kMaxLong, false,

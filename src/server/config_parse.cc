@@ -16,12 +16,18 @@ int HexValue(char c) {
 
 char Escape(char c) {
   switch (c) {
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'b': return '\b';
-    case 'a': return '\a';
-    default: return c;
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'b':
+      return '\b';
+    case 'a':
+      return '\a';
+    default:
+      return c;
   }
 }
 
@@ -100,14 +106,22 @@ bool ParseMemory(std::string_view text, int64_t* bytes) {
   std::string unit;
   for (char c : text.substr(digits)) unit.push_back(Lower(c));
   int64_t mul;
-  if (unit.empty() || unit == "b") mul = 1;
-  else if (unit == "k") mul = 1000;
-  else if (unit == "kb") mul = 1024;
-  else if (unit == "m") mul = 1000 * 1000;
-  else if (unit == "mb") mul = 1024 * 1024;
-  else if (unit == "g") mul = 1000ll * 1000 * 1000;
-  else if (unit == "gb") mul = 1024ll * 1024 * 1024;
-  else return false;
+  if (unit.empty() || unit == "b")
+    mul = 1;
+  else if (unit == "k")
+    mul = 1000;
+  else if (unit == "kb")
+    mul = 1024;
+  else if (unit == "m")
+    mul = 1000 * 1000;
+  else if (unit == "mb")
+    mul = 1024 * 1024;
+  else if (unit == "g")
+    mul = 1000ll * 1000 * 1000;
+  else if (unit == "gb")
+    mul = 1024ll * 1024 * 1024;
+  else
+    return false;
   if (num > std::numeric_limits<int64_t>::max() / mul ||
       num < std::numeric_limits<int64_t>::min() / mul) {
     return false;

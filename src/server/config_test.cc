@@ -71,7 +71,9 @@ TEST(Glob, MatchesLikeRedis) {
 
 TEST(Config, LoadsFileAndRefusesUnknownOptionNamingTheLine) {
   Config ok;
-  ASSERT_TRUE(ok.LoadFile(TempFile("ok", "# comment\nport 7000\nmaxclients 5\n\nbind 127.0.0.1 ::1\n")).ok());
+  ASSERT_TRUE(
+      ok.LoadFile(TempFile("ok", "# comment\nport 7000\nmaxclients 5\n\nbind 127.0.0.1 ::1\n"))
+          .ok());
   EXPECT_EQ(Get(ok, "port"), "7000");
   EXPECT_EQ(Get(ok, "bind"), "127.0.0.1 ::1");
 
@@ -92,12 +94,15 @@ TEST(Config, RuntimeSetIsAllOrNothingWithRedisErrors) {
   Config c;
   std::string err;
   EXPECT_FALSE(c.SetAtRuntime({{"port", "1"}}, &err));
-  EXPECT_EQ(err, "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config");
+  EXPECT_EQ(
+      err,
+      "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config");
   EXPECT_FALSE(c.SetAtRuntime({{"nope", "1"}}, &err));
   EXPECT_EQ(err, "ERR Unknown option or number of arguments for CONFIG SET - 'nope'");
   EXPECT_FALSE(c.SetAtRuntime({{"maxclients", "50"}, {"timeout", "x"}}, &err));
   EXPECT_EQ(Get(c, "maxclients"), "10000");  // the first pair was not applied either
-  EXPECT_TRUE(c.SetAtRuntime({{"maxclients", "50"}, {"client-output-buffer-limit", "normal 1kb 2kb 3"}}, &err));
+  EXPECT_TRUE(c.SetAtRuntime(
+      {{"maxclients", "50"}, {"client-output-buffer-limit", "normal 1kb 2kb 3"}}, &err));
   EXPECT_EQ(Get(c, "maxclients"), "50");
   EXPECT_EQ(c.Snapshot().output_limit_normal.hard_bytes, 1024);
   EXPECT_EQ(c.Snapshot().output_limit_normal.soft_seconds, 3);

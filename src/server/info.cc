@@ -45,7 +45,8 @@ uint64_t RssBytes() {
 const std::string& RunId() {
   static const std::string id = [] {
     std::string s;
-    uint64_t x = static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(NowMillis());
+    uint64_t x = static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15ull ^
+                 static_cast<uint64_t>(NowMillis());
     for (int i = 0; i < 40; i++) {
       x ^= x << 13;
       x ^= x >> 7;
@@ -131,8 +132,10 @@ void PersistenceSection(Server& srv, Lines* o) {
   // The error refusing writes now ("" while writes are accepted), then the latest one ever,
   // kept after writes resumed.
   Add(o, "stashd_last_write_error", bg.ok() ? std::string() : bg.ToString());
-  // What failed: "write-ahead log write", "table read (compaction)", ... (DB::BackgroundErrorOrigin)
-  Add(o, "stashd_last_write_error_origin", bg.ok() ? std::string() : engine->BackgroundErrorOrigin());
+  // What failed: "write-ahead log write", "table read (compaction)", ...
+  // (DB::BackgroundErrorOrigin)
+  Add(o, "stashd_last_write_error_origin",
+      bg.ok() ? std::string() : engine->BackgroundErrorOrigin());
   Add(o, "stashd_write_errors", st.background_errors);
   Add(o, "stashd_last_io_error", st.last_background_error);
   Add(o, "stashd_last_io_error_origin", st.last_background_error_origin);

@@ -54,9 +54,9 @@ void Write(Level level, std::string_view message) {
   localtime_r(&tv.tv_sec, &tm);
   char date[64];
   size_t n = std::strftime(date, sizeof(date), "%d %b %Y %H:%M:%S", &tm);
-  std::string line = fmt::format("{}:M {}.{:03d} {} {}\n", getpid(), std::string_view(date, n),
-                                 static_cast<int>(tv.tv_usec / 1000),
-                                 kMarks[static_cast<int>(level)], message);
+  std::string line =
+      fmt::format("{}:M {}.{:03d} {} {}\n", getpid(), std::string_view(date, n),
+                  static_cast<int>(tv.tv_usec / 1000), kMarks[static_cast<int>(level)], message);
   std::lock_guard<std::mutex> lock(g_mu);
   FILE* out = g_file != nullptr ? g_file : stdout;
   std::fwrite(line.data(), 1, line.size(), out);

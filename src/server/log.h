@@ -27,7 +27,8 @@ void Write(Level level, std::string_view message);
 
 template <typename... Args>
 void Notice(fmt::format_string<Args...> f, Args&&... args) {
-  if (GetLevel() <= Level::kNotice) Write(Level::kNotice, fmt::format(f, std::forward<Args>(args)...));
+  if (GetLevel() <= Level::kNotice)
+    Write(Level::kNotice, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void Warning(fmt::format_string<Args...> f, Args&&... args) {
@@ -35,11 +36,13 @@ void Warning(fmt::format_string<Args...> f, Args&&... args) {
 }
 template <typename... Args>
 void Verbose(fmt::format_string<Args...> f, Args&&... args) {
-  if (GetLevel() <= Level::kVerbose) Write(Level::kVerbose, fmt::format(f, std::forward<Args>(args)...));
+  if (GetLevel() <= Level::kVerbose)
+    Write(Level::kVerbose, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void Debug(fmt::format_string<Args...> f, Args&&... args) {
-  if (GetLevel() <= Level::kDebug) Write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+  if (GetLevel() <= Level::kDebug)
+    Write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace stash::log

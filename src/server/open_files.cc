@@ -94,15 +94,17 @@ Status AdjustOpenFilesLimit(Config& config) {
   }
   if (budget.table_cache < s.lsm_max_open_files) {
     STASH_RETURN_IF_ERROR(config.Apply("lsm-max-open-files", {std::to_string(budget.table_cache)}));
-    log::Warning("Current maximum open files is {}. lsm-max-open-files has been reduced to {} to "
-                 "compensate for low ulimit.",
-                 limit, budget.table_cache);
+    log::Warning(
+        "Current maximum open files is {}. lsm-max-open-files has been reduced to {} to "
+        "compensate for low ulimit.",
+        limit, budget.table_cache);
   }
   if (budget.maxclients == s.maxclients) return Status::OK();
   STASH_RETURN_IF_ERROR(config.Apply("maxclients", {std::to_string(budget.maxclients)}));
-  log::Warning("Current maximum open files is {}. maxclients has been reduced to {} to compensate "
-               "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
-               limit, budget.maxclients);
+  log::Warning(
+      "Current maximum open files is {}. maxclients has been reduced to {} to compensate "
+      "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+      limit, budget.maxclients);
   return Status::OK();
 }
 
@@ -111,9 +113,10 @@ void RaiseOpenFilesLimitForClients(const Settings& s) {
   std::string error;
   uint64_t limit = RaiseOpenFilesLimit(wanted, &error);
   if (limit < wanted) {
-    log::Warning("maxclients {} needs {} file descriptors but the limit stays at {} ({}); "
-                 "connections beyond it will fail. Increase 'ulimit -n'.",
-                 s.maxclients, wanted, limit, error);
+    log::Warning(
+        "maxclients {} needs {} file descriptors but the limit stays at {} ({}); "
+        "connections beyond it will fail. Increase 'ulimit -n'.",
+        s.maxclients, wanted, limit, error);
   }
 }
 

@@ -143,13 +143,15 @@ asio::io_context& Server::NextIoContext() {
 }
 
 void Server::Accept(size_t listener) {
-  acceptors_[listener]->async_accept(NextIoContext(), [this, listener](const error_code& ec,
-                                                                       tcp::socket socket) {
-    if (shutting_down_) return;
-    if (!ec) OnAccepted(std::move(socket));
-    else if (ec != asio::error::operation_aborted) log::Warning("Accepting client connection: {}", ec.message());
-    Accept(listener);
-  });
+  acceptors_[listener]->async_accept(
+      NextIoContext(), [this, listener](const error_code& ec, tcp::socket socket) {
+        if (shutting_down_) return;
+        if (!ec)
+          OnAccepted(std::move(socket));
+        else if (ec != asio::error::operation_aborted)
+          log::Warning("Accepting client connection: {}", ec.message());
+        Accept(listener);
+      });
 }
 
 void Server::OnAccepted(tcp::socket socket) {

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <atomic>
-#include "net/asio.h"
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +12,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "net/asio.h"
 
 #include "cmd/command_table.h"
 #include "cmd/writer.h"

@@ -49,7 +49,7 @@ struct Settings {
   int64_t lsm_max_open_files = 1000;
   int64_t lsm_target_file_size = 64ll << 20;
   int64_t lsm_l1_size = 256ll << 20;
-  int64_t lsm_reclaim_rate = 64ll << 20;  // bytes per second; 0 = unlimited
+  int64_t lsm_reclaim_rate = 64ll << 20;    // bytes per second; 0 = unlimited
   std::string lsm_wal_recovery = "strict";  // strict | point-in-time
 };
 

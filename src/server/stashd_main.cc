@@ -2,9 +2,9 @@
 // overrides the file. Multi-word values (bind, client-output-buffer-limit) are one quoted flag
 // argument: --bind "127.0.0.1 ::1".
 // stashd --check DIR: verifies a data directory offline (exit 0 sound, 1 damaged, 2 not checked).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <map>
@@ -31,7 +31,10 @@ int CheckDirectory(const std::string& dir) {
   stash::Options options;
   stash::CheckReport report;
   stash::Status s = stash::CheckDatabase(
-      options, dir, [](std::string_view line) { std::printf("%.*s\n", static_cast<int>(line.size()), line.data()); },
+      options, dir,
+      [](std::string_view line) {
+        std::printf("%.*s\n", static_cast<int>(line.size()), line.data());
+      },
       &report);
   if (!s.ok()) {
     std::printf("not checked: %s\n", s.ToString().c_str());
@@ -49,8 +52,8 @@ int CheckDirectory(const std::string& dir) {
 int main(int argc, char** argv) {
   using namespace stash;
   CLI::App app{"StashDB: a Redis-protocol server that keeps its data in its own LSM tree"};
-  app.set_version_flag("--version", fmt::format("stashd {} (Redis protocol {})", kStashVersion,
-                                                kRedisVersion));
+  app.set_version_flag("--version",
+                       fmt::format("stashd {} (Redis protocol {})", kStashVersion, kRedisVersion));
   std::string config_file;
   app.add_option("config_file", config_file, "redis.conf-style configuration file");
   std::string check_dir;
@@ -84,8 +87,8 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fatal(s.ToString());
   }
   log::Notice("oO0OoO0OoO0Oo StashDB is starting oO0OoO0OoO0Oo");
-  log::Notice("StashDB version={}, redis_version={}, bits=64, pid={}, just started",
-              kStashVersion, kRedisVersion, getpid());
+  log::Notice("StashDB version={}, redis_version={}, bits=64, pid={}, just started", kStashVersion,
+              kRedisVersion, getpid());
   if (config_file.empty()) {
     log::Notice("No config file specified, using the defaults and flags");
   } else {

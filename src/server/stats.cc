@@ -6,8 +6,8 @@ void ServerStats::RecordOpsSample(int64_t now_ms) {
   std::lock_guard<std::mutex> lock(sample_mu_);
   uint64_t ops = total_commands_processed.load(std::memory_order_relaxed);
   if (last_sample_ms_ != 0 && now_ms > last_sample_ms_) {
-    rates_[next_sample_] =
-        static_cast<double>(ops - last_sample_ops_) * 1000.0 / static_cast<double>(now_ms - last_sample_ms_);
+    rates_[next_sample_] = static_cast<double>(ops - last_sample_ops_) * 1000.0 /
+                           static_cast<double>(now_ms - last_sample_ms_);
     next_sample_ = (next_sample_ + 1) % kSamples;
   }
   last_sample_ms_ = now_ms;

@@ -15,7 +15,7 @@ namespace stash::store {
 struct ExpireCycleResult {
   uint64_t reclaimed = 0;
   uint64_t stale = 0;  // stale index entries removed
-  bool more = false;  // the budget ran out with expired keys left
+  bool more = false;   // the budget ran out with expired keys left
   Status status;
 };
 

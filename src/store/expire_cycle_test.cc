@@ -22,8 +22,8 @@ class ExpireCycleTest : public StoreTest {
 };
 
 TEST_F(ExpireCycleTest, RegressionExpireCycleNeverDeletesALiveKey) {
-  Set(0, "live", "v");             // no TTL
-  Set(0, "moved", "v", 5000);      // a TTL other than its planted entry's
+  Set(0, "live", "v");         // no TTL
+  Set(0, "moved", "v", 5000);  // a TTL other than its planted entry's
   PlantIndexEntry(0, 500, "live");
   PlantIndexEntry(0, 600, "ghost");  // no record at all
   PlantIndexEntry(0, 700, "moved");
@@ -49,11 +49,12 @@ TEST_F(ExpireCycleTest, RegressionExpireCycleNeverDeletesALiveKey) {
 TEST_F(ExpireCycleTest, MarkAdvancesPastReclaimedEntries) {
   const uint32_t slot = store_->Slot(0);
   Command([&](Txn& t) {
-    for (int i = 0; i < 100; i++) EXPECT_TRUE(t.Put(0, "k" + std::to_string(i), Str("v", 100 + i)).ok());
+    for (int i = 0; i < 100; i++)
+      EXPECT_TRUE(t.Put(0, "k" + std::to_string(i), Str("v", 100 + i)).ok());
   });
   EXPECT_EQ(store_->WriterExpiryMark(slot), "");
   ExpireCycleResult r = ExpireCycle(*store_, 150, 1000);
-  EXPECT_EQ(r.reclaimed, 51u);  // times 100..150
+  EXPECT_EQ(r.reclaimed, 51u);                                     // times 100..150
   EXPECT_EQ(store_->WriterExpiryMark(slot), ExpiryPosition(151));  // all up to now is gone
   EXPECT_EQ(Size(0, 150).first, 49u);
   r = ExpireCycle(*store_, 1000, 10);  // the budget stops it at the entry due at 161

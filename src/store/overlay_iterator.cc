@@ -70,7 +70,8 @@ class OverlayIterator final : public Iterator {
 
 }  // namespace
 
-std::unique_ptr<Iterator> NewOverlayIterator(const Overlay* overlay, std::unique_ptr<Iterator> base) {
+std::unique_ptr<Iterator> NewOverlayIterator(const Overlay* overlay,
+                                             std::unique_ptr<Iterator> base) {
   return std::make_unique<OverlayIterator>(overlay, std::move(base));
 }
 

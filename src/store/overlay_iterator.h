@@ -14,6 +14,7 @@ namespace stash::store {
 using Overlay = std::map<std::string, std::optional<std::string>, std::less<>>;
 
 // REQUIRES: overlay outlives the iterator and is not modified while it is in use.
-std::unique_ptr<Iterator> NewOverlayIterator(const Overlay* overlay, std::unique_ptr<Iterator> base);
+std::unique_ptr<Iterator> NewOverlayIterator(const Overlay* overlay,
+                                             std::unique_ptr<Iterator> base);
 
 }  // namespace stash::store

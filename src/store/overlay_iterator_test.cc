@@ -112,8 +112,11 @@ TEST(OverlayIterator, OverlayValueReplacesTheBasesOnce) {
 }
 
 TEST(OverlayIterator, DeletesHideBaseKeys) {
-  Overlay overlay{{"a", std::nullopt}, {"c", std::nullopt}, {"d", std::nullopt},
-                  {"e", std::nullopt}, {"zz", std::nullopt}};
+  Overlay overlay{{"a", std::nullopt},
+                  {"c", std::nullopt},
+                  {"d", std::nullopt},
+                  {"e", std::nullopt},
+                  {"zz", std::nullopt}};
   Map base{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}, {"e", "5"}, {"f", "6"}};
   auto it = Over(overlay, base);
   EXPECT_EQ(All(it.get()), (Pairs{{"b", "2"}, {"f", "6"}}));
@@ -141,8 +144,8 @@ TEST(OverlayIterator, Seek) {
   Map base{{"a", "ba"}, {"c", "bc"}, {"d", "bd"}, {"e", "be"}, {"g", "bg"}};
   auto it = Over(overlay, base);
   it->Seek("b");  // an overlay-only key
-  EXPECT_EQ(Rest(it.get()), (Pairs{{"b", "ob"}, {"d", "bd"}, {"e", "oe"}, {"g", "bg"},
-                                   {"x", "ox"}}));
+  EXPECT_EQ(Rest(it.get()),
+            (Pairs{{"b", "ob"}, {"d", "bd"}, {"e", "oe"}, {"g", "bg"}, {"x", "ox"}}));
   it->Seek("c");  // a deleted key: lands on the next live one
   ASSERT_TRUE(it->Valid());
   EXPECT_EQ(it->key(), "d");
@@ -190,8 +193,9 @@ TEST(OverlayIterator, BaseErrorIsReported) {
 
 TEST(OverlayIterator, RandomAgainstAModel) {
   std::mt19937 rng(20240611);
-  auto key = [&] { return std::string(1, static_cast<char>('a' + rng() % 12)) +
-                          std::to_string(rng() % 4); };
+  auto key = [&] {
+    return std::string(1, static_cast<char>('a' + rng() % 12)) + std::to_string(rng() % 4);
+  };
   for (int round = 0; round < 500; round++) {
     Map base;
     Overlay overlay;
@@ -232,7 +236,8 @@ TEST(OverlayIterator, TxnReaderSeesItsWritesOverTheEngine) {
     WriteBatch batch;
     txn.BeginCommand(&batch);
     // Enough keys to flush the tiny memtable into tables.
-    for (int i = 0; i < 400; i++) EXPECT_TRUE(txn.Put(0, "k" + std::to_string(1000 + i), str("committed")).ok());
+    for (int i = 0; i < 400; i++)
+      EXPECT_TRUE(txn.Put(0, "k" + std::to_string(1000 + i), str("committed")).ok());
     txn.EndCommand();
     ASSERT_TRUE(store->engine()->Write(WriteOptions(), &batch).ok());
     txn.Publish();

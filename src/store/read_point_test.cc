@@ -79,7 +79,7 @@ TEST_F(ReadPointTest, RegressionSwapDbAndWriteInOneGroupAreSeenTogether) {
   if (get.valid()) {
     EXPECT_EQ(get.get(), "NONE");
   }
-  EXPECT_EQ(size.get(), 0u);         // db 1 is the old db 0: empty
+  EXPECT_EQ(size.get(), 0u);  // db 1 is the old db 0: empty
   EXPECT_EQ(pinned.get(), "NONE");
   EXPECT_EQ(scanned.get(), 0);
   EXPECT_EQ(Get(0, "x"), "1");

@@ -29,7 +29,9 @@ TEST_F(StoreReclaimTest, RegressionFlushAllGivesTheDiskSpaceBackWithoutNewWrites
   for (int batch = 0; batch < 20; batch++) {
     Command([&](Txn& t) {
       for (int i = 0; i < 100; i++) {
-        EXPECT_TRUE(t.Put(i % 2, "key" + std::to_string(batch * 100 + i), Str(std::string(100, 'v'), 1 << 30)).ok());
+        EXPECT_TRUE(t.Put(i % 2, "key" + std::to_string(batch * 100 + i),
+                          Str(std::string(100, 'v'), 1 << 30))
+                        .ok());
       }
     });
   }

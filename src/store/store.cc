@@ -82,7 +82,8 @@ Status Store::LoadSlotMap() {
     // A new data directory: database i starts in slot i.
     for (int i = 0; i < databases_; i++) slots.push_back(static_cast<uint32_t>(i));
     next = static_cast<uint32_t>(databases_);
-    STASH_RETURN_IF_ERROR(db_->Put(WriteOptions{.sync = true}, kSlotMapKey, EncodeSlotMap(slots, next)));
+    STASH_RETURN_IF_ERROR(
+        db_->Put(WriteOptions{.sync = true}, kSlotMapKey, EncodeSlotMap(slots, next)));
   } else {
     STASH_RETURN_IF_ERROR(s);
     std::string_view in(raw);
@@ -272,8 +273,8 @@ std::string Store::ExpiryMarkAt(uint32_t slot, uint64_t seq) const {
   return {};  // a snapshot older than both: walk from the start
 }
 
-Status Store::GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key,
-                    int64_t now_ms, Record* out) {
+Status Store::GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key, int64_t now_ms,
+                    Record* out) {
   ReadOptions ro;
   ro.snapshot = snapshot;
   std::string raw;

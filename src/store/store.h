@@ -20,12 +20,12 @@
 //
 // Expiry low-water marks. Per slot, an index position (a time, then a key) below which every
 // expiry-index entry is known to be gone (a time alone would not do: a million keys that expire
-// in the same millisecond would be stepped over again by every cycle), so that the expire cycle and DBSIZE seek past the tombstones of entries already
-// reclaimed instead of stepping over them from the start of the index (which made draining N
-// keys cost O(N^2)). The cycle raises a slot's mark after its batch commits (remembering the
-// sequence from which the new mark holds, and the previous one, for readers at older
-// snapshots); a Txn writing an index entry below a mark lowers it at once. In memory only: after
-// a restart every mark starts at 0.
+// in the same millisecond would be stepped over again by every cycle), so that the expire cycle and
+// DBSIZE seek past the tombstones of entries already reclaimed instead of stepping over them from
+// the start of the index (which made draining N keys cost O(N^2)). The cycle raises a slot's mark
+// after its batch commits (remembering the sequence from which the new mark holds, and the previous
+// one, for readers at older snapshots); a Txn writing an index entry below a mark lowers it at
+// once. In memory only: after a restart every mark starts at 0.
 #pragma once
 
 #include <array>
@@ -39,8 +39,8 @@
 #include <vector>
 
 #include "lsm/db.h"
-#include "lsm/write_batch.h"
 #include "lsm/options.h"
+#include "lsm/write_batch.h"
 #include "store/key_reader.h"
 #include "store/layout.h"
 #include "util/status.h"

@@ -7,16 +7,16 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cmd/command_table.h"
 #include "cmd/writer.h"
 #include "lsm/db_testutil.h"
-#include "server/stats.h"
-#include "server/scan_cursors.h"
 #include "lsm/write_batch.h"
+#include "server/scan_cursors.h"
+#include "server/stats.h"
 #include "store/expire_cycle.h"
 #include "store/layout.h"
 #include "store/store.h"
@@ -30,7 +30,9 @@ namespace {
 // --- layout ---
 
 TEST(Layout, MetaKeysOrderBySlotThenUserKey) {
-  EXPECT_EQ(MetaKey(1, "ab"), std::string("M\x00\x00\x00\x01" "ab", 7));
+  EXPECT_EQ(MetaKey(1, "ab"), std::string("M\x00\x00\x00\x01"
+                                          "ab",
+                                          7));
   EXPECT_LT(MetaKey(1, "zzz"), MetaKey(2, ""));
   EXPECT_LT(MetaKey(255, "a"), MetaKey(256, "a"));  // big-endian: byte order = numeric order
   EXPECT_LT(MetaKey(0x00ffffff, "a"), MetaKey(0x01000000, "a"));
@@ -78,7 +80,9 @@ TEST(Layout, RecordBytesAreTypeFlagsExpiryPayload) {
   r.payload = "ab";
   std::string raw;
   EncodeRecord(r, &raw);
-  EXPECT_EQ(raw, std::string("\x00\x00" "ab", 4));
+  EXPECT_EQ(raw, std::string("\x00\x00"
+                             "ab",
+                             4));
 
   r.expire_at_ms = 0x0102030405060708ll;
   EncodeRecord(r, &raw);
@@ -115,8 +119,11 @@ TEST(Layout, DecodeRejectsDamagedRecords) {
   Record r;
   EXPECT_FALSE(DecodeRecord("", &r));
   EXPECT_FALSE(DecodeRecord(std::string("\0", 1), &r));
-  EXPECT_FALSE(DecodeRecord(std::string("\x09\x00" "v", 3), &r));                // unknown type
-  EXPECT_FALSE(DecodeRecord(std::string("\x00\x01\x01\x02\x03", 5), &r));        // short expiry
+  EXPECT_FALSE(DecodeRecord(std::string("\x09\x00"
+                                        "v",
+                                        3),
+                            &r));                                          // unknown type
+  EXPECT_FALSE(DecodeRecord(std::string("\x00\x01\x01\x02\x03", 5), &r));  // short expiry
   EXPECT_TRUE(DecodeRecord(std::string("\x00\x00", 2), &r));
 }
 
@@ -287,7 +294,8 @@ TEST_F(StoreTest, ExpireCycleReclaimsWithinItsBudget) {
 
 TEST_F(StoreTest, CountersAndTtlsSurviveReopen) {
   Open();
-  for (int i = 0; i < 300; i++) Set(i % 3, "key" + std::to_string(i), std::string(50, 'v'), i % 2 ? 5000 : 0);
+  for (int i = 0; i < 300; i++)
+    Set(i % 3, "key" + std::to_string(i), std::string(50, 'v'), i % 2 ? 5000 : 0);
   ASSERT_GT(store_->engine()->GetStats().flushes, 0u);
   Reopen();
   EXPECT_EQ(Size(0), std::make_pair(uint64_t{100}, uint64_t{50}));
@@ -301,7 +309,8 @@ TEST_F(StoreTest, CountersAndTtlsSurviveReopen) {
 
 TEST_F(StoreTest, FlushDbPointsAtAFreshSlotAndCompactionDropsTheOldOne) {
   Open();
-  for (int i = 0; i < 200; i++) Set(0, "k" + std::to_string(i), std::string(40, 'x'), i % 4 ? 0 : 9000);
+  for (int i = 0; i < 200; i++)
+    Set(0, "k" + std::to_string(i), std::string(40, 'x'), i % 4 ? 0 : 9000);
   Set(1, "other", "v");
   uint32_t old_slot = store_->Slot(0);
   Command([&](Txn& t) { t.FlushDb(0); });
@@ -412,7 +421,8 @@ TEST_F(StoreTest, RewritesOfOneKeyInABatchAreOneEntry) {
   EXPECT_TRUE(txn.Put(0, "gone", Str("new")).ok());
   EXPECT_TRUE(txn.Delete(0, "gone", 1000).ok());
   EXPECT_TRUE(txn.Put(0, "t", Str("1", 5000)).ok());
-  EXPECT_TRUE(txn.Put(0, "t", Str("2", 6000)).ok());  // the first TTL's index entry is put, then deleted
+  EXPECT_TRUE(
+      txn.Put(0, "t", Str("2", 6000)).ok());  // the first TTL's index entry is put, then deleted
   txn.EndCommand();
   // k, the tombstone of gone, t, t's two index entries (one a tombstone), db 0's counters.
   EXPECT_EQ(batch.Count(), 6u);
@@ -470,7 +480,9 @@ TEST_F(WriterTest, WriteThenSwapDbInOneGroup) {
 TEST_F(WriterTest, PipelinedRewritesOfOneKeyKeepTheLastValue) {
   Open();
   StartWriter();
-  EXPECT_EQ(Run(0, {{"set", "k", "1"}, {"set", "k", "2"}, {"mset", "k", "3", "k", "4"},
+  EXPECT_EQ(Run(0, {{"set", "k", "1"},
+                    {"set", "k", "2"},
+                    {"mset", "k", "3", "k", "4"},
                     {"append", "k", "5"}}),
             "+OK\r\n+OK\r\n+OK\r\n:2\r\n");
   EXPECT_EQ(Get(0, "k"), "45");

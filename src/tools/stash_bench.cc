@@ -50,22 +50,38 @@ bool ParseFlag(const char* arg, Flags* f) {
   std::string a(arg);
   if (a.rfind("--", 0) != 0 || a.find('=') == std::string::npos) return false;
   std::string name = a.substr(2, a.find('=') - 2), v = a.substr(a.find('=') + 1);
-  if (name == "db") f->db = v;
-  else if (name == "benchmarks") f->benchmarks = v;
-  else if (name == "num") f->num = std::stoll(v);
-  else if (name == "reads") f->reads = std::stoll(v);
-  else if (name == "value_size") f->value_size = std::stoi(v);
-  else if (name == "key_size") f->key_size = std::stoi(v);
-  else if (name == "compression_type") f->compression = v;
-  else if (name == "cache_size") f->cache_size = std::stoll(v);
-  else if (name == "sync") f->sync = v == "1" || v == "true";
-  else if (name == "bloom_bits") f->bloom_bits = std::stoi(v);
-  else if (name == "write_buffer_size") f->write_buffer_size = std::stoll(v);
-  else if (name == "seed") f->seed = std::stoull(v);
-  else if (name == "level0_file_num_compaction_trigger") f->l0_compaction_trigger = std::stoi(v);
-  else if (name == "level0_slowdown_writes_trigger") f->l0_slowdown_trigger = std::stoi(v);
-  else if (name == "level0_stop_writes_trigger") f->l0_stop_trigger = std::stoi(v);
-  else return false;
+  if (name == "db")
+    f->db = v;
+  else if (name == "benchmarks")
+    f->benchmarks = v;
+  else if (name == "num")
+    f->num = std::stoll(v);
+  else if (name == "reads")
+    f->reads = std::stoll(v);
+  else if (name == "value_size")
+    f->value_size = std::stoi(v);
+  else if (name == "key_size")
+    f->key_size = std::stoi(v);
+  else if (name == "compression_type")
+    f->compression = v;
+  else if (name == "cache_size")
+    f->cache_size = std::stoll(v);
+  else if (name == "sync")
+    f->sync = v == "1" || v == "true";
+  else if (name == "bloom_bits")
+    f->bloom_bits = std::stoi(v);
+  else if (name == "write_buffer_size")
+    f->write_buffer_size = std::stoll(v);
+  else if (name == "seed")
+    f->seed = std::stoull(v);
+  else if (name == "level0_file_num_compaction_trigger")
+    f->l0_compaction_trigger = std::stoi(v);
+  else if (name == "level0_slowdown_writes_trigger")
+    f->l0_slowdown_trigger = std::stoi(v);
+  else if (name == "level0_stop_writes_trigger")
+    f->l0_stop_trigger = std::stoi(v);
+  else
+    return false;
   return true;
 }
 
@@ -94,7 +110,8 @@ class ValueSource {
 
 std::string MakeKey(int64_t k, int key_size) {
   std::string key(std::max(key_size, 8), '0');
-  for (int i = 0; i < 8; i++) key[i] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * i)) & 0xff);
+  for (int i = 0; i < 8; i++)
+    key[i] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * i)) & 0xff);
   key.resize(key_size);
   return key;
 }
@@ -104,10 +121,11 @@ class Bench {
   explicit Bench(Flags f) : f_(std::move(f)), values_(f_.seed), rng_(f_.seed) {}
 
   int Run() {
-    fmt::print("Keys:       {} bytes each\nValues:     {} bytes each (about {} after compression)\n"
-               "Entries:    {}\nEngine:     StashDB LSM ({}, sync={}, bloom_bits={})\n{}\n",
-               f_.key_size, f_.value_size, f_.value_size / 2, f_.num, f_.compression, f_.sync,
-               f_.bloom_bits, std::string(48, '-'));
+    fmt::print(
+        "Keys:       {} bytes each\nValues:     {} bytes each (about {} after compression)\n"
+        "Entries:    {}\nEngine:     StashDB LSM ({}, sync={}, bloom_bits={})\n{}\n",
+        f_.key_size, f_.value_size, f_.value_size / 2, f_.num, f_.compression, f_.sync,
+        f_.bloom_bits, std::string(48, '-'));
     std::string list = f_.benchmarks + ",";
     for (size_t pos = 0, next; (next = list.find(',', pos)) != std::string::npos; pos = next + 1) {
       std::string name = list.substr(pos, next - pos);
@@ -174,8 +192,10 @@ class Bench {
       std::string value;
       for (int64_t i = 0; i < reads && ok; i++) {
         Status s = db_->Get(ReadOptions(), MakeKey(dist(rng_), f_.key_size), &value);
-        if (s.ok()) found++;
-        else if (!s.IsNotFound()) ok = Fail(name.c_str(), s);
+        if (s.ok())
+          found++;
+        else if (!s.IsNotFound())
+          ok = Fail(name.c_str(), s);
         ops++;
       }
     } else if (name == "readseq") {
@@ -193,8 +213,8 @@ class Bench {
     std::string extra;
     if (bytes > 0) extra = fmt::format(" {:6.1f} MB/s", bytes / 1048576.0 / secs);
     if (name == "readrandom") extra = fmt::format(" ({} of {} found)", found, ops);
-    fmt::print("{:<12} : {:11.3f} micros/op {} ops/sec;{}\n", name, secs * 1e6 / std::max<int64_t>(ops, 1),
-               static_cast<int64_t>(ops / secs), extra);
+    fmt::print("{:<12} : {:11.3f} micros/op {} ops/sec;{}\n", name,
+               secs * 1e6 / std::max<int64_t>(ops, 1), static_cast<int64_t>(ops / secs), extra);
     PrintStats();
     std::fflush(stdout);
     return ok;

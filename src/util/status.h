@@ -27,7 +27,9 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string_view msg = {}) { return Status(Code::kNotFound, msg); }
   static Status Corruption(std::string_view msg) { return Status(Code::kCorruption, msg); }
   static Status NotSupported(std::string_view msg) { return Status(Code::kNotSupported, msg); }
-  static Status InvalidArgument(std::string_view msg) { return Status(Code::kInvalidArgument, msg); }
+  static Status InvalidArgument(std::string_view msg) {
+    return Status(Code::kInvalidArgument, msg);
+  }
   static Status IOError(std::string_view msg) { return Status(Code::kIOError, msg); }
   static Status NoSpace(std::string_view msg) { return Status(Code::kNoSpace, msg); }
   static Status Busy(std::string_view msg) { return Status(Code::kBusy, msg); }
@@ -46,7 +48,8 @@ class [[nodiscard]] Status {
   // "OK", or "<Kind>: <message>" such as "Corruption: bad block checksum in 000012.sst at 4096".
   std::string ToString() const;
 
-  // Explicitly drops a status where ignoring it is the considered choice (say why at the call site).
+  // Explicitly drops a status where ignoring it is the considered choice (say why at the call
+  // site).
   void IgnoreError() const {}
 
  private:
@@ -77,8 +80,8 @@ class [[nodiscard]] StatusOr {
 }  // namespace stash
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define STASH_RETURN_IF_ERROR(expr)      \
-  do {                                   \
-    ::stash::Status _st = (expr);        \
-    if (!_st.ok()) return _st;           \
+#define STASH_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::stash::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
