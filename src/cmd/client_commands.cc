@@ -2,87 +2,91 @@
 #include <fmt/format.h>
 
 #include "cmd/command_table.h"
+#include "cmd/errors.h"
 #include "cmd/reply_util.h"
-#include "net/connection.h"
+#include "cmd/server_api.h"
+#include "cmd/session.h"
 #include "resp/reply_writer.h"
-#include "server/server.h"
 
 namespace stash {
 namespace {
 
-void Id(CommandContext& c) { c.out.Integer(static_cast<int64_t>(c.conn.id())); }
+CommandStatus Id(CommandContext& c) {
+  c.out.Integer(static_cast<int64_t>(c.session.id()));
+  return {};
+}
 
-void GetName(CommandContext& c) {
-  std::string name = c.conn.name();
+CommandStatus GetName(CommandContext& c) {
+  std::string name = c.session.name();
   if (name.empty()) {
     c.out.Null();
   } else {
     c.out.Bulk(name);
   }
+  return {};
 }
 
-void SetName(CommandContext& c) {
+CommandStatus SetName(CommandContext& c) {
   if (!ValidClientName(c.argv[2])) {
-    c.out.Error("ERR Client names cannot contain spaces, newlines or special characters.");
-    return;
+    return Fail(kInvalidClientNameError);
   }
-  c.conn.SetName(c.argv[2]);
+  c.session.SetName(c.argv[2]);
   c.out.Simple("OK");
+  return {};
 }
 
-void SetInfo(CommandContext& c) {
-  std::string attr = c.argv[2];
-  for (char& ch : attr) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+CommandStatus SetInfo(CommandContext& c) {
+  std::string attr = AsciiLower(c.argv[2]);
   if (attr != "lib-name" && attr != "lib-ver") {
-    c.out.Error(fmt::format("ERR Unrecognized option '{}'", c.argv[2]));
-    return;
+    return Fail(fmt::format("ERR Unrecognized option '{}'", c.argv[2]));
   }
   if (!ValidClientName(c.argv[3])) {
-    c.out.Error(fmt::format("ERR {} cannot contain spaces, newlines or special characters.", attr));
-    return;
+    return Fail(fmt::format("ERR {} cannot contain spaces, newlines or special characters.", attr));
   }
-  c.conn.SetLibInfo(attr, c.argv[3]);
+  c.session.SetLibInfo(attr, c.argv[3]);
   c.out.Simple("OK");
+  return {};
 }
 
-void List(CommandContext& c) {
+CommandStatus List(CommandContext& c) {
   std::vector<uint64_t> ids;
   for (size_t i = 2; i < c.argv.size(); i++) {
     if (EqualsIgnoreCase(c.argv[i], "type") && i + 1 < c.argv.size()) {
       const std::string& t = c.argv[++i];
       if (!EqualsIgnoreCase(t, "normal") && !EqualsIgnoreCase(t, "master") &&
           !EqualsIgnoreCase(t, "replica") && !EqualsIgnoreCase(t, "pubsub")) {
-        c.out.Error(fmt::format("ERR Unknown client type '{}'", t));
-        return;
+        return Fail(fmt::format("ERR Unknown client type '{}'", t));
       }
       if (!EqualsIgnoreCase(t, "normal")) {  // StashDB has only normal clients
         c.out.Verbatim("");
-        return;
+        return {};
       }
     } else if (EqualsIgnoreCase(c.argv[i], "id") && i + 1 < c.argv.size()) {
       for (i++; i < c.argv.size(); i++) {
         int64_t id;
         if (!ParseInteger(c.argv[i], &id) || id <= 0) {
-          c.out.Error("ERR Invalid client ID");
-          return;
+          return Fail("ERR Invalid client ID");
         }
         ids.push_back(static_cast<uint64_t>(id));
       }
     } else {
-      c.out.Error("ERR syntax error");
-      return;
+      return Fail(kSyntaxError);
     }
   }
   std::string text;
-  for (auto& client : c.server.Clients()) {
+  for (auto& client : c.server.Sessions()) {
     if (!ids.empty() && std::find(ids.begin(), ids.end(), client->id()) == ids.end()) continue;
     text += client->Describe();
     text += '\n';
   }
   c.out.Verbatim(text);
+  return {};
 }
 
-void Info(CommandContext& c) { c.out.Verbatim(c.conn.Describe() + "\n"); }
+CommandStatus Info(CommandContext& c) {
+  c.out.Verbatim(c.session.Describe() + "\n");
+  return {};
+}
 
 struct KillFilter {
   uint64_t id = 0;
@@ -91,7 +95,7 @@ struct KillFilter {
   bool any_filter = false;
 };
 
-bool Matches(const KillFilter& f, const Connection& client, const Connection& self) {
+bool Matches(const KillFilter& f, const Session& client, const Session& self) {
   if (f.id != 0 && client.id() != f.id) return false;
   if (!f.addr.empty() && client.remote_address() != f.addr) return false;
   if (!f.laddr.empty() && client.local_address() != f.laddr) return false;
@@ -99,7 +103,7 @@ bool Matches(const KillFilter& f, const Connection& client, const Connection& se
   return true;
 }
 
-void Kill(CommandContext& c) {
+CommandStatus Kill(CommandContext& c) {
   KillFilter f;
   bool old_form = c.argv.size() == 3;
   if (old_form) {
@@ -107,8 +111,7 @@ void Kill(CommandContext& c) {
     f.skipme = false;
   } else {
     if (c.argv.size() % 2 != 0) {
-      c.out.Error("ERR syntax error");
-      return;
+      return Fail(kSyntaxError);
     }
     for (size_t i = 2; i < c.argv.size(); i += 2) {
       const std::string& opt = c.argv[i];
@@ -116,8 +119,7 @@ void Kill(CommandContext& c) {
       if (EqualsIgnoreCase(opt, "id")) {
         int64_t id;
         if (!ParseInteger(val, &id) || id <= 0) {
-          c.out.Error("ERR client-id should be greater than 0");
-          return;
+          return Fail("ERR client-id should be greater than 0");
         }
         f.id = static_cast<uint64_t>(id);
       } else if (EqualsIgnoreCase(opt, "addr")) {
@@ -129,15 +131,13 @@ void Kill(CommandContext& c) {
           if (EqualsIgnoreCase(val, "master") || EqualsIgnoreCase(val, "replica") ||
               EqualsIgnoreCase(val, "slave") || EqualsIgnoreCase(val, "pubsub")) {
             c.out.Integer(0);  // StashDB has only normal clients
-          } else {
-            c.out.Error(fmt::format("ERR Unknown client type '{}'", val));
+            return {};
           }
-          return;
+          return Fail(fmt::format("ERR Unknown client type '{}'", val));
         }
       } else if (EqualsIgnoreCase(opt, "user")) {
         if (val != "default") {
-          c.out.Error(fmt::format("ERR No such user '{}'", val));
-          return;
+          return Fail(fmt::format("ERR No such user '{}'", val));
         }
       } else if (EqualsIgnoreCase(opt, "skipme")) {
         if (EqualsIgnoreCase(val, "yes")) {
@@ -145,37 +145,33 @@ void Kill(CommandContext& c) {
         } else if (EqualsIgnoreCase(val, "no")) {
           f.skipme = false;
         } else {
-          c.out.Error("ERR syntax error");
-          return;
+          return Fail(kSyntaxError);
         }
       } else {
-        c.out.Error("ERR syntax error");
-        return;
+        return Fail(kSyntaxError);
       }
     }
   }
   int64_t killed = 0;
-  for (auto& client : c.server.Clients()) {
-    if (!Matches(f, *client, c.conn)) continue;
+  for (auto& client : c.server.Sessions()) {
+    if (!Matches(f, *client, c.session)) continue;
     killed++;
-    if (client.get() == &c.conn) {
-      c.conn.CloseAfterReply();  // killing yourself: the reply still goes out first
+    if (client.get() == &c.session) {
+      c.session.CloseAfterReply();  // killing yourself: the reply still goes out first
     } else {
       client->Kill("CLIENT KILL");
     }
   }
   if (old_form) {
-    if (killed == 0) {
-      c.out.Error("ERR No such client");
-    } else {
-      c.out.Simple("OK");
-    }
+    if (killed == 0) return Fail("ERR No such client");
+    c.out.Simple("OK");
   } else {
     c.out.Integer(killed);
   }
+  return {};
 }
 
-void Help(CommandContext& c) {
+CommandStatus Help(CommandContext& c) {
   static const std::vector<std::string> kLines = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GETNAME",
@@ -199,23 +195,24 @@ void Help(CommandContext& c) {
       "    Print this help."};
   c.out.ArrayHeader(kLines.size());
   for (const auto& l : kLines) c.out.Simple(l);
+  return {};
 }
 
 constexpr uint32_t kFlags = kCmdNoscript | kCmdLoading | kCmdStale;
 
 const CommandSpec kSubcommands[] = {
-    {"id", 2, kFlags, 0, 0, 0, Id},
-    {"getname", 2, kFlags, 0, 0, 0, GetName},
-    {"setname", 3, kFlags, 0, 0, 0, SetName},
-    {"setinfo", 4, kFlags, 0, 0, 0, SetInfo},
-    {"list", -2, kFlags | kCmdAdmin, 0, 0, 0, List},
-    {"info", 2, kFlags, 0, 0, 0, Info},
-    {"kill", -3, kFlags | kCmdAdmin, 0, 0, 0, Kill},
-    {"help", 2, kFlags, 0, 0, 0, Help},
+    {.name = "id", .arity = 2, .flags = kFlags, .handler = Id},
+    {.name = "getname", .arity = 2, .flags = kFlags, .handler = GetName},
+    {.name = "setname", .arity = 3, .flags = kFlags, .handler = SetName},
+    {.name = "setinfo", .arity = 4, .flags = kFlags, .handler = SetInfo},
+    {.name = "list", .arity = -2, .flags = kFlags | kCmdAdmin, .handler = List},
+    {.name = "info", .arity = 2, .flags = kFlags, .handler = Info},
+    {.name = "kill", .arity = -3, .flags = kFlags | kCmdAdmin, .handler = Kill},
+    {.name = "help", .arity = 2, .flags = kFlags, .handler = Help},
 };
 
 const CommandSpec kCommands[] = {
-    {"client", -2, kFlags, 0, 0, 0, nullptr, kSubcommands},
+    {.name = "client", .arity = -2, .flags = kFlags, .subcommands = kSubcommands},
 };
 
 }  // namespace

@@ -5,6 +5,8 @@
 namespace stash {
 
 std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
+  // StashDB's own flags (kCmdNotQueued ...) are not in this list, so COMMAND INFO never shows
+  // them.
   static constexpr std::pair<CommandFlag, std::string_view> kNames[] = {
       {kCmdWrite, "write"},
       {kCmdReadonly, "readonly"},
@@ -30,11 +32,9 @@ std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
 }
 
 CommandTable::CommandTable() {
-  for (auto group :
-       {ConnectionCommands(), ClientCommands(), ServerCommands(), IntrospectionCommands(),
-        StringCommands(), KeyCommands(), ExpireCommands(), ScanCommands(), TransactionCommands()}) {
-    Add(group);
-  }
+#define STASH_COMMAND_GROUP(F) Add(F());
+#include "cmd/command_groups.h"
+#undef STASH_COMMAND_GROUP
 }
 
 void CommandTable::Add(std::span<const CommandSpec> group) {

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <span>
+
 #include "cmd/command.h"
 
 namespace stash {
@@ -38,15 +40,9 @@ class CommandTable {
   std::unordered_map<std::string, std::unique_ptr<CommandEntry>> commands_;
 };
 
-// The groups; each is defined at the bottom of its own file.
-std::span<const CommandSpec> ConnectionCommands();
-std::span<const CommandSpec> ClientCommands();
-std::span<const CommandSpec> ServerCommands();
-std::span<const CommandSpec> IntrospectionCommands();
-std::span<const CommandSpec> StringCommands();
-std::span<const CommandSpec> KeyCommands();
-std::span<const CommandSpec> ExpireCommands();
-std::span<const CommandSpec> ScanCommands();
-std::span<const CommandSpec> TransactionCommands();
+// The groups (cmd/command_groups.h); each is defined at the bottom of its own file.
+#define STASH_COMMAND_GROUP(F) std::span<const CommandSpec> F();
+#include "cmd/command_groups.h"
+#undef STASH_COMMAND_GROUP
 
 }  // namespace stash

@@ -2,31 +2,35 @@
 #include <fmt/format.h>
 
 #include "cmd/command_table.h"
+#include "cmd/errors.h"
+#include "cmd/keyspace_util.h"
 #include "cmd/reply_util.h"
-#include "net/connection.h"
+#include "cmd/server_api.h"
+#include "cmd/session.h"
 #include "resp/reply_writer.h"
-#include "server/server.h"
 
 namespace stash {
 namespace {
 
-constexpr const char* kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
-
-void Ping(CommandContext& c) {
-  if (c.argv.size() > 2) {
-    c.out.Error("ERR wrong number of arguments for 'ping' command");
-  } else if (c.argv.size() == 2) {
+CommandStatus Ping(CommandContext& c) {
+  if (c.argv.size() > 2) return Fail(WrongArityError("ping"));
+  if (c.argv.size() == 2) {
     c.out.Bulk(c.argv[1]);
   } else {
     c.out.Simple("PONG");
   }
+  return {};
 }
 
-void Echo(CommandContext& c) { c.out.Bulk(c.argv[1]); }
+CommandStatus Echo(CommandContext& c) {
+  c.out.Bulk(c.argv[1]);
+  return {};
+}
 
-void Quit(CommandContext& c) {
+CommandStatus Quit(CommandContext& c) {
   c.out.Simple("OK");
-  c.conn.CloseAfterReply();
+  c.session.CloseAfterReply();
+  return {};
 }
 
 // Checks user/password against the default user (requirepass). A user other than "default" does
@@ -37,37 +41,33 @@ bool Authenticate(CommandContext& c, const std::string& user, const std::string&
   return c.server.CheckPassword(password);
 }
 
-void Auth(CommandContext& c) {
+CommandStatus Auth(CommandContext& c) {
   if (c.argv.size() > 3) {
-    c.out.Error("ERR syntax error");
-    return;
+    return Fail(kSyntaxError);
   }
   if (c.argv.size() == 2 && !c.server.AuthRequired()) {
-    c.out.Error(
+    return Fail(
         "ERR AUTH <password> called without any password configured for the default user. Are "
         "you sure your configuration is correct?");
-    return;
   }
   const std::string& user = c.argv.size() == 3 ? c.argv[1] : std::string("default");
   const std::string& password = c.argv.back();
   if (!Authenticate(c, user, password)) {
-    c.out.Error(kWrongPass);
-    return;
+    return Fail(kWrongPassError);
   }
-  c.conn.SetAuthenticated(true);
+  c.session.SetAuthenticated(true);
   c.out.Simple("OK");
+  return {};
 }
 
-void Hello(CommandContext& c) {
+CommandStatus Hello(CommandContext& c) {
   int64_t ver = 0;
   if (c.argv.size() >= 2) {
     if (!ParseInteger(c.argv[1], &ver)) {
-      c.out.Error("ERR Protocol version is not an integer or out of range");
-      return;
+      return Fail("ERR Protocol version is not an integer or out of range");
     }
     if (ver < 2 || ver > 3) {
-      c.out.Error("NOPROTO unsupported protocol version");
-      return;
+      return Fail("NOPROTO unsupported protocol version");
     }
   }
   const std::string* user = nullptr;
@@ -83,33 +83,29 @@ void Hello(CommandContext& c) {
       name = &c.argv[j + 1];
       j++;
     } else {
-      c.out.Error(fmt::format("ERR Syntax error in HELLO option '{}'", c.argv[j]));
-      return;
+      return Fail(fmt::format("ERR Syntax error in HELLO option '{}'", c.argv[j]));
     }
   }
   if (user != nullptr) {
     if (!Authenticate(c, *user, *pass)) {
-      c.out.Error(kWrongPass);
-      return;
+      return Fail(kWrongPassError);
     }
-    c.conn.SetAuthenticated(true);
+    c.session.SetAuthenticated(true);
   }
-  if (!c.conn.authenticated() && c.server.AuthRequired()) {
-    c.out.Error(
+  if (!c.session.authenticated() && c.server.AuthRequired()) {
+    return Fail(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
         "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
         "RESP protocol version at the same time");
-    return;
   }
   if (name != nullptr) {
     if (!ValidClientName(*name)) {
-      c.out.Error("ERR Client names cannot contain spaces, newlines or special characters.");
-      return;
+      return Fail(kInvalidClientNameError);
     }
-    c.conn.SetName(*name);
+    c.session.SetName(*name);
   }
   if (ver != 0) {
-    c.conn.SetProtocol(static_cast<int>(ver));
+    c.session.SetProtocol(static_cast<int>(ver));
     c.out.SetProtocol(static_cast<int>(ver));  // inside EXEC, out is the transaction's writer
   }
   c.out.MapHeader(7);
@@ -118,50 +114,57 @@ void Hello(CommandContext& c) {
   c.out.Bulk("version");
   c.out.Bulk(kRedisVersion);
   c.out.Bulk("proto");
-  c.out.Integer(c.conn.protocol());
+  c.out.Integer(c.session.protocol());
   c.out.Bulk("id");
-  c.out.Integer(static_cast<int64_t>(c.conn.id()));
+  c.out.Integer(static_cast<int64_t>(c.session.id()));
   c.out.Bulk("mode");
   c.out.Bulk("standalone");
   c.out.Bulk("role");
   c.out.Bulk("master");
   c.out.Bulk("modules");
   c.out.ArrayHeader(0);
+  return {};
 }
 
-void Select(CommandContext& c) {
-  int64_t db;
-  if (!ParseInteger(c.argv[1], &db)) {
-    c.out.Error("ERR value is not an integer or out of range");
-    return;
-  }
-  if (db < INT32_MIN || db > INT32_MAX) {  // Redis parses the index as an int first
-    c.out.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
-    return;
-  }
-  if (db < 0 || db >= c.server.databases()) {
-    c.out.Error("ERR DB index is out of range");
-    return;
-  }
-  c.conn.SetDb(static_cast<int>(db));
+CommandStatus Select(CommandContext& c) {
+  int db;
+  STASH_RETURN_IF_FAILED(ParseDbIndex(c.argv[1], c.server.databases(), &db));
+  c.session.SetDb(db);
   c.out.Simple("OK");
+  return {};
 }
 
-void Reset(CommandContext& c) {
-  c.conn.Reset();
+CommandStatus Reset(CommandContext& c) {
+  c.session.Reset();
   c.out.Simple("RESET");
+  return {};
 }
 
 constexpr uint32_t kConn = kCmdFast | kCmdLoading | kCmdStale;
 
 const CommandSpec kCommands[] = {
-    {"ping", -1, kCmdFast, 0, 0, 0, Ping},  // as Redis: no `loading` (a probe for readiness)
-    {"echo", 2, kConn, 0, 0, 0, Echo},
-    {"quit", -1, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Quit},
-    {"hello", -1, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Hello},
-    {"auth", -2, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Auth},
-    {"select", 2, kConn, 0, 0, 0, Select},
-    {"reset", 1, kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy, 0, 0, 0, Reset},
+    {.name = "ping",
+     .arity = -1,
+     .flags = kCmdFast,
+     .handler = Ping},  // as Redis: no `loading` (a probe for readiness)
+    {.name = "echo", .arity = 2, .flags = kConn, .handler = Echo},
+    {.name = "quit",
+     .arity = -1,
+     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy | kCmdNotQueued,
+     .handler = Quit},
+    {.name = "hello",
+     .arity = -1,
+     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy,
+     .handler = Hello},
+    {.name = "auth",
+     .arity = -2,
+     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy,
+     .handler = Auth},
+    {.name = "select", .arity = 2, .flags = kConn, .handler = Select},
+    {.name = "reset",
+     .arity = 1,
+     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy | kCmdNotQueued,
+     .handler = Reset},
 };
 
 }  // namespace

@@ -1,17 +1,16 @@
 // COMMAND, COMMAND COUNT | INFO | DOCS | LIST | HELP: what the command table holds.
+#include <algorithm>
+
 #include "cmd/command_table.h"
+#include "cmd/errors.h"
 #include "cmd/reply_util.h"
+#include "cmd/server_api.h"
 #include "resp/reply_writer.h"
-#include "server/server.h"
 #include "util/glob.h"
+#include "util/strings.h"
 
 namespace stash {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
 
 // Redis 7.0's 10-element command info: name, arity, flags, first key, last key, step, ACL
 // categories, tips, key specs, subcommands.
@@ -23,9 +22,9 @@ void ReplyCommandInfo(resp::ReplyWriter& out, const CommandEntry& e) {
   auto flags = CommandFlagNames(spec.flags);
   out.SetHeader(flags.size());
   for (auto f : flags) out.Simple(f);
-  out.Integer(spec.first_key);
-  out.Integer(spec.last_key);
-  out.Integer(spec.key_step);
+  out.Integer(spec.keys.first);
+  out.Integer(spec.keys.last);
+  out.Integer(spec.keys.step);
   out.SetHeader(0);
   out.SetHeader(0);
   out.ArrayHeader(0);
@@ -36,42 +35,48 @@ void ReplyCommandInfo(resp::ReplyWriter& out, const CommandEntry& e) {
   for (const CommandEntry* sub : subs) ReplyCommandInfo(out, *sub);
 }
 
-void Command(CommandContext& c) {
+CommandStatus Command(CommandContext& c) {
   auto all = c.server.commands().All();
   c.out.ArrayHeader(all.size());
   for (const CommandEntry* e : all) ReplyCommandInfo(c.out, *e);
+  return {};
 }
 
-void Count(CommandContext& c) { c.out.Integer(static_cast<int64_t>(c.server.commands().size())); }
+CommandStatus Count(CommandContext& c) {
+  c.out.Integer(static_cast<int64_t>(c.server.commands().size()));
+  return {};
+}
 
-void Info(CommandContext& c) {
+CommandStatus Info(CommandContext& c) {
   if (c.argv.size() == 2) {
-    Command(c);
-    return;
+    return Command(c);
   }
   c.out.ArrayHeader(c.argv.size() - 2);
   for (size_t i = 2; i < c.argv.size(); i++) {
-    const CommandEntry* e = c.server.commands().Find(Lower(c.argv[i]));
+    const CommandEntry* e = c.server.commands().Find(AsciiLower(c.argv[i]));
     if (e == nullptr) {
       c.out.NullArray();
     } else {
       ReplyCommandInfo(c.out, *e);
     }
   }
+  return {};
 }
 
 // Documentation is not kept: an empty map, which redis-cli accepts (it then offers no hints).
-void Docs(CommandContext& c) { c.out.MapHeader(0); }
+CommandStatus Docs(CommandContext& c) {
+  c.out.MapHeader(0);
+  return {};
+}
 
-void List(CommandContext& c) {
+CommandStatus List(CommandContext& c) {
   std::string pattern;
   if (c.argv.size() != 2) {
     if (c.argv.size() == 5 && EqualsIgnoreCase(c.argv[2], "filterby") &&
         EqualsIgnoreCase(c.argv[3], "pattern")) {
       pattern = c.argv[4];
     } else {
-      c.out.Error("ERR syntax error");
-      return;
+      return Fail(kSyntaxError);
     }
   }
   std::vector<std::string> names;
@@ -79,9 +84,10 @@ void List(CommandContext& c) {
     if (pattern.empty() || GlobMatch(pattern, e->fullname, true)) names.push_back(e->fullname);
   }
   c.out.BulkArray(names);
+  return {};
 }
 
-void Help(CommandContext& c) {
+CommandStatus Help(CommandContext& c) {
   static const std::vector<std::string> kLines = {
       "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "(no subcommand)",
@@ -98,19 +104,26 @@ void Help(CommandContext& c) {
       "    Print this help."};
   c.out.ArrayHeader(kLines.size());
   for (const auto& l : kLines) c.out.Simple(l);
+  return {};
 }
 
 constexpr uint32_t kFlags = kCmdLoading | kCmdStale;
 
 const CommandSpec kSubcommands[] = {
-    {"count", 2, kFlags, 0, 0, 0, Count}, {"info", -2, kFlags, 0, 0, 0, Info},
-    {"docs", -2, kFlags, 0, 0, 0, Docs},  {"list", -2, kFlags, 0, 0, 0, List},
-    {"help", 2, kFlags, 0, 0, 0, Help},
+    {.name = "count", .arity = 2, .flags = kFlags, .handler = Count},
+    {.name = "info", .arity = -2, .flags = kFlags, .handler = Info},
+    {.name = "docs", .arity = -2, .flags = kFlags, .handler = Docs},
+    {.name = "list", .arity = -2, .flags = kFlags, .handler = List},
+    {.name = "help", .arity = 2, .flags = kFlags, .handler = Help},
 };
 
 // COMMAND is a container with a handler of its own: bare COMMAND lists every command.
 const CommandSpec kCommands[] = {
-    {"command", -1, kFlags, 0, 0, 0, Command, kSubcommands},
+    {.name = "command",
+     .arity = -1,
+     .flags = kFlags,
+     .handler = Command,
+     .subcommands = kSubcommands},
 };
 
 }  // namespace

@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "cmd/command_table.h"
+#include "cmd/errors.h"
 #include "cmd/keyspace_util.h"
 #include "cmd/reply_util.h"
-#include "net/connection.h"
+#include "cmd/server_api.h"
+#include "cmd/session.h"
 #include "resp/reply_writer.h"
-#include "server/server.h"
 #include "store/txn.h"
 #include "util/glob.h"
 
@@ -23,26 +24,28 @@ using store::Record;
 
 // --- reads ---
 
-void Exists(CommandContext& c) {
+CommandStatus Exists(CommandContext& c) {
   MultiKeyRead read(c);
   int64_t n = 0;
   for (size_t i = 1; i < c.argv.size(); i++) {
     Record r;
     Status s = read.Get(c.argv[i], &r);
-    if (!s.ok() && !s.IsNotFound()) return c.out.Error("ERR " + s.ToString());
+    if (!s.ok() && !s.IsNotFound()) return EngineError(s);
     n += s.ok() ? 1 : 0;
   }
   c.out.Integer(n);
+  return {};
 }
 
-void Type(CommandContext& c) {
+CommandStatus Type(CommandContext& c) {
   Record r;
   bool found;
-  if (!LookupRead(c, c.argv[1], &r, &found)) return;
+  STASH_RETURN_IF_FAILED(LookupRead(c, c.argv[1], &r, &found));
   c.out.Simple(found ? store::TypeName(r.type) : "none");
+  return {};
 }
 
-void Keys(CommandContext& c) {
+CommandStatus Keys(CommandContext& c) {
   const std::string& pattern = c.argv[1];
   std::vector<std::string> keys;
   Status s =
@@ -50,13 +53,14 @@ void Keys(CommandContext& c) {
         if (GlobMatch(pattern, key, false)) keys.emplace_back(key);
         return true;
       });
-  if (!s.ok()) return c.out.Error("ERR " + s.ToString());
+  if (!s.ok()) return EngineError(s);
   c.out.BulkArray(keys);
+  return {};
 }
 
-void Touch(CommandContext& c) { Exists(c); }
+CommandStatus Touch(CommandContext& c) { return Exists(c); }
 
-void RandomKey(CommandContext& c) {
+CommandStatus RandomKey(CommandContext& c) {
   // A random descent through the sorted keys, one byte at a time: at each step every byte that
   // continues a live key (and the end of a key) is equally likely. Seeking to one random point
   // instead lands before or after a run of keys with a common prefix ("user:...") nearly
@@ -90,40 +94,52 @@ void RandomKey(CommandContext& c) {
       if (b == 0xff) break;
       have = next(prefix + static_cast<char>(b + 1));
     }
-    if (!s.ok()) return c.out.Error("ERR " + s.ToString());
+    if (!s.ok()) return EngineError(s);
     if (branches.empty()) {
-      if (prefix.empty()) return c.out.Null();
+      if (prefix.empty()) {
+        c.out.Null();
+        return {};
+      }
       prefix.clear();  // what we descended into expired meanwhile: start over
       continue;
     }
     int pick = branches[rng() % branches.size()];
-    if (pick < 0) return c.out.Bulk(prefix);
+    if (pick < 0) {
+      c.out.Bulk(prefix);
+      return {};
+    }
     prefix.push_back(static_cast<char>(pick));
     if (seeks > kMaxSeeks) {  // out of budget: the first key of the chosen branch
-      if (next(prefix)) return c.out.Bulk(key);
-      if (!s.ok()) return c.out.Error("ERR " + s.ToString());
+      if (next(prefix)) {
+        c.out.Bulk(key);
+        return {};
+      }
+      if (!s.ok()) return EngineError(s);
       prefix.clear();
     }
   }
+  return {};
 }
 
-void DbSize(CommandContext& c) {
+CommandStatus DbSize(CommandContext& c) {
   uint64_t keys, expires;
-  Status s = c.keys.DbSize(c.conn.db(), NowMs(), &keys, &expires);
-  if (!s.ok()) return c.out.Error("ERR " + s.ToString());
+  Status s = c.keys.DbSize(c.session.db(), NowMs(), &keys, &expires);
+  if (!s.ok()) return EngineError(s);
   c.out.Integer(static_cast<int64_t>(keys));
+  return {};
 }
 
 // --- writes ---
 
-void Del(WriteContext& c) {
+CommandStatus Del(WriteContext& c) {
   int64_t n = 0;
   for (size_t i = 1; i < c.argv.size(); i++) {
     bool live;
-    if (ReadFailed(c.txn.Delete(c.db, c.argv[i], c.now_ms, &live))) return;
+    if (ReadFailed(c.txn.Delete(c.db, c.argv[i], c.now_ms, &live))) return {};
     n += live ? 1 : 0;
   }
   c.out.Integer(n);
+  return {};
 }
 
 // Redis's getIntFromObjectOrReply: an integer that fits an int.
@@ -132,140 +148,149 @@ bool ParseInt32(std::string_view arg, int64_t* v) {
          *v <= std::numeric_limits<int32_t>::max();
 }
 
-bool ParseDbIndex(WriteContext& c, std::string_view arg, int* db) {
-  int64_t v;
-  if (!ParseInteger(arg, &v)) {
-    c.out.Error(kNotIntegerError);
-    return false;
-  }
-  if (!ParseInt32(arg, &v)) {
-    c.out.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
-    return false;
-  }
-  if (v < 0 || v >= c.txn.databases()) {
-    c.out.Error("ERR DB index is out of range");
-    return false;
-  }
-  *db = static_cast<int>(v);
-  return true;
-}
-
-void RenameGeneric(WriteContext& c, bool nx) {
+CommandStatus RenameGeneric(WriteContext& c, bool nx) {
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return;
-  if (!s.ok()) return c.out.Error("ERR no such key");
-  if (c.argv[1] == c.argv[2]) return nx ? c.out.Integer(0) : c.out.Simple("OK");
+  if (ReadFailed(s)) return {};
+  if (!s.ok()) return Fail(kNoSuchKeyError);
+  if (c.argv[1] == c.argv[2]) {
+    nx ? c.out.Integer(0) : c.out.Simple("OK");
+    return {};
+  }
   if (nx) {
     s = c.txn.Exists(c.db, c.argv[2], c.now_ms);
-    if (ReadFailed(s)) return;
-    if (s.ok()) return c.out.Integer(0);
+    if (ReadFailed(s)) return {};
+    if (s.ok()) {
+      c.out.Integer(0);
+      return {};
+    }
   }
-  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
-  if (!c.txn.Put(c.db, c.argv[2], r).ok()) return;
+  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
+  if (!c.txn.Put(c.db, c.argv[2], r).ok()) return {};
   nx ? c.out.Integer(1) : c.out.Simple("OK");
+  return {};
 }
 
-void Rename(WriteContext& c) { RenameGeneric(c, false); }
-void RenameNx(WriteContext& c) { RenameGeneric(c, true); }
+CommandStatus Rename(WriteContext& c) { return RenameGeneric(c, false); }
+CommandStatus RenameNx(WriteContext& c) { return RenameGeneric(c, true); }
 
-void Copy(WriteContext& c) {
+CommandStatus Copy(WriteContext& c) {
   int dst_db = c.db;
   bool replace = false;
   for (size_t i = 3; i < c.argv.size(); i++) {
     if (EqualsIgnoreCase(c.argv[i], "replace")) {
       replace = true;
     } else if (EqualsIgnoreCase(c.argv[i], "db") && i + 1 < c.argv.size()) {
-      if (!ParseDbIndex(c, c.argv[++i], &dst_db)) return;
+      STASH_RETURN_IF_FAILED(ParseDbIndex(c.argv[++i], c.txn.databases(), &dst_db));
     } else {
-      return c.out.Error(kSyntaxError);
+      return Fail(kSyntaxError);
     }
   }
   if (dst_db == c.db && c.argv[1] == c.argv[2]) {
-    return c.out.Error("ERR source and destination objects are the same");
+    return Fail("ERR source and destination objects are the same");
   }
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return;
+  if (ReadFailed(s)) return {};
   CountLookup(c.stats, s.ok());  // Redis reads COPY's source as a keyspace lookup
-  if (!s.ok()) return c.out.Integer(0);
-  s = c.txn.Exists(dst_db, c.argv[2], c.now_ms);
-  if (ReadFailed(s)) return;
-  if (s.ok()) {
-    if (!replace) return c.out.Integer(0);
-    if (ReadFailed(c.txn.Delete(dst_db, c.argv[2], c.now_ms))) return;
+  if (!s.ok()) {
+    c.out.Integer(0);
+    return {};
   }
-  if (!c.txn.Put(dst_db, c.argv[2], r).ok()) return;
+  s = c.txn.Exists(dst_db, c.argv[2], c.now_ms);
+  if (ReadFailed(s)) return {};
+  if (s.ok()) {
+    if (!replace) {
+      c.out.Integer(0);
+      return {};
+    }
+    if (ReadFailed(c.txn.Delete(dst_db, c.argv[2], c.now_ms))) return {};
+  }
+  if (!c.txn.Put(dst_db, c.argv[2], r).ok()) return {};
   c.out.Integer(1);
+  return {};
 }
 
-void Move(WriteContext& c) {
+CommandStatus Move(WriteContext& c) {
   int dst_db;
-  if (!ParseDbIndex(c, c.argv[2], &dst_db)) return;
-  if (dst_db == c.db) return c.out.Error("ERR source and destination objects are the same");
+  STASH_RETURN_IF_FAILED(ParseDbIndex(c.argv[2], c.txn.databases(), &dst_db));
+  if (dst_db == c.db) return Fail("ERR source and destination objects are the same");
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return;
-  if (!s.ok()) return c.out.Integer(0);
+  if (ReadFailed(s)) return {};
+  if (!s.ok()) {
+    c.out.Integer(0);
+    return {};
+  }
   s = c.txn.Exists(dst_db, c.argv[1], c.now_ms);
-  if (ReadFailed(s)) return;
-  if (s.ok()) return c.out.Integer(0);
-  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
-  if (!c.txn.Put(dst_db, c.argv[1], r).ok()) return;
+  if (ReadFailed(s)) return {};
+  if (s.ok()) {
+    c.out.Integer(0);
+    return {};
+  }
+  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
+  if (!c.txn.Put(dst_db, c.argv[1], r).ok()) return {};
   c.out.Integer(1);
+  return {};
 }
 
-bool ParseFlushMode(WriteContext& c) {
+CommandStatus ParseFlushMode(WriteContext& c) {
   if (c.argv.size() > 2 || (c.argv.size() == 2 && !EqualsIgnoreCase(c.argv[1], "sync") &&
                             !EqualsIgnoreCase(c.argv[1], "async"))) {
-    c.out.Error(kSyntaxError);
-    return false;
+    return Fail(kSyntaxError);
   }
-  return true;  // both modes are O(1) here: the database moves to a fresh slot
+  return {};  // both modes are O(1) here: the database moves to a fresh slot
 }
 
-void FlushDb(WriteContext& c) {
-  if (!ParseFlushMode(c)) return;
+CommandStatus FlushDb(WriteContext& c) {
+  STASH_RETURN_IF_FAILED(ParseFlushMode(c));
   c.txn.FlushDb(c.db);
   c.out.Simple("OK");
+  return {};
 }
 
-void FlushAll(WriteContext& c) {
-  if (!ParseFlushMode(c)) return;
+CommandStatus FlushAll(WriteContext& c) {
+  STASH_RETURN_IF_FAILED(ParseFlushMode(c));
   for (int db = 0; db < c.txn.databases(); db++) c.txn.FlushDb(db);
   c.out.Simple("OK");
+  return {};
 }
 
-void SwapDb(WriteContext& c) {
+CommandStatus SwapDb(WriteContext& c) {
   int64_t a, b;
-  if (!ParseInt32(c.argv[1], &a)) return c.out.Error("ERR invalid first DB index");
-  if (!ParseInt32(c.argv[2], &b)) return c.out.Error("ERR invalid second DB index");
+  if (!ParseInt32(c.argv[1], &a)) return Fail("ERR invalid first DB index");
+  if (!ParseInt32(c.argv[2], &b)) return Fail("ERR invalid second DB index");
   if (a < 0 || a >= c.txn.databases() || b < 0 || b >= c.txn.databases()) {
-    return c.out.Error("ERR DB index is out of range");
+    return Fail(kDbIndexOutOfRangeError);
   }
   if (a != b) c.txn.SwapDb(static_cast<int>(a), static_cast<int>(b));
   c.out.Simple("OK");
+  return {};
 }
 
 constexpr uint32_t kRead = kCmdReadonly | kCmdFast;
 constexpr uint32_t kWrite = kCmdWrite;
 
 const CommandSpec kCommands[] = {
-    {"exists", -2, kRead, 1, -1, 1, Exists},
-    {"type", 2, kRead, 1, 1, 1, Type},
-    {"touch", -2, kRead, 1, -1, 1, Touch},
-    {"keys", 2, kCmdReadonly, 0, 0, 0, Keys},
-    {"randomkey", 1, kCmdReadonly, 0, 0, 0, RandomKey},
-    {"dbsize", 1, kRead, 0, 0, 0, DbSize},
-    {"del", -2, kWrite, 1, -1, 1, nullptr, {}, Del},
-    {"unlink", -2, kWrite | kCmdFast, 1, -1, 1, nullptr, {}, Del},
-    {"rename", 3, kWrite, 1, 2, 1, nullptr, {}, Rename},
-    {"renamenx", 3, kWrite | kCmdFast, 1, 2, 1, nullptr, {}, RenameNx},
-    {"copy", -3, kWrite | kCmdDenyOom, 1, 2, 1, nullptr, {}, Copy},
-    {"move", 3, kWrite | kCmdFast, 1, 1, 1, nullptr, {}, Move},
-    {"flushdb", -1, kWrite, 0, 0, 0, nullptr, {}, FlushDb},
-    {"flushall", -1, kWrite, 0, 0, 0, nullptr, {}, FlushAll},
-    {"swapdb", 3, kWrite | kCmdFast, 0, 0, 0, nullptr, {}, SwapDb},
+    {.name = "exists", .arity = -2, .flags = kRead, .keys = {1, -1, 1}, .handler = Exists},
+    {.name = "type", .arity = 2, .flags = kRead, .keys = {1, 1, 1}, .handler = Type},
+    {.name = "touch", .arity = -2, .flags = kRead, .keys = {1, -1, 1}, .handler = Touch},
+    {.name = "keys", .arity = 2, .flags = kCmdReadonly, .handler = Keys},
+    {.name = "randomkey", .arity = 1, .flags = kCmdReadonly, .handler = RandomKey},
+    {.name = "dbsize", .arity = 1, .flags = kRead, .handler = DbSize},
+    {.name = "del", .arity = -2, .flags = kWrite, .keys = {1, -1, 1}, .write = Del},
+    {.name = "unlink", .arity = -2, .flags = kWrite | kCmdFast, .keys = {1, -1, 1}, .write = Del},
+    {.name = "rename", .arity = 3, .flags = kWrite, .keys = {1, 2, 1}, .write = Rename},
+    {.name = "renamenx",
+     .arity = 3,
+     .flags = kWrite | kCmdFast,
+     .keys = {1, 2, 1},
+     .write = RenameNx},
+    {.name = "copy", .arity = -3, .flags = kWrite | kCmdDenyOom, .keys = {1, 2, 1}, .write = Copy},
+    {.name = "move", .arity = 3, .flags = kWrite | kCmdFast, .keys = {1, 1, 1}, .write = Move},
+    {.name = "flushdb", .arity = -1, .flags = kWrite, .write = FlushDb},
+    {.name = "flushall", .arity = -1, .flags = kWrite, .write = FlushAll},
+    {.name = "swapdb", .arity = 3, .flags = kWrite | kCmdFast, .write = SwapDb},
 };
 
 }  // namespace

@@ -2,54 +2,67 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 
-#include "cmd/reply_util.h"
-#include "net/connection.h"
-#include "resp/reply_writer.h"
-#include "server/server.h"
+#include "cmd/server_api.h"
+#include "cmd/session.h"
+#include "cmd/stats.h"
 
 namespace stash {
 
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+CommandStatus ReadFailure(const Status& s) { return Fail(ReadErrorReply(s.ToString())); }
+
+CommandStatus EngineError(const Status& s) { return Fail("ERR " + s.ToString()); }
 
 void CountLookup(ServerStats& stats, bool hit) {
   (hit ? stats.keyspace_hits : stats.keyspace_misses).fetch_add(1, std::memory_order_relaxed);
 }
 
-MultiKeyRead::MultiKeyRead(CommandContext& c)
-    : c_(c),
-      // The slot and the snapshot of one moment (Store::PinSlot): a FLUSHDB or SWAPDB is seen
-      // entirely or not at all.
-      slot_(c.server.store().PinSlot(c.conn.db(), &snapshot_)),
-      now_ms_(NowMs()) {}
+MultiKeyRead::MultiKeyRead(CommandContext& c) : c_(c), now_ms_(NowMs()) {
+  // Inside EXEC the command reads the transaction's state, which nothing else changes meanwhile.
+  if (c.server.Loading() || &c.keys != static_cast<store::KeyReader*>(&c.server.store())) return;
+  // The slot and the snapshot of one moment (Store::PinSlot): a FLUSHDB or SWAPDB is seen
+  // entirely or not at all.
+  store_ = &c.server.store();
+  slot_ = store_->PinSlot(c.session.db(), &snapshot_);
+}
 
-MultiKeyRead::~MultiKeyRead() { c_.server.store().engine()->ReleaseSnapshot(snapshot_); }
+MultiKeyRead::~MultiKeyRead() {
+  if (store_ != nullptr) store_->ReleaseSnapshot(snapshot_);
+}
 
 Status MultiKeyRead::Get(std::string_view key, store::Record* out) {
-  // Inside EXEC the command reads the transaction's state, which nothing else changes meanwhile.
-  bool in_transaction = &c_.keys != static_cast<store::KeyReader*>(&c_.server.store());
-  Status s = in_transaction ? c_.keys.Get(c_.conn.db(), key, now_ms_, out)
-                            : c_.server.store().GetAt(slot_, snapshot_, key, now_ms_, out);
+  Status s = store_ == nullptr ? c_.keys.Get(c_.session.db(), key, now_ms_, out)
+                               : store_->GetAt(slot_, snapshot_, key, now_ms_, out);
   if (s.ok() || s.IsNotFound()) CountLookup(c_.server.stats(), s.ok());
   return s;
 }
 
-bool LookupRead(CommandContext& c, std::string_view key, store::Record* out, bool* found) {
-  Status s = c.keys.Get(c.conn.db(), key, NowMs(), out);
-  if (s.ok() || s.IsNotFound()) {
-    *found = s.ok();
-    CountLookup(c.server.stats(), *found);
-    return true;
+CommandStatus LookupRead(CommandContext& c, std::string_view key, store::Record* out, bool* found) {
+  Status s = c.keys.Get(c.session.db(), key, NowMs(), out);
+  if (!s.ok() && !s.IsNotFound()) return EngineError(s);
+  *found = s.ok();
+  CountLookup(c.server.stats(), *found);
+  return {};
+}
+
+Status ForEachLiveKey(CommandContext& c, std::string_view prefix, std::string_view from,
+                      const std::function<bool(std::string_view key, const store::Record& r)>& fn) {
+  return store::ForEachLiveKey(c.keys, c.session.db(), prefix, from, NowMs(), fn);
+}
+
+CommandStatus ParseDbIndex(std::string_view arg, int databases, int* db) {
+  int64_t v;
+  if (!ParseInteger(arg, &v)) return Fail(kNotIntegerError);
+  if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+    // Redis parses the index as an int first
+    return Fail("ERR value is out of range, value must between -2147483648 and 2147483647");
   }
-  c.out.Error("ERR " + s.ToString());
-  return false;
+  if (v < 0 || v >= databases) return Fail(kDbIndexOutOfRangeError);
+  *db = static_cast<int>(v);
+  return {};
 }
 
 bool ParseLongDouble(std::string_view s, long double* value) {
@@ -81,28 +94,24 @@ std::string FormatLongDouble(long double v) {
   return out;
 }
 
-bool ParseExpireTime(std::string_view arg, int64_t unit_ms, bool relative, bool allow_negative,
-                     int64_t now_ms, std::string_view command, std::string* error,
-                     int64_t* when_ms) {
+CommandStatus ParseExpireTime(std::string_view arg, int64_t unit_ms, bool relative,
+                              bool allow_negative, int64_t now_ms, std::string_view command,
+                              int64_t* when_ms) {
   int64_t v;
-  if (!ParseInteger(arg, &v)) {
-    *error = kNotIntegerError;
-    return false;
-  }
-  *error = fmt::format("ERR invalid expire time in '{}' command", command);
+  if (!ParseInteger(arg, &v)) return Fail(kNotIntegerError);
+  CommandStatus invalid = Fail(fmt::format("ERR invalid expire time in '{}' command", command));
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-  if (!allow_negative && v <= 0) return false;
-  if (v > kMax / unit_ms || v < kMin / unit_ms) return false;
+  if (!allow_negative && v <= 0) return invalid;
+  if (v > kMax / unit_ms || v < kMin / unit_ms) return invalid;
   v *= unit_ms;
   if (relative) {
-    if (v > kMax - now_ms) return false;
+    if (v > kMax - now_ms) return invalid;
     v += now_ms;
   }
-  if (!allow_negative && v <= 0) return false;
+  if (!allow_negative && v <= 0) return invalid;
   *when_ms = v;
-  error->clear();
-  return true;
+  return {};
 }
 
 std::string LiteralPrefix(std::string_view pattern) {

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "cmd/command_table.h"
+#include "cmd/stats.h"
 #include "cmd/writer.h"
 #include "cmd/writer_testutil.h"
 #include "lsm/db_testutil.h"
-#include "server/stats.h"
 #include "store/store.h"
 #include "store/txn.h"
 #include "util/fault_env.h"

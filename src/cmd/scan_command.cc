@@ -6,6 +6,9 @@
 #include "cmd/command_table.h"
 #include "cmd/keyspace_util.h"
 #include "cmd/reply_util.h"
+#include "cmd/scan_cursors.h"
+#include "cmd/server_api.h"
+#include "cmd/session.h"
 #include "resp/reply_writer.h"
 #include "util/glob.h"
 
@@ -25,9 +28,9 @@ bool ParseCursor(std::string_view s, uint64_t* cursor) {
   return true;
 }
 
-void Scan(CommandContext& c) {
+CommandStatus Scan(CommandContext& c) {
   uint64_t cursor;
-  if (!ParseCursor(c.argv[1], &cursor)) return c.out.Error("ERR invalid cursor");
+  if (!ParseCursor(c.argv[1], &cursor)) return Fail("ERR invalid cursor");
   std::string pattern;
   bool match = false;
   int64_t count = 10;
@@ -35,8 +38,8 @@ void Scan(CommandContext& c) {
   for (size_t i = 2; i < c.argv.size(); i++) {
     bool has_next = i + 1 < c.argv.size();
     if (EqualsIgnoreCase(c.argv[i], "count") && has_next) {
-      if (!ParseInteger(c.argv[++i], &count)) return c.out.Error(kNotIntegerError);
-      if (count < 1) return c.out.Error(kSyntaxError);
+      if (!ParseInteger(c.argv[++i], &count)) return Fail(kNotIntegerError);
+      if (count < 1) return Fail(kSyntaxError);
     } else if (EqualsIgnoreCase(c.argv[i], "match") && has_next) {
       pattern = c.argv[++i];
       match = pattern != "*";
@@ -50,13 +53,13 @@ void Scan(CommandContext& c) {
       // Redis 7.0 accepts an unknown type name and simply matches nothing.
       if (!known) type = static_cast<store::ValueType>(0xff);
     } else {
-      return c.out.Error(kSyntaxError);
+      return Fail(kSyntaxError);
     }
   }
   std::string from;
   if (cursor != 0) {
     auto pos = c.server.scan_cursors().Find(cursor);
-    if (!pos || pos->db != c.conn.db()) return c.out.Error("ERR invalid cursor");
+    if (!pos || pos->db != c.session.db()) return Fail("ERR invalid cursor");
     from = std::move(pos->after);
     from.push_back('\0');  // the smallest key after the one examined last
   }
@@ -78,15 +81,16 @@ void Scan(CommandContext& c) {
     keys.emplace_back(key);
     return true;
   });
-  if (!s.ok()) return c.out.Error("ERR " + s.ToString());
-  uint64_t next = more ? c.server.scan_cursors().Save({c.conn.db(), last}) : 0;
+  if (!s.ok()) return EngineError(s);
+  uint64_t next = more ? c.server.scan_cursors().Save({c.session.db(), last}) : 0;
   c.out.ArrayHeader(2);
   c.out.Bulk(std::to_string(next));
   c.out.BulkArray(keys);
+  return {};
 }
 
 const CommandSpec kCommands[] = {
-    {"scan", -2, kCmdReadonly, 0, 0, 0, Scan},
+    {.name = "scan", .arity = -2, .flags = kCmdReadonly, .handler = Scan},
 };
 
 }  // namespace

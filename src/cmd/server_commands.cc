@@ -3,27 +3,27 @@
 #include <sys/time.h>
 
 #include "cmd/command_table.h"
+#include "cmd/errors.h"
 #include "cmd/reply_util.h"
-#include "net/connection.h"
+#include "cmd/server_api.h"
+#include "cmd/session.h"
+#include "cmd/stats.h"
+#include "config/config.h"
 #include "resp/reply_writer.h"
-#include "server/info.h"
-#include "server/log.h"
-#include "server/server.h"
+#include "util/log.h"
+#include "util/strings.h"
 
 namespace stash {
 namespace {
 
-void Info(CommandContext& c) {
+CommandStatus Info(CommandContext& c) {
   std::vector<std::string> sections;
-  for (size_t i = 1; i < c.argv.size(); i++) {
-    std::string s = c.argv[i];
-    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    sections.push_back(std::move(s));
-  }
-  c.out.Verbatim(BuildInfo(c.server, sections));
+  for (size_t i = 1; i < c.argv.size(); i++) sections.push_back(AsciiLower(c.argv[i]));
+  c.out.Verbatim(c.server.Info(sections));
+  return {};
 }
 
-void ConfigGet(CommandContext& c) {
+CommandStatus ConfigGet(CommandContext& c) {
   std::vector<std::string> patterns(c.argv.begin() + 2, c.argv.end());
   auto matches = c.server.config().Match(patterns);
   c.out.MapHeader(matches.size());
@@ -31,45 +31,45 @@ void ConfigGet(CommandContext& c) {
     c.out.Bulk(name);
     c.out.Bulk(value);
   }
+  return {};
 }
 
-void ConfigSet(CommandContext& c) {
+CommandStatus ConfigSet(CommandContext& c) {
   if (c.argv.size() % 2 != 0) {  // Redis: a name without a value is a syntax error
-    c.out.Error("ERR syntax error");
-    return;
+    return Fail(kSyntaxError);
   }
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t i = 2; i + 1 < c.argv.size(); i += 2) pairs.emplace_back(c.argv[i], c.argv[i + 1]);
   std::string error;
   if (!c.server.config().SetAtRuntime(pairs, &error)) {
-    c.out.Error(error);
-    return;
+    return Fail(error);
   }
   c.out.Simple("OK");
+  return {};
 }
 
-void ConfigResetStat(CommandContext& c) {
+CommandStatus ConfigResetStat(CommandContext& c) {
   c.server.stats().Reset();
-  const_cast<CommandTable&>(c.server.commands()).ResetStats();
+  c.server.commands().ResetStats();
   c.out.Simple("OK");
+  return {};
 }
 
-void ConfigRewrite(CommandContext& c) {
+CommandStatus ConfigRewrite(CommandContext& c) {
   Status s = c.server.config().Rewrite();
   if (!s.ok()) {
     if (c.server.config().file_path().empty()) {
-      c.out.Error("ERR The server is running without a config file");
-    } else {
-      log::Warning("CONFIG REWRITE failed: {}", s.ToString());
-      c.out.Error(fmt::format("ERR Rewriting config file: {}", s.message()));
+      return Fail("ERR The server is running without a config file");
     }
-    return;
+    log::Warning("CONFIG REWRITE failed: {}", s.ToString());
+    return Fail(fmt::format("ERR Rewriting config file: {}", s.message()));
   }
   log::Notice("CONFIG REWRITE executed with success.");
   c.out.Simple("OK");
+  return {};
 }
 
-void ConfigHelp(CommandContext& c) {
+CommandStatus ConfigHelp(CommandContext& c) {
   static const std::vector<std::string> kLines = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GET <pattern>",
@@ -84,50 +84,54 @@ void ConfigHelp(CommandContext& c) {
       "    Print this help."};
   c.out.ArrayHeader(kLines.size());
   for (const auto& l : kLines) c.out.Simple(l);
+  return {};
 }
 
-void Time(CommandContext& c) {
+CommandStatus Time(CommandContext& c) {
   struct timeval tv;
   gettimeofday(&tv, nullptr);
   c.out.ArrayHeader(2);
   c.out.Bulk(std::to_string(tv.tv_sec));
   c.out.Bulk(std::to_string(tv.tv_usec));
+  return {};
 }
 
-void Shutdown(CommandContext& c) {
+CommandStatus Shutdown(CommandContext& c) {
   for (size_t i = 1; i < c.argv.size(); i++) {
     const std::string& a = c.argv[i];
     if (EqualsIgnoreCase(a, "abort")) {
-      c.out.Error("ERR No shutdown in progress.");
-      return;
+      return Fail("ERR No shutdown in progress.");
     }
     if (!EqualsIgnoreCase(a, "nosave") && !EqualsIgnoreCase(a, "save") &&
         !EqualsIgnoreCase(a, "now") && !EqualsIgnoreCase(a, "force")) {
-      c.out.Error("ERR syntax error");
-      return;
+      return Fail(kSyntaxError);
     }
   }
   // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes. SAVE and
   // NOSAVE mean the same here: every acknowledged write is already in the log.
   c.server.RequestShutdown("User requested shutdown");
-  c.conn.CloseAfterReply();
+  c.session.CloseAfterReply();
+  return {};
 }
 
 constexpr uint32_t kAdmin = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale;
 
 const CommandSpec kConfigSubcommands[] = {
-    {"get", -3, kAdmin, 0, 0, 0, ConfigGet},
-    {"set", -4, kAdmin, 0, 0, 0, ConfigSet},
-    {"resetstat", 2, kAdmin, 0, 0, 0, ConfigResetStat},
-    {"rewrite", 2, kAdmin, 0, 0, 0, ConfigRewrite},
-    {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, ConfigHelp},
+    {.name = "get", .arity = -3, .flags = kAdmin, .handler = ConfigGet},
+    {.name = "set", .arity = -4, .flags = kAdmin, .handler = ConfigSet},
+    {.name = "resetstat", .arity = 2, .flags = kAdmin, .handler = ConfigResetStat},
+    {.name = "rewrite", .arity = 2, .flags = kAdmin, .handler = ConfigRewrite},
+    {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .handler = ConfigHelp},
 };
 
 const CommandSpec kCommands[] = {
-    {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, Info},
-    {"config", -2, 0, 0, 0, 0, nullptr, kConfigSubcommands},
-    {"time", 1, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, Time},
-    {"shutdown", -1, kAdmin | kCmdAllowBusy | kCmdNoMulti, 0, 0, 0, Shutdown},
+    {.name = "info", .arity = -1, .flags = kCmdLoading | kCmdStale, .handler = Info},
+    {.name = "config", .arity = -2, .subcommands = kConfigSubcommands},
+    {.name = "time", .arity = 1, .flags = kCmdLoading | kCmdStale | kCmdFast, .handler = Time},
+    {.name = "shutdown",
+     .arity = -1,
+     .flags = kAdmin | kCmdAllowBusy | kCmdNoMulti,
+     .handler = Shutdown},
 };
 
 }  // namespace

@@ -8,11 +8,10 @@
 #include <optional>
 
 #include "cmd/command_table.h"
+#include "cmd/errors.h"
 #include "cmd/keyspace_util.h"
 #include "cmd/reply_util.h"
-#include "net/connection.h"
 #include "resp/reply_writer.h"
-#include "server/server.h"
 #include "store/txn.h"
 
 namespace stash {
@@ -25,16 +24,20 @@ constexpr int64_t kMaxStringLen = 512ll << 20;
 
 // --- reads ---
 
-void Get(CommandContext& c) {
+CommandStatus Get(CommandContext& c) {
   Record r;
   bool found;
-  if (!LookupRead(c, c.argv[1], &r, &found)) return;
-  if (!found) return c.out.Null();
-  if (r.type != ValueType::kString) return c.out.Error(kWrongTypeError);
+  STASH_RETURN_IF_FAILED(LookupRead(c, c.argv[1], &r, &found));
+  if (!found) {
+    c.out.Null();
+    return {};
+  }
+  if (r.type != ValueType::kString) return Fail(kWrongTypeError);
   c.out.Bulk(r.payload);
+  return {};
 }
 
-void MGet(CommandContext& c) {
+CommandStatus MGet(CommandContext& c) {
   MultiKeyRead read(c);
   // Every key is read before the reply starts: an engine error is never a miss, and the whole
   // reply is then the error.
@@ -42,7 +45,7 @@ void MGet(CommandContext& c) {
   for (size_t i = 1; i < c.argv.size(); i++) {
     Record r;
     Status s = read.Get(c.argv[i], &r);
-    if (ReadFailed(s)) return c.out.Error("ERR " + s.ToString());
+    if (ReadFailed(s)) return EngineError(s);
     if (s.ok() && r.type == ValueType::kString) values[i - 1] = std::move(r.payload);
   }
   c.out.ArrayHeader(values.size());
@@ -53,51 +56,63 @@ void MGet(CommandContext& c) {
       c.out.Null();
     }
   }
+  return {};
 }
 
-void StrLen(CommandContext& c) {
+CommandStatus StrLen(CommandContext& c) {
   Record r;
   bool found;
-  if (!LookupRead(c, c.argv[1], &r, &found)) return;
-  if (!found) return c.out.Integer(0);
-  if (r.type != ValueType::kString) return c.out.Error(kWrongTypeError);
+  STASH_RETURN_IF_FAILED(LookupRead(c, c.argv[1], &r, &found));
+  if (!found) {
+    c.out.Integer(0);
+    return {};
+  }
+  if (r.type != ValueType::kString) return Fail(kWrongTypeError);
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
+  return {};
 }
 
-void GetRange(CommandContext& c) {
+CommandStatus GetRange(CommandContext& c) {
   int64_t start, end;
   if (!ParseInteger(c.argv[2], &start) || !ParseInteger(c.argv[3], &end)) {
-    return c.out.Error(kNotIntegerError);
+    return Fail(kNotIntegerError);
   }
   Record r;
   bool found;
-  if (!LookupRead(c, c.argv[1], &r, &found)) return;
-  if (!found) return c.out.Bulk("");
-  if (r.type != ValueType::kString) return c.out.Error(kWrongTypeError);
+  STASH_RETURN_IF_FAILED(LookupRead(c, c.argv[1], &r, &found));
+  if (!found) {
+    c.out.Bulk("");
+    return {};
+  }
+  if (r.type != ValueType::kString) return Fail(kWrongTypeError);
   int64_t len = static_cast<int64_t>(r.payload.size());
-  if (start < 0 && end < 0 && start > end) return c.out.Bulk("");
+  if (start < 0 && end < 0 && start > end) {
+    c.out.Bulk("");
+    return {};
+  }
   if (start < 0) start += len;
   if (end < 0) end += len;
   if (start < 0) start = 0;
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
-  if (start > end || len == 0) return c.out.Bulk("");
+  if (start > end || len == 0) {
+    c.out.Bulk("");
+    return {};
+  }
   c.out.Bulk(std::string_view(r.payload).substr(start, end - start + 1));
+  return {};
 }
 
 // --- writes ---
 
-// The live string at key: false with a WRONGTYPE reply when the key holds another type, and
-// false with no reply when the read failed (the writer replies the error).
-bool ReadString(WriteContext& c, std::string_view key, Record* r, bool* found) {
+// The live string at key: WRONGTYPE when the key holds another type, a read error when the read
+// failed.
+CommandStatus ReadString(WriteContext& c, std::string_view key, Record* r, bool* found) {
   Status s = c.txn.Get(c.db, key, c.now_ms, r);
-  if (ReadFailed(s)) return false;
+  if (ReadFailed(s)) return ReadFailure(s);
   *found = s.ok();
-  if (*found && r->type != ValueType::kString) {
-    c.out.Error(kWrongTypeError);
-    return false;
-  }
-  return true;
+  if (*found && r->type != ValueType::kString) return Fail(kWrongTypeError);
+  return {};
 }
 
 // false when the key's old record could not be read (nothing written; the writer replies).
@@ -118,9 +133,8 @@ struct SetOptions {
 };
 
 // Parses SET's (or GETEX's) options from argv[first] with Redis's rules: the same option may be
-// repeated, options that contradict each other are a syntax error. Replies and returns false on
-// error.
-bool ParseSetOptions(WriteContext& c, size_t first, bool getex, SetOptions* o) {
+// repeated, options that contradict each other are a syntax error.
+CommandStatus ParseSetOptions(WriteContext& c, size_t first, bool getex, SetOptions* o) {
   for (size_t i = first; i < c.argv.size(); i++) {
     const std::string& a = c.argv[i];
     bool has_next = i + 1 < c.argv.size();
@@ -151,40 +165,34 @@ bool ParseSetOptions(WriteContext& c, size_t first, bool getex, SetOptions* o) {
       o->relative = relative;
       o->expire_arg = ++i;
     } else {
-      c.out.Error(kSyntaxError);
-      return false;
+      return Fail(kSyntaxError);
     }
   }
-  return true;
+  return {};
 }
 
-// The absolute expiry time the options ask for (0: none). Replies and returns false when the
-// argument is not a valid time.
-bool SetOptionsExpireAt(WriteContext& c, const SetOptions& o, std::string_view cmd,
-                        int64_t* expire_at) {
+// The absolute expiry time the options ask for (0: none); an error when the argument is not a
+// valid time.
+CommandStatus SetOptionsExpireAt(WriteContext& c, const SetOptions& o, std::string_view cmd,
+                                 int64_t* expire_at) {
   *expire_at = 0;
-  if (o.unit == 0) return true;
-  std::string error;
-  if (!ParseExpireTime(c.argv[o.expire_arg], o.unit, o.relative, false, c.now_ms, cmd, &error,
-                       expire_at)) {
-    c.out.Error(error);
-    return false;
-  }
-  return true;
+  if (o.unit == 0) return {};
+  return ParseExpireTime(c.argv[o.expire_arg], o.unit, o.relative, false, c.now_ms, cmd, expire_at);
 }
 
-void Set(WriteContext& c) {
+CommandStatus Set(WriteContext& c) {
   SetOptions o;
   int64_t expire_at;
-  if (!ParseSetOptions(c, 3, false, &o) || !SetOptionsExpireAt(c, o, "set", &expire_at)) return;
+  STASH_RETURN_IF_FAILED(ParseSetOptions(c, 3, false, &o));
+  STASH_RETURN_IF_FAILED(SetOptionsExpireAt(c, o, "set", &expire_at));
   Record old;
   bool found;
   if (o.get) {
-    if (!ReadString(c, c.argv[1], &old, &found)) return;
+    STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &old, &found));
     CountLookup(c.stats, found);
   } else {
     Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &old);
-    if (ReadFailed(s)) return;
+    if (ReadFailed(s)) return {};
     found = s.ok();
   }
   bool apply = !(o.nx && found) && !(o.xx && !found);
@@ -192,9 +200,9 @@ void Set(WriteContext& c) {
     int64_t expire = o.keepttl && found ? old.expire_at_ms : expire_at;
     if (expire != 0 && expire <= c.now_ms) {
       // an absolute time already past: gone at once
-      if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
+      if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
     } else if (!StoreString(c, c.argv[1], c.argv[2], expire)) {
-      return;
+      return {};
     }
   }
   if (o.get) {
@@ -208,185 +216,206 @@ void Set(WriteContext& c) {
   } else {
     c.out.Null();
   }
+  return {};
 }
 
-void SetNx(WriteContext& c) {
+CommandStatus SetNx(WriteContext& c) {
   Status s = c.txn.Exists(c.db, c.argv[1], c.now_ms);
-  if (ReadFailed(s)) return;
-  if (s.ok()) return c.out.Integer(0);
-  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return;
-  c.out.Integer(1);
-}
-
-void SetExGeneric(WriteContext& c, int64_t unit, std::string_view cmd) {
-  int64_t when;
-  std::string error;
-  if (!ParseExpireTime(c.argv[2], unit, true, false, c.now_ms, cmd, &error, &when)) {
-    return c.out.Error(error);
+  if (ReadFailed(s)) return {};
+  if (s.ok()) {
+    c.out.Integer(0);
+    return {};
   }
-  if (!StoreString(c, c.argv[1], c.argv[3], when)) return;
-  c.out.Simple("OK");
+  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return {};
+  c.out.Integer(1);
+  return {};
 }
 
-void SetEx(WriteContext& c) { SetExGeneric(c, 1000, "setex"); }
-void PSetEx(WriteContext& c) { SetExGeneric(c, 1, "psetex"); }
+CommandStatus SetExGeneric(WriteContext& c, int64_t unit, std::string_view cmd) {
+  int64_t when;
+  STASH_RETURN_IF_FAILED(ParseExpireTime(c.argv[2], unit, true, false, c.now_ms, cmd, &when));
+  if (!StoreString(c, c.argv[1], c.argv[3], when)) return {};
+  c.out.Simple("OK");
+  return {};
+}
 
-void GetSet(WriteContext& c) {
+CommandStatus SetEx(WriteContext& c) { return SetExGeneric(c, 1000, "setex"); }
+CommandStatus PSetEx(WriteContext& c) { return SetExGeneric(c, 1, "psetex"); }
+
+CommandStatus GetSet(WriteContext& c) {
   Record old;
   bool found;
-  if (!ReadString(c, c.argv[1], &old, &found)) return;
+  STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &old, &found));
   CountLookup(c.stats, found);
-  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return;
+  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return {};
   if (found) {
     c.out.Bulk(old.payload);
   } else {
     c.out.Null();
   }
+  return {};
 }
 
-void GetDel(WriteContext& c) {
+CommandStatus GetDel(WriteContext& c) {
   Record old;
   bool found;
-  if (!ReadString(c, c.argv[1], &old, &found)) return;
+  STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &old, &found));
   CountLookup(c.stats, found);
-  if (!found) return c.out.Null();
-  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
+  if (!found) {
+    c.out.Null();
+    return {};
+  }
+  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
   c.out.Bulk(old.payload);
+  return {};
 }
 
-void GetEx(WriteContext& c) {
+CommandStatus GetEx(WriteContext& c) {
   SetOptions o;
-  if (!ParseSetOptions(c, 2, true, &o)) return;
+  STASH_RETURN_IF_FAILED(ParseSetOptions(c, 2, true, &o));
   Record r;
   bool found;
-  if (!ReadString(c, c.argv[1], &r, &found)) return;
+  STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &r, &found));
   CountLookup(c.stats, found);
-  if (!found) return c.out.Null();  // like Redis: a missing key wins over a bad expiry time
+  if (!found) {  // like Redis: a missing key wins over a bad expiry time
+    c.out.Null();
+    return {};
+  }
   int64_t expire_at;
-  if (!SetOptionsExpireAt(c, o, "getex", &expire_at)) return;
+  STASH_RETURN_IF_FAILED(SetOptionsExpireAt(c, o, "getex", &expire_at));
   if (expire_at != 0 && expire_at <= c.now_ms) {
-    if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return;
+    if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
   } else if (expire_at != 0 || (o.persist && r.expire_at_ms != 0)) {
     Record updated = r;
     updated.expire_at_ms = o.persist ? 0 : expire_at;
-    if (!c.txn.Put(c.db, c.argv[1], updated).ok()) return;
+    if (!c.txn.Put(c.db, c.argv[1], updated).ok()) return {};
   }
   c.out.Bulk(r.payload);
+  return {};
 }
 
-bool CheckPairs(WriteContext& c, std::string_view cmd) {
-  if (c.argv.size() % 2 == 1) return true;  // the name, then key/value pairs
-  c.out.Error(fmt::format("ERR wrong number of arguments for '{}' command", cmd));
-  return false;
+CommandStatus CheckPairs(WriteContext& c, std::string_view cmd) {
+  if (c.argv.size() % 2 == 1) return {};  // the name, then key/value pairs
+  return Fail(WrongArityError(cmd));
 }
 
-void MSet(WriteContext& c) {
-  if (!CheckPairs(c, "mset")) return;
+CommandStatus MSet(WriteContext& c) {
+  STASH_RETURN_IF_FAILED(CheckPairs(c, "mset"));
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
-    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return;
+    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return {};
   }
   c.out.Simple("OK");
+  return {};
 }
 
-void MSetNx(WriteContext& c) {
-  if (!CheckPairs(c, "msetnx")) return;
+CommandStatus MSetNx(WriteContext& c) {
+  STASH_RETURN_IF_FAILED(CheckPairs(c, "msetnx"));
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
     Status s = c.txn.Exists(c.db, c.argv[i], c.now_ms);
-    if (ReadFailed(s)) return;
-    if (s.ok()) return c.out.Integer(0);
+    if (ReadFailed(s)) return {};
+    if (s.ok()) {
+      c.out.Integer(0);
+      return {};
+    }
   }
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
-    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return;
+    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return {};
   }
   c.out.Integer(1);
+  return {};
 }
 
-bool CheckStringLength(WriteContext& c, int64_t total) {
-  if (total <= kMaxStringLen) return true;
-  c.out.Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
-  return false;
+CommandStatus CheckStringLength(int64_t total) {
+  if (total <= kMaxStringLen) return {};
+  return Fail("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 }
 
-void Append(WriteContext& c) {
+CommandStatus Append(WriteContext& c) {
   Record r;
   bool found;
-  if (!ReadString(c, c.argv[1], &r, &found)) return;
+  STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &r, &found));
   if (!found) r = Record();  // an expired record still holds its old value: start empty
-  if (!CheckStringLength(c, static_cast<int64_t>(r.payload.size() + c.argv[2].size()))) return;
+  STASH_RETURN_IF_FAILED(
+      CheckStringLength(static_cast<int64_t>(r.payload.size() + c.argv[2].size())));
   r.payload += c.argv[2];
-  if (!StoreString(c, c.argv[1], r.payload, found ? r.expire_at_ms : 0)) return;
+  if (!StoreString(c, c.argv[1], r.payload, found ? r.expire_at_ms : 0)) return {};
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
+  return {};
 }
 
-void SetRange(WriteContext& c) {
+CommandStatus SetRange(WriteContext& c) {
   int64_t offset;
-  if (!ParseInteger(c.argv[2], &offset)) return c.out.Error(kNotIntegerError);
-  if (offset < 0) return c.out.Error("ERR offset is out of range");
+  if (!ParseInteger(c.argv[2], &offset)) return Fail(kNotIntegerError);
+  if (offset < 0) return Fail("ERR offset is out of range");
   Record r;
   bool found;
-  if (!ReadString(c, c.argv[1], &r, &found)) return;
+  STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &r, &found));
   const std::string& value = c.argv[3];
-  if (value.empty()) return c.out.Integer(found ? static_cast<int64_t>(r.payload.size()) : 0);
-  // offset alone first, so that offset + size cannot overflow.
-  if (!CheckStringLength(c, offset) ||
-      !CheckStringLength(c, offset + static_cast<int64_t>(value.size()))) {
-    return;
+  if (value.empty()) {
+    c.out.Integer(found ? static_cast<int64_t>(r.payload.size()) : 0);
+    return {};
   }
+  // offset alone first, so that offset + size cannot overflow.
+  STASH_RETURN_IF_FAILED(CheckStringLength(offset));
+  STASH_RETURN_IF_FAILED(CheckStringLength(offset + static_cast<int64_t>(value.size())));
   if (!found) r = Record();
   if (r.payload.size() < offset + value.size()) r.payload.resize(offset + value.size(), '\0');
   r.payload.replace(offset, value.size(), value);
-  if (!StoreString(c, c.argv[1], r.payload, r.expire_at_ms)) return;
+  if (!StoreString(c, c.argv[1], r.payload, r.expire_at_ms)) return {};
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
+  return {};
 }
 
-void IncrDecr(WriteContext& c, int64_t by) {
+CommandStatus IncrDecr(WriteContext& c, int64_t by) {
   Record r;
   bool found;
-  if (!ReadString(c, c.argv[1], &r, &found)) return;
+  STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &r, &found));
   int64_t value = 0;
-  if (found && !ParseInteger(r.payload, &value)) return c.out.Error(kNotIntegerError);
+  if (found && !ParseInteger(r.payload, &value)) return Fail(kNotIntegerError);
   if ((by < 0 && value < 0 && by < std::numeric_limits<int64_t>::min() - value) ||
       (by > 0 && value > 0 && by > std::numeric_limits<int64_t>::max() - value)) {
-    return c.out.Error("ERR increment or decrement would overflow");
+    return Fail(kOverflowError);
   }
   value += by;
-  if (!StoreString(c, c.argv[1], std::to_string(value), found ? r.expire_at_ms : 0)) return;
+  if (!StoreString(c, c.argv[1], std::to_string(value), found ? r.expire_at_ms : 0)) return {};
   c.out.Integer(value);
+  return {};
 }
 
-void Incr(WriteContext& c) { IncrDecr(c, 1); }
-void Decr(WriteContext& c) { IncrDecr(c, -1); }
+CommandStatus Incr(WriteContext& c) { return IncrDecr(c, 1); }
+CommandStatus Decr(WriteContext& c) { return IncrDecr(c, -1); }
 
-void IncrBy(WriteContext& c) {
+CommandStatus IncrBy(WriteContext& c) {
   int64_t by;
-  if (!ParseInteger(c.argv[2], &by)) return c.out.Error(kNotIntegerError);
-  IncrDecr(c, by);
+  if (!ParseInteger(c.argv[2], &by)) return Fail(kNotIntegerError);
+  return IncrDecr(c, by);
 }
 
-void DecrBy(WriteContext& c) {
+CommandStatus DecrBy(WriteContext& c) {
   int64_t by;
-  if (!ParseInteger(c.argv[2], &by)) return c.out.Error(kNotIntegerError);
+  if (!ParseInteger(c.argv[2], &by)) return Fail(kNotIntegerError);
   if (by == std::numeric_limits<int64_t>::min()) {
-    return c.out.Error("ERR decrement would overflow");
+    return Fail("ERR decrement would overflow");
   }
-  IncrDecr(c, -by);
+  return IncrDecr(c, -by);
 }
 
-void IncrByFloat(WriteContext& c) {
+CommandStatus IncrByFloat(WriteContext& c) {
   Record r;
   bool found;
-  if (!ReadString(c, c.argv[1], &r, &found)) return;
+  STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &r, &found));
   long double value = 0, by;
   if ((found && !ParseLongDouble(r.payload, &value)) || !ParseLongDouble(c.argv[2], &by)) {
-    return c.out.Error(kNotFloatError);
+    return Fail(kNotFloatError);
   }
   value += by;
   if (std::isnan(value) || std::isinf(value)) {
-    return c.out.Error("ERR increment would produce NaN or Infinity");
+    return Fail("ERR increment would produce NaN or Infinity");
   }
   std::string text = FormatLongDouble(value);
-  if (!StoreString(c, c.argv[1], text, found ? r.expire_at_ms : 0)) return;
+  if (!StoreString(c, c.argv[1], text, found ? r.expire_at_ms : 0)) return {};
   c.out.Bulk(text);
+  return {};
 }
 
 constexpr uint32_t kRead = kCmdReadonly | kCmdFast;
@@ -394,27 +423,31 @@ constexpr uint32_t kWrite = kCmdWrite | kCmdDenyOom;
 constexpr uint32_t kWriteFast = kWrite | kCmdFast;
 
 const CommandSpec kCommands[] = {
-    {"get", 2, kRead, 1, 1, 1, Get},
-    {"mget", -2, kRead, 1, -1, 1, MGet},
-    {"strlen", 2, kRead, 1, 1, 1, StrLen},
-    {"getrange", 4, kCmdReadonly, 1, 1, 1, GetRange},
-    {"substr", 4, kCmdReadonly, 1, 1, 1, GetRange},
-    {"set", -3, kWrite, 1, 1, 1, nullptr, {}, Set},
-    {"setnx", 3, kWriteFast, 1, 1, 1, nullptr, {}, SetNx},
-    {"setex", 4, kWrite, 1, 1, 1, nullptr, {}, SetEx},
-    {"psetex", 4, kWrite, 1, 1, 1, nullptr, {}, PSetEx},
-    {"getset", 3, kWriteFast, 1, 1, 1, nullptr, {}, GetSet},
-    {"getdel", 2, kWriteFast, 1, 1, 1, nullptr, {}, GetDel},
-    {"getex", -2, kWriteFast, 1, 1, 1, nullptr, {}, GetEx},
-    {"mset", -3, kWrite, 1, -1, 2, nullptr, {}, MSet},
-    {"msetnx", -3, kWrite, 1, -1, 2, nullptr, {}, MSetNx},
-    {"append", 3, kWriteFast, 1, 1, 1, nullptr, {}, Append},
-    {"setrange", 4, kWrite, 1, 1, 1, nullptr, {}, SetRange},
-    {"incr", 2, kWriteFast, 1, 1, 1, nullptr, {}, Incr},
-    {"decr", 2, kWriteFast, 1, 1, 1, nullptr, {}, Decr},
-    {"incrby", 3, kWriteFast, 1, 1, 1, nullptr, {}, IncrBy},
-    {"decrby", 3, kWriteFast, 1, 1, 1, nullptr, {}, DecrBy},
-    {"incrbyfloat", 3, kWriteFast, 1, 1, 1, nullptr, {}, IncrByFloat},
+    {.name = "get", .arity = 2, .flags = kRead, .keys = {1, 1, 1}, .handler = Get},
+    {.name = "mget", .arity = -2, .flags = kRead, .keys = {1, -1, 1}, .handler = MGet},
+    {.name = "strlen", .arity = 2, .flags = kRead, .keys = {1, 1, 1}, .handler = StrLen},
+    {.name = "getrange", .arity = 4, .flags = kCmdReadonly, .keys = {1, 1, 1}, .handler = GetRange},
+    {.name = "substr", .arity = 4, .flags = kCmdReadonly, .keys = {1, 1, 1}, .handler = GetRange},
+    {.name = "set", .arity = -3, .flags = kWrite, .keys = {1, 1, 1}, .write = Set},
+    {.name = "setnx", .arity = 3, .flags = kWriteFast, .keys = {1, 1, 1}, .write = SetNx},
+    {.name = "setex", .arity = 4, .flags = kWrite, .keys = {1, 1, 1}, .write = SetEx},
+    {.name = "psetex", .arity = 4, .flags = kWrite, .keys = {1, 1, 1}, .write = PSetEx},
+    {.name = "getset", .arity = 3, .flags = kWriteFast, .keys = {1, 1, 1}, .write = GetSet},
+    {.name = "getdel", .arity = 2, .flags = kWriteFast, .keys = {1, 1, 1}, .write = GetDel},
+    {.name = "getex", .arity = -2, .flags = kWriteFast, .keys = {1, 1, 1}, .write = GetEx},
+    {.name = "mset", .arity = -3, .flags = kWrite, .keys = {1, -1, 2}, .write = MSet},
+    {.name = "msetnx", .arity = -3, .flags = kWrite, .keys = {1, -1, 2}, .write = MSetNx},
+    {.name = "append", .arity = 3, .flags = kWriteFast, .keys = {1, 1, 1}, .write = Append},
+    {.name = "setrange", .arity = 4, .flags = kWrite, .keys = {1, 1, 1}, .write = SetRange},
+    {.name = "incr", .arity = 2, .flags = kWriteFast, .keys = {1, 1, 1}, .write = Incr},
+    {.name = "decr", .arity = 2, .flags = kWriteFast, .keys = {1, 1, 1}, .write = Decr},
+    {.name = "incrby", .arity = 3, .flags = kWriteFast, .keys = {1, 1, 1}, .write = IncrBy},
+    {.name = "decrby", .arity = 3, .flags = kWriteFast, .keys = {1, 1, 1}, .write = DecrBy},
+    {.name = "incrbyfloat",
+     .arity = 3,
+     .flags = kWriteFast,
+     .keys = {1, 1, 1},
+     .write = IncrByFloat},
 };
 
 }  // namespace

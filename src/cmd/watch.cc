@@ -1,19 +1,12 @@
 #include "cmd/watch.h"
 
+#include "util/clock.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 
 namespace stash {
-
-namespace {
-
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 std::string WatchRegistry::Slot(int db, std::string_view key) {
   std::string s(reinterpret_cast<const char*>(&db), sizeof(db));

@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "cmd/command_table.h"
+#include "cmd/stats.h"
 #include "cmd/writer.h"
 #include "cmd/writer_testutil.h"
 #include "lsm/db_testutil.h"
 #include "lsm/write_batch.h"
-#include "server/stats.h"
 #include "store/expire_cycle.h"
 #include "store/store.h"
 #include "store/txn.h"

@@ -2,29 +2,22 @@
 
 #include <chrono>
 
-#include "lsm/write_batch.h"
-
 #include "cmd/command_table.h"
 #include "cmd/dispatch.h"
-#include "net/connection.h"
+#include "cmd/errors.h"
+#include "cmd/session.h"
+#include "cmd/stats.h"
+#include "lsm/write_batch.h"
 #include "resp/reply_writer.h"
-#include "server/log.h"
-#include "server/stats.h"
 #include "store/expire_cycle.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 namespace stash {
 
 namespace {
 
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 constexpr auto kExpireCycleInterval = std::chrono::milliseconds(100);
-
-// The reply of a command whose read of the keyspace failed (docs/errors.md).
-std::string ReadErrorReply(const Status& s) { return "ERR I/O error reading key: " + s.ToString(); }
 
 // The reply of every command of a group that was not committed because the engine refuses
 // writes (docs/errors.md): what failed (origin, DB::BackgroundErrorOrigin) and the error, which
@@ -38,7 +31,7 @@ std::string RefusedReply(std::string_view origin, const Status& s) {
 
 }  // namespace
 
-Writer::Writer(store::Store& store, ServerStats& stats, Server* server)
+Writer::Writer(store::Store& store, ServerStats& stats, ServerApi* server)
     : server_(server), store_(store), stats_(stats) {}
 
 Writer::~Writer() { Stop(); }
@@ -103,11 +96,10 @@ void Writer::Loop() {
 
 void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
   if (now < next_resume_) return;
-  DB* engine = store_.engine();
-  Status error = engine->BackgroundError();
+  Status error = store_.WriteError();
   if (error.ok()) return;
   next_resume_ = now + std::chrono::seconds(1);
-  Status s = engine->Resume();
+  Status s = store_.ResumeWrites();
   if (s.ok()) {
     log::Warning("Write-ahead log error looks solved, StashDB can write again (was: {}).",
                  error.ToString());
@@ -121,43 +113,33 @@ void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
 void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
                    std::string& replies) {
   size_t before = replies.size();
+  const CommandSpec& spec = *op.entry->spec;
+  int64_t start = MonotonicNanos();
+  CommandStatus status;
   txn.BeginOp();
-  if (op.entry->spec->write == nullptr) {
+  if (spec.write == nullptr) {
     // A connection command queued in a transaction: it runs here, reading the transaction's
-    // state, while its connection waits for the EXEC reply.
-    Run(*server_, *req.conn, op.entry, op.argv, out, replies, txn.reader());
+    // state, while its session waits for the EXEC reply.
+    req.session->SetLastCommand(op.entry);
+    CommandContext ctx{*server_, *req.session, op.argv, out, txn.reader()};
+    status = spec.handler(ctx);
     // SELECT (HELLO) inside MULTI changes the database (protocol) of what follows
-    *db = req.conn->db();
-    out.SetProtocol(req.conn->protocol());
-    if (!txn.op_error().ok()) {
-      replies.resize(before);
-      out.Error(ReadErrorReply(txn.op_error()));
-    }
-    txn.EndOp();
-    return;
+    *db = req.session->db();
+    out.SetProtocol(req.session->protocol());
+  } else {
+    WriteContext ctx{txn, *db, op.argv, out, NowMs(), stats_, watches_, req.watch};
+    status = spec.write(ctx);
   }
-  auto start = std::chrono::steady_clock::now();
-  WriteContext ctx{txn, *db, op.argv, out, NowMs(), stats_, watches_, req.watch};
-  op.entry->spec->write(ctx);
   if (txn.op_error().ok()) {
     txn.EndOp();
   } else {
     // A read failed: whatever the handler made of it, none of this command's writes stay in
     // the group, and its reply is the error (the rest of the group goes on: docs/errors.md).
+    status = Fail(ReadErrorReply(txn.op_error().ToString()));
     txn.AbortOp();
     replies.resize(before);
-    out.Error(ReadErrorReply(txn.op_error()));
   }
-  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start)
-                  .count();
-  op.entry->calls.fetch_add(1, std::memory_order_relaxed);
-  op.entry->usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
-  stats_.total_commands_processed.fetch_add(1, std::memory_order_relaxed);
-  if (replies.size() > before && (replies[before] == '-' || replies[before] == '!')) {
-    op.entry->failed_calls.fetch_add(1, std::memory_order_relaxed);
-    stats_.total_error_replies.fetch_add(1, std::memory_order_relaxed);
-  }
+  Finish(stats_, *op.entry, MicrosSince(start), status, out);
 }
 
 void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
@@ -168,8 +150,11 @@ void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
                    watches_.ExpiredSinceWatch(*req.watch, txn, NowMs());
     Status error = txn.op_error();
     txn.EndOp();
-    if (!error.ok())
-      return out.Error("EXECABORT Transaction discarded because of: " + ReadErrorReply(error));
+    if (!error.ok()) {
+      return ReplyError(
+          stats_, "EXECABORT Transaction discarded because of: " + ReadErrorReply(error.ToString()),
+          out);
+    }
     if (aborted) return out.NullArray();
   }
   out.ArrayHeader(req.ops.size());
@@ -203,18 +188,22 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     // MISCONF and EXECABORT mean "not applied"; when the engine cannot promise that, the reply
     // says the outcome is unknown instead (docs/errors.md).
     const bool unknown = IsOutcomeUnknown(s);
-    std::string error =
-        unknown ? "ERR " + s.message() : RefusedReply(store_.engine()->BackgroundErrorOrigin(), s);
+    std::string error = unknown ? "ERR " + s.message() : RefusedReply(store_.WriteErrorOrigin(), s);
     for (size_t r = 0; r < group.size(); r++) {
       replies[r].clear();
       resp::ReplyWriter out(&replies[r]);
       if (group[r]->exec && !unknown) {
-        out.Error("EXECABORT Transaction discarded because of: " + error);
+        ReplyError(stats_, "EXECABORT Transaction discarded because of: " + error, out);
         continue;
       }
-      for (size_t i = 0; i < group[r]->ops.size() || (group[r]->exec && i == 0); i++) {
-        out.Error(error);
-        if (group[r]->exec) break;  // one reply for an EXEC
+      if (group[r]->exec) {  // one reply for an EXEC
+        ReplyError(stats_, error, out);
+        continue;
+      }
+      for (WriteOp& op : group[r]->ops) {
+        // The command ran, but its outcome is this error: a failed call (counted once).
+        op.entry->failed_calls.fetch_add(1, std::memory_order_relaxed);
+        ReplyError(stats_, error, out);
       }
     }
   }

@@ -19,20 +19,17 @@
 
 #include "cmd/watch.h"
 #include "store/store.h"
-
-namespace stash::resp {
-class ReplyWriter;
-}
 #include "store/txn.h"
 
 namespace stash {
+
+namespace resp {
+class ReplyWriter;
+}
 struct CommandEntry;
 struct ServerStats;
-class Server;
-class Connection;
-}  // namespace stash
-
-namespace stash {
+class ServerApi;
+class Session;
 
 struct WriteOp {
   std::vector<std::string> argv;
@@ -46,10 +43,10 @@ struct WriteRequest {
   // The connection's WATCH state: WATCH adds to it; an EXEC whose state is dirty runs nothing.
   std::shared_ptr<WatchState> watch;
   // EXEC: ops are a transaction's queued commands (reads too), replied as one array (or a null
-  // array when a watched key changed). conn is the waiting connection: connection commands
+  // array when a watched key changed). session is the waiting session: connection commands
   // queued in the transaction (SELECT, PING ...) run against it.
   bool exec = false;
-  Connection* conn = nullptr;
+  Session* session = nullptr;
   // Called on the writer thread with the replies of every op, concatenated in order. The
   // callee must move them to its own thread.
   std::function<void(std::string replies)> done;
@@ -58,7 +55,7 @@ struct WriteRequest {
 class Writer {
  public:
   // server is needed only to run connection commands queued inside MULTI (null in engine tests).
-  Writer(store::Store& store, ServerStats& stats, Server* server = nullptr);
+  Writer(store::Store& store, ServerStats& stats, ServerApi* server = nullptr);
   ~Writer();
   void Start();
   // Finishes the queued requests, then stops the thread.
@@ -66,7 +63,7 @@ class Writer {
   // Any thread.
   void Submit(std::unique_ptr<WriteRequest> request);
 
-  // Requests and ops per group are capped so a group's batches stay around a megabyte.
+  // A group takes whole requests until it holds this many commands.
   static constexpr size_t kMaxGroupOps = 4096;
 
  private:
@@ -79,7 +76,7 @@ class Writer {
   void RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
              std::string& replies);
 
-  Server* server_;
+  ServerApi* server_;
   store::Store& store_;
   WatchRegistry watches_;
   ServerStats& stats_;

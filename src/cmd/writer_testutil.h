@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "cmd/command_table.h"
+#include "cmd/stats.h"
 #include "cmd/watch.h"
 #include "cmd/writer.h"
 #include "lsm/db_testutil.h"
-#include "server/stats.h"
 #include "store/store.h"
 #include "util/fault_env.h"
 

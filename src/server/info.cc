@@ -12,6 +12,7 @@
 #include "cmd/command_table.h"
 #include "cmd/reply_util.h"
 #include "server/server.h"
+#include "util/clock.h"
 
 namespace stash {
 namespace {
@@ -45,8 +46,8 @@ uint64_t RssBytes() {
 const std::string& RunId() {
   static const std::string id = [] {
     std::string s;
-    uint64_t x = static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15ull ^
-                 static_cast<uint64_t>(NowMillis());
+    uint64_t x =
+        static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(NowMs());
     for (int i = 0; i < 40; i++) {
       x ^= x << 13;
       x ^= x >> 7;
@@ -61,7 +62,7 @@ const std::string& RunId() {
 void ServerSection(Server& srv, Lines* o) {
   struct utsname u;
   uname(&u);
-  int64_t now = NowMillis();
+  int64_t now = NowMs();
   int64_t up = (now - srv.start_time_ms()) / 1000;
   Add(o, "redis_version", kRedisVersion);
   Add(o, "stashd_version", kStashVersion);
@@ -103,7 +104,7 @@ void MemorySection(Server&, Lines* o) {
 // While loading: Redis's loading_* fields, from the log replay's progress.
 void LoadingFields(Server& srv, Lines* o) {
   Server::LoadingProgress p = srv.Progress();
-  const int64_t now = NowMillis();
+  const int64_t now = NowMs();
   const double elapsed_s = std::max<int64_t>(now - p.start_time_ms, 1) / 1000.0;
   const double perc = p.total_bytes ? 100.0 * p.loaded_bytes / p.total_bytes : 0;
   const double rate = p.loaded_bytes / elapsed_s;
@@ -207,6 +208,18 @@ void CommandstatsSection(Server& srv, Lines* o) {
   }
 }
 
+// One line per error code replied since the last CONFIG RESETSTAT (cmd/stats.h), as Redis 7.0
+// prints them: in byte order, with '#', ':', CR and LF in a code shown as '_'.
+void ErrorstatsSection(Server& srv, Lines* o) {
+  for (auto& [code, count] : srv.stats().ErrorCounts()) {
+    std::string name = code;
+    for (char& ch : name) {
+      if (ch == '#' || ch == ':' || ch == '\r' || ch == '\n') ch = '_';
+    }
+    Add(o, "errorstat_" + name, fmt::format("count={}", count));
+  }
+}
+
 void ClusterSection(Server&, Lines* o) { Add(o, "cluster_enabled", 0); }
 
 // The engine's shape and work, for operators: memtable, files and bytes per level, compaction.
@@ -240,7 +253,7 @@ void EmptySection(Server&, Lines*) {}
 // One line per database that holds keys, as Redis prints them.
 void KeyspaceSection(Server& srv, Lines* o) {
   if (srv.Loading()) return;
-  int64_t now = NowMillis();
+  int64_t now = NowMs();
   for (int db = 0; db < srv.databases(); db++) {
     uint64_t keys, expires;
     if (!srv.store().DbSize(db, now, &keys, &expires).ok() || keys == 0) continue;
@@ -267,7 +280,7 @@ constexpr Section kSections[] = {
     {"cpu", "CPU", CpuSection, true},
     {"modules", "Modules", EmptySection, true},
     {"commandstats", "Commandstats", CommandstatsSection, false},
-    {"errorstats", "Errorstats", EmptySection, true},
+    {"errorstats", "Errorstats", ErrorstatsSection, true},
     {"cluster", "Cluster", ClusterSection, true},
     {"engine", "Engine", EngineSection, false},
     {"keyspace", "Keyspace", KeyspaceSection, true},

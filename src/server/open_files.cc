@@ -8,7 +8,7 @@
 #include <fstream>
 #include <vector>
 
-#include "server/log.h"
+#include "util/log.h"
 
 namespace stash {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "server/config.h"
+#include "config/config.h"
 #include "util/status.h"
 
 namespace stash {

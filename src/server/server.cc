@@ -4,9 +4,11 @@
 
 #include <chrono>
 
-#include "net/connection.h"
-#include "server/log.h"
+#include "server/client.h"
+#include "server/info.h"
 #include "server/open_files.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 namespace stash {
 
@@ -19,14 +21,9 @@ constexpr int kCronMillis = 100;
 constexpr int64_t kShutdownGraceMillis = 2000;
 }  // namespace
 
-int64_t NowMillis() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 Server::Server(Config& config)
     : config_(config),
-      start_time_ms_(NowMillis()),
+      start_time_ms_(NowMs()),
       signals_(main_ctx_, SIGINT, SIGTERM),
       cron_timer_(main_ctx_) {
   Settings s = config_.Snapshot();
@@ -53,13 +50,23 @@ void Server::ApplySettings(const Settings& s) {
   std::lock_guard<std::mutex> lock(limits_mu_);
   limits_.max_bulk_len = static_cast<size_t>(s.proto_max_bulk_len);
   limits_.query_buffer_limit = static_cast<size_t>(s.client_query_buffer_limit);
-  limits_.output = s.output_limit_normal;
+  output_limit_ = {s.output_limit_normal.hard_bytes, s.output_limit_normal.soft_bytes,
+                   s.output_limit_normal.soft_seconds};
   limits_.generation = limits_generation_.fetch_add(1) + 1;
 }
 
-Server::ProtoLimits Server::Limits() const {
+RequestLimits Server::Limits() const {
   std::lock_guard<std::mutex> lock(limits_mu_);
   return limits_;
+}
+
+net::OutputLimit Server::OutputLimits() const {
+  std::lock_guard<std::mutex> lock(limits_mu_);
+  return output_limit_;
+}
+
+std::string Server::Info(const std::vector<std::string>& sections) {
+  return BuildInfo(*this, sections);
 }
 
 bool Server::CheckPassword(const std::string& password) const {
@@ -90,10 +97,10 @@ Status Server::OpenStore(const Settings& s) {
     loading_total_bytes_.store(total, std::memory_order_relaxed);
     loading_loaded_bytes_.store(done, std::memory_order_relaxed);
   };
-  int64_t start = NowMillis();
+  int64_t start = NowMs();
   loading_start_ms_.store(start);
   STASH_RETURN_IF_ERROR(store::Store::Open(o, s.dir, static_cast<int>(s.databases), &store_));
-  log::Notice("DB loaded from disk: {:.3f} seconds", (NowMillis() - start) / 1000.0);
+  log::Notice("DB loaded from disk: {:.3f} seconds", (NowMs() - start) / 1000.0);
   writer_ = std::make_unique<Writer>(*store_, stats_, this);
   writer_->Start();
   return Status::OK();
@@ -167,7 +174,14 @@ void Server::OnAccepted(tcp::socket socket) {
     socket.close(ec);
     return;
   }
-  auto conn = std::make_shared<Connection>(*this, std::move(socket), NextClientId());
+  net::Counters counters{&stats_.net_input_bytes, &stats_.net_output_bytes,
+                         &stats_.client_output_limit_disconnections};
+  auto conn = std::make_shared<net::Connection>(
+      std::move(socket), next_client_id_.fetch_add(1), [this] { return OutputLimits(); }, counters);
+  if (s.tcp_keepalive > 0) {
+    conn->SetKeepAlive(static_cast<int>(s.tcp_keepalive));
+  }
+  conn->SetHandler(std::make_unique<Client>(*this, *conn));
   {
     std::lock_guard<std::mutex> lock(clients_mu_);
     clients_[conn->id()] = conn;
@@ -186,11 +200,21 @@ size_t Server::ClientCount() const {
   return clients_.size();
 }
 
-std::vector<std::shared_ptr<Connection>> Server::Clients() const {
-  std::vector<std::shared_ptr<Connection>> out;
+std::vector<std::shared_ptr<net::Connection>> Server::Connections() const {
+  std::vector<std::shared_ptr<net::Connection>> out;
   std::lock_guard<std::mutex> lock(clients_mu_);
   for (auto& [id, weak] : clients_) {
     if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<Session>> Server::Sessions() const {
+  std::vector<std::shared_ptr<Session>> out;
+  for (auto& conn : Connections()) {
+    // The session lives in the connection's handler: the pointer shares the connection's life.
+    Session* session = &static_cast<Client*>(conn->handler())->session();
+    out.push_back(std::shared_ptr<Session>(conn, session));
   }
   return out;
 }
@@ -205,11 +229,11 @@ void Server::ScheduleCron() {
 }
 
 void Server::Cron() {
-  int64_t now = NowMillis();
+  int64_t now = NowMs();
   stats_.RecordOpsSample(now);
   if (shutting_down_) {
     if (ClientCount() == 0 || now >= shutdown_deadline_ms_) {
-      for (auto& c : Clients()) c->Kill("shutdown");
+      for (auto& c : Connections()) c->Kill("shutdown");
       for (auto& w : work_) w.reset();
       cron_timer_.cancel();
       signals_.cancel();
@@ -219,14 +243,14 @@ void Server::Cron() {
   }
   Settings s = config_.Snapshot();
   if (s.timeout > 0) {
-    for (auto& c : Clients()) {
+    for (auto& c : Connections()) {
       if (c->IdleMillis() > s.timeout * 1000) c->Kill("idle timeout");
     }
   }
   // A client stuck above the soft output limit may have no read or write completing that would
   // notice its soft seconds running out: the cron looks for it.
   if (s.output_limit_normal.soft_bytes > 0) {
-    for (auto& c : Clients()) {
+    for (auto& c : Connections()) {
       if (c->OutputBytes() > static_cast<size_t>(s.output_limit_normal.soft_bytes)) {
         c->CheckOutputLimitSoon();
       }
@@ -242,8 +266,8 @@ void Server::RequestShutdown(const std::string& reason) {
       error_code ec;
       a->close(ec);
     }
-    shutdown_deadline_ms_ = NowMillis() + kShutdownGraceMillis;
-    for (auto& c : Clients()) c->CloseGracefully();
+    shutdown_deadline_ms_ = NowMs() + kShutdownGraceMillis;
+    for (auto& c : Connections()) c->CloseGracefully();
   });
 }
 

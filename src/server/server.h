@@ -1,7 +1,8 @@
-// Server: owns the I/O threads, the listeners, the client registry, the command table, the
-// statistics and the once-every-100-ms cron (idle timeouts, output-buffer soft limits,
-// instantaneous ops/sec). Shutdown (SIGTERM/SIGINT or SHUTDOWN) closes the listeners, lets
-// in-flight replies finish, closes every client, then stops the I/O threads.
+// Server: owns the I/O threads, the listeners, the client registry (connections joined to their
+// sessions, server/client.h), the command table, the statistics, the store and the writer, and
+// the once-every-100-ms cron (idle timeouts, output-buffer soft limits, instantaneous ops/sec).
+// It is what commands see as ServerApi. Shutdown (SIGTERM/SIGINT or SHUTDOWN) closes the
+// listeners, lets in-flight replies finish, closes every client, then stops the I/O threads.
 #pragma once
 
 #include <atomic>
@@ -12,24 +13,24 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include "net/asio.h"
 
 #include "cmd/command_table.h"
+#include "cmd/scan_cursors.h"
+#include "cmd/server_api.h"
+#include "cmd/stats.h"
 #include "cmd/writer.h"
-#include "server/config.h"
-#include "server/scan_cursors.h"
-#include "server/stats.h"
+#include "config/config.h"
+#include "net/asio.h"
+#include "net/connection.h"
 #include "store/store.h"
 #include "util/status.h"
 
 namespace stash {
 
-class Connection;
-
-class Server {
+class Server final : public ServerApi {
  public:
   explicit Server(Config& config);
-  ~Server();
+  ~Server() override;
 
   // Binds every configured address; errors name the address and the reason.
   Status Start();
@@ -38,47 +39,41 @@ class Server {
   // until it is, the server is loading (Loading()) and commands without the `loading` flag get
   // Redis's -LOADING error. A directory that does not open ends the process with code 1.
   int Run();
-  // Any thread. Starts an orderly shutdown.
-  void RequestShutdown(const std::string& reason);
 
-  Config& config() { return config_; }
-  const CommandTable& commands() const { return commands_; }
-  ServerStats& stats() { return stats_; }
+  // --- ServerApi (cmd/server_api.h) ---
+  Config& config() override { return config_; }
+  CommandTable& commands() override { return commands_; }
+  ServerStats& stats() override { return stats_; }
+  ScanCursorTable& scan_cursors() override { return scan_cursors_; }
+  int databases() const override { return databases_; }
+  bool Loading() const override { return loading_.load(std::memory_order_acquire); }
+  store::Store& store() override { return *store_; }
+  Writer& writer() override { return *writer_; }
+  store::KeyReader& keys() override;
+  bool AuthRequired() const override { return auth_required_.load(std::memory_order_relaxed); }
+  bool CheckPassword(const std::string& password) const override;
+  RequestLimits Limits() const override;
+  uint64_t LimitsGeneration() const override {
+    return limits_generation_.load(std::memory_order_acquire);
+  }
+  std::vector<std::shared_ptr<Session>> Sessions() const override;
+  void RequestShutdown(const std::string& reason) override;
+  std::string Info(const std::vector<std::string>& sections) override;
+
   int64_t start_time_ms() const { return start_time_ms_; }
   int port() const { return bound_port_; }
-  int databases() const { return databases_; }
-  // REQUIRES: !Loading().
-  store::Store& store() { return *store_; }
-  Writer& writer() { return *writer_; }
-  // The keyspace for commands: the store, or while loading a reader that fails every read.
-  store::KeyReader& keys();
-  // Any thread. True until the data directory is open and the writer runs.
-  bool Loading() const { return loading_.load(std::memory_order_acquire); }
   struct LoadingProgress {
     int64_t start_time_ms;
     uint64_t total_bytes, loaded_bytes;  // of the logs being replayed
   };
   LoadingProgress Progress() const;
-  ScanCursorTable& scan_cursors() { return scan_cursors_; }
 
   // --- client registry (any thread) ---
-  uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
   void Unregister(uint64_t id);
   size_t ClientCount() const;
-  std::vector<std::shared_ptr<Connection>> Clients() const;
-  // Whether a client must AUTH before other commands (requirepass is set).
-  bool AuthRequired() const { return auth_required_.load(std::memory_order_relaxed); }
-  bool CheckPassword(const std::string& password) const;
-
-  // Limits the connections read at their next read (changes with CONFIG SET).
-  struct ProtoLimits {
-    size_t max_bulk_len;
-    size_t query_buffer_limit;
-    OutputBufferLimit output;
-    uint64_t generation;
-  };
-  ProtoLimits Limits() const;
-  uint64_t LimitsGeneration() const { return limits_generation_.load(std::memory_order_acquire); }
+  std::vector<std::shared_ptr<net::Connection>> Connections() const;
+  // The output-buffer limits of normal clients (changes with CONFIG SET).
+  net::OutputLimit OutputLimits() const;
 
  private:
   void Accept(size_t listener);
@@ -102,9 +97,10 @@ class Server {
   int bound_port_ = 0;
   int databases_ = 16;
 
-  boost::asio::io_context main_ctx_;  // listeners, signals, cron
+  // The I/O contexts outlive main_ctx_: an accept pending there holds a socket of one of them.
   std::vector<std::unique_ptr<boost::asio::io_context>> io_ctxs_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  boost::asio::io_context main_ctx_;  // listeners, signals, cron
   std::vector<std::thread> threads_;
   size_t next_ctx_ = 0;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
@@ -119,15 +115,14 @@ class Server {
   int64_t shutdown_deadline_ms_ = 0;
 
   mutable std::mutex clients_mu_;
-  std::map<uint64_t, std::weak_ptr<Connection>> clients_;
+  std::map<uint64_t, std::weak_ptr<net::Connection>> clients_;
   std::atomic<uint64_t> next_client_id_{1};
 
   std::atomic<bool> auth_required_{false};
   mutable std::mutex limits_mu_;
-  ProtoLimits limits_{};
+  RequestLimits limits_{};
+  net::OutputLimit output_limit_{};
   std::atomic<uint64_t> limits_generation_{1};
 };
-
-int64_t NowMillis();
 
 }  // namespace stash

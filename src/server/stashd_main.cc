@@ -10,13 +10,13 @@
 #include <map>
 
 #include "cmd/reply_util.h"
+#include "config/config.h"
+#include "config/config_parse.h"
 #include "lsm/db_check.h"
-#include "server/config.h"
-#include "server/config_parse.h"
-#include "server/log.h"
 #include "server/open_files.h"
 #include "server/server.h"
 #include "util/env.h"
+#include "util/log.h"
 
 namespace {
 

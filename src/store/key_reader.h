@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -25,5 +26,12 @@ class KeyReader {
   // Exact number of live keys and of live keys with a TTL.
   virtual Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) = 0;
 };
+
+// Calls fn(user_key, record) for each key of database db live at now_ms that starts with prefix
+// and is >= from (from empty: from the start of prefix), in key order, until fn returns false.
+// Returns the iterator's status (a read error is never the end of the keys).
+Status ForEachLiveKey(KeyReader& keys, int db, std::string_view prefix, std::string_view from,
+                      int64_t now_ms,
+                      const std::function<bool(std::string_view key, const Record& r)>& fn);
 
 }  // namespace stash::store

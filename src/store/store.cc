@@ -176,6 +176,14 @@ Status Store::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
   return ConsistentRead([&] { return GetAt(Slot(db), nullptr, key, now_ms, out); });
 }
 
+void Store::ReleaseSnapshot(const Snapshot* snapshot) { db_->ReleaseSnapshot(snapshot); }
+
+Status Store::WriteError() const { return db_->BackgroundError(); }
+
+std::string Store::WriteErrorOrigin() const { return db_->BackgroundErrorOrigin(); }
+
+Status Store::ResumeWrites() { return db_->Resume(); }
+
 uint32_t Store::PinSlot(int db, const Snapshot** snapshot) {
   const Snapshot* snap = nullptr;
   uint32_t slot = ConsistentRead([&] {

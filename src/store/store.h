@@ -59,6 +59,7 @@ class Store final : public KeyReader {
   ~Store();
   Status Close();
 
+  // The engine, for the server's INFO and for tests. Commands use the methods below instead.
   DB* engine() { return db_.get(); }
   int databases() const { return databases_; }
   // The physical slot database `db` names now.
@@ -74,8 +75,9 @@ class Store final : public KeyReader {
   Status Get(int db, std::string_view key, int64_t now_ms, Record* out) override;
   // A read point for commands that read several keys (MGET, EXISTS), so that they see one
   // state as Redis's do: an engine snapshot and the slot db names at it. The caller releases
-  // *snapshot with engine()->ReleaseSnapshot.
+  // *snapshot with ReleaseSnapshot.
   uint32_t PinSlot(int db, const Snapshot** snapshot);
+  void ReleaseSnapshot(const Snapshot* snapshot);
   // The record of key in slot at snapshot (from PinSlot), as Get.
   Status GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view key, int64_t now_ms,
                Record* out);
@@ -84,6 +86,14 @@ class Store final : public KeyReader {
   std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) override;
   // Mean remaining TTL (ms) over up to `sample` keys with a TTL; 0 when there are none.
   int64_t AverageTtl(int db, int64_t now_ms, int sample);
+
+  // --- the engine's write-error state (docs/errors.md) ---
+  // OK while writes are accepted; else the error that stopped them.
+  Status WriteError() const;
+  // What failed ("write-ahead log write", "table read (compaction)", ...); "" when nothing.
+  std::string WriteErrorOrigin() const;
+  // Writer thread: tries to accept writes again (DB::Resume).
+  Status ResumeWrites();
 
   // --- writer thread only (used by Txn) ---
   struct Counters {

@@ -11,12 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "cmd/command_table.h"
-#include "cmd/writer.h"
 #include "lsm/db_testutil.h"
 #include "lsm/write_batch.h"
-#include "server/scan_cursors.h"
-#include "server/stats.h"
 #include "store/expire_cycle.h"
 #include "store/layout.h"
 #include "store/store.h"
@@ -439,61 +435,6 @@ TEST_F(StoreTest, RewritesOfOneKeyInABatchAreOneEntry) {
   EXPECT_EQ(Size(0), std::make_pair(uint64_t{2}, uint64_t{1}));
 }
 
-// The real command handlers through the real Writer: every op of one request runs in one group.
-class WriterTest : public StoreTest {
- protected:
-  // Runs the commands as one pipelined request of a connection on db; returns the replies.
-  std::string Run(int db, const std::vector<std::vector<std::string>>& commands) {
-    auto req = std::make_unique<WriteRequest>();
-    req->db = db;
-    for (const auto& argv : commands) req->ops.push_back({argv, table_.Find(argv[0])});
-    std::promise<std::string> replies;
-    req->done = [&](std::string r) { replies.set_value(std::move(r)); };
-    auto future = replies.get_future();
-    writer_->Submit(std::move(req));
-    return future.get();
-  }
-  void StartWriter() {
-    writer_ = std::make_unique<Writer>(*store_, stats_);
-    writer_->Start();
-  }
-  void TearDown() override {
-    if (writer_) writer_->Stop();
-  }
-
-  CommandTable table_;
-  ServerStats stats_;
-  std::unique_ptr<Writer> writer_;
-};
-
-TEST_F(WriterTest, WriteThenSwapDbInOneGroup) {
-  Open();
-  StartWriter();
-  EXPECT_EQ(Run(0, {{"set", "a", "v"}}), "+OK\r\n");
-  EXPECT_EQ(Run(0, {{"set", "b", "v"}, {"swapdb", "0", "1"}}), "+OK\r\n+OK\r\n");
-  EXPECT_EQ(Raw('M', store_->Slot(1)).size(), 2u);
-  EXPECT_EQ(Size(1).first, 2u);
-  EXPECT_EQ(Size(0).first, 0u);
-  EXPECT_EQ(store_->counters(1).keys, 2u);
-}
-
-TEST_F(WriterTest, PipelinedRewritesOfOneKeyKeepTheLastValue) {
-  Open();
-  StartWriter();
-  EXPECT_EQ(Run(0, {{"set", "k", "1"},
-                    {"set", "k", "2"},
-                    {"mset", "k", "3", "k", "4"},
-                    {"append", "k", "5"}}),
-            "+OK\r\n+OK\r\n+OK\r\n:2\r\n");
-  EXPECT_EQ(Get(0, "k"), "45");
-  EXPECT_EQ(Size(0).first, 1u);
-  writer_->Stop();
-  writer_.reset();
-  Reopen();
-  EXPECT_EQ(Get(0, "k"), "45");
-  EXPECT_EQ(Size(0).first, 1u);
-}
-
 TEST_F(StoreTest, MoreDatabasesAfterReopenGetFreshSlots) {
   Open(2);
   Set(0, "a", "1");
@@ -587,43 +528,6 @@ TEST_F(StoreTest, ManyKeysThroughFlushesAndCompactions) {
   std::vector<std::string> keys = Raw('M', store_->Slot(0));
   ASSERT_EQ(keys.size(), model.size());
   for (const auto& k : keys) EXPECT_EQ(Get(0, k), model[k]) << k;
-}
-
-// --- SCAN cursors ---
-
-TEST(ScanCursorTable, CursorsAreNonZeroBelow2To53AndFindTheirPosition) {
-  ScanCursorTable table;
-  uint64_t a = table.Save({0, "k1"});
-  uint64_t b = table.Save({3, std::string("k\0", 2)});
-  EXPECT_NE(a, 0u);
-  EXPECT_NE(a, b);
-  EXPECT_LT(a, 1ull << 53);
-  EXPECT_LT(b, 1ull << 53);
-  auto pa = table.Find(a);
-  ASSERT_TRUE(pa.has_value());
-  EXPECT_EQ(pa->db, 0);
-  EXPECT_EQ(pa->after, "k1");
-  auto pb = table.Find(b);
-  ASSERT_TRUE(pb.has_value());
-  EXPECT_EQ(pb->db, 3);
-  EXPECT_EQ(pb->after, std::string("k\0", 2));
-  // Reusable: a client may retry a call.
-  EXPECT_TRUE(table.Find(a).has_value());
-  EXPECT_FALSE(table.Find(0).has_value());
-  EXPECT_FALSE(table.Find(a + 1000000).has_value());
-}
-
-TEST(ScanCursorTable, EvictsTheOldestBeyondCapacity) {
-  ScanCursorTable table(3);
-  std::vector<uint64_t> ids;
-  for (int i = 0; i < 5; i++) ids.push_back(table.Save({0, "k" + std::to_string(i)}));
-  EXPECT_FALSE(table.Find(ids[0]).has_value());
-  EXPECT_FALSE(table.Find(ids[1]).has_value());
-  for (int i = 2; i < 5; i++) {
-    auto p = table.Find(ids[i]);
-    ASSERT_TRUE(p.has_value());
-    EXPECT_EQ(p->after, "k" + std::to_string(i));
-  }
 }
 
 }  // namespace

@@ -1,17 +1,17 @@
 #include "util/glob.h"
 
+#include "util/strings.h"
+
 #include <cctype>
 #include <utility>
 
 namespace stash {
 namespace {
 
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
 // Matches the one pattern element at p[pi] (a literal, '?', '\x' or a '[...]' class) against c.
 // Sets *next to the index after the element.
 bool MatchOne(std::string_view p, size_t pi, char c, bool nocase, size_t* next) {
-  auto eq = [nocase](char a, char b) { return nocase ? Lower(a) == Lower(b) : a == b; };
+  auto eq = [nocase](char a, char b) { return nocase ? AsciiLower(a) == AsciiLower(b) : a == b; };
   switch (p[pi]) {
     case '?':
       *next = pi + 1;
@@ -36,9 +36,9 @@ bool MatchOne(std::string_view p, size_t pi, char c, bool nocase, size_t* next) 
           char lo = p[i], hi = p[i + 2], x = c;
           if (lo > hi) std::swap(lo, hi);
           if (nocase) {
-            lo = Lower(lo);
-            hi = Lower(hi);
-            x = Lower(x);
+            lo = AsciiLower(lo);
+            hi = AsciiLower(hi);
+            x = AsciiLower(x);
           }
           if (x >= lo && x <= hi) match = true;
           i += 2;

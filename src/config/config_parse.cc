@@ -1,4 +1,6 @@
-#include "server/config_parse.h"
+#include "config/config_parse.h"
+
+#include "util/strings.h"
 
 #include <cctype>
 #include <charconv>
@@ -30,8 +32,6 @@ char Escape(char c) {
       return c;
   }
 }
-
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 }  // namespace
 
@@ -104,7 +104,7 @@ bool ParseMemory(std::string_view text, int64_t* bytes) {
   int64_t num;
   if (!ParseInt64(text.substr(0, digits), &num)) return false;
   std::string unit;
-  for (char c : text.substr(digits)) unit.push_back(Lower(c));
+  for (char c : text.substr(digits)) unit.push_back(AsciiLower(c));
   int64_t mul;
   if (unit.empty() || unit == "b")
     mul = 1;

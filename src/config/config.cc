@@ -1,4 +1,4 @@
-#include "server/config.h"
+#include "config/config.h"
 
 #include <fmt/format.h>
 
@@ -6,18 +6,13 @@
 #include <cctype>
 #include <set>
 
-#include "server/config_parse.h"
+#include "config/config_parse.h"
 #include "util/env.h"
 #include "util/glob.h"
+#include "util/strings.h"
 
 namespace stash {
 namespace {
-
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Quotes a value for the config file when it is empty or has blanks or quotes in it.
 std::string QuoteForFile(const std::string& v) {
@@ -48,7 +43,7 @@ std::string FileLine(const ConfigOption& opt, const Settings& s) {
 }  // namespace
 
 const ConfigOption* Config::Find(std::string_view name) const {
-  std::string lower = Lowercase(name);
+  std::string lower = AsciiLower(name);
   for (const ConfigOption& opt : ConfigOptions()) {
     if (opt.name == lower) return &opt;
   }

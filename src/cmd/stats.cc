@@ -1,4 +1,4 @@
-#include "server/stats.h"
+#include "cmd/stats.h"
 
 namespace stash {
 
@@ -21,6 +21,21 @@ double ServerStats::InstantaneousOpsPerSec() const {
   return sum / kSamples;
 }
 
+void ServerStats::CountErrorReply(std::string_view error) {
+  total_error_replies.fetch_add(1, std::memory_order_relaxed);
+  size_t space = error.substr(0, 32).find(' ');
+  std::string_view code = space == std::string_view::npos ? "ERR" : error.substr(0, space);
+  std::lock_guard<std::mutex> lock(errors_mu_);
+  auto it = errors_.find(code);
+  if (it == errors_.end()) it = errors_.emplace(std::string(code), 0).first;
+  it->second++;
+}
+
+std::vector<std::pair<std::string, uint64_t>> ServerStats::ErrorCounts() const {
+  std::lock_guard<std::mutex> lock(errors_mu_);
+  return {errors_.begin(), errors_.end()};
+}
+
 void ServerStats::Reset() {
   total_connections_received = 0;
   total_commands_processed = 0;
@@ -32,6 +47,10 @@ void ServerStats::Reset() {
   net_output_bytes = 0;
   total_error_replies = 0;
   client_output_limit_disconnections = 0;
+  {
+    std::lock_guard<std::mutex> lock(errors_mu_);
+    errors_.clear();
+  }
   std::lock_guard<std::mutex> lock(sample_mu_);
   rates_.fill(0);
   last_sample_ops_ = 0;

@@ -1,4 +1,4 @@
-#include "server/log.h"
+#include "util/log.h"
 
 #include <sys/time.h>
 #include <unistd.h>

@@ -1,10 +1,16 @@
-// Server-wide counters for INFO stats. Atomics: bumped from every I/O thread.
+// Server-wide counters for INFO stats and INFO errorstats. Atomics: bumped from every I/O
+// thread and the writer.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace stash {
 
@@ -26,6 +32,13 @@ struct ServerStats {
   void RecordOpsSample(int64_t now_ms);
   double InstantaneousOpsPerSec() const;
 
+  // Counts one error reply (text without the leading '-'): total_error_replies, and INFO
+  // errorstats under its code, as Redis 7.0 does: the first word when a space ends it within
+  // the first 32 bytes, else "ERR".
+  void CountErrorReply(std::string_view error);
+  // INFO errorstats: (code, count) in byte order of the code.
+  std::vector<std::pair<std::string, uint64_t>> ErrorCounts() const;
+
   void Reset();
 
  private:
@@ -34,6 +47,9 @@ struct ServerStats {
   int next_sample_ = 0;
   int64_t last_sample_ms_ = 0;
   uint64_t last_sample_ops_ = 0;
+
+  mutable std::mutex errors_mu_;
+  std::map<std::string, uint64_t, std::less<>> errors_;
 };
 
 }  // namespace stash

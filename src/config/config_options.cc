@@ -4,8 +4,9 @@
 
 #include <cctype>
 
-#include "server/config.h"
-#include "server/config_parse.h"
+#include "config/config.h"
+#include "config/config_parse.h"
+#include "util/strings.h"
 
 namespace stash {
 namespace {
@@ -70,7 +71,7 @@ ConfigOption Enum(const char* name, std::string Settings::*field, std::vector<st
           [=](Settings& s, const Words& a, std::string* why) {
             if (!OneWord(a, why)) return false;
             std::string v = a[0];
-            for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            AsciiLowerInPlace(&v);
             for (const std::string& allowed : values) {
               if (v == allowed) {
                 s.*field = v;

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "server/config.h"
-#include "server/config_parse.h"
+#include "config/config.h"
+#include "config/config_parse.h"
 #include "util/glob.h"
 
 namespace stash {

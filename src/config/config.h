@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "server/settings.h"
+#include "config/settings.h"
 #include "util/status.h"
 
 namespace stash {

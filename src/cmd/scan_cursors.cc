@@ -1,4 +1,4 @@
-#include "server/scan_cursors.h"
+#include "cmd/scan_cursors.h"
 
 #include <random>
 

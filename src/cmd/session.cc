@@ -1,0 +1,257 @@
+#include "cmd/session.h"
+
+#include <fmt/format.h>
+
+#include "cmd/command_table.h"
+#include "cmd/dispatch.h"
+#include "cmd/server_api.h"
+#include "cmd/stats.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace stash {
+
+namespace {
+// One request to the writer holds at most this many commands.
+constexpr size_t kMaxRequestOps = 1024;
+}  // namespace
+
+Session::Session(ServerApi& server, SessionLink& link, uint64_t id)
+    : server_(server), link_(link), id_(id), out_(&link.Output()) {
+  authenticated_ = !server_.AuthRequired();
+}
+
+Session::~Session() = default;
+
+void Session::OnInput(const char* data, size_t n) {
+  // While an EXEC is at the writer, AUTH inside it may be changing what the limits depend on.
+  if (!waiting_ && limits_generation_ != server_.LimitsGeneration()) RefreshParserLimits();
+  parser_.Feed(data, n);
+  ProcessInput();
+}
+
+void Session::OnOutputDrained() {
+  // Reading may have paused on a slow client: run what arrived meanwhile.
+  if (!waiting_) ProcessInput();
+}
+
+void Session::RefreshParserLimits() {
+  RequestLimits l = server_.Limits();
+  resp::ParserLimits pl;
+  pl.max_bulk_len = l.max_bulk_len;
+  pl.query_buffer_limit = l.query_buffer_limit;
+  // Before AUTH, Redis allows only small requests (so a stranger cannot make it buffer much).
+  pl.auth_required = !authenticated_ && server_.AuthRequired();
+  parser_.SetLimits(pl);
+  limits_generation_ = l.generation;
+}
+
+void Session::SetAuthenticated(bool yes) {
+  authenticated_ = yes;
+  if (waiting_) {
+    // AUTH queued in a transaction runs on the writer thread, while this session's thread may
+    // be feeding the parser: that thread refreshes the limits when the EXEC reply arrives.
+    parser_limits_stale_ = true;
+    return;
+  }
+  RefreshParserLimits();
+}
+
+void Session::ProcessInput() {
+  std::string error;
+  while (!link_.Closing() && !waiting_) {
+    if (!held_error_.empty()) {
+      LinkFacts f = link_.Facts();
+      log::Verbose("Protocol error ({}) from client: id={} addr={}", held_error_, id_,
+                   f.remote_address);
+      ReplyError(server_.stats(), held_error_, out_);
+      held_error_.clear();
+      link_.CloseAfterReply();
+      break;
+    }
+    if (!have_held_) {
+      resp::ParseStatus st = parser_.Next(&argv_, &error);
+      if (st == resp::ParseStatus::kNeedMore) break;
+      if (st == resp::ParseStatus::kError) {
+        held_error_ = error;
+        if (pending_) SubmitWrites();
+        continue;
+      }
+    }
+    have_held_ = false;
+    CommandEntry* entry = Resolve(server_, *this, argv_, &error);
+    if (in_multi_ && (entry == nullptr || !(entry->spec->flags & kCmdNotQueued))) {
+      Queue(entry, error);
+      if (!link_.CheckOutputLimit()) return;
+      continue;
+    }
+    if (!error.empty()) {
+      Refuse(entry, error);
+    } else if (entry->spec->write != nullptr) {
+      AddWrite(entry);
+      continue;
+    } else if (pending_) {
+      have_held_ = true;  // runs after the writes before it
+      SubmitWrites();
+      break;
+    } else {
+      Run(server_, *this, *entry, argv_, out_, server_.keys());
+    }
+    if (!link_.CheckOutputLimit()) return;
+  }
+  if (pending_ && !waiting_) SubmitWrites();
+  query_bytes_.store(parser_.BufferedBytes(), std::memory_order_relaxed);
+}
+
+void Session::Queue(CommandEntry* entry, const std::string& error) {
+  if (!error.empty()) {
+    multi_error_ = true;  // a command that cannot be queued aborts the transaction
+    Refuse(entry, error);
+  } else if (entry->spec->flags & kCmdWatches) {
+    // Not queued and not a reason to abort: the command itself fails (as Redis's WATCH).
+    int64_t start = MonotonicNanos();
+    SetLastCommand(entry);
+    Finish(server_.stats(), *entry, MicrosSince(start),
+           Fail(fmt::format("ERR {} inside MULTI is not allowed", AsciiUpper(entry->fullname))),
+           out_);
+  } else if (entry->spec->flags & kCmdNoMulti) {
+    multi_error_ = true;
+    Refuse(entry, "ERR Command not allowed inside a transaction");
+  } else {
+    queued_.push_back({std::move(argv_), entry});
+    multi_queued_.store(static_cast<int>(queued_.size()), std::memory_order_relaxed);
+    argv_.clear();
+    out_.Simple("QUEUED");
+  }
+}
+
+void Session::Refuse(CommandEntry* entry, const std::string& error) {
+  if (entry == nullptr || !(entry->spec->flags & kCmdEndsMulti)) {
+    return Reject(server_.stats(), entry, error, out_);
+  }
+  // As Redis's rejectCommand: an EXEC that cannot run ends the transaction and the WATCH, and
+  // its reply (counted as EXECABORT) says why.
+  DiscardMulti();
+  std::string_view why = error;
+  if (why.starts_with("ERR ")) why.remove_prefix(4);
+  Reject(server_.stats(), entry, fmt::format("EXECABORT Transaction discarded because of: {}", why),
+         out_);
+}
+
+void Session::BeginMulti() {
+  in_multi_ = true;
+  multi_error_ = false;
+  queued_.clear();
+  multi_queued_.store(0, std::memory_order_relaxed);
+}
+
+void Session::DiscardMulti() {
+  in_multi_ = false;
+  multi_error_ = false;
+  queued_.clear();
+  multi_queued_.store(-1, std::memory_order_relaxed);
+  Unwatch();
+}
+
+void Session::SubmitExec() {
+  auto req = std::make_unique<WriteRequest>();
+  req->exec = true;
+  req->session = this;
+  req->ops = std::move(queued_);
+  req->watch = std::move(watch_);
+  DiscardMulti();
+  Submit(std::move(req));
+}
+
+void Session::AddWrite(CommandEntry* entry) {
+  if ((entry->spec->flags & kCmdWatches) && !watch_) watch_ = std::make_shared<WatchState>();
+  if (!pending_) pending_ = std::make_unique<WriteRequest>();
+  SetLastCommand(entry);
+  pending_->ops.push_back({std::move(argv_), entry});
+  argv_.clear();
+  if (pending_->ops.size() >= kMaxRequestOps) SubmitWrites();  // bound one request's size
+}
+
+void Session::SubmitWrites() {
+  std::unique_ptr<WriteRequest> req = std::move(pending_);
+  req->watch = watch_;
+  Submit(std::move(req));
+}
+
+void Session::Submit(std::unique_ptr<WriteRequest> req) {
+  req->db = db_;
+  req->proto = protocol();
+  req->done = [this, alive = link_.KeepAlive()](std::string replies) {
+    link_.Post([this, r = std::move(replies)]() mutable { OnWritesDone(std::move(r)); });
+  };
+  waiting_ = true;
+  server_.writer().Submit(std::move(req));
+}
+
+void Session::OnWritesDone(std::string replies) {
+  waiting_ = false;
+  if (parser_limits_stale_) {
+    parser_limits_stale_ = false;
+    RefreshParserLimits();
+  }
+  link_.Output().append(replies);
+  if (!link_.CheckOutputLimit()) return;
+  ProcessInput();
+  link_.Flush();
+}
+
+void Session::SetDb(int db) {
+  db_ = db;
+  std::lock_guard<std::mutex> lock(info_mu_);
+  info_db_ = db;
+}
+
+void Session::SetProtocol(int proto) {
+  out_.SetProtocol(proto);
+  std::lock_guard<std::mutex> lock(info_mu_);
+  info_proto_ = proto;
+}
+
+std::string Session::name() const {
+  std::lock_guard<std::mutex> lock(info_mu_);
+  return name_;
+}
+
+void Session::SetName(std::string name) {
+  std::lock_guard<std::mutex> lock(info_mu_);
+  name_ = std::move(name);
+}
+
+void Session::SetLibInfo(const std::string& attr, std::string value) {
+  std::lock_guard<std::mutex> lock(info_mu_);
+  (attr == "lib-name" ? lib_name_ : lib_ver_) = std::move(value);
+}
+
+void Session::Reset() {
+  DiscardMulti();
+  SetDb(0);
+  SetProtocol(2);
+  SetName("");
+  SetAuthenticated(!server_.AuthRequired());  // also restores the parser's pre-AUTH limits
+}
+
+std::string Session::Describe() const {
+  LinkFacts f = link_.Facts();
+  int64_t now = NowMs();
+  const CommandEntry* cmd = last_cmd_.load(std::memory_order_relaxed);
+  size_t qbuf = query_bytes_.load(std::memory_order_relaxed);
+  size_t obl = f.output_bytes;
+  int multi = multi_queued_.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(info_mu_);
+  return fmt::format(
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
+      "multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} "
+      "tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+      id_, f.remote_address, f.local_address, f.fd, name_, (now - f.created_ms) / 1000,
+      (now - f.last_interaction_ms) / 1000, multi >= 0 ? "x" : "N", info_db_, multi, qbuf,
+      f.read_buffer_bytes, obl, obl, qbuf + obl + f.read_buffer_bytes,
+      cmd == nullptr ? "NULL" : cmd->fullname, info_proto_, lib_name_, lib_ver_);
+}
+
+}  // namespace stash
