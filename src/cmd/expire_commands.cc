@@ -76,7 +76,7 @@ CommandStatus ExpireGeneric(WriteContext& c, int64_t unit, bool relative, std::s
   STASH_RETURN_IF_FAILED(ParseExpireTime(c.argv[2], unit, relative, true, c.now_ms, cmd, &when));
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   if (!s.ok()) {
     c.out.Integer(0);
     return {};
@@ -89,10 +89,10 @@ CommandStatus ExpireGeneric(WriteContext& c, int64_t unit, bool relative, std::s
     return {};
   }
   if (when <= c.now_ms) {
-    if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
+    if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
   } else {
     r.expire_at_ms = when;
-    if (!c.txn.Put(c.db, c.argv[1], r).ok()) return {};
+    if (Status ps = c.txn.Put(c.db, c.argv[1], r); !ps.ok()) return ReadFailure(ps);
   }
   c.out.Integer(1);
   return {};
@@ -106,13 +106,13 @@ CommandStatus PexpireAt(WriteContext& c) { return ExpireGeneric(c, 1, false, "pe
 CommandStatus Persist(WriteContext& c) {
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   if (!s.ok() || r.expire_at_ms == 0) {
     c.out.Integer(0);
     return {};
   }
   r.expire_at_ms = 0;
-  if (!c.txn.Put(c.db, c.argv[1], r).ok()) return {};
+  if (Status ps = c.txn.Put(c.db, c.argv[1], r); !ps.ok()) return ReadFailure(ps);
   c.out.Integer(1);
   return {};
 }

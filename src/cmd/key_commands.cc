@@ -135,7 +135,8 @@ CommandStatus Del(WriteContext& c) {
   int64_t n = 0;
   for (size_t i = 1; i < c.argv.size(); i++) {
     bool live;
-    if (ReadFailed(c.txn.Delete(c.db, c.argv[i], c.now_ms, &live))) return {};
+    if (Status rs = c.txn.Delete(c.db, c.argv[i], c.now_ms, &live); ReadFailed(rs))
+      return ReadFailure(rs);
     n += live ? 1 : 0;
   }
   c.out.Integer(n);
@@ -151,7 +152,7 @@ bool ParseInt32(std::string_view arg, int64_t* v) {
 CommandStatus RenameGeneric(WriteContext& c, bool nx) {
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   if (!s.ok()) return Fail(kNoSuchKeyError);
   if (c.argv[1] == c.argv[2]) {
     nx ? c.out.Integer(0) : c.out.Simple("OK");
@@ -159,14 +160,14 @@ CommandStatus RenameGeneric(WriteContext& c, bool nx) {
   }
   if (nx) {
     s = c.txn.Exists(c.db, c.argv[2], c.now_ms);
-    if (ReadFailed(s)) return {};
+    if (ReadFailed(s)) return ReadFailure(s);
     if (s.ok()) {
       c.out.Integer(0);
       return {};
     }
   }
-  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
-  if (!c.txn.Put(c.db, c.argv[2], r).ok()) return {};
+  if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
+  if (Status ps = c.txn.Put(c.db, c.argv[2], r); !ps.ok()) return ReadFailure(ps);
   nx ? c.out.Integer(1) : c.out.Simple("OK");
   return {};
 }
@@ -191,22 +192,23 @@ CommandStatus Copy(WriteContext& c) {
   }
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   CountLookup(c.stats, s.ok());  // Redis reads COPY's source as a keyspace lookup
   if (!s.ok()) {
     c.out.Integer(0);
     return {};
   }
   s = c.txn.Exists(dst_db, c.argv[2], c.now_ms);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   if (s.ok()) {
     if (!replace) {
       c.out.Integer(0);
       return {};
     }
-    if (ReadFailed(c.txn.Delete(dst_db, c.argv[2], c.now_ms))) return {};
+    if (Status rs = c.txn.Delete(dst_db, c.argv[2], c.now_ms); ReadFailed(rs))
+      return ReadFailure(rs);
   }
-  if (!c.txn.Put(dst_db, c.argv[2], r).ok()) return {};
+  if (Status ps = c.txn.Put(dst_db, c.argv[2], r); !ps.ok()) return ReadFailure(ps);
   c.out.Integer(1);
   return {};
 }
@@ -217,19 +219,19 @@ CommandStatus Move(WriteContext& c) {
   if (dst_db == c.db) return Fail("ERR source and destination objects are the same");
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   if (!s.ok()) {
     c.out.Integer(0);
     return {};
   }
   s = c.txn.Exists(dst_db, c.argv[1], c.now_ms);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   if (s.ok()) {
     c.out.Integer(0);
     return {};
   }
-  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
-  if (!c.txn.Put(dst_db, c.argv[1], r).ok()) return {};
+  if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
+  if (Status ps = c.txn.Put(dst_db, c.argv[1], r); !ps.ok()) return ReadFailure(ps);
   c.out.Integer(1);
   return {};
 }

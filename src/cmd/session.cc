@@ -81,20 +81,24 @@ void Session::ProcessInput() {
     }
     have_held_ = false;
     CommandEntry* entry = Resolve(server_, *this, argv_, &error);
-    if (in_multi_ && (entry == nullptr || !(entry->spec->flags & kCmdNotQueued))) {
+    // Inside MULTI every command is queued but the few that act on the transaction itself; a
+    // refused one (even one of those) makes EXEC abort.
+    if (in_multi_ && (!error.empty() || !(entry->spec->flags & kCmdNotQueued))) {
       Queue(entry, error);
       if (!link_.CheckOutputLimit()) return;
       continue;
     }
-    if (!error.empty()) {
-      Refuse(entry, error);
-    } else if (entry->spec->write != nullptr) {
+    if (error.empty() && entry->spec->write != nullptr) {
       AddWrite(entry);
       continue;
-    } else if (pending_) {
-      have_held_ = true;  // runs after the writes before it
+    }
+    if (pending_) {
+      have_held_ = true;  // runs (or is refused) after the writes before it
       SubmitWrites();
       break;
+    }
+    if (!error.empty()) {
+      Refuse(entry, error);
     } else {
       Run(server_, *this, *entry, argv_, out_, server_.keys());
     }

@@ -115,12 +115,15 @@ CommandStatus ReadString(WriteContext& c, std::string_view key, Record* r, bool*
   return {};
 }
 
-// false when the key's old record could not be read (nothing written; the writer replies).
-bool StoreString(WriteContext& c, std::string_view key, std::string value, int64_t expire_at) {
+// Writes a string; a read failure when the key's old record could not be read (nothing
+// written).
+CommandStatus StoreString(WriteContext& c, std::string_view key, std::string value,
+                          int64_t expire_at) {
   Record r;
   r.payload = std::move(value);
   r.expire_at_ms = expire_at;
-  return c.txn.Put(c.db, key, r).ok();
+  Status s = c.txn.Put(c.db, key, r);
+  return s.ok() ? CommandStatus() : ReadFailure(s);
 }
 
 struct SetOptions {
@@ -192,7 +195,7 @@ CommandStatus Set(WriteContext& c) {
     CountLookup(c.stats, found);
   } else {
     Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &old);
-    if (ReadFailed(s)) return {};
+    if (ReadFailed(s)) return ReadFailure(s);
     found = s.ok();
   }
   bool apply = !(o.nx && found) && !(o.xx && !found);
@@ -200,9 +203,10 @@ CommandStatus Set(WriteContext& c) {
     int64_t expire = o.keepttl && found ? old.expire_at_ms : expire_at;
     if (expire != 0 && expire <= c.now_ms) {
       // an absolute time already past: gone at once
-      if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
-    } else if (!StoreString(c, c.argv[1], c.argv[2], expire)) {
-      return {};
+      if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs))
+        return ReadFailure(rs);
+    } else {
+      STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[2], expire));
     }
   }
   if (o.get) {
@@ -221,12 +225,12 @@ CommandStatus Set(WriteContext& c) {
 
 CommandStatus SetNx(WriteContext& c) {
   Status s = c.txn.Exists(c.db, c.argv[1], c.now_ms);
-  if (ReadFailed(s)) return {};
+  if (ReadFailed(s)) return ReadFailure(s);
   if (s.ok()) {
     c.out.Integer(0);
     return {};
   }
-  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return {};
+  STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[2], 0));
   c.out.Integer(1);
   return {};
 }
@@ -234,7 +238,7 @@ CommandStatus SetNx(WriteContext& c) {
 CommandStatus SetExGeneric(WriteContext& c, int64_t unit, std::string_view cmd) {
   int64_t when;
   STASH_RETURN_IF_FAILED(ParseExpireTime(c.argv[2], unit, true, false, c.now_ms, cmd, &when));
-  if (!StoreString(c, c.argv[1], c.argv[3], when)) return {};
+  STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[3], when));
   c.out.Simple("OK");
   return {};
 }
@@ -247,7 +251,7 @@ CommandStatus GetSet(WriteContext& c) {
   bool found;
   STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &old, &found));
   CountLookup(c.stats, found);
-  if (!StoreString(c, c.argv[1], c.argv[2], 0)) return {};
+  STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[2], 0));
   if (found) {
     c.out.Bulk(old.payload);
   } else {
@@ -265,7 +269,7 @@ CommandStatus GetDel(WriteContext& c) {
     c.out.Null();
     return {};
   }
-  if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
+  if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
   c.out.Bulk(old.payload);
   return {};
 }
@@ -284,11 +288,11 @@ CommandStatus GetEx(WriteContext& c) {
   int64_t expire_at;
   STASH_RETURN_IF_FAILED(SetOptionsExpireAt(c, o, "getex", &expire_at));
   if (expire_at != 0 && expire_at <= c.now_ms) {
-    if (ReadFailed(c.txn.Delete(c.db, c.argv[1], c.now_ms))) return {};
+    if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
   } else if (expire_at != 0 || (o.persist && r.expire_at_ms != 0)) {
     Record updated = r;
     updated.expire_at_ms = o.persist ? 0 : expire_at;
-    if (!c.txn.Put(c.db, c.argv[1], updated).ok()) return {};
+    if (Status ps = c.txn.Put(c.db, c.argv[1], updated); !ps.ok()) return ReadFailure(ps);
   }
   c.out.Bulk(r.payload);
   return {};
@@ -302,7 +306,7 @@ CommandStatus CheckPairs(WriteContext& c, std::string_view cmd) {
 CommandStatus MSet(WriteContext& c) {
   STASH_RETURN_IF_FAILED(CheckPairs(c, "mset"));
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
-    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return {};
+    STASH_RETURN_IF_FAILED(StoreString(c, c.argv[i], c.argv[i + 1], 0));
   }
   c.out.Simple("OK");
   return {};
@@ -312,14 +316,14 @@ CommandStatus MSetNx(WriteContext& c) {
   STASH_RETURN_IF_FAILED(CheckPairs(c, "msetnx"));
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
     Status s = c.txn.Exists(c.db, c.argv[i], c.now_ms);
-    if (ReadFailed(s)) return {};
+    if (ReadFailed(s)) return ReadFailure(s);
     if (s.ok()) {
       c.out.Integer(0);
       return {};
     }
   }
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
-    if (!StoreString(c, c.argv[i], c.argv[i + 1], 0)) return {};
+    STASH_RETURN_IF_FAILED(StoreString(c, c.argv[i], c.argv[i + 1], 0));
   }
   c.out.Integer(1);
   return {};
@@ -338,7 +342,7 @@ CommandStatus Append(WriteContext& c) {
   STASH_RETURN_IF_FAILED(
       CheckStringLength(static_cast<int64_t>(r.payload.size() + c.argv[2].size())));
   r.payload += c.argv[2];
-  if (!StoreString(c, c.argv[1], r.payload, found ? r.expire_at_ms : 0)) return {};
+  STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], r.payload, found ? r.expire_at_ms : 0));
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
   return {};
 }
@@ -361,7 +365,7 @@ CommandStatus SetRange(WriteContext& c) {
   if (!found) r = Record();
   if (r.payload.size() < offset + value.size()) r.payload.resize(offset + value.size(), '\0');
   r.payload.replace(offset, value.size(), value);
-  if (!StoreString(c, c.argv[1], r.payload, r.expire_at_ms)) return {};
+  STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], r.payload, r.expire_at_ms));
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
   return {};
 }
@@ -377,7 +381,8 @@ CommandStatus IncrDecr(WriteContext& c, int64_t by) {
     return Fail(kOverflowError);
   }
   value += by;
-  if (!StoreString(c, c.argv[1], std::to_string(value), found ? r.expire_at_ms : 0)) return {};
+  STASH_RETURN_IF_FAILED(
+      StoreString(c, c.argv[1], std::to_string(value), found ? r.expire_at_ms : 0));
   c.out.Integer(value);
   return {};
 }
@@ -413,7 +418,7 @@ CommandStatus IncrByFloat(WriteContext& c) {
     return Fail("ERR increment would produce NaN or Infinity");
   }
   std::string text = FormatLongDouble(value);
-  if (!StoreString(c, c.argv[1], text, found ? r.expire_at_ms : 0)) return {};
+  STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], text, found ? r.expire_at_ms : 0));
   c.out.Bulk(text);
   return {};
 }
