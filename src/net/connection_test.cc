@@ -331,6 +331,40 @@ TEST_F(ConnectionTest, ReadingPausesWhileMuchOutputIsPendingAndResumesWhenItDrai
   EXPECT_GE(probe_.drained, 1);
 }
 
+// The same when the output comes from OnOutputDrained (where a handler runs input it held back
+// for the slow client): with more than kPauseReadingBytes pending again, reading stays paused.
+TEST_F(ConnectionTest, ReadingStaysPausedWhenOnOutputDrainedProducesMuchOutput) {
+  const std::string big = Pattern(2 * Connection::kPauseReadingBytes);
+  Open(
+      [&](Connection& conn, std::string_view in) {
+        for (char c : in) {
+          if (c == 'B') {
+            conn.output() += big;
+          } else {
+            conn.output() += c;
+          }
+        }
+      },
+      [&](Connection& conn) {
+        if (probe_.drained == 1) conn.output() += big;
+      },
+      /*small_buffers=*/true);
+  client_->Send("B");
+  ASSERT_TRUE(WaitFor([&] { return probe_.inputs == 1; }));
+  client_->Send("x");
+  EXPECT_TRUE(StaysUnread(1));  // paused by the reply to "B"
+
+  ASSERT_EQ(client_->Read(big.size()).size(), big.size());
+  ASSERT_TRUE(WaitFor([&] { return probe_.drained == 1; }));
+  EXPECT_TRUE(StaysUnread(1));  // paused by what OnOutputDrained added
+  EXPECT_EQ(probe_.Input(), "B");
+
+  std::string got = client_->Read(big.size() + 1);
+  ASSERT_EQ(got.size(), big.size() + 1);
+  EXPECT_EQ(got.back(), 'x');
+  EXPECT_EQ(probe_.Input(), "Bx");
+}
+
 // Each "C" adds 512 KB and checks the limits, as a session does after each command; the client
 // reads nothing, so the third one is over the 1 MB hard limit.
 TEST_F(ConnectionTest, HardOutputLimitClosesTheConnection) {
