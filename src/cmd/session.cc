@@ -86,15 +86,17 @@ void Session::ProcessInput() {
       if (!link_.CheckOutputLimit()) return;
       continue;
     }
-    if (!error.empty()) {
-      Refuse(entry, error);
-    } else if (entry->spec->write != nullptr) {
+    if (error.empty() && entry->spec->write != nullptr) {
       AddWrite(entry);
       continue;
-    } else if (pending_) {
-      have_held_ = true;  // runs after the writes before it
+    }
+    if (pending_) {
+      have_held_ = true;  // runs, or is refused, after the writes before it
       SubmitWrites();
       break;
+    }
+    if (!error.empty()) {
+      Refuse(entry, error);
     } else {
       Run(server_, *this, *entry, argv_, out_, server_.keys());
     }

@@ -230,6 +230,18 @@ TEST_F(SessionTest, PipelineOfWritesAndReadsKeepsReplyOrder) {
   EXPECT_REPLY(input, expected);
 }
 
+// A command refused before it runs (unknown, wrong arity) answers in its turn too: after the
+// replies of the writes before it, which come from the writer.
+TEST_F(SessionTest, RefusedCommandAfterPipelinedWritesKeepsReplyOrder) {
+  EXPECT_REPLY("SET a 1\r\nNOSUCH\r\nGET a\r\n",
+               "+OK\r\n-ERR unknown command 'NOSUCH', with args beginning with: \r\n$1\r\n1\r\n");
+  EXPECT_REPLY("INCR a\r\nGET\r\nINCR a\r\nMULTI x\r\nGET a\r\n",
+               ":2\r\n-ERR wrong number of arguments for 'get' command\r\n:3\r\n"
+               "-ERR wrong number of arguments for 'multi' command\r\n$1\r\n3\r\n");
+  EXPECT_EQ(Command("get").rejected_calls, 1u);
+  EXPECT_EQ(Command("multi").rejected_calls, 1u);
+}
+
 TEST_F(SessionTest, MultiQueuesAndExecRepliesOneArray) {
   EXPECT_REPLY("MULTI\r\nSET a 1\r\nGET a\r\nINCR a\r\nPING\r\n",
                "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n");
