@@ -155,11 +155,10 @@ void Connection::OnWritten(const error_code& ec) {
     MaybeWrite();
     return;
   }
-  // Reading may have paused on a slow client: resume, and let the handler run what arrived.
+  // Reading may have paused on a slow client: let the handler run what arrived, then resume
+  // unless what it produced is again too much.
   handler_->OnOutputDrained();
-  if (closed_) return;
-  if (!out_.empty()) MaybeWrite();
-  DoRead();
+  Flush();
 }
 
 void Connection::CloseAfterDrain() {
