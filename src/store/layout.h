@@ -1,15 +1,17 @@
 // How the Redis keyspace is laid out in the engine's ordered key/value space.
 //
-// Engine keys (all integers big-endian, so byte order = numeric order):
+// Engine keys (integers in keys are big-endian, so byte order = numeric order; values use
+// little-endian fixed32/fixed64):
 //   'D'                                  -> slot map: fixed32 next_slot, then one fixed32 slot
-//                                           per logical database (SELECT index)
+//                                           per logical database (SELECT index), then the slots
+//                                           of databases beyond `databases` (kept, unused)
 //   'M' slot(u32) user_key               -> metadata record of a Redis key (value format below)
 //   'X' slot(u32) when_ms(u64) user_key  -> "" : expiry index, one entry per key with a TTL
 //   'C' slot(u32)                        -> fixed64 keys, fixed64 keys_with_expiry
 //
 // A logical database (0..databases-1) names a physical slot; FLUSHDB points the database at a
 // fresh, never-used slot and SWAPDB swaps two entries, each in one atomic batch. Records of
-// slots no database names any more are dropped by compaction (StoreCompactionFilter).
+// slots no database names any more are dropped by compaction (OrphanSlotFilter, store.cc).
 //
 // Metadata value:
 //   type(u8) flags(u8) [expire_at_ms(u64) if flags & kHasExpire] payload
