@@ -40,15 +40,24 @@ if [ ${#files[@]} -eq 0 ]; then
   exit 2
 fi
 
+# One clang-tidy per file: in a single run, a file clang cannot compile makes every later file
+# report "Error while processing" too.
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.one"' EXIT
 start=$SECONDS
-status=0
-"$clang_tidy" -p "$dir" --quiet --warnings-as-errors='*' "${files[@]}" >"$log" 2>&1 || status=$?
-grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?(generated|treated as errors)\.?$' "$log" || true
-# A header's diagnostic can repeat once per file that includes it: count distinct ones.
-warnings=$(grep -E '(warning|error): .*\[[a-z0-9.,-]+\]$' "$log" | LC_ALL=C sort -u | wc -l)
-echo "tidy: ${#files[@]} files in $((SECONDS - start))s, $warnings distinct warnings (exit $status)" >&2
-if [ "$status" -ne 0 ] || [ "$warnings" -ne 0 ]; then
+bad_files=0
+for f in "${files[@]}"; do
+  if ! "$clang_tidy" -p "$dir" --quiet --warnings-as-errors='*' "$f" >"$log.one" 2>&1; then
+    bad_files=$((bad_files + 1))
+  fi
+  grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?(generated|treated as errors)\.?$' \
+    "$log.one" | tee -a "$log" || true
+done
+rm -f "$log.one"
+# A header's diagnostic repeats once per file that includes it: count distinct ones.
+warnings=$({ grep -E '(warning|error): .*\[[a-z0-9.,-]+\]$' "$log" || true; } | LC_ALL=C sort -u | wc -l)
+echo "tidy: ${#files[@]} files in $((SECONDS - start))s: $warnings distinct warnings," \
+  "$bad_files files failed" >&2
+if [ "$bad_files" -ne 0 ] || [ "$warnings" -ne 0 ]; then
   exit 1
 fi
