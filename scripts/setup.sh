@@ -10,6 +10,8 @@ PACKAGES=(
   g++ make cmake pkg-config libboost-dev libfmt-dev libcli11-dev libzstd-dev libgtest-dev
   # tests: real clients, a stock redis-server to compare with, the parser fuzzer
   redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev
+  # style and lint: scripts/format.sh (scripts/test.sh checks it), scripts/tidy.sh
+  clang-format clang-tidy
 )
 [ "${1:-}" = bench ] && PACKAGES+=(rocksdb-tools)
 
