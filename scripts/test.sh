@@ -26,9 +26,10 @@ mkdir -p "$results"
 
 # Every build here is a CI build: scripts/build.sh turns warnings into errors.
 export STASH_WERROR=1
-# The TSan build: the server and the unit tests that run under it. stash_server_test is the
-# server library's GoogleTest binary (src/server/CMakeLists.txt); rename it here if it moves.
-tsan_unit_tests=(stash_lsm_test stash_wal_test stash_util_test stash_server_test)
+# The TSan build: the server and the unit tests that run under it (each folder's GoogleTest
+# binary is stash_<folder>_test: CMakeLists.txt, stash_component).
+tsan_unit_tests=(stash_util_test stash_wal_test stash_lsm_test stash_store_test stash_cmd_test
+  stash_net_test)
 tsan_targets=(stashd "${tsan_unit_tests[@]}")
 # Black-box tests run against the TSan stashd (about 2 minutes): writer thread, I/O threads,
 # WATCH, MULTI/EXEC, expiry (active cycle and lazy), clients (list/kill, AUTH), SCAN while other
