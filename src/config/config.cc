@@ -100,7 +100,8 @@ Status Config::LoadFile(const std::string& path) {
 bool Config::SetAtRuntime(const std::vector<std::pair<std::string, std::string>>& pairs,
                           std::string* error) {
   std::vector<const ConfigOption*> opts;
-  for (const auto& [name, value] : pairs) {
+  for (const auto& pair : pairs) {
+    const std::string& name = pair.first;  // a plain reference: clang 14 cannot capture a binding
     const ConfigOption* opt = Find(name);
     if (opt == nullptr) {
       *error = fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name);
