@@ -248,7 +248,7 @@ else
 print(unittest.defaultTestLoader.loadTestsFromName("full_disk_test").countTestCases())' \
     2>/dev/null) || n=1
   record "black-box full disk" 0 0 "$n" \
-    "skipped: cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): ${mount_error//$'\n'/ }"
+    "skipped: cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): ${mount_error%%$'\n'*}"
 fi
 rmdir "$probe"
 modules=()
