@@ -30,7 +30,7 @@ export STASH_WERROR=1
 # server library's GoogleTest binary (src/server/CMakeLists.txt); rename it here if it moves.
 tsan_unit_tests=(stash_lsm_test stash_wal_test stash_util_test stash_server_test)
 tsan_targets=(stashd "${tsan_unit_tests[@]}")
-# Black-box tests run against the TSan stashd (about 2 minutes): writer thread, I/O threads,
+# Black-box tests run against the TSan stashd (under a minute here): writer thread, I/O threads,
 # WATCH, MULTI/EXEC, expiry (active cycle and lazy), clients (list/kill, AUTH), SCAN while other
 # clients write and the engine flushes, INFO/CONFIG/SHUTDOWN. Not limits_test: its idle-timeout
 # cases depend on the server's speed.
