@@ -31,7 +31,7 @@ export STASH_WERROR=1
 tsan_unit_tests=(stash_util_test stash_wal_test stash_lsm_test stash_store_test stash_cmd_test
   stash_net_test)
 tsan_targets=(stashd "${tsan_unit_tests[@]}")
-# Black-box tests run against the TSan stashd (about 2 minutes): writer thread, I/O threads,
+# Black-box tests run against the TSan stashd (under a minute here): writer thread, I/O threads,
 # WATCH, MULTI/EXEC, expiry (active cycle and lazy), clients (list/kill, AUTH), SCAN while other
 # clients write and the engine flushes, INFO/CONFIG/SHUTDOWN. Not limits_test: its idle-timeout
 # cases depend on the server's speed.
@@ -249,7 +249,7 @@ else
 print(unittest.defaultTestLoader.loadTestsFromName("full_disk_test").countTestCases())' \
     2>/dev/null) || n=1
   record "black-box full disk" 0 0 "$n" \
-    "skipped: cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): ${mount_error//$'\n'/ }"
+    "skipped: cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): ${mount_error%%$'\n'*}"
 fi
 rmdir "$probe"
 modules=()
