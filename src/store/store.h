@@ -130,6 +130,8 @@ class Store final : public KeyReader {
   // Runs read() until it ran with no slot-map change around it (see above).
   template <typename Read>
   auto ConsistentRead(Read&& read) -> decltype(read());
+  // The slot-map generation, read after a read's data (the seqlock's second check).
+  uint64_t GenerationAfterRead();
 
   std::unique_ptr<DB> db_;
   std::unique_ptr<CompactionFilter> filter_;
