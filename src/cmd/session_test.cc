@@ -92,10 +92,10 @@ class FakeLink final : public SessionLink {
   void CloseAfterReply() override { close_after_reply_ = true; }
   bool Closing() const override { return close_after_reply_ || killed_; }
   void Post(std::function<void()> fn) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      posted_.push_back(std::move(fn));
-    }
+    // Notified under the lock: once the test thread has taken fn, the writer thread no longer
+    // touches this link, which the test may then destroy (TSan saw the late notify race it).
+    std::lock_guard<std::mutex> lock(mu_);
+    posted_.push_back(std::move(fn));
     cv_.notify_one();
   }
   std::shared_ptr<void> KeepAlive() override { return alive_; }
