@@ -2,7 +2,7 @@
 # Installs, with apt-get, exactly the Debian packages StashDB's build and tests need that are
 # missing. Idempotent and quiet when nothing is missing. Works as root on a fresh Debian 12.
 #   scripts/setup.sh         build + test packages
-#   scripts/setup.sh bench   also what the benchmark scripts compare against (RocksDB's db_bench)
+#   scripts/setup.sh bench   also what the benchmark scripts need (RocksDB's db_bench, gnuplot)
 set -euo pipefail
 
 PACKAGES=(
@@ -13,7 +13,8 @@ PACKAGES=(
   # style and lint: scripts/format.sh (scripts/test.sh checks it), scripts/tidy.sh
   clang-format clang-tidy
 )
-[ "${1:-}" = bench ] && PACKAGES+=(rocksdb-tools)
+# bench: RocksDB's db_bench to compare with, gnuplot for the charts
+[ "${1:-}" = bench ] && PACKAGES+=(rocksdb-tools gnuplot-nox)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
