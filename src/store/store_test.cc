@@ -186,6 +186,78 @@ TEST_F(StoreTest, TxnReadsItsOwnWritesBeforeCommit) {
   EXPECT_EQ(Size(0).first, 0u);
 }
 
+// AbortOp takes a command back out of the group: its keys, and the counters it changed (saved
+// per database on a plain write, as a whole around FLUSHDB and SWAPDB).
+TEST_F(StoreTest, AbortedCommandsLeaveKeysAndCountersAsBefore) {
+  Open();
+  Set(0, "a", "1");
+  Set(1, "x", "1");
+  Txn txn(*store_);
+  WriteBatch batch;
+  txn.BeginCommand(&batch);
+  txn.BeginOp();  // kept
+  EXPECT_TRUE(txn.Put(0, "kept", Str("k")).ok());
+  txn.EndOp();
+  txn.BeginOp();  // writes to two databases, aborted
+  EXPECT_TRUE(txn.Put(0, "b", Str("2")).ok());
+  EXPECT_TRUE(txn.Put(1, "c", Str("3", 5000)).ok());
+  EXPECT_TRUE(txn.Delete(0, "a", 1000).ok());
+  txn.AbortOp();
+  txn.BeginOp();  // flush, then a write into the emptied database, aborted
+  txn.FlushDb(0);
+  EXPECT_TRUE(txn.Put(0, "d", Str("4")).ok());
+  txn.AbortOp();
+  txn.BeginOp();  // a write, then a swap, aborted
+  EXPECT_TRUE(txn.Put(0, "e", Str("5")).ok());
+  txn.SwapDb(0, 1);
+  txn.AbortOp();
+  Record r;
+  EXPECT_TRUE(txn.Get(0, "a", 1000, &r).ok());
+  EXPECT_EQ(r.payload, "1");
+  txn.EndCommand();
+  ASSERT_TRUE(store_->Commit(txn, &batch).ok());
+  EXPECT_EQ(Size(0), std::make_pair(uint64_t{2}, uint64_t{0}));
+  EXPECT_EQ(Size(1), std::make_pair(uint64_t{1}, uint64_t{0}));
+  EXPECT_EQ(Get(0, "a"), "1");
+  EXPECT_EQ(Get(0, "kept"), "k");
+  EXPECT_EQ(Get(0, "b"), "NONE");
+  EXPECT_EQ(Get(1, "c"), "NONE");
+  Reopen();
+  EXPECT_EQ(Size(0), std::make_pair(uint64_t{2}, uint64_t{0}));
+  EXPECT_EQ(Size(1), std::make_pair(uint64_t{1}, uint64_t{0}));
+}
+
+// A command that reads a key and then writes it asks the engine once (Txn keeps the engine's
+// last answer); that answer never hides the group's own writes, nor outlives an abort wrongly.
+TEST_F(StoreTest, TxnEngineReadCacheNeverHidesTheGroupsWrites) {
+  Open();
+  Set(0, "k", "old");
+  Txn txn(*store_);
+  WriteBatch batch;
+  txn.BeginCommand(&batch);
+  Record r;
+  txn.BeginOp();
+  ASSERT_TRUE(txn.Get(0, "k", 1000, &r).ok());
+  EXPECT_EQ(r.payload, "old");
+  EXPECT_TRUE(txn.Put(0, "k", Str("new")).ok());  // replaces: still one key
+  ASSERT_TRUE(txn.Get(0, "k", 1000, &r).ok());
+  EXPECT_EQ(r.payload, "new");
+  txn.AbortOp();
+  ASSERT_TRUE(txn.Get(0, "k", 1000, &r).ok());
+  EXPECT_EQ(r.payload, "old");
+  txn.BeginOp();
+  EXPECT_FALSE(txn.Get(0, "n", 1000, &r).ok());  // absent: cached as absent
+  EXPECT_TRUE(txn.Put(0, "n", Str("1")).ok());   // a new key
+  EXPECT_TRUE(txn.Delete(0, "k", 1000).ok());
+  EXPECT_FALSE(txn.Exists(0, "k", 1000).ok());
+  txn.EndOp();
+  txn.EndCommand();
+  ASSERT_TRUE(store_->Commit(txn, &batch).ok());
+  EXPECT_EQ(Size(0).first, 1u);
+  EXPECT_EQ(Get(0, "n"), "1");
+  EXPECT_EQ(Get(0, "k"), "NONE");
+}
+
 TEST_F(StoreTest, ExpiredKeyIsInvisibleFromItsMillisecond) {
   Open();
   Set(0, "k", "v", 2000);

@@ -49,6 +49,7 @@ void Txn::BeginOp() {
   undo_.clear();
   op_pending_mark_ = pending_.size();
   op_saved_ = false;
+  counter_undo_.clear();
 }
 
 void Txn::EndOp() {
@@ -67,6 +68,11 @@ void Txn::AbortOp() {
   }
   pending_.resize(op_pending_mark_);
   if (op_saved_) st_ = std::move(saved_);
+  // Each entry holds db's counters from before the command's first change of them.
+  for (const CounterUndo& u : counter_undo_) {
+    st_.counters[u.db] = u.counters;
+    st_.counters_dirty[u.db] = u.dirty;
+  }
   EndOp();
 }
 
@@ -74,6 +80,15 @@ void Txn::SaveForUndo() {
   if (!op_open_ || op_saved_) return;
   op_saved_ = true;
   saved_ = st_;
+}
+
+void Txn::SaveCountersForUndo(int db) {
+  // After a full save, AbortOp restores every counter from it.
+  if (!op_open_ || op_saved_) return;
+  for (const CounterUndo& u : counter_undo_) {
+    if (u.db == db) return;
+  }
+  counter_undo_.push_back({db, st_.counters[db], st_.counters_dirty[db]});
 }
 
 void Txn::RunDbHook(int db, int other) {
@@ -97,8 +112,18 @@ Status Txn::ReadRaw(const std::string& engine_key, std::string* value) {
     *value = *it->second;
     return Status::OK();
   }
+  if (last_read_valid_ && last_read_key_ == engine_key) {
+    if (last_read_status_.ok()) *value = last_read_value_;
+    return last_read_status_;
+  }
   Status s = store_.engine()->Get(ReadOptions(), engine_key, value);
   if (!s.ok() && !s.IsNotFound()) return Fail(std::move(s));
+  last_read_valid_ = !s.ok() || value->size() <= kMaxCachedRead;
+  if (last_read_valid_) {
+    last_read_key_ = engine_key;
+    last_read_status_ = s;
+    if (s.ok()) last_read_value_ = *value;
+  }
   return s;
 }
 
@@ -153,7 +178,7 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
     std::string_view payload;
     if (!DecodeHeader(raw, &type, &old_expire, &payload)) return Fail(DamagedRecord());
   }
-  SaveForUndo();
+  SaveCountersForUndo(db);
   Store::Counters& c = st_.counters[db];
   if (s.IsNotFound()) c.keys++;
   if (old_expire != 0 && old_expire != record.expire_at_ms) {
@@ -182,7 +207,7 @@ Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
   int64_t expire;
   std::string_view payload;
   if (!DecodeHeader(raw, &type, &expire, &payload)) return Fail(DamagedRecord());
-  SaveForUndo();
+  SaveCountersForUndo(db);
   Store::Counters& c = st_.counters[db];
   if (expire != 0) {
     WriteRaw(ExpireKey(slot, expire, key), std::nullopt);

@@ -102,8 +102,11 @@ class Txn {
   Status Fail(Status s);
   // Tells the hook that db is being emptied (other -1) or swapped with other.
   void RunDbHook(int db, int other);
-  // Saves the counters and slot map before the running command first changes them.
+  // Saves the whole slot map and every counter before the running command first changes the
+  // map (FLUSHDB, SWAPDB: rare, so a full copy).
   void SaveForUndo();
+  // Saves db's counters before the running command first changes them (every write: cheap).
+  void SaveCountersForUndo(int db);
 
   Store& store_;
   TouchHook* hook_;
@@ -146,6 +149,22 @@ class Txn {
   size_t op_pending_mark_ = 0;
   bool op_saved_ = false;
   MapState saved_;
+  struct CounterUndo {
+    int db;
+    Store::Counters counters;
+    bool dirty;
+  };
+  std::vector<CounterUndo> counter_undo_;  // per database changed by the running command
+
+  // The engine's answer to the last ReadRaw that went to the engine. The engine does not change
+  // while a group runs (its writes wait in the overlay until Commit), so a command that reads a
+  // key and then writes it (SET: the read for the reply, then Put's read for the counters) asks
+  // the engine once. Values above kMaxCachedRead are not kept.
+  static constexpr size_t kMaxCachedRead = 4096;
+  std::string last_read_key_;
+  Status last_read_status_;
+  std::string last_read_value_;
+  bool last_read_valid_ = false;
 };
 
 }  // namespace stash::store
