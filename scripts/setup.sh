@@ -8,6 +8,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   g++ make cmake pkg-config libboost-dev libfmt-dev libcli11-dev libzstd-dev libgtest-dev
+  libjemalloc-dev
   # tests: real clients, a stock redis-server to compare with, the parser fuzzer
   redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev
   # style and lint: scripts/format.sh (scripts/test.sh checks it), scripts/tidy.sh

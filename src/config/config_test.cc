@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "config/config_parse.h"
+#include "config/engine_memory.h"
 #include "util/glob.h"
 
 namespace stash {
@@ -21,6 +22,37 @@ std::string TempFile(const std::string& name, const std::string& text) {
 std::string Get(const Config& c, const std::string& name) {
   auto m = c.Match({name});
   return m.empty() ? "<none>" : m[0].second;
+}
+
+TEST(EngineMemory, BudgetSplitsIntoMemtablesAndABlockCacheSharedWithTables) {
+  Settings s;  // defaults: memory-budget 256mb, lsm sizes 0, one immutable memtable
+  EngineMemory m = ResolveEngineMemory(s);
+  EXPECT_EQ(m.memtable_size, 32u << 20);
+  EXPECT_EQ(m.max_immutable_memtables, 1);
+  EXPECT_EQ(m.block_cache_size, 160u << 20);  // 256 - 2 * 32 - 256 / 8
+  EXPECT_TRUE(m.block_cache_includes_tables);
+
+  s.memory_budget = 32 << 20;  // conf/low-memory.conf
+  m = ResolveEngineMemory(s);
+  EXPECT_EQ(m.memtable_size, 4u << 20);
+  EXPECT_EQ(m.block_cache_size, 20u << 20);
+
+  s.lsm_max_immutable_memtables = 8;  // memtables leave less than an eighth: the cache keeps it
+  m = ResolveEngineMemory(s);
+  EXPECT_EQ(m.block_cache_size, 4u << 20);
+
+  s.lsm_memtable_size = 1 << 20;  // explicit sizes are used as given
+  s.lsm_block_cache_size = 7 << 20;
+  m = ResolveEngineMemory(s);
+  EXPECT_EQ(m.memtable_size, 1u << 20);
+  EXPECT_EQ(m.block_cache_size, 7u << 20);
+
+  Settings none;
+  none.memory_budget = 0;  // no budget: the engine's own defaults, tables not counted
+  m = ResolveEngineMemory(none);
+  EXPECT_EQ(m.memtable_size, 64u << 20);
+  EXPECT_EQ(m.block_cache_size, 256u << 20);
+  EXPECT_FALSE(m.block_cache_includes_tables);
 }
 
 TEST(ConfigParse, MemoryUnitsFollowRedis) {

@@ -38,14 +38,17 @@ struct Settings {
   std::string dir = "./data";
   int64_t databases = 16;
   std::string appendfsync = "everysec";  // always | everysec | no
-  // Engine (lsm-*).
-  int64_t lsm_memtable_size = 64ll << 20;
-  int64_t lsm_max_immutable_memtables = 2;
+  // Memory: the engine's memtables, block cache and open tables stay within this (0 = no
+  // budget; the lsm sizes below then default to 64mb memtables and a 256mb block cache).
+  int64_t memory_budget = 256ll << 20;
+  // Engine (lsm-*). A size of 0 is derived from memory-budget (engine_memory.h).
+  int64_t lsm_memtable_size = 0;
+  int64_t lsm_max_immutable_memtables = 1;
   int64_t lsm_block_size = 4096;
   std::string lsm_compression = "zstd";  // zstd | none
   int64_t lsm_compression_level = 3;
   int64_t lsm_bloom_bits_per_key = 10;
-  int64_t lsm_block_cache_size = 256ll << 20;
+  int64_t lsm_block_cache_size = 0;
   int64_t lsm_max_open_files = 1000;
   int64_t lsm_target_file_size = 64ll << 20;
   int64_t lsm_l1_size = 256ll << 20;

@@ -75,7 +75,16 @@ class LRUShard {
     FreeChain(garbage);
   }
 
-  void SetCapacity(size_t capacity) { capacity_ = capacity; }
+  // Evicts unpinned entries down to the new capacity at once.
+  void SetCapacity(size_t capacity) {
+    LRUEntry* garbage = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      capacity_ = capacity;
+      EvictToCapacity(&garbage);
+    }
+    FreeChain(garbage);
+  }
 
   LRUEntry* Insert(std::string_view key, void* value, size_t charge,
                    void (*deleter)(std::string_view, void*)) {
@@ -201,9 +210,15 @@ class ShardedLRUCache final : public Cache {
  public:
   ShardedLRUCache(size_t capacity, int num_shard_bits)
       : shard_bits_(num_shard_bits), shards_(size_t{1} << num_shard_bits) {
+    SetCapacity(capacity);
+  }
+
+  void SetCapacity(size_t capacity) override {
     const size_t per_shard = (capacity + shards_.size() - 1) / shards_.size();
     for (LRUShard& shard : shards_) shard.SetCapacity(per_shard);
+    capacity_.store(capacity, std::memory_order_relaxed);
   }
+  size_t Capacity() const override { return capacity_.load(std::memory_order_relaxed); }
 
   Handle* Insert(std::string_view key, void* value, size_t charge,
                  void (*deleter)(std::string_view, void*)) override {
@@ -244,6 +259,7 @@ class ShardedLRUCache final : public Cache {
   const int shard_bits_;
   std::vector<LRUShard> shards_;
   std::atomic<uint64_t> last_id_{0};
+  std::atomic<size_t> capacity_{0};
 };
 
 }  // namespace

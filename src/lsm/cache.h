@@ -47,6 +47,9 @@ class Cache {
   // Sum of the charges of the entries currently in the cache (pinned or not; erased or evicted
   // entries that are still pinned no longer count).
   virtual size_t TotalCharge() const = 0;
+  // Changes the capacity; a smaller one evicts unpinned entries at once.
+  virtual void SetCapacity(size_t capacity_bytes) = 0;
+  virtual size_t Capacity() const = 0;
   virtual uint64_t Hits() const = 0;
   virtual uint64_t Misses() const = 0;
 };

@@ -97,6 +97,20 @@ TEST_F(CacheTest, TotalChargeStaysWithinCapacityAcrossShards) {
   EXPECT_EQ(Lookup("key4999"), 4999);
 }
 
+TEST_F(CacheTest, SmallerCapacityEvictsAtOnceAndLargerKeepsMore) {
+  cache_ = NewLRUCache(100, 0);
+  for (int i = 0; i < 10; i++) Insert("k" + std::to_string(i), i, 10);
+  EXPECT_EQ(cache_->TotalCharge(), 100u);
+  cache_->SetCapacity(30);  // the seven oldest go now, not at the next insert
+  EXPECT_EQ(cache_->Capacity(), 30u);
+  EXPECT_EQ(cache_->TotalCharge(), 30u);
+  EXPECT_TRUE(Deleted("k6"));
+  EXPECT_EQ(Lookup("k7"), 7);
+  cache_->SetCapacity(60);
+  for (int i = 10; i < 20; i++) Insert("k" + std::to_string(i), i, 10);
+  EXPECT_EQ(cache_->TotalCharge(), 60u);
+}
+
 TEST_F(CacheTest, PinnedEntrySurvivesEviction) {
   cache_ = NewLRUCache(2, 0);
   Cache::Handle* pinned = cache_->Insert("pinned", new int(42), 1, &Deleter);

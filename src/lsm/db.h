@@ -71,7 +71,9 @@ struct DbStats {
   uint64_t stall_micros = 0;        // time writers spent delayed or stopped
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;
-  uint64_t block_cache_usage = 0;  // bytes
+  uint64_t block_cache_usage = 0;     // bytes
+  uint64_t block_cache_capacity = 0;  // bytes
+  uint64_t table_memory = 0;          // bytes the open tables hold (index blocks, filters)
   uint64_t wal_bytes_written = 0;
   uint64_t wal_syncs = 0;
   uint64_t recovered_batches = 0;  // at open

@@ -29,7 +29,9 @@ DBImpl::DBImpl(const Options& options, std::string dir)
   table_options_.filter_policy = internal_filter_.get();
   table_options_.block_cache = block_cache_.get();
   table_options_.verify_checksums = true;
-  table_cache_ = std::make_unique<TableCache>(dir_, &table_options_, env_, options_.max_open_files);
+  table_cache_ = std::make_unique<TableCache>(
+      dir_, &table_options_, env_, options_.max_open_files,
+      options_.block_cache_includes_tables ? options_.block_cache_size : 0);
   versions_ = std::make_unique<VersionSet>(dir_, &options_, table_cache_.get(), &icmp_);
 }
 
@@ -273,10 +275,12 @@ DbStats DBImpl::GetStats() {
                                                  st.compaction_bytes_written) /
                              static_cast<double>(st.user_bytes_written);
   }
+  st.table_memory = table_cache_->MemoryUsage();
   if (block_cache_ != nullptr) {
     st.block_cache_hits = block_cache_->Hits();
     st.block_cache_misses = block_cache_->Misses();
     st.block_cache_usage = block_cache_->TotalCharge();
+    st.block_cache_capacity = block_cache_->Capacity();
   }
   return st;
 }

@@ -311,5 +311,37 @@ TEST_F(DBTest, StatsCountWork) {
   EXPECT_GT(st.block_cache_hits + st.block_cache_misses, 0u);
 }
 
+// With block_cache_includes_tables, the open tables' index blocks and filters and the cached
+// blocks share block_cache_size: the cache's capacity is what the tables leave (at least an
+// eighth), so their sum stays within it as the data grows.
+TEST_F(DBTest, OpenTablesAndBlockCacheShareOneBudget) {
+  Options o = test::TinyOptions();
+  o.block_cache_size = 64 << 10;
+  o.block_cache_includes_tables = true;
+  Open(o);
+  for (int i = 0; i < 20000; i++) ASSERT_TRUE(Put(Key(i), std::string(20, 'v')).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  std::string v;
+  for (int i = 0; i < 20000; i += 7) ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &v).ok());
+  DbStats st = db_->GetStats();
+  ASSERT_GT(st.table_memory, 0u);
+  EXPECT_EQ(st.block_cache_capacity,
+            std::max<uint64_t>(
+                o.block_cache_size - std::min<uint64_t>(st.table_memory, o.block_cache_size),
+                o.block_cache_size / 8));
+  EXPECT_LE(st.block_cache_usage, st.block_cache_capacity);
+  if (st.table_memory < o.block_cache_size * 7 / 8) {
+    EXPECT_LE(st.table_memory + st.block_cache_usage, o.block_cache_size);
+  }
+
+  Options apart = o;  // without: the cache keeps its whole size
+  apart.block_cache_includes_tables = false;
+  Reopen(apart);
+  for (int i = 0; i < 20000; i += 7) ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &v).ok());
+  st = db_->GetStats();
+  EXPECT_GT(st.table_memory, 0u);
+  EXPECT_EQ(st.block_cache_capacity, o.block_cache_size);
+}
+
 }  // namespace
 }  // namespace stash

@@ -79,6 +79,10 @@ struct Options {
   int bloom_bits_per_key = 10;
   // Bytes of uncompressed blocks kept in the shared LRU block cache.
   size_t block_cache_size = size_t{256} << 20;
+  // When true, block_cache_size also covers the open tables' index blocks and filters (which
+  // grow with the data): the block cache gets what they leave, at least an eighth of it. So
+  // the memory of blocks and tables together stays within block_cache_size at any data size.
+  bool block_cache_includes_tables = false;
   // Size of the table cache (open SSTables).
   int max_open_files = 1000;
 

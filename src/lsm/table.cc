@@ -188,4 +188,11 @@ uint64_t Table::ApproximateOffsetOf(std::string_view key) const {
   return metaindex_offset_;
 }
 
+size_t Table::MemoryUsage() const {
+  size_t bytes = sizeof(*this) + file_name_.size() + filter_.data.size();
+  if (index_block_ != nullptr) bytes += index_block_->MemoryUsage();
+  for (const auto& [name, value] : properties_) bytes += name.size() + value.size() + 64;
+  return bytes;
+}
+
 }  // namespace stash

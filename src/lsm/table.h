@@ -62,6 +62,8 @@ class Table : public std::enable_shared_from_this<Table> {
 
   const std::string& file_name() const { return file_name_; }
   uint64_t file_size() const { return file_size_; }
+  // Bytes the open table holds in memory: its index block, filter, properties and itself.
+  size_t MemoryUsage() const;
 
  private:
   Table(const TableOptions& options, std::string file_name, std::unique_ptr<RandomAccessFile> file,

@@ -5,18 +5,34 @@
 #include "util/coding.h"
 
 namespace stash {
-namespace {
 
-void DeleteTableEntry(std::string_view /*key*/, void* value) {
-  delete static_cast<std::shared_ptr<Table>*>(value);
+// A cached table and the bytes it was counted with.
+struct TableCache::Entry {
+  std::shared_ptr<Table> table;
+  size_t bytes;
+  TableCache* owner;
+};
+
+void TableCache::DeleteEntry(std::string_view /*key*/, void* value) {
+  auto* e = static_cast<Entry*>(value);
+  e->owner->ChangeTableBytes(-static_cast<int64_t>(e->bytes));
+  delete e;
 }
 
-}  // namespace
+void TableCache::ChangeTableBytes(int64_t delta) {
+  const size_t bytes = table_bytes_.fetch_add(static_cast<size_t>(delta)) + delta;
+  Cache* blocks = options_->block_cache;
+  if (shared_budget_ == 0 || blocks == nullptr) return;
+  const size_t floor = shared_budget_ / 8;
+  blocks->SetCapacity(bytes + floor > shared_budget_ ? floor : shared_budget_ - bytes);
+}
 
-TableCache::TableCache(std::string dir, const TableOptions* options, Env* env, int entries)
+TableCache::TableCache(std::string dir, const TableOptions* options, Env* env, int entries,
+                       size_t shared_budget)
     : dir_(std::move(dir)),
       options_(options),
       env_(env),
+      shared_budget_(shared_budget),
       // Each entry is charged 1, so the capacity counts tables. Shard only when every shard
       // still gets a useful share of the slots.
       cache_(NewLRUCache(static_cast<size_t>(entries < 1 ? 1 : entries), entries >= 256 ? 4 : 0)) {}
@@ -29,7 +45,7 @@ Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
   EncodeFixed64(key, file_number);
   std::string_view cache_key(key, sizeof(key));
   if (Cache::Handle* h = cache_->Lookup(cache_key)) {
-    *table = *static_cast<std::shared_ptr<Table>*>(cache_->Value(h));
+    *table = static_cast<Entry*>(cache_->Value(h))->table;
     cache_->Release(h);
     return Status::OK();
   }
@@ -39,8 +55,10 @@ Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
   std::shared_ptr<Table> opened;
   STASH_RETURN_IF_ERROR(Table::Open(*options_, path, std::move(file), file_size, &opened));
   *table = opened;
-  cache_->Release(cache_->Insert(cache_key, new std::shared_ptr<Table>(std::move(opened)), 1,
-                                 &DeleteTableEntry));
+  const size_t bytes = opened->MemoryUsage();
+  ChangeTableBytes(static_cast<int64_t>(bytes));
+  cache_->Release(
+      cache_->Insert(cache_key, new Entry{std::move(opened), bytes, this}, 1, &DeleteEntry));
   return Status::OK();
 }
 

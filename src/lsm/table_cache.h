@@ -6,6 +6,7 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,7 +26,11 @@ class Table;
 class TableCache {
  public:
   // options (and what it points to) and env are not owned and must outlive the cache.
-  TableCache(std::string dir, const TableOptions* options, Env* env, int entries);
+  // With a budget, the memory of the open tables (index blocks and filters) and the block cache
+  // (options->block_cache) share it: the block cache's capacity is the budget less what the
+  // open tables hold, but never below an eighth of the budget.
+  TableCache(std::string dir, const TableOptions* options, Env* env, int entries,
+             size_t shared_budget = 0);
   TableCache(const TableCache&) = delete;
   TableCache& operator=(const TableCache&) = delete;
   ~TableCache();
@@ -49,10 +54,20 @@ class TableCache {
   // Drops the table from the cache (its file is being deleted). Users still holding it keep it.
   void Evict(uint64_t file_number);
 
+  // Bytes the cached tables hold in memory (Table::MemoryUsage).
+  size_t MemoryUsage() const { return table_bytes_.load(std::memory_order_relaxed); }
+
  private:
+  struct Entry;
+  static void DeleteEntry(std::string_view key, void* value);
+  // Adds delta to the tables' bytes and resizes the block cache to what the budget leaves.
+  void ChangeTableBytes(int64_t delta);
+
   const std::string dir_;
   const TableOptions* const options_;
   Env* const env_;
+  const size_t shared_budget_;
+  std::atomic<size_t> table_bytes_{0};
   std::unique_ptr<Cache> cache_;
 };
 

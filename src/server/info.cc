@@ -1,7 +1,6 @@
 #include "server/info.h"
 
 #include <fmt/format.h>
-#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -11,8 +10,10 @@
 
 #include "cmd/command_table.h"
 #include "cmd/reply_util.h"
+#include "cmd/session.h"
 #include "server/server.h"
 #include "util/clock.h"
+#include "util/memory.h"
 
 namespace stash {
 namespace {
@@ -34,13 +35,6 @@ std::string Human(uint64_t n) {
   }
   if (u == 0) return fmt::format("{}B", n);
   return fmt::format("{:.2f}{}", d, units[u]);
-}
-
-uint64_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages_total = 0, pages_rss = 0;
-  statm >> pages_total >> pages_rss;
-  return pages_rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 const std::string& RunId() {
@@ -88,17 +82,43 @@ void ClientsSection(Server& srv, Lines* o) {
   Add(o, "blocked_clients", 0);
 }
 
-void MemorySection(Server&, Lines* o) {
-  struct mallinfo2 mi = mallinfo2();
-  uint64_t used = mi.uordblks + mi.hblkhd;
-  uint64_t rss = RssBytes();
-  Add(o, "used_memory", used);
-  Add(o, "used_memory_human", Human(used));
+// Bytes the clients' buffers hold: replies not yet sent, read buffers, unparsed requests.
+uint64_t ClientBytes(Server& srv) {
+  uint64_t bytes = 0;
+  for (const auto& c : srv.Connections())
+    bytes += c->OutputBytes() + net::Connection::kReadBufferBytes;
+  for (const auto& s : srv.Sessions()) bytes += s->QueryBytes();
+  return bytes;
+}
+
+// Redis's fields (used_memory is what the allocator handed out), then where StashDB's memory
+// goes: the parts memory-budget bounds (memtables, block cache, open tables) and the clients.
+void MemorySection(Server& srv, Lines* o) {
+  const AllocatorStats a = ReadAllocatorStats();
+  const uint64_t rss = ProcessRssBytes();
+  Add(o, "used_memory", a.allocated);
+  Add(o, "used_memory_human", Human(a.allocated));
   Add(o, "used_memory_rss", rss);
   Add(o, "used_memory_rss_human", Human(rss));
   Add(o, "maxmemory", 0);
   Add(o, "maxmemory_human", "0B");
-  Add(o, "mem_allocator", "libc");
+  Add(o, "allocator_allocated", a.allocated);
+  Add(o, "allocator_active", a.active);
+  Add(o, "allocator_resident", a.resident);
+  Add(o, "allocator_retained", a.retained);
+  Add(o, "mem_fragmentation_ratio",
+      fmt::format("{:.2f}", a.allocated ? static_cast<double>(rss) / a.allocated : 0.0));
+  Add(o, "mem_allocator", a.name);
+  const uint64_t budget = static_cast<uint64_t>(srv.config().Snapshot().memory_budget);
+  Add(o, "memory_budget", budget);
+  Add(o, "memory_budget_human", Human(budget));
+  Add(o, "used_memory_clients", ClientBytes(srv));
+  if (srv.Loading()) return;  // the engine is not open yet
+  const DbStats st = srv.store().engine()->GetStats();
+  Add(o, "used_memory_memtables", st.memtable_bytes);
+  Add(o, "used_memory_block_cache", st.block_cache_usage);
+  Add(o, "block_cache_capacity", st.block_cache_capacity);
+  Add(o, "used_memory_tables", st.table_memory);
 }
 
 // While loading: Redis's loading_* fields, from the log replay's progress.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "config/engine_memory.h"
 #include "server/client.h"
 #include "server/info.h"
 #include "server/open_files.h"
@@ -75,14 +76,16 @@ bool Server::CheckPassword(const std::string& password) const {
 
 Status Server::OpenStore(const Settings& s) {
   Options o;
-  o.memtable_size = static_cast<size_t>(s.lsm_memtable_size);
-  o.max_immutable_memtables = static_cast<int>(s.lsm_max_immutable_memtables);
+  const EngineMemory memory = ResolveEngineMemory(s);
+  o.memtable_size = memory.memtable_size;
+  o.max_immutable_memtables = memory.max_immutable_memtables;
+  o.block_cache_size = memory.block_cache_size;
+  o.block_cache_includes_tables = memory.block_cache_includes_tables;
   o.block_size = static_cast<size_t>(s.lsm_block_size);
   o.compression = s.lsm_compression == "none" ? TableOptions::Compression::kNone
                                               : TableOptions::Compression::kZstd;
   o.compression_level = static_cast<int>(s.lsm_compression_level);
   o.bloom_bits_per_key = static_cast<int>(s.lsm_bloom_bits_per_key);
-  o.block_cache_size = static_cast<size_t>(s.lsm_block_cache_size);
   o.max_open_files = static_cast<int>(s.lsm_max_open_files);
   o.target_file_size = static_cast<uint64_t>(s.lsm_target_file_size);
   o.max_bytes_for_level_base = static_cast<uint64_t>(s.lsm_l1_size);
