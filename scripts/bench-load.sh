@@ -9,8 +9,10 @@
 #   read: redis-benchmark GET -n GETS -r KEYS -P 16 -c 50, default 2,000,000
 # While it runs, a sampler records every second the server's RSS (/proc), INFO used_memory and
 # commands per second, and a probe sends a PING every 10 ms on its own connection and records the
-# slowest answer. It prints per server and phase: requests/s, redis-benchmark's max latency, the
-# probe's max latency, and RSS and used_memory at the end; and writes DIR/bench-load.csv (the
+# slowest answer. Then it kills the server with SIGKILL and restarts it on the same data, timing
+# how long until it answers PING (StashDB replays its write-ahead log, Redis its AOF). It prints
+# per server and phase: requests/s, redis-benchmark's max latency, the probe's max latency, RSS
+# and used_memory at the end, and the restart's seconds; and writes DIR/bench-load.csv (the
 # samples), DIR/bench-load-summary.csv and DIR/bench-load.png (RSS and throughput over time).
 #   --big   50,000,000 keys of 200 bytes (StashDB only unless --servers says otherwise)
 #   -- ...  extra stashd flags (e.g. -- --lsm-block-cache-size 64mb)
@@ -44,7 +46,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 samples="$out/bench-load.csv"
 summary="$out/bench-load-summary.csv"
 echo "server,phase,seconds,rss_mb,used_memory_mb,ops_per_sec" >"$samples"
-echo "server,phase,requests,rps,max_latency_ms,ping_max_ms,pings_over_100ms,rss_mb,used_memory_mb" >"$summary"
+echo "server,phase,requests,rps,max_latency_ms,ping_max_ms,pings_over_100ms,rss_mb,used_memory_mb,restart_s" >"$summary"
 
 # sampler SERVER PID PORT PHASE-FILE: one line per second into $samples until killed ($!).
 sampler() {
@@ -105,18 +107,26 @@ PY
 
 info_field() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'; }
 
+start_server() {  # start_server stash|redis PORT: sets pid; returns once PING answers PONG
+  if [ "$1" = stash ]; then
+    build/release/stashd --port "$2" --dir "$work/stash" --appendfsync everysec "${extra[@]}" \
+      >>"$work/stashd.log" 2>&1 &
+  else
+    redis-server --port "$2" --dir "$work" --save '' --appendonly yes --appendfsync everysec \
+      --daemonize no >>"$work/redis.log" 2>&1 &
+  fi
+  pid=$!; pids+=("$pid")
+  for _ in $(seq 1 12000); do
+    redis-cli -p "$2" PING 2>/dev/null | grep -q PONG && return
+    sleep 0.05
+  done
+  echo "$1 did not start" >&2; exit 1
+}
+
 run_server() {  # run_server stash|redis
   local who=$1 port pid
   port=$(free_port)
-  if [ "$who" = stash ]; then
-    build/release/stashd --port "$port" --dir "$work/stash" --appendfsync everysec "${extra[@]}" \
-      >"$work/stashd.log" 2>&1 &
-  else
-    redis-server --port "$port" --dir "$work" --save '' --appendonly yes --appendfsync everysec \
-      --daemonize no >"$work/redis.log" 2>&1 &
-  fi
-  pid=$!; pids+=("$pid")
-  for _ in $(seq 1 100); do redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  start_server "$who" "$port"
   echo load >"$work/phase"
   local sp pp
   sampler "$who" "$pid" "$port" "$work/phase"; sp=$!; pids+=("$sp")
@@ -136,16 +146,25 @@ who, phase, n, bench, probe, rss, used = sys.argv[1:8]
 row = next(csv.DictReader(open(bench)))
 ping_max, slow = open(probe).read().split()
 print(f"{who},{phase},{n},{float(row['rps']):.0f},{row['max_latency_ms']},{ping_max},{slow},"
-      f"{int(rss) / 2**20:.1f},{int(used) / 2**20:.1f}")
+      f"{int(rss) / 2**20:.1f},{int(used) / 2**20:.1f},")
 PY
     tail -1 "$summary"
   done
   kill "$sp"
+  # Restart after kill -9 with the data just written (StashDB replays its write-ahead log, Redis
+  # its AOF): seconds until PING answers PONG.
+  kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+  local t0 t1
+  t0=$(date +%s.%N)
+  start_server "$who" "$port"
+  t1=$(date +%s.%N)
+  echo "$who,restart,,,,,,$(awk '{print $2 * 4096 / 1048576}' /proc/"$pid"/statm),$(info_field "$port" used_memory | awk '{print $1 / 1048576}'),$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" >>"$summary"
+  tail -1 "$summary"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
 echo "load: $keys SETs of $size bytes (-r $keys -P 16 -c 50), then $gets GETs; servers: $servers"
-echo "server,phase,requests,rps,max_latency_ms,ping_max_ms,pings_over_100ms,rss_mb,used_memory_mb"
+echo "server,phase,requests,rps,max_latency_ms,ping_max_ms,pings_over_100ms,rss_mb,used_memory_mb,restart_s"
 for who in ${servers//,/ }; do run_server "$who"; done
 
 python3 - "$summary" <<'PY'

@@ -60,16 +60,18 @@ class BloomFilterPolicy final : public FilterPolicy {
 
   const char* Name() const override { return "stash.BloomFilter"; }
 
-  void CreateFilter(const std::vector<std::string_view>& keys, std::string* dst) const override {
-    const size_t bits = std::max(keys.size() * static_cast<size_t>(bits_per_key_), kMinBits);
+  uint64_t KeyHash(std::string_view key) const override { return BloomHash(key); }
+
+  void CreateFilterFromHashes(const std::vector<uint64_t>& hashes,
+                              std::string* dst) const override {
+    const size_t bits = std::max(hashes.size() * static_cast<size_t>(bits_per_key_), kMinBits);
     const size_t bytes = (bits + 7) / 8;
     const uint64_t num_bits = uint64_t{bytes} * 8;
     const size_t start = dst->size();
     dst->resize(start + bytes, '\0');
     dst->push_back(static_cast<char>(num_probes_));
     char* array = dst->data() + start;
-    for (std::string_view key : keys) {
-      const uint64_t h = BloomHash(key);
+    for (const uint64_t h : hashes) {
       const uint64_t h1 = h & 0xffffffffu;
       const uint64_t h2 = (h >> 32) | 1;
       for (int j = 0; j < num_probes_; j++) {

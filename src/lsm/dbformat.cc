@@ -110,12 +110,8 @@ LookupKey::~LookupKey() {
   if (start_ != inline_buf_) delete[] start_;
 }
 
-void InternalFilterPolicy::CreateFilter(const std::vector<std::string_view>& keys,
-                                        std::string* dst) const {
-  std::vector<std::string_view> user_keys;
-  user_keys.reserve(keys.size());
-  for (std::string_view key : keys) user_keys.push_back(ExtractUserKey(key));
-  user_policy_->CreateFilter(user_keys, dst);
+uint64_t InternalFilterPolicy::KeyHash(std::string_view key) const {
+  return user_policy_->KeyHash(ExtractUserKey(key));
 }
 
 }  // namespace stash

@@ -178,8 +178,12 @@ class InternalFilterPolicy final : public FilterPolicy {
   // user_policy is not owned and must outlive this object.
   explicit InternalFilterPolicy(const FilterPolicy* user_policy) : user_policy_(user_policy) {}
   const char* Name() const override { return user_policy_->Name(); }
-  // REQUIRES: every key is an internal key.
-  void CreateFilter(const std::vector<std::string_view>& keys, std::string* dst) const override;
+  // REQUIRES: key is an internal key. The hash of its user key.
+  uint64_t KeyHash(std::string_view key) const override;
+  void CreateFilterFromHashes(const std::vector<uint64_t>& key_hashes,
+                              std::string* dst) const override {
+    user_policy_->CreateFilterFromHashes(key_hashes, dst);
+  }
   bool KeyMayMatch(std::string_view user_key, std::string_view filter) const override {
     return user_policy_->KeyMayMatch(user_key, filter);
   }

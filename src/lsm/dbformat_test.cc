@@ -144,12 +144,14 @@ TEST(LookupKey, ExposesMemtableInternalAndUserKeyViews) {
 class RecordingPolicy final : public FilterPolicy {
  public:
   const char* Name() const override { return "test.Recording"; }
-  void CreateFilter(const std::vector<std::string_view>& keys, std::string* dst) const override {
-    for (std::string_view k : keys) {
-      created.emplace_back(k);
-      dst->append(k);
-      dst->push_back('|');
-    }
+  // The "hash" of a key is its index in created.
+  uint64_t KeyHash(std::string_view key) const override {
+    created.emplace_back(key);
+    return created.size() - 1;
+  }
+  void CreateFilterFromHashes(const std::vector<uint64_t>& hashes,
+                              std::string* dst) const override {
+    for (uint64_t h : hashes) dst->append(created[h]).push_back('|');
   }
   bool KeyMayMatch(std::string_view key, std::string_view filter) const override {
     probed = std::string(key);

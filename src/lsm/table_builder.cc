@@ -57,8 +57,9 @@ void TableBuilder::Add(std::string_view key, std::string_view value) {
     AddPendingIndexEntry(last_key_);
   }
   if (options_.filter_policy != nullptr) {
-    filter_keys_.append(key);
-    filter_key_ends_.push_back(filter_keys_.size());
+    // 8 bytes per key until Finish; a user key's versions are adjacent and hash alike.
+    const uint64_t h = options_.filter_policy->KeyHash(key);
+    if (filter_hashes_.empty() || filter_hashes_.back() != h) filter_hashes_.push_back(h);
   }
   if (num_entries_ == 0) smallest_key_.assign(key);
   last_key_.assign(key);
@@ -145,18 +146,9 @@ Status TableBuilder::Finish() {
 
   uint64_t filter_size = 0;
   if (options_.filter_policy != nullptr) {
-    std::vector<std::string_view> keys;
-    keys.reserve(filter_key_ends_.size());
-    size_t start = 0;
-    for (size_t end : filter_key_ends_) {
-      keys.emplace_back(filter_keys_.data() + start, end - start);
-      start = end;
-    }
     std::string filter;
-    options_.filter_policy->CreateFilter(keys, &filter);
-    keys = {};
-    std::string().swap(filter_keys_);  // the keys can be large: free them early
-    std::vector<size_t>().swap(filter_key_ends_);
+    options_.filter_policy->CreateFilterFromHashes(filter_hashes_, &filter);
+    std::vector<uint64_t>().swap(filter_hashes_);  // can be large: free it early
     BlockHandle handle;
     WriteRawBlock(filter, BlockCompression::kNone, &handle);
     filter_size = handle.size + kBlockTrailerSize;

@@ -82,9 +82,8 @@ class TableBuilder {
   bool pending_index_entry_ = false;
   BlockHandle pending_handle_;
 
-  // Every key added, concatenated, for the table's filter.
-  std::string filter_keys_;
-  std::vector<size_t> filter_key_ends_;
+  // For the table's filter: FilterPolicy::KeyHash of every key added (a run of equal ones once).
+  std::vector<uint64_t> filter_hashes_;
 
   std::map<std::string, std::string> properties_;
 
