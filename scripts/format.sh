@@ -16,16 +16,8 @@ if [ "${1:-}" = --check ]; then
 fi
 case "${1:-}" in -*) echo "usage: scripts/format.sh [--check] [FILE...]" >&2; exit 2 ;; esac
 
-clang_format="${CLANG_FORMAT:-}"
-if [ -z "$clang_format" ]; then
-  for c in clang-format-14 clang-format; do
-    if command -v "$c" >/dev/null 2>&1; then clang_format="$c"; break; fi
-  done
-fi
-if [ -z "$clang_format" ] || ! command -v "$clang_format" >/dev/null 2>&1; then
-  echo "format: clang-format not found (scripts/setup.sh installs Debian's clang-format)" >&2
-  exit 2
-fi
+source scripts/clang-tool.sh
+clang_format=$(find_clang_tool clang-format CLANG_FORMAT)
 if [ ! -f .clang-format ]; then
   echo "format: no .clang-format at the repository root" >&2
   exit 2

@@ -7,16 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-clang_tidy="${CLANG_TIDY:-}"
-if [ -z "$clang_tidy" ]; then
-  for c in clang-tidy-14 clang-tidy; do
-    if command -v "$c" >/dev/null 2>&1; then clang_tidy="$c"; break; fi
-  done
-fi
-if [ -z "$clang_tidy" ] || ! command -v "$clang_tidy" >/dev/null 2>&1; then
-  echo "tidy: clang-tidy not found (scripts/setup.sh installs Debian's clang-tidy)" >&2
-  exit 2
-fi
+source scripts/clang-tool.sh
+clang_tidy=$(find_clang_tool clang-tidy CLANG_TIDY)
 
 dir=build/tidy
 if [ ! -f "$dir/compile_commands.json" ] || [ CMakeLists.txt -nt "$dir/compile_commands.json" ]; then

@@ -105,6 +105,20 @@ class TestHandler final : public Handler {
   DrainHook on_drained_;
 };
 
+// An input hook that echoes its input, each 'B' replaced by big (a large reply). big must outlive
+// the connection.
+TestHandler::InputHook EchoExpandingB(const std::string& big) {
+  return [&big](Connection& conn, std::string_view in) {
+    for (char c : in) {
+      if (c == 'B') {
+        conn.output() += big;
+      } else {
+        conn.output() += c;
+      }
+    }
+  };
+}
+
 // The client end: a blocking socket with reads bounded by a deadline.
 class TestClient {
  public:
@@ -280,17 +294,7 @@ TEST_F(ConnectionTest, EchoedBytesReachTheClientInOrder) {
 
 TEST_F(ConnectionTest, LargeReplyReachesASlowReaderWhole) {
   const std::string big = Pattern(8 << 20);
-  Open(
-      [&](Connection& conn, std::string_view in) {
-        for (char c : in) {
-          if (c == 'B') {
-            conn.output() += big;
-          } else {
-            conn.output() += c;
-          }
-        }
-      },
-      nullptr, /*small_buffers=*/true);
+  Open(EchoExpandingB(big), nullptr, /*small_buffers=*/true);
   client_->Send("<B>");
   std::string got = client_->Read(big.size() + 2, 16 << 10, 50us);
   ASSERT_EQ(got.size(), big.size() + 2);
@@ -305,17 +309,7 @@ TEST_F(ConnectionTest, LargeReplyReachesASlowReaderWhole) {
 // client has taken the reply, then the handler gets it (after OnOutputDrained).
 TEST_F(ConnectionTest, ReadingPausesWhileMuchOutputIsPendingAndResumesWhenItDrains) {
   const std::string big = Pattern(2 * Connection::kPauseReadingBytes);
-  Open(
-      [&](Connection& conn, std::string_view in) {
-        for (char c : in) {
-          if (c == 'B') {
-            conn.output() += big;
-          } else {
-            conn.output() += c;
-          }
-        }
-      },
-      nullptr, /*small_buffers=*/true);
+  Open(EchoExpandingB(big), nullptr, /*small_buffers=*/true);
   client_->Send("B");
   ASSERT_TRUE(WaitFor([&] { return probe_.inputs == 1; }));
   client_->Send("x");
@@ -336,15 +330,7 @@ TEST_F(ConnectionTest, ReadingPausesWhileMuchOutputIsPendingAndResumesWhenItDrai
 TEST_F(ConnectionTest, ReadingStaysPausedWhenOnOutputDrainedProducesMuchOutput) {
   const std::string big = Pattern(2 * Connection::kPauseReadingBytes);
   Open(
-      [&](Connection& conn, std::string_view in) {
-        for (char c : in) {
-          if (c == 'B') {
-            conn.output() += big;
-          } else {
-            conn.output() += c;
-          }
-        }
-      },
+      EchoExpandingB(big),
       [&](Connection& conn) {
         if (probe_.drained == 1) conn.output() += big;
       },
