@@ -178,7 +178,7 @@ for phase in ("load", "read"):
 PY
 
 gnuplot <<GP
-set terminal pngcairo size 1000,700
+set terminal pngcairo size 1000,700 noenhanced
 set output "$out/bench-load.png"
 set datafile separator ","
 set multiplot layout 2,1 title "bench-load: $keys SETs of $size bytes, then $gets GETs"

@@ -81,10 +81,10 @@ class MemoryTest(unittest.TestCase):
         m = c.info("memory")
         self.assertGreater(c.dbsize(), 150000)  # random keys: ~63% distinct
         self.assertLess(peak, 64 * MB, f"peak RSS {peak / MB:.1f} MB")
-        # The engine's parts stay within the budget: memtables (one active, at most one
-        # waiting; each may run one 512 KB arena block over) and the cache plus tables.
-        self.assertLessEqual(m["used_memory_memtables"], 2 * (4 * MB + 512 * 1024))
-        cache_part = 20 * MB  # what the budget leaves the block cache and the open tables
+        # The engine's parts stay within the 24 MB budget: memtables (one active, at most one
+        # waiting; each may run one arena block over) and the cache plus tables.
+        self.assertLessEqual(m["used_memory_memtables"], 2 * (3 * MB + 512 * 1024))
+        cache_part = 15 * MB  # what the budget leaves the block cache and the open tables
         self.assertGreater(m["used_memory_tables"], 0)
         self.assertLessEqual(m["block_cache_capacity"] + m["used_memory_tables"], cache_part)
         self.assertLessEqual(m["used_memory_block_cache"], m["block_cache_capacity"] + 64 * 1024)

@@ -32,14 +32,14 @@ TEST(EngineMemory, BudgetSplitsIntoMemtablesAndABlockCacheSharedWithTables) {
   EXPECT_EQ(m.block_cache_size, 160u << 20);  // 256 - 2 * 32 - 256 / 8
   EXPECT_TRUE(m.block_cache_includes_tables);
 
-  s.memory_budget = 32 << 20;  // conf/low-memory.conf
+  s.memory_budget = 24 << 20;  // conf/low-memory.conf
   m = ResolveEngineMemory(s);
-  EXPECT_EQ(m.memtable_size, 4u << 20);
-  EXPECT_EQ(m.block_cache_size, 20u << 20);
+  EXPECT_EQ(m.memtable_size, 3u << 20);
+  EXPECT_EQ(m.block_cache_size, 15u << 20);
 
   s.lsm_max_immutable_memtables = 8;  // memtables leave less than an eighth: the cache keeps it
   m = ResolveEngineMemory(s);
-  EXPECT_EQ(m.block_cache_size, 4u << 20);
+  EXPECT_EQ(m.block_cache_size, 3u << 20);
 
   s.lsm_memtable_size = 1 << 20;  // explicit sizes are used as given
   s.lsm_block_cache_size = 7 << 20;
