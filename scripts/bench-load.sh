@@ -41,7 +41,7 @@ work=$(mktemp -d /tmp/bench-load.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source scripts/bench-common.sh
 
 samples="$out/bench-load.csv"
 summary="$out/bench-load-summary.csv"
@@ -110,17 +110,13 @@ info_field() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: -v f="$2" '$
 start_server() {  # start_server stash|redis PORT: sets pid; returns once PING answers PONG
   if [ "$1" = stash ]; then
     build/release/stashd --port "$2" --dir "$work/stash" --appendfsync everysec "${extra[@]}" \
-      >>"$work/stashd.log" 2>&1 &
+      >>"$work/stash.log" 2>&1 &
   else
     redis-server --port "$2" --dir "$work" --save '' --appendonly yes --appendfsync everysec \
       --daemonize no >>"$work/redis.log" 2>&1 &
   fi
   pid=$!; pids+=("$pid")
-  for _ in $(seq 1 12000); do
-    redis-cli -p "$2" PING 2>/dev/null | grep -q PONG && return
-    sleep 0.05
-  done
-  echo "$1 did not start" >&2; exit 1
+  wait_up "$2" "$pid" "$work/$1.log" 600
 }
 
 run_server() {  # run_server stash|redis

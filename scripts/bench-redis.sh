@@ -56,16 +56,7 @@ csv=$out/bench-redis.csv; png=$out/bench-redis.png
 work=$(mktemp -d /tmp/bench-redis.XXXXXX)
 spid=; rpid=
 trap 'kill $spid $rpid 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_up() {  # wait_up PORT PID LOG
-  for _ in $(seq 1 100); do
-    redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null | grep -q PONG && return 0
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server on port $1 did not come up; its log:" >&2; tail -20 "$3" >&2; exit 1
-}
+source scripts/bench-common.sh
 sp=$(free_port)
 build/release/stashd --bind 127.0.0.1 --port "$sp" --dir "$work/stash" --appendfsync "$fsync" \
   >"$work/stashd.log" 2>&1 &
