@@ -13,7 +13,9 @@
 #include "cmd/reply_util.h"
 #include "cmd/server_api.h"
 #include "cmd/session.h"
+#include "config/config.h"
 #include "resp/reply_writer.h"
+#include "store/collection.h"
 #include "store/txn.h"
 #include "util/glob.h"
 
@@ -129,6 +131,78 @@ CommandStatus DbSize(CommandContext& c) {
   return {};
 }
 
+// OBJECT ENCODING: Redis's name for what it would use for this value. Strings by their bytes;
+// hashes and sets by their size class under hash-max-listpack-entries and
+// set-max-intset-entries (the length of hash values is not tracked: a small hash is listpack).
+std::string_view Encoding(CommandContext& c, const Record& r) {
+  if (r.type == store::ValueType::kString) {
+    int64_t v;
+    if (r.payload.size() <= 20 && ParseInteger(r.payload, &v)) return "int";
+    return r.payload.size() <= 44 ? "embstr" : "raw";
+  }
+  store::CollectionMeta meta;
+  store::DecodeCollectionMeta(r.payload, &meta);
+  const Settings settings = c.server.config().Snapshot();
+  if (r.type == store::ValueType::kHash) {
+    return static_cast<int64_t>(meta.count) <= settings.hash_max_listpack_entries ? "listpack"
+                                                                                  : "hashtable";
+  }
+  if (r.type == store::ValueType::kSet && meta.non_integers == 0 &&
+      static_cast<int64_t>(meta.count) <= settings.set_max_intset_entries) {
+    return "intset";
+  }
+  return "hashtable";
+}
+
+CommandStatus ObjectEncoding(CommandContext& c) {
+  Record r;
+  bool found;
+  STASH_RETURN_IF_FAILED(LookupRead(c, c.argv[2], &r, &found));
+  found ? c.out.Bulk(Encoding(c, r)) : c.out.Null();
+  return {};
+}
+
+// REFCOUNT and IDLETIME: values are not shared objects here, and access times are not kept.
+CommandStatus ObjectConstant(CommandContext& c, int64_t value) {
+  Record r;
+  bool found;
+  STASH_RETURN_IF_FAILED(LookupRead(c, c.argv[2], &r, &found));
+  found ? c.out.Integer(value) : c.out.Null();
+  return {};
+}
+
+CommandStatus ObjectRefCount(CommandContext& c) { return ObjectConstant(c, 1); }
+CommandStatus ObjectIdleTime(CommandContext& c) { return ObjectConstant(c, 0); }
+
+CommandStatus ObjectFreq(CommandContext&) {
+  return Fail(
+      "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+      "that when switching between policies at runtime LRU and LFU data will take some time to "
+      "adjust.");
+}
+
+CommandStatus ObjectHelp(CommandContext& c) {
+  static const std::vector<std::string_view> kLines = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Return the kind of internal representation used in order to store the value",
+      "    associated with a <key>.",
+      "FREQ <key>",
+      "    Return the access frequency index of the <key>. The returned integer is",
+      "    proportional to the logarithm of the recent access frequency of the key.",
+      "IDLETIME <key>",
+      "    Return the idle time of the <key>, that is the approximated number of",
+      "    seconds elapsed since the last access to the key.",
+      "REFCOUNT <key>",
+      "    Return the number of references of the value associated with the specified",
+      "    <key>.",
+      "HELP",
+      "    Prints this help."};
+  c.out.ArrayHeader(kLines.size());
+  for (const auto& l : kLines) c.out.Simple(l);
+  return {};
+}
+
 // --- writes ---
 
 CommandStatus Del(WriteContext& c) {
@@ -149,6 +223,15 @@ bool ParseInt32(std::string_view arg, int64_t* v) {
          *v <= std::numeric_limits<int32_t>::max();
 }
 
+// A collection's elements live under its key's name (store/layout.h): a record written under
+// another key (RENAME, COPY, MOVE) takes a copy of them, under a fresh version.
+CommandStatus Clone(WriteContext& c, int src_db, std::string_view src_key, int dst_db,
+                    std::string_view dst_key, Record* r) {
+  Status s =
+      store::CloneElements(c.txn, c.txn.Slot(src_db), src_key, c.txn.Slot(dst_db), dst_key, r);
+  return s.ok() ? CommandStatus() : ReadFailure(s);
+}
+
 CommandStatus RenameGeneric(WriteContext& c, bool nx) {
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
@@ -166,6 +249,7 @@ CommandStatus RenameGeneric(WriteContext& c, bool nx) {
       return {};
     }
   }
+  STASH_RETURN_IF_FAILED(Clone(c, c.db, c.argv[1], c.db, c.argv[2], &r));
   if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
   if (Status ps = c.txn.Put(c.db, c.argv[2], r); !ps.ok()) return ReadFailure(ps);
   nx ? c.out.Integer(1) : c.out.Simple("OK");
@@ -208,6 +292,7 @@ CommandStatus Copy(WriteContext& c) {
     if (Status rs = c.txn.Delete(dst_db, c.argv[2], c.now_ms); ReadFailed(rs))
       return ReadFailure(rs);
   }
+  STASH_RETURN_IF_FAILED(Clone(c, c.db, c.argv[1], dst_db, c.argv[2], &r));
   if (Status ps = c.txn.Put(dst_db, c.argv[2], r); !ps.ok()) return ReadFailure(ps);
   c.out.Integer(1);
   return {};
@@ -230,6 +315,7 @@ CommandStatus Move(WriteContext& c) {
     c.out.Integer(0);
     return {};
   }
+  STASH_RETURN_IF_FAILED(Clone(c, c.db, c.argv[1], dst_db, c.argv[1], &r));
   if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
   if (Status ps = c.txn.Put(dst_db, c.argv[1], r); !ps.ok()) return ReadFailure(ps);
   c.out.Integer(1);
@@ -273,7 +359,28 @@ CommandStatus SwapDb(WriteContext& c) {
 constexpr uint32_t kRead = kCmdReadonly | kCmdFast;
 constexpr uint32_t kWrite = kCmdWrite;
 
+const CommandSpec kObjectSubcommands[] = {
+    {.name = "encoding",
+     .arity = 3,
+     .flags = kCmdReadonly,
+     .keys = {2, 2, 1},
+     .handler = ObjectEncoding},
+    {.name = "refcount",
+     .arity = 3,
+     .flags = kCmdReadonly,
+     .keys = {2, 2, 1},
+     .handler = ObjectRefCount},
+    {.name = "idletime",
+     .arity = 3,
+     .flags = kCmdReadonly,
+     .keys = {2, 2, 1},
+     .handler = ObjectIdleTime},
+    {.name = "freq", .arity = 3, .flags = kCmdReadonly, .keys = {2, 2, 1}, .handler = ObjectFreq},
+    {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .handler = ObjectHelp},
+};
+
 const CommandSpec kCommands[] = {
+    {.name = "object", .arity = -2, .subcommands = kObjectSubcommands},
     {.name = "exists", .arity = -2, .flags = kRead, .keys = {1, -1, 1}, .handler = Exists},
     {.name = "type", .arity = 2, .flags = kRead, .keys = {1, 1, 1}, .handler = Type},
     {.name = "touch", .arity = -2, .flags = kRead, .keys = {1, -1, 1}, .handler = Touch},

@@ -27,6 +27,29 @@ MultiKeyRead::MultiKeyRead(CommandContext& c) : c_(c), now_ms_(NowMs()) {
   // entirely or not at all.
   store_ = &c.server.store();
   slot_ = store_->PinSlot(c.session.db(), &snapshot_);
+  have_slot_ = true;
+}
+
+Status MultiKeyRead::GetRaw(const std::string& engine_key, std::string* value) {
+  if (store_ == nullptr) return c_.keys.GetRaw(engine_key, value);
+  ReadOptions ro;
+  ro.snapshot = snapshot_;
+  return store_->engine()->Get(ro, engine_key, value);
+}
+
+std::unique_ptr<Iterator> MultiKeyRead::NewIterator() {
+  if (store_ == nullptr) {
+    have_slot_ = true;
+    return c_.keys.NewIterator(c_.session.db(), &slot_);
+  }
+  ReadOptions ro;
+  ro.snapshot = snapshot_;
+  return store_->engine()->NewIterator(ro);
+}
+
+uint32_t MultiKeyRead::slot() {
+  if (!have_slot_) NewIterator();  // inside EXEC: the transaction's slot for the database
+  return slot_;
 }
 
 MultiKeyRead::~MultiKeyRead() {

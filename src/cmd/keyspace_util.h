@@ -41,10 +41,18 @@ class MultiKeyRead {
   // Like LookupRead (counts a hit or miss) but returns the engine's answer: OK, NotFound (absent
   // or expired) or an error.
   Status Get(std::string_view key, store::Record* out);
+  // An engine key (layout.h) at the same read point; counts nothing.
+  Status GetRaw(const std::string& engine_key, std::string* value);
+  // An iterator over engine keys at the same read point.
+  std::unique_ptr<Iterator> NewIterator();
+  // The slot the session's database names at the read point.
+  uint32_t slot();
+  int64_t now_ms() const { return now_ms_; }
 
  private:
   CommandContext& c_;
   store::Store* store_ = nullptr;  // null inside EXEC: reads go through c_.keys
+  bool have_slot_ = false;
   uint32_t slot_ = 0;
   const Snapshot* snapshot_ = nullptr;
   int64_t now_ms_;

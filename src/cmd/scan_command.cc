@@ -3,6 +3,7 @@
 // seeking straight to MATCH's literal prefix. The cursor goes out as a bulk string.
 #include <fmt/format.h>
 
+#include "cmd/collection_source.h"
 #include "cmd/command_table.h"
 #include "cmd/keyspace_util.h"
 #include "cmd/reply_util.h"
@@ -28,23 +29,29 @@ bool ParseCursor(std::string_view s, uint64_t* cursor) {
   return true;
 }
 
-CommandStatus Scan(CommandContext& c) {
-  uint64_t cursor;
-  if (!ParseCursor(c.argv[1], &cursor)) return Fail("ERR invalid cursor");
+struct ScanArgs {
+  uint64_t cursor = 0;
   std::string pattern;
   bool match = false;
   int64_t count = 10;
   std::optional<store::ValueType> type;
-  for (size_t i = 2; i < c.argv.size(); i++) {
-    bool has_next = i + 1 < c.argv.size();
-    if (EqualsIgnoreCase(c.argv[i], "count") && has_next) {
-      if (!ParseInteger(c.argv[++i], &count)) return Fail(kNotIntegerError);
-      if (count < 1) return Fail(kSyntaxError);
-    } else if (EqualsIgnoreCase(c.argv[i], "match") && has_next) {
-      pattern = c.argv[++i];
-      match = pattern != "*";
-    } else if (EqualsIgnoreCase(c.argv[i], "type") && has_next) {
-      const std::string& t = c.argv[++i];
+};
+
+// cursor [MATCH pattern] [COUNT n] [TYPE t] from argv[first] (TYPE only when allow_type).
+CommandStatus ParseScanArgs(const std::vector<std::string>& argv, size_t first, bool allow_type,
+                            ScanArgs* a) {
+  if (!ParseCursor(argv[first], &a->cursor)) return Fail("ERR invalid cursor");
+  for (size_t i = first + 1; i < argv.size(); i++) {
+    bool has_next = i + 1 < argv.size();
+    if (EqualsIgnoreCase(argv[i], "count") && has_next) {
+      if (!ParseInteger(argv[++i], &a->count)) return Fail(kNotIntegerError);
+      if (a->count < 1) return Fail(kSyntaxError);
+    } else if (EqualsIgnoreCase(argv[i], "match") && has_next) {
+      a->pattern = argv[++i];
+      a->match = a->pattern != "*";
+    } else if (allow_type && EqualsIgnoreCase(argv[i], "type") && has_next) {
+      std::optional<store::ValueType>& type = a->type;
+      const std::string& t = argv[++i];
       bool known = false;
       for (auto v : {store::ValueType::kString, store::ValueType::kList, store::ValueType::kSet,
                      store::ValueType::kZSet, store::ValueType::kHash}) {
@@ -56,10 +63,23 @@ CommandStatus Scan(CommandContext& c) {
       return Fail(kSyntaxError);
     }
   }
+  return {};
+}
+
+CommandStatus Scan(CommandContext& c) {
+  ScanArgs a;
+  STASH_RETURN_IF_FAILED(ParseScanArgs(c.argv, 1, true, &a));
+  const uint64_t cursor = a.cursor;
+  const std::string& pattern = a.pattern;
+  const bool match = a.match;
+  const int64_t count = a.count;
+  const std::optional<store::ValueType>& type = a.type;
   std::string from;
   if (cursor != 0) {
     auto pos = c.server.scan_cursors().Find(cursor);
-    if (!pos || pos->db != c.session.db()) return Fail("ERR invalid cursor");
+    if (!pos || pos->db != c.session.db() || !pos->collection.empty()) {
+      return Fail("ERR invalid cursor");
+    }
     from = std::move(pos->after);
     from.push_back('\0');  // the smallest key after the one examined last
   }
@@ -82,12 +102,58 @@ CommandStatus Scan(CommandContext& c) {
     return true;
   });
   if (!s.ok()) return EngineError(s);
-  uint64_t next = more ? c.server.scan_cursors().Save({c.session.db(), last}) : 0;
+  uint64_t next = more ? c.server.scan_cursors().Save({c.session.db(), last, ""}) : 0;
   c.out.ArrayHeader(2);
   c.out.Bulk(std::to_string(next));
   c.out.BulkArray(keys);
   return {};
 }
+
+}  // namespace
+
+CommandStatus ScanElements(CommandContext& c, store::ValueType type, bool with_values) {
+  ScanArgs a;
+  STASH_RETURN_IF_FAILED(ParseScanArgs(c.argv, 2, false, &a));
+  const std::string& key = c.argv[1];
+  std::string from;
+  if (a.cursor != 0) {
+    auto pos = c.server.scan_cursors().Find(a.cursor);
+    if (!pos || pos->db != c.session.db() || pos->collection != key) {
+      return Fail("ERR invalid cursor");
+    }
+    from = std::move(pos->after);
+    from.push_back('\0');  // the smallest element after the one examined last
+  }
+  ReadSource src(c);
+  CollectionRef ref;
+  STASH_RETURN_IF_FAILED(OpenCollection(src, key, type, &ref));
+  std::vector<std::string> out;
+  int64_t examined = 0;
+  std::string last;
+  bool more = false;
+  if (ref.found) {
+    Status s = ForEachElement(src, ref, from, [&](std::string_view e, std::string_view v) {
+      if (examined == a.count) {
+        more = true;
+        return false;
+      }
+      examined++;
+      last.assign(e);
+      if (a.match && !GlobMatch(a.pattern, e, false)) return true;
+      out.emplace_back(e);
+      if (with_values) out.emplace_back(v);
+      return true;
+    });
+    if (!s.ok()) return EngineError(s);
+  }
+  uint64_t next = more ? c.server.scan_cursors().Save({c.session.db(), last, key}) : 0;
+  c.out.ArrayHeader(2);
+  c.out.Bulk(std::to_string(next));
+  c.out.BulkArray(out);
+  return {};
+}
+
+namespace {
 
 const CommandSpec kCommands[] = {
     {.name = "scan", .arity = -2, .flags = kCmdReadonly, .handler = Scan},

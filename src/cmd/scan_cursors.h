@@ -20,7 +20,8 @@ class ScanCursorTable {
 
   struct Position {
     int db;
-    std::string after;  // resume strictly after this user key
+    std::string after;       // resume strictly after this user key (or element)
+    std::string collection;  // HSCAN/SSCAN: the key whose elements are scanned; SCAN: empty
   };
 
   // Stores a position; returns its new cursor (never 0).

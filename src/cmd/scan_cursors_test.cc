@@ -10,8 +10,8 @@ namespace {
 
 TEST(ScanCursorTable, CursorsAreNonZeroBelow2To53AndFindTheirPosition) {
   ScanCursorTable table;
-  uint64_t a = table.Save({0, "k1"});
-  uint64_t b = table.Save({3, std::string("k\0", 2)});
+  uint64_t a = table.Save({0, "k1", ""});
+  uint64_t b = table.Save({3, std::string("k\0", 2), ""});
   EXPECT_NE(a, 0u);
   EXPECT_NE(a, b);
   EXPECT_LT(a, 1ull << 53);
@@ -33,7 +33,7 @@ TEST(ScanCursorTable, CursorsAreNonZeroBelow2To53AndFindTheirPosition) {
 TEST(ScanCursorTable, EvictsTheOldestBeyondCapacity) {
   ScanCursorTable table(3);
   std::vector<uint64_t> ids;
-  for (int i = 0; i < 5; i++) ids.push_back(table.Save({0, "k" + std::to_string(i)}));
+  for (int i = 0; i < 5; i++) ids.push_back(table.Save({0, "k" + std::to_string(i), ""}));
   EXPECT_FALSE(table.Find(ids[0]).has_value());
   EXPECT_FALSE(table.Find(ids[1]).has_value());
   for (int i = 2; i < 5; i++) {

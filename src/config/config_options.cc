@@ -159,6 +159,26 @@ ConfigOption Bind() {
           [](const Settings& s) { return fmt::format("{}", fmt::join(s.bind, " ")); }};
 }
 
+// save: Redis's RDB schedule ("" or pairs of seconds and changes), kept and reported.
+ConfigOption SaveOption() {
+  return {"save", true, "RDB schedule: kept and reported; StashDB logs every write",
+          [](Settings& s, const Words& a, std::string* why) {
+            bool valid = a.size() % 2 == 0;
+            for (const std::string& w : a) {
+              int64_t v;
+              valid = valid && ParseInteger(w, &v) && v >= 0;
+            }
+            if (a.size() == 1 && a[0].empty()) valid = true;
+            if (!valid) {
+              *why = "Invalid save parameters";
+              return false;
+            }
+            s.save = a.size() == 1 ? a[0] : fmt::format("{}", fmt::join(a, " "));
+            return true;
+          },
+          [](const Settings& s) { return s.save; }};
+}
+
 constexpr int64_t kMaxInt = 2147483647;
 constexpr int64_t kMaxLong = INT64_MAX;
 
@@ -186,7 +206,7 @@ const std::vector<ConfigOption>& ConfigOptions() {
       Enum("appendfsync", &Settings::appendfsync, {"always", "everysec", "no"}, false,
            "WAL fsync policy"),
       Fixed("appendonly", "yes", "StashDB always writes its log"),
-      Fixed("save", "", "StashDB has no RDB snapshots"),
+      SaveOption(),
       Memory("memory-budget", &Settings::memory_budget, 0, kMaxLong, false,
              "memtables + block cache + open tables; 0 = no budget"),
       Memory("lsm-memtable-size", &Settings::lsm_memtable_size, 0, kMaxLong, false,
@@ -208,6 +228,20 @@ const std::vector<ConfigOption>& ConfigOptions() {
       Memory("lsm-l1-size", &Settings::lsm_l1_size, 1024, kMaxLong, false, "level 1 target size"),
       Memory("lsm-reclaim-rate", &Settings::lsm_reclaim_rate, 0, kMaxLong, false,
              "bytes per second spent rewriting tables of flushed databases; 0 = no limit"),
+      Int("hash-max-listpack-entries", &Settings::hash_max_listpack_entries, 0, kMaxLong, true,
+          "OBJECT ENCODING's listpack bound for hashes (no effect on the layout)"),
+      Int("hash-max-ziplist-entries", &Settings::hash_max_listpack_entries, 0, kMaxLong, true,
+          "alias of hash-max-listpack-entries"),
+      Int("hash-max-listpack-value", &Settings::hash_max_listpack_value, 0, kMaxLong, true,
+          "kept for Redis tools (no effect on the layout)"),
+      Int("hash-max-ziplist-value", &Settings::hash_max_listpack_value, 0, kMaxLong, true,
+          "alias of hash-max-listpack-value"),
+      Int("set-max-intset-entries", &Settings::set_max_intset_entries, 0, kMaxLong, true,
+          "OBJECT ENCODING's intset bound for sets (no effect on the layout)"),
+      Int("set-max-listpack-entries", &Settings::set_max_listpack_entries, 0, kMaxLong, true,
+          "kept for Redis tools (no effect on the layout)"),
+      Int("set-max-listpack-value", &Settings::set_max_listpack_value, 0, kMaxLong, true,
+          "kept for Redis tools (no effect on the layout)"),
       Enum("lsm-wal-recovery", &Settings::lsm_wal_recovery, {"strict", "point-in-time"}, false,
            "strict = refuse to start on a corrupt log; point-in-time = keep the good prefix"),
   };

@@ -54,6 +54,15 @@ struct Settings {
   int64_t lsm_l1_size = 256ll << 20;
   int64_t lsm_reclaim_rate = 64ll << 20;    // bytes per second; 0 = unlimited
   std::string lsm_wal_recovery = "strict";  // strict | point-in-time
+  // Redis's persistence and encoding parameters: kept and reported for tools and test suites
+  // that set them; StashDB's layout and durability do not depend on them (OBJECT ENCODING
+  // reports Redis's encoding name for a collection's size with these thresholds).
+  std::string save;  // "" or "seconds changes ..." pairs
+  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_value = 64;
+  int64_t set_max_intset_entries = 512;
+  int64_t set_max_listpack_entries = 128;
+  int64_t set_max_listpack_value = 64;
 };
 
 }  // namespace stash

@@ -285,6 +285,7 @@ class LoadingKeyReader final : public store::KeyReader {
     *slot = 0;
     return NewEmptyIterator(Loading());
   }
+  Status GetRaw(const std::string&, std::string*) override { return Loading(); }
   Status DbSize(int, int64_t, uint64_t*, uint64_t*) override { return Loading(); }
 
  private:

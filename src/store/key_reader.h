@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "lsm/iterator.h"
@@ -23,6 +24,8 @@ class KeyReader {
   // slot that database db names at the iterator's read point (the two always agree: a SWAPDB or
   // FLUSHDB is seen by both or by neither).
   virtual std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) = 0;
+  // An engine key (layout.h) as this reader sees it: OK, NotFound or the engine's error.
+  virtual Status GetRaw(const std::string& engine_key, std::string* value) = 0;
   // Exact number of live keys and of live keys with a TTL.
   virtual Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) = 0;
 };

@@ -71,6 +71,55 @@ std::string CounterKey(uint32_t slot) {
   return k;
 }
 
+std::string ElementSlotPrefix(uint32_t slot) {
+  std::string k(1, kElementPrefix);
+  PutBigEndian32(&k, slot);
+  return k;
+}
+
+std::string ElementPrefix(uint32_t slot, std::string_view user_key, uint64_t version) {
+  std::string k = ElementSlotPrefix(slot);
+  k.reserve(17 + user_key.size());
+  PutBigEndian32(&k, static_cast<uint32_t>(user_key.size()));
+  k.append(user_key);
+  PutBigEndian64(&k, version);
+  return k;
+}
+
+std::string ElementKey(uint32_t slot, std::string_view user_key, uint64_t version,
+                       std::string_view element) {
+  std::string k = ElementPrefix(slot, user_key, version);
+  k.append(element);
+  return k;
+}
+
+bool ParseElementKey(std::string_view key, uint32_t* slot, std::string_view* user_key,
+                     uint64_t* version, std::string_view* element) {
+  if (key.size() < 17 || key[0] != kElementPrefix) return false;
+  *slot = GetBigEndian32(key.data() + 1);
+  uint32_t len = GetBigEndian32(key.data() + 5);
+  if (key.size() < 17 + static_cast<size_t>(len)) return false;
+  *user_key = key.substr(9, len);
+  *version = GetBigEndian64(key.data() + 9 + len);
+  *element = key.substr(17 + len);
+  return true;
+}
+
+void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload) {
+  payload->clear();
+  PutFixed64(payload, m.version);
+  PutFixed64(payload, m.count);
+  PutFixed64(payload, m.non_integers);
+}
+
+bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m) {
+  if (payload.size() != 24) return false;
+  m->version = DecodeFixed64(payload.data());
+  m->count = DecodeFixed64(payload.data() + 8);
+  m->non_integers = DecodeFixed64(payload.data() + 16);
+  return true;
+}
+
 bool ParseMetaKey(std::string_view key, uint32_t* slot, std::string_view* user_key) {
   if (key.size() < 5 || key[0] != kMetaPrefix) return false;
   *slot = GetBigEndian32(key.data() + 1);

@@ -8,6 +8,10 @@
 //   'M' slot(u32) user_key               -> metadata record of a Redis key (value format below)
 //   'X' slot(u32) when_ms(u64) user_key  -> "" : expiry index, one entry per key with a TTL
 //   'C' slot(u32)                        -> fixed64 keys, fixed64 keys_with_expiry
+//   'E' slot(u32) keylen(u32) user_key version(u64) element
+//                                        -> element of a collection (hash: the field's value;
+//                                           set: empty)
+//   'V'                                  -> fixed64 next collection version
 //
 // A logical database (0..databases-1) names a physical slot; FLUSHDB points the database at a
 // fresh, never-used slot and SWAPDB swaps two entries, each in one atomic batch. Records of
@@ -15,8 +19,16 @@
 //
 // Metadata value:
 //   type(u8) flags(u8) [expire_at_ms(u64) if flags & kHasExpire] payload
-// type is a ValueType; for strings the payload is the value itself. Collection types (hash,
-// list, set, zset) will keep version and size here and their elements under their own prefix.
+// type is a ValueType; for strings the payload is the value itself. For a collection (hash,
+// set) the payload is its metadata: fixed64 version, fixed64 count, fixed64 non-integer count
+// (sets: members that are not integers, for OBJECT ENCODING), and the elements are 'E' records
+// under that version. So DEL, an overwrite, RENAME's replaced target, expiry and FLUSHDB touch
+// only the metadata record, whatever the size: the elements of a version no metadata names are
+// garbage, dropped by compaction (CollectionFilter, store.cc) and, for big collections, reclaimed
+// at once (Store::Commit). Versions come from the 'V' counter, written in the batch that first
+// uses them, so a version is never handed out twice, across restarts, FLUSHDB and SWAPDB
+// included; a new key never sees elements of an old one. The count is always the number of
+// elements: both change in one batch.
 //
 // Counters: 'C' counts every metadata record of the slot and those with a TTL, including keys
 // that have expired but are not yet reclaimed; a key is reclaimed (record, index entry and
@@ -42,6 +54,31 @@ inline constexpr char kSlotMapKey[] = "D";
 inline constexpr char kMetaPrefix = 'M';
 inline constexpr char kExpirePrefix = 'X';
 inline constexpr char kCounterPrefix = 'C';
+inline constexpr char kElementPrefix = 'E';
+inline constexpr char kVersionKey[] = "V";
+
+// Whether records of type keep their elements apart ('E' records under a version).
+inline bool IsCollection(ValueType type) {
+  return type == ValueType::kHash || type == ValueType::kSet;
+}
+
+// The metadata payload of a collection record.
+struct CollectionMeta {
+  uint64_t version = 0;
+  uint64_t count = 0;         // elements
+  uint64_t non_integers = 0;  // sets: members that are not integers (else 0)
+};
+void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload);
+bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m);
+
+// Everything before the element in the element keys of one collection version.
+std::string ElementPrefix(uint32_t slot, std::string_view user_key, uint64_t version);
+std::string ElementKey(uint32_t slot, std::string_view user_key, uint64_t version,
+                       std::string_view element);
+// The prefix every element key of a slot starts with ('E' slot).
+std::string ElementSlotPrefix(uint32_t slot);
+bool ParseElementKey(std::string_view key, uint32_t* slot, std::string_view* user_key,
+                     uint64_t* version, std::string_view* element);
 
 struct Record {
   ValueType type = ValueType::kString;

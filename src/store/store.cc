@@ -9,32 +9,83 @@
 namespace stash::store {
 namespace {
 
-// Drops the records of slots that no database names any more (after FLUSHDB/FLUSHALL).
-// Slots are never reused, so a record of an unnamed slot can never become visible again once
-// no snapshot from before the orphaning commit is left.
-class OrphanSlotFilter final : public CompactionFilter {
+bool SlotKind(char kind) {
+  return kind == kMetaPrefix || kind == kExpirePrefix || kind == kCounterPrefix ||
+         kind == kElementPrefix;
+}
+
+// Drops garbage: the records of slots that no database names any more (after FLUSHDB/FLUSHALL)
+// and the elements of collection versions no metadata record names (after DEL, an overwrite,
+// expiry). Slots and versions are never reused, so such a record can never become visible
+// again once no snapshot from before the commit that made it garbage is left.
+class KeyspaceFilter final : public CompactionFilter {
  public:
-  explicit OrphanSlotFilter(Store* store) : store_(store) {}
+  explicit KeyspaceFilter(Store* store) : store_(store) {}
   bool Drop(int, std::string_view key, std::string_view, uint64_t,
             uint64_t smallest_snapshot) override {
-    if (key.size() < 5) return false;
-    char kind = key[0];
-    if (kind != kMetaPrefix && kind != kExpirePrefix && kind != kCounterPrefix) return false;
-    return store_->SlotDroppable(GetBigEndian32(key.data() + 1), smallest_snapshot);
+    if (key.size() < 5 || !SlotKind(key[0])) return false;
+    if (store_->SlotDroppable(GetBigEndian32(key.data() + 1), smallest_snapshot)) return true;
+    if (key[0] != kElementPrefix) return false;
+    uint32_t slot;
+    std::string_view user_key, element;
+    uint64_t version;
+    if (!ParseElementKey(key, &slot, &user_key, &version, &element)) return false;
+    // A compaction meets the elements of one collection one after the other: one metadata
+    // read per run of them.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (have_last_ && last_slot_ == slot && last_version_ == version && last_key_ == user_key &&
+        last_snapshot_ == smallest_snapshot) {
+      return last_verdict_;
+    }
+    last_verdict_ = store_->ElementsDroppable(slot, user_key, version, smallest_snapshot);
+    have_last_ = true;
+    last_slot_ = slot;
+    last_version_ = version;
+    last_key_.assign(user_key);
+    last_snapshot_ = smallest_snapshot;
+    return last_verdict_;
   }
   // Exactly the range of one kind of record of one orphaned slot (Store::Commit asks for those
-  // after the orphaning commit; the engine waits for older snapshots before it asks here).
+  // after the orphaning commit; the engine waits for older snapshots before it asks here), or
+  // the elements of one dead collection version (Txn::dead_ranges).
   bool DropsRange(std::string_view begin, std::string_view end) override {
-    if (begin.size() != 5 || end.size() != 5 || begin[0] != end[0]) return false;
-    char kind = begin[0];
-    if (kind != kMetaPrefix && kind != kExpirePrefix && kind != kCounterPrefix) return false;
-    uint32_t slot = GetBigEndian32(begin.data() + 1);
-    if (slot == UINT32_MAX || GetBigEndian32(end.data() + 1) != slot + 1) return false;
-    return slot < store_->next_slot() && !store_->SlotInUse(slot);
+    if (begin.empty() || begin[0] != end[0] || !SlotKind(begin[0])) return false;
+    if (begin.size() == 5 && end.size() == 5) {
+      uint32_t slot = GetBigEndian32(begin.data() + 1);
+      if (slot == UINT32_MAX || GetBigEndian32(end.data() + 1) != slot + 1) return false;
+      return slot < store_->next_slot() && !store_->SlotInUse(slot);
+    }
+    uint32_t slot, end_slot;
+    std::string_view key, end_key, element, end_element;
+    uint64_t version, end_version;
+    if (!ParseElementKey(begin, &slot, &key, &version, &element) ||
+        !ParseElementKey(end, &end_slot, &end_key, &end_version, &end_element) ||
+        !element.empty() || !end_element.empty() || slot != end_slot || key != end_key ||
+        version == UINT64_MAX || end_version != version + 1) {
+      return false;
+    }
+    return store_->ElementsDroppable(slot, key, version, UINT64_MAX);
   }
 
  private:
   Store* store_;
+  std::mutex mu_;
+  bool have_last_ = false;
+  uint32_t last_slot_ = 0;
+  uint64_t last_version_ = 0;
+  std::string last_key_;
+  uint64_t last_snapshot_ = 0;
+  bool last_verdict_ = false;
+};
+
+// A read point at a given sequence, for the filter's metadata reads.
+class SequenceSnapshot final : public Snapshot {
+ public:
+  explicit SequenceSnapshot(uint64_t sequence) : sequence_(sequence) {}
+  uint64_t sequence() const override { return sequence_; }
+
+ private:
+  uint64_t sequence_;
 };
 
 }  // namespace
@@ -47,12 +98,13 @@ Status Store::Open(Options options, const std::string& dir, int databases,
   std::unique_ptr<Store> s(new Store());
   s->databases_ = databases;
   s->counters_.resize(databases);
-  s->filter_ = std::make_unique<OrphanSlotFilter>(s.get());
+  s->filter_ = std::make_unique<KeyspaceFilter>(s.get());
   // Until the slot map is loaded the filter must drop nothing: next_slot 0 guarantees that.
   options.compaction_filter = s->filter_.get();
   STASH_RETURN_IF_ERROR(DB::Open(options, dir, &s->db_));
   STASH_RETURN_IF_ERROR(s->LoadSlotMap());
   STASH_RETURN_IF_ERROR(s->LoadCounters());
+  s->open_.store(true, std::memory_order_release);
   *out = std::move(s);
   return Status::OK();
 }
@@ -107,6 +159,14 @@ Status Store::LoadSlotMap() {
 }
 
 Status Store::LoadCounters() {
+  std::string version;
+  Status vs = db_->Get(ReadOptions(), kVersionKey, &version);
+  if (vs.ok()) {
+    if (version.size() != 8) return Status::Corruption("collection version record is damaged");
+    next_version_ = DecodeFixed64(version.data());
+  } else if (!vs.IsNotFound()) {
+    return vs;
+  }
   for (int db = 0; db < databases_; db++) {
     std::string raw;
     Status s = db_->Get(ReadOptions(), CounterKey(Slot(db)), &raw);
@@ -142,6 +202,26 @@ bool Store::SlotDroppable(uint32_t slot, uint64_t smallest_snapshot) const {
   }
   auto it = orphaned_at_.find(slot);
   return it == orphaned_at_.end() || it->second <= smallest_snapshot;
+}
+
+bool Store::ElementsDroppable(uint32_t slot, std::string_view key, uint64_t version,
+                              uint64_t smallest_snapshot) {
+  if (!open_.load(std::memory_order_acquire)) return false;
+  SequenceSnapshot at(smallest_snapshot);
+  ReadOptions ro;
+  if (smallest_snapshot != UINT64_MAX) ro.snapshot = &at;
+  std::string raw;
+  Status s = db_->Get(ro, MetaKey(slot, key), &raw);
+  if (s.IsNotFound()) return true;
+  if (!s.ok()) return false;  // unsure: keep
+  ValueType type;
+  int64_t expire;
+  std::string_view payload;
+  if (!DecodeHeader(raw, &type, &expire, &payload)) return false;
+  if (!IsCollection(type)) return true;
+  CollectionMeta meta;
+  if (!DecodeCollectionMeta(payload, &meta)) return false;
+  return meta.version != version;
 }
 
 std::vector<uint32_t> Store::SlotMap() const {
@@ -215,6 +295,10 @@ std::unique_ptr<Iterator> Store::NewIterator(int db, uint32_t* slot) {
   return it;
 }
 
+Status Store::GetRaw(const std::string& engine_key, std::string* value) {
+  return db_->Get(ReadOptions(), engine_key, value);
+}
+
 Status Store::Commit(Txn& txn, WriteBatch* batch) {
   bool remap = txn.slots_changed();
   std::vector<uint32_t> before;
@@ -238,6 +322,9 @@ Status Store::Commit(Txn& txn, WriteBatch* batch) {
     }
     txn.Publish();
     if (!orphaned.empty()) ReclaimSlots(orphaned);
+    // The elements of big collections deleted or overwritten: their space comes back without
+    // waiting for compactions to reach them. Failing to schedule loses nothing (the filter).
+    if (!txn.dead_ranges().empty()) db_->ReclaimRanges(txn.dead_ranges()).IgnoreError();
   }
   if (remap) map_gen_.fetch_add(1, std::memory_order_release);  // even: the new map is out
   return s;
@@ -253,6 +340,7 @@ void Store::ReclaimSlots(const std::vector<uint32_t>& slots) {
     ranges.emplace_back(MetaPrefix(slot), MetaPrefix(slot + 1));
     ranges.emplace_back(ExpirePrefix(slot), ExpirePrefix(slot + 1));
     ranges.emplace_back(CounterKey(slot), CounterKey(slot + 1));
+    ranges.emplace_back(ElementSlotPrefix(slot), ElementSlotPrefix(slot + 1));
   }
   // Failing to schedule loses no data: the filter still drops the records whenever some
   // compaction reads them.

@@ -84,6 +84,7 @@ class Store final : public KeyReader {
   // Exact number of live keys and of live keys with a TTL, read from one snapshot.
   Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) override;
   std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) override;
+  Status GetRaw(const std::string& engine_key, std::string* value) override;
   // Mean remaining TTL (ms) over up to `sample` keys with a TTL; 0 when there are none.
   int64_t AverageTtl(int db, int64_t now_ms, int sample);
 
@@ -102,6 +103,14 @@ class Store final : public KeyReader {
   };
   Counters& counters(int db) { return counters_[db]; }
   uint32_t next_slot() const { return next_slot_; }
+  // The next collection version to hand out (layout.h 'V'); Txn::Publish advances it.
+  uint64_t next_version() const { return next_version_; }
+  void set_next_version(uint64_t v) { next_version_ = v; }
+  // Whether the elements of collection version `version` of key in slot may be dropped by a
+  // compaction whose oldest snapshot is smallest_snapshot: at that snapshot no metadata record
+  // names that version (versions are never reused, so it stays so).
+  bool ElementsDroppable(uint32_t slot, std::string_view key, uint64_t version,
+                         uint64_t smallest_snapshot);
   // Commits a group: writes batch (built by txn's EndCommand), then publishes txn's counters
   // and slot map, as one step for readers (see above). On error nothing is published.
   Status Commit(Txn& txn, WriteBatch* batch);
@@ -148,6 +157,8 @@ class Store final : public KeyReader {
   std::atomic<uint64_t> map_gen_{0};  // odd while a group that changes the map is committed
   std::function<void()> after_write_hook_;
   std::vector<Counters> counters_;
+  uint64_t next_version_ = 1;
+  std::atomic<bool> open_{false};  // the filter may read the engine (db_ is set)
 
   struct ExpiryMark {
     std::string mark;

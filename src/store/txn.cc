@@ -11,6 +11,33 @@ Txn::Txn(Store& store, TouchHook* hook) : store_(store), hook_(hook) {
   st_.next_slot = store.next_slot();
   for (int db = 0; db < store.databases(); db++) st_.counters.push_back(store.counters(db));
   st_.counters_dirty.assign(store.databases(), false);
+  next_version_ = first_version_ = store.next_version();
+}
+
+uint64_t Txn::NewVersion() {
+  version_dirty_ = true;
+  return next_version_++;
+}
+
+std::unique_ptr<Iterator> Txn::NewRawIterator() {
+  return NewOverlayIterator(&overlay_, store_.engine()->NewIterator(ReadOptions()));
+}
+
+void Txn::NoteReplaced(uint32_t slot, std::string_view key, std::string_view old_payload,
+                       ValueType old_type, const Record* replacement) {
+  if (!IsCollection(old_type)) return;
+  CollectionMeta old_meta;
+  if (!DecodeCollectionMeta(old_payload, &old_meta)) return;
+  if (replacement != nullptr && replacement->type == old_type) {
+    CollectionMeta new_meta;
+    if (DecodeCollectionMeta(replacement->payload, &new_meta) &&
+        new_meta.version == old_meta.version) {
+      return;  // the same collection, changed
+    }
+  }
+  if (old_meta.count < kReclaimElements || FreshVersion(old_meta.version)) return;
+  dead_ranges_.emplace_back(ElementPrefix(slot, key, old_meta.version),
+                            ElementPrefix(slot, key, old_meta.version + 1));
 }
 
 void Txn::BeginCommand(WriteBatch* batch) { batch_ = batch; }
@@ -23,6 +50,12 @@ void Txn::EndCommand() {
     PutFixed64(&v, st_.counters[db].expires);
     WriteRaw(CounterKey(st_.slots[db]), v);
     st_.counters_dirty[db] = false;
+  }
+  if (version_dirty_) {
+    std::string v;
+    PutFixed64(&v, next_version_);
+    WriteRaw(kVersionKey, v);
+    version_dirty_ = false;
   }
   if (st_.slots_dirty) {
     WriteRaw(kSlotMapKey, Store::EncodeSlotMap(st_.slots, st_.next_slot));
@@ -50,6 +83,7 @@ void Txn::BeginOp() {
   op_pending_mark_ = pending_.size();
   op_saved_ = false;
   counter_undo_.clear();
+  op_dead_mark_ = dead_ranges_.size();
 }
 
 void Txn::EndOp() {
@@ -67,6 +101,7 @@ void Txn::AbortOp() {
     }
   }
   pending_.resize(op_pending_mark_);
+  dead_ranges_.resize(op_dead_mark_);
   if (op_saved_) st_ = std::move(saved_);
   // Each entry holds db's counters from before the command's first change of them.
   for (const CounterUndo& u : counter_undo_) {
@@ -105,13 +140,14 @@ Status Txn::Fail(Status s) {
   return s;
 }
 
-Status Txn::ReadRaw(const std::string& engine_key, std::string* value) {
+Status Txn::ReadRaw(const std::string& engine_key, std::string* value, bool overlay_only) {
   auto it = overlay_.find(engine_key);
   if (it != overlay_.end()) {
     if (!it->second) return Status::NotFound();
     *value = *it->second;
     return Status::OK();
   }
+  if (overlay_only) return Status::NotFound();
   if (last_read_valid_ && last_read_key_ == engine_key) {
     if (last_read_status_.ok()) *value = last_read_value_;
     return last_read_status_;
@@ -177,6 +213,7 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
     ValueType type;
     std::string_view payload;
     if (!DecodeHeader(raw, &type, &old_expire, &payload)) return Fail(DamagedRecord());
+    NoteReplaced(slot, key, payload, type, &record);
   }
   SaveCountersForUndo(db);
   Store::Counters& c = st_.counters[db];
@@ -197,6 +234,13 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
   return Status::OK();
 }
 
+void Txn::UpdateRecord(int db, std::string_view key, const Record& record) {
+  if (hook_ != nullptr) hook_->KeyTouched(db, key, false);
+  std::string encoded;
+  EncodeRecord(record, &encoded);
+  WriteRaw(MetaKey(st_.slots[db], key), std::move(encoded));
+}
+
 Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
   if (live != nullptr) *live = false;
   uint32_t slot = st_.slots[db];
@@ -207,6 +251,7 @@ Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
   int64_t expire;
   std::string_view payload;
   if (!DecodeHeader(raw, &type, &expire, &payload)) return Fail(DamagedRecord());
+  NoteReplaced(slot, key, payload, type, nullptr);
   SaveCountersForUndo(db);
   Store::Counters& c = st_.counters[db];
   if (expire != 0) {
@@ -289,6 +334,7 @@ Status Txn::Reader::DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* exp
 
 void Txn::Publish() {
   store_.PublishSlots(st_.slots, st_.next_slot);
+  store_.set_next_version(next_version_);
   for (int db = 0; db < databases(); db++) store_.counters(db) = st_.counters[db];
 }
 

@@ -58,6 +58,9 @@ class Txn {
   void EndOp();
   void AbortOp();
   const Status& op_error() const { return op_error_; }
+  // Records s as the running command's failure (the first one counts) and returns it: the
+  // writer then takes the command back whatever the handler makes of it.
+  Status Fail(Status s);
 
   // Reads answer OK, NotFound (absent, or expired at now_ms) or the engine's error (an I/O
   // error, a damaged block or record). An error is never "absent": it is also recorded in
@@ -70,6 +73,9 @@ class Txn {
   // Creates or replaces key (keeping counters and the expiry index right). Fails (changing
   // nothing) when the old record cannot be read.
   Status Put(int db, std::string_view key, const Record& record);
+  // Rewrites key's record when the live one has the same type, version and expiry (a
+  // collection whose count changed): no counter or expiry index changes, no read.
+  void UpdateRecord(int db, std::string_view key, const Record& record);
   // Removes key if it is there (live or expired); *live (may be null): it was live at now_ms.
   Status Delete(int db, std::string_view key, int64_t now_ms, bool* live = nullptr);
   // Removes the expiry-index entry of key at when_ms, only if the key's record does not carry
@@ -91,15 +97,36 @@ class Txn {
   uint32_t Slot(int db) const { return st_.slots[db]; }
 
   // Reads an engine key through the overlay: the group's own writes first, then the engine.
-  Status ReadRaw(const std::string& engine_key, std::string* value);
+  // overlay_only: the engine is known to hold nothing there (a fresh collection version).
+  Status ReadRaw(const std::string& engine_key, std::string* value, bool overlay_only = false);
+  // Writes or deletes one engine key through the overlay (collection elements: collection.h).
+  void PutRaw(const std::string& engine_key, std::string value) {
+    WriteRaw(engine_key, std::move(value));
+  }
+  void DeleteRaw(const std::string& engine_key) { WriteRaw(engine_key, std::nullopt); }
+  // An iterator over engine keys as the group sees them (its writes over the engine).
+  std::unique_ptr<Iterator> NewRawIterator();
+
+  // A collection version never handed out before (layout.h); written with the group.
+  uint64_t NewVersion();
+  // Whether version was handed out by this group: the engine holds no element of it yet.
+  bool FreshVersion(uint64_t version) const { return version >= first_version_; }
+  // Element ranges of big collections this group made garbage (deleted, overwritten), for
+  // Store::Commit to reclaim at once; smaller ones are left to compaction.
+  const std::vector<std::pair<std::string, std::string>>& dead_ranges() const {
+    return dead_ranges_;
+  }
+  static constexpr uint64_t kReclaimElements = 10000;
 
   // Read commands inside MULTI/EXEC read through this: they see the group's writes so far.
   KeyReader& reader() { return reader_; }
 
  private:
   void WriteRaw(const std::string& key, std::optional<std::string> value);
-  // Records s as the running command's failure (the first one counts) and returns it.
-  Status Fail(Status s);
+  // The record raw of key in slot is being replaced or deleted: when it was a collection and
+  // the new record (if any, raw too) is not the same version of it, its elements are garbage.
+  void NoteReplaced(uint32_t slot, std::string_view key, std::string_view old_payload,
+                    ValueType old_type, const Record* replacement);
   // Tells the hook that db is being emptied (other -1) or swapped with other.
   void RunDbHook(int db, int other);
   // Saves the whole slot map and every counter before the running command first changes the
@@ -116,6 +143,9 @@ class Txn {
     explicit Reader(Txn* txn) : txn_(txn) {}
     Status Get(int db, std::string_view key, int64_t now_ms, Record* out) override;
     std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) override;
+    Status GetRaw(const std::string& engine_key, std::string* value) override {
+      return txn_->ReadRaw(engine_key, value);
+    }
     Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) override;
 
    private:
@@ -143,6 +173,12 @@ class Txn {
     bool inserted;                     // the key was not in the overlay before
     std::optional<std::string> value;  // else its value then
   };
+  uint64_t next_version_ = 0;
+  uint64_t first_version_ = 0;
+  bool version_dirty_ = false;
+  std::vector<std::pair<std::string, std::string>> dead_ranges_;
+  size_t op_dead_mark_ = 0;
+
   bool op_open_ = false;
   Status op_error_;
   std::vector<Undo> undo_;

@@ -1,0 +1,103 @@
+// CollectionSource: where a command reads hashes and sets from. On a connection's thread that is
+// one read point (ReadSource: an engine snapshot and the slot of that moment, or inside EXEC the
+// transaction's state); on the writer it is the group's Txn (TxnSource), so that a write command
+// (SINTERSTORE, SMOVE, HRANDFIELD's neighbours) reads the writes before it. The helpers below
+// read a collection's metadata and elements the same way from either.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cmd/command.h"
+#include "cmd/keyspace_util.h"
+#include "store/collection.h"
+#include "store/layout.h"
+
+namespace stash {
+
+class CollectionSource {
+ public:
+  virtual ~CollectionSource() = default;
+  // key's live record: OK, NotFound (absent or expired) or the engine's error.
+  virtual Status Record(std::string_view key, store::Record* out) = 0;
+  virtual Status Raw(const std::string& engine_key, std::string* value) = 0;
+  virtual std::unique_ptr<Iterator> NewIterator() = 0;
+  virtual uint32_t slot() = 0;
+  // The command's reply for a failed read.
+  virtual CommandStatus Failure(const Status& s) = 0;
+};
+
+// A connection thread's read point (counts keyspace hits and misses as Redis does).
+class ReadSource final : public CollectionSource {
+ public:
+  explicit ReadSource(CommandContext& c) : read_(c) {}
+  Status Record(std::string_view key, store::Record* out) override { return read_.Get(key, out); }
+  Status Raw(const std::string& engine_key, std::string* value) override {
+    return read_.GetRaw(engine_key, value);
+  }
+  std::unique_ptr<Iterator> NewIterator() override { return read_.NewIterator(); }
+  uint32_t slot() override { return read_.slot(); }
+  CommandStatus Failure(const Status& s) override { return EngineError(s); }
+
+ private:
+  MultiKeyRead read_;
+};
+
+// The writer's group, for write commands that read collections.
+class TxnSource final : public CollectionSource {
+ public:
+  explicit TxnSource(WriteContext& c) : c_(c) {}
+  Status Record(std::string_view key, store::Record* out) override {
+    return c_.txn.Get(c_.db, key, c_.now_ms, out);
+  }
+  Status Raw(const std::string& engine_key, std::string* value) override {
+    return c_.txn.ReadRaw(engine_key, value);
+  }
+  std::unique_ptr<Iterator> NewIterator() override { return c_.txn.NewRawIterator(); }
+  uint32_t slot() override { return c_.txn.Slot(c_.db); }
+  CommandStatus Failure(const Status& s) override {
+    c_.txn.Fail(s).IgnoreError();  // recorded: the writer takes the command back
+    return ReadFailure(s);
+  }
+
+ private:
+  WriteContext& c_;
+};
+
+// A collection as a read sees it.
+struct CollectionRef {
+  std::string key;
+  bool found = false;  // a live collection of the type
+  int64_t expire_at_ms = 0;
+  store::CollectionMeta meta;
+};
+
+// Reads key as a collection of type: found false when absent, WRONGTYPE when another type.
+CommandStatus OpenCollection(CollectionSource& src, std::string_view key, store::ValueType type,
+                             CollectionRef* ref);
+// One element's value: OK, NotFound or the engine's error.
+Status GetElement(CollectionSource& src, const CollectionRef& ref, std::string_view element,
+                  std::string* value);
+// Calls fn(element, value) in element order from the first element >= from, until it returns
+// false.
+Status ForEachElement(
+    CollectionSource& src, const CollectionRef& ref, std::string_view from,
+    const std::function<bool(std::string_view element, std::string_view value)>& fn);
+// Every (element, value) of the collection (none when !ref.found).
+Status LoadElements(CollectionSource& src, const CollectionRef& ref,
+                    std::vector<std::pair<std::string, std::string>>* out);
+
+// The picks of HRANDFIELD/SRANDMEMBER/SPOP with a count, as indexes into the n elements:
+// count < 0: -count picks with repeats; else min(count, n) distinct ones, in random order.
+// Each pick is uniform over the elements.
+std::vector<size_t> RandomIndexes(size_t n, int64_t count);
+
+// HSCAN/SSCAN key cursor [MATCH pattern] [COUNT n] (scan_command.cc): SCAN's contract over one
+// collection's elements, in element order; with_values: each element is followed by its value.
+CommandStatus ScanElements(CommandContext& c, store::ValueType type, bool with_values);
+
+}  // namespace stash
