@@ -1,7 +1,8 @@
 #include "cmd/collection_source.h"
 
-#include <numeric>
+#include <algorithm>
 #include <random>
+#include <unordered_set>
 
 namespace stash {
 
@@ -27,7 +28,16 @@ CommandStatus OpenCollection(CollectionSource& src, std::string_view key, store:
 Status GetElement(CollectionSource& src, const CollectionRef& ref, std::string_view element,
                   std::string* value) {
   if (!ref.found) return Status::NotFound();
-  return src.Raw(store::ElementKey(src.slot(), ref.key, ref.meta.version, element), value);
+  std::string raw;
+  STASH_RETURN_IF_ERROR(
+      src.Raw(store::ElementKey(src.slot(), ref.key, ref.meta.version, element), &raw));
+  uint64_t position;
+  std::string_view v;
+  if (!store::DecodeElementValue(raw, &position, &v)) {
+    return Status::Corruption("damaged element of a collection");
+  }
+  value->assign(v);
+  return Status::OK();
 }
 
 Status ForEachElement(
@@ -48,26 +58,65 @@ Status LoadElements(CollectionSource& src, const CollectionRef& ref,
   });
 }
 
-std::vector<size_t> RandomIndexes(size_t n, int64_t count) {
+namespace {
+
+std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng(std::random_device{}());
-  std::vector<size_t> out;
-  if (n == 0 || count == 0) return out;
+  return rng;
+}
+
+// count < 0: -count positions of [0, n) with repeats; else count < n distinct ones (Floyd's
+// algorithm: O(count), whatever n), in random order.
+std::vector<uint64_t> RandomPositions(uint64_t n, int64_t count) {
+  std::vector<uint64_t> out;
   if (count < 0) {
-    std::uniform_int_distribution<size_t> pick(0, n - 1);
+    std::uniform_int_distribution<uint64_t> pick(0, n - 1);
     out.resize(static_cast<size_t>(-count));
-    for (size_t& i : out) i = pick(rng);
+    for (uint64_t& p : out) p = pick(Rng());
     return out;
   }
-  // A partial Fisher-Yates shuffle: the first k of a random permutation.
-  const size_t k = std::min(n, static_cast<size_t>(count));
-  out.resize(n);
-  std::iota(out.begin(), out.end(), size_t{0});
-  for (size_t i = 0; i < k; i++) {
-    std::uniform_int_distribution<size_t> pick(i, n - 1);
-    std::swap(out[i], out[pick(rng)]);
+  const auto k = static_cast<uint64_t>(count);
+  std::unordered_set<uint64_t> chosen;
+  for (uint64_t j = n - k; j < n; j++) {
+    uint64_t t = std::uniform_int_distribution<uint64_t>(0, j)(Rng());
+    uint64_t p = chosen.insert(t).second ? t : j;
+    if (p == j) chosen.insert(j);
+    out.push_back(p);
   }
-  out.resize(k);
+  std::shuffle(out.begin(), out.end(), Rng());
   return out;
+}
+
+}  // namespace
+
+Status PickElements(CollectionSource& src, const CollectionRef& ref, int64_t count,
+                    bool with_values, std::vector<std::pair<std::string, std::string>>* out) {
+  out->clear();
+  const uint64_t n = ref.found ? ref.meta.count : 0;
+  if (n == 0 || count == 0) return Status::OK();
+  if (count > 0 && static_cast<uint64_t>(count) >= n) {
+    STASH_RETURN_IF_ERROR(LoadElements(src, ref, out));
+    std::shuffle(out->begin(), out->end(), Rng());
+    if (!with_values) {
+      for (auto& e : *out) e.second.clear();
+    }
+    return Status::OK();
+  }
+  for (uint64_t position : RandomPositions(n, count)) {
+    std::string element;
+    Status s =
+        src.Raw(store::PositionKey(src.slot(), ref.key, ref.meta.version, position), &element);
+    if (s.IsNotFound()) return Status::Corruption("a collection's positions differ from its count");
+    STASH_RETURN_IF_ERROR(s);
+    std::string value;
+    if (with_values) {
+      s = GetElement(src, ref, element, &value);
+      if (s.IsNotFound()) return Status::Corruption("a collection's position names no element");
+      STASH_RETURN_IF_ERROR(s);
+    }
+    out->emplace_back(std::move(element), std::move(value));
+  }
+  return Status::OK();
 }
 
 }  // namespace stash

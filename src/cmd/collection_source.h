@@ -19,6 +19,11 @@
 
 namespace stash {
 
+// HRANDFIELD's and SRANDMEMBER's count is a 64-bit integer other than its minimum.
+inline constexpr const char* kCountRangeError =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+
 class CollectionSource {
  public:
   virtual ~CollectionSource() = default;
@@ -91,10 +96,13 @@ Status ForEachElement(
 Status LoadElements(CollectionSource& src, const CollectionRef& ref,
                     std::vector<std::pair<std::string, std::string>>* out);
 
-// The picks of HRANDFIELD/SRANDMEMBER/SPOP with a count, as indexes into the n elements:
-// count < 0: -count picks with repeats; else min(count, n) distinct ones, in random order.
-// Each pick is uniform over the elements.
-std::vector<size_t> RandomIndexes(size_t n, int64_t count);
+// Random elements for HRANDFIELD/SRANDMEMBER/SPOP: count < 0: -count picks with repeats; else
+// min(count, size) distinct ones. Each pick is uniform over the elements: a random position
+// and one point read for it (layout.h), so a pick costs O(1) reads whatever the size; a count
+// at or above the size reads the whole collection once instead. with_values: each pair's
+// second is the element's value (else empty).
+Status PickElements(CollectionSource& src, const CollectionRef& ref, int64_t count,
+                    bool with_values, std::vector<std::pair<std::string, std::string>>* out);
 
 // HSCAN/SSCAN key cursor [MATCH pattern] [COUNT n] (scan_command.cc): SCAN's contract over one
 // collection's elements, in element order; with_values: each element is followed by its value.

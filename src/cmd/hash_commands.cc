@@ -108,7 +108,7 @@ CommandStatus HRandField(CommandContext& c) {
   bool with_count = c.argv.size() >= 3, with_values = false;
   if (with_count) {
     if (!ParseInteger(c.argv[2], &count)) return Fail(kNotIntegerError);
-    if (count == std::numeric_limits<int64_t>::min()) return Fail("ERR value is out of range");
+    if (count == std::numeric_limits<int64_t>::min()) return Fail(kCountRangeError);
     if (c.argv.size() == 4 && EqualsIgnoreCase(c.argv[3], "withvalues")) {
       with_values = true;
       // Redis refuses a count whose pairs would overflow its reply length
@@ -133,23 +133,20 @@ CommandStatus HRandField(CommandContext& c) {
     return {};
   }
   if (count < -(int64_t{1} << 32)) return Fail("ERR value is out of range");
-  std::vector<std::pair<std::string, std::string>> all;
-  if (Status s = LoadElements(src, ref, &all); !s.ok()) return EngineError(s);
-  std::vector<size_t> picks = RandomIndexes(all.size(), count);
+  std::vector<std::pair<std::string, std::string>> picks;
+  if (Status s = PickElements(src, ref, count, with_values, &picks); !s.ok()) {
+    return EngineError(s);
+  }
   if (!with_count) {
-    if (picks.empty()) {  // emptied since its metadata was read: impossible at one read point
-      c.out.Null();
-      return {};
-    }
-    c.out.Bulk(all[picks[0]].first);
+    picks.empty() ? c.out.Null() : c.out.Bulk(picks[0].first);
     return {};
   }
   const bool pairs = with_values && c.out.protocol() >= 3;
   c.out.ArrayHeader(with_values && !pairs ? picks.size() * 2 : picks.size());
-  for (size_t i : picks) {
+  for (const auto& [field, value] : picks) {
     if (pairs) c.out.ArrayHeader(2);
-    c.out.Bulk(all[i].first);
-    if (with_values) c.out.Bulk(all[i].second);
+    c.out.Bulk(field);
+    if (with_values) c.out.Bulk(value);
   }
   return {};
 }
@@ -180,11 +177,10 @@ CommandStatus SetFields(WriteContext& c, int64_t* added) {
   STASH_RETURN_IF_FAILED(OpenHash(c, &w));
   *added = 0;
   for (size_t i = 2; i + 1 < c.argv.size(); i += 2) {
-    std::string old;
-    Status s = store::ReadElement(c.txn, w, c.argv[i], &old);
-    if (ReadFailed(s)) return ReadFailure(s);
-    store::WriteElement(c.txn, &w, c.argv[i], c.argv[i + 1], s.ok());
-    if (!s.ok()) ++*added;
+    store::ElementRead old;
+    if (Status s = store::FindElement(c.txn, w, c.argv[i], &old); !s.ok()) return ReadFailure(s);
+    store::WriteElement(c.txn, &w, c.argv[i], c.argv[i + 1], old);
+    if (!old.found) ++*added;
   }
   return Save(c, &w);
 }
@@ -206,14 +202,13 @@ CommandStatus HMSet(WriteContext& c) {
 CommandStatus HSetNx(WriteContext& c) {
   store::CollectionWrite w;
   STASH_RETURN_IF_FAILED(OpenHash(c, &w));
-  std::string old;
-  Status s = store::ReadElement(c.txn, w, c.argv[2], &old);
-  if (ReadFailed(s)) return ReadFailure(s);
-  if (s.ok()) {
+  store::ElementRead old;
+  if (Status s = store::FindElement(c.txn, w, c.argv[2], &old); !s.ok()) return ReadFailure(s);
+  if (old.found) {
     c.out.Integer(0);
     return {};
   }
-  store::WriteElement(c.txn, &w, c.argv[2], c.argv[3], false);
+  store::WriteElement(c.txn, &w, c.argv[2], c.argv[3], old);
   STASH_RETURN_IF_FAILED(Save(c, &w));
   c.out.Integer(1);
   return {};
@@ -225,11 +220,14 @@ CommandStatus HDel(WriteContext& c) {
   int64_t deleted = 0;
   if (w.existed) {
     for (size_t i = 2; i < c.argv.size(); i++) {
-      std::string old;
-      Status s = store::ReadElement(c.txn, w, c.argv[i], &old);
-      if (ReadFailed(s)) return ReadFailure(s);
-      if (!s.ok()) continue;
-      store::RemoveElement(c.txn, &w, c.argv[i]);
+      store::ElementRead old;
+      if (Status s = store::FindElement(c.txn, w, c.argv[i], &old); !s.ok()) {
+        return ReadFailure(s);
+      }
+      if (!old.found) continue;
+      if (Status s = store::RemoveElement(c.txn, &w, c.argv[i], old); !s.ok()) {
+        return ReadFailure(s);
+      }
       deleted++;
     }
     STASH_RETURN_IF_FAILED(Save(c, &w));
@@ -243,17 +241,18 @@ CommandStatus HIncrBy(WriteContext& c) {
   if (!ParseInteger(c.argv[3], &by)) return Fail(kNotIntegerError);
   store::CollectionWrite w;
   STASH_RETURN_IF_FAILED(OpenHash(c, &w));
-  std::string old;
-  Status s = store::ReadElement(c.txn, w, c.argv[2], &old);
-  if (ReadFailed(s)) return ReadFailure(s);
+  store::ElementRead old;
+  if (Status s = store::FindElement(c.txn, w, c.argv[2], &old); !s.ok()) return ReadFailure(s);
   int64_t value = 0;
-  if (s.ok() && !ParseInteger(old, &value)) return Fail("ERR hash value is not an integer");
+  if (old.found && !ParseInteger(old.value, &value)) {
+    return Fail("ERR hash value is not an integer");
+  }
   if ((by < 0 && value < 0 && by < std::numeric_limits<int64_t>::min() - value) ||
       (by > 0 && value > 0 && by > std::numeric_limits<int64_t>::max() - value)) {
     return Fail(kOverflowError);
   }
   value += by;
-  store::WriteElement(c.txn, &w, c.argv[2], std::to_string(value), s.ok());
+  store::WriteElement(c.txn, &w, c.argv[2], std::to_string(value), old);
   STASH_RETURN_IF_FAILED(Save(c, &w));
   c.out.Integer(value);
   return {};
@@ -265,17 +264,18 @@ CommandStatus HIncrByFloat(WriteContext& c) {
   if (std::isnan(by) || std::isinf(by)) return Fail("ERR value is NaN or Infinity");
   store::CollectionWrite w;
   STASH_RETURN_IF_FAILED(OpenHash(c, &w));
-  std::string old;
-  Status s = store::ReadElement(c.txn, w, c.argv[2], &old);
-  if (ReadFailed(s)) return ReadFailure(s);
+  store::ElementRead old;
+  if (Status s = store::FindElement(c.txn, w, c.argv[2], &old); !s.ok()) return ReadFailure(s);
   long double value = 0;
-  if (s.ok() && !ParseLongDouble(old, &value)) return Fail("ERR hash value is not a float");
+  if (old.found && !ParseLongDouble(old.value, &value)) {
+    return Fail("ERR hash value is not a float");
+  }
   value += by;
   if (std::isnan(value) || std::isinf(value)) {
     return Fail("ERR increment would produce NaN or Infinity");
   }
   std::string text = FormatLongDouble(value);
-  store::WriteElement(c.txn, &w, c.argv[2], text, s.ok());
+  store::WriteElement(c.txn, &w, c.argv[2], text, old);
   STASH_RETURN_IF_FAILED(Save(c, &w));
   c.out.Bulk(text);
   return {};

@@ -112,9 +112,22 @@ CommandStatus Scan(CommandContext& c) {
 }  // namespace
 
 CommandStatus ScanElements(CommandContext& c, store::ValueType type, bool with_values) {
+  // Redis's order: the cursor's syntax, then the key (absent: an empty, finished iteration,
+  // whatever the options), its type, then the options.
+  uint64_t cursor;
+  if (!ParseCursor(c.argv[2], &cursor)) return Fail("ERR invalid cursor");
+  const std::string& key = c.argv[1];
+  ReadSource src(c);
+  CollectionRef ref;
+  STASH_RETURN_IF_FAILED(OpenCollection(src, key, type, &ref));
+  if (!ref.found) {
+    c.out.ArrayHeader(2);
+    c.out.Bulk("0");
+    c.out.ArrayHeader(0);
+    return {};
+  }
   ScanArgs a;
   STASH_RETURN_IF_FAILED(ParseScanArgs(c.argv, 2, false, &a));
-  const std::string& key = c.argv[1];
   std::string from;
   if (a.cursor != 0) {
     auto pos = c.server.scan_cursors().Find(a.cursor);
@@ -124,14 +137,11 @@ CommandStatus ScanElements(CommandContext& c, store::ValueType type, bool with_v
     from = std::move(pos->after);
     from.push_back('\0');  // the smallest element after the one examined last
   }
-  ReadSource src(c);
-  CollectionRef ref;
-  STASH_RETURN_IF_FAILED(OpenCollection(src, key, type, &ref));
   std::vector<std::string> out;
   int64_t examined = 0;
   std::string last;
   bool more = false;
-  if (ref.found) {
+  {
     Status s = ForEachElement(src, ref, from, [&](std::string_view e, std::string_view v) {
       if (examined == a.count) {
         more = true;

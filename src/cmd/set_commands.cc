@@ -147,7 +147,7 @@ CommandStatus SRandMember(CommandContext& c) {
   if (c.argv.size() > 3) return Fail(kSyntaxError);
   if (with_count) {
     if (!ParseInteger(c.argv[2], &count)) return Fail(kNotIntegerError);
-    if (count == std::numeric_limits<int64_t>::min()) return Fail("ERR value is out of range");
+    if (count == std::numeric_limits<int64_t>::min()) return Fail(kCountRangeError);
   }
   ReadSource src(c);
   CollectionRef ref;
@@ -157,15 +157,14 @@ CommandStatus SRandMember(CommandContext& c) {
     return {};
   }
   if (count < -(int64_t{1} << 32)) return Fail("ERR value is out of range");
-  std::vector<std::string> members;
-  if (Status s = LoadMembers(src, ref, &members); !s.ok()) return EngineError(s);
-  std::vector<size_t> picks = RandomIndexes(members.size(), count);
+  std::vector<std::pair<std::string, std::string>> picks;
+  if (Status s = PickElements(src, ref, count, false, &picks); !s.ok()) return EngineError(s);
   if (!with_count) {
-    picks.empty() ? c.out.Null() : c.out.Bulk(members[picks[0]]);
+    picks.empty() ? c.out.Null() : c.out.Bulk(picks[0].first);
     return {};
   }
   c.out.ArrayHeader(picks.size());
-  for (size_t i : picks) c.out.Bulk(members[i]);
+  for (const auto& p : picks) c.out.Bulk(p.first);
   return {};
 }
 
@@ -184,16 +183,18 @@ CommandStatus SDiff(CommandContext& c) { return ReadSetOp(c, SetOp::kDiff); }
 
 CommandStatus SInterCard(CommandContext& c) {
   int64_t numkeys;
-  if (!ParseInteger(c.argv[1], &numkeys)) return Fail(kNotIntegerError);
-  if (numkeys < 1) return Fail("ERR numkeys should be greater than 0");
+  if (!ParseInteger(c.argv[1], &numkeys) || numkeys < 1) {
+    return Fail("ERR numkeys should be greater than 0");
+  }
   if (numkeys > static_cast<int64_t>(c.argv.size()) - 2) {
     return Fail("ERR Number of keys can't be greater than number of args");
   }
   int64_t limit = 0;
   for (size_t i = 2 + static_cast<size_t>(numkeys); i < c.argv.size(); i++) {
     if (EqualsIgnoreCase(c.argv[i], "limit") && i + 1 < c.argv.size()) {
-      if (!ParseInteger(c.argv[++i], &limit)) return Fail(kNotIntegerError);
-      if (limit < 0) return Fail("ERR LIMIT can't be negative");
+      if (!ParseInteger(c.argv[++i], &limit) || limit < 0) {
+        return Fail("ERR LIMIT can't be negative");
+      }
     } else {
       return Fail(kSyntaxError);
     }
@@ -225,10 +226,10 @@ CommandStatus Save(WriteContext& c, store::CollectionWrite* w) {
   return s.ok() ? CommandStatus() : ReadFailure(s);
 }
 
-// Whether member is in the set w (OK / NotFound), or the read's failure.
-Status HasMember(WriteContext& c, const store::CollectionWrite& w, std::string_view member) {
-  std::string unused;
-  return store::ReadElement(c.txn, w, member, &unused);
+// Looks member up in the set w.
+Status FindMember(WriteContext& c, const store::CollectionWrite& w, std::string_view member,
+                  store::ElementRead* out) {
+  return store::FindElement(c.txn, w, member, out);
 }
 
 CommandStatus SAdd(WriteContext& c) {
@@ -236,10 +237,10 @@ CommandStatus SAdd(WriteContext& c) {
   STASH_RETURN_IF_FAILED(OpenSet(c, c.argv[1], &w));
   int64_t added = 0;
   for (size_t i = 2; i < c.argv.size(); i++) {
-    Status s = HasMember(c, w, c.argv[i]);
-    if (ReadFailed(s)) return ReadFailure(s);
-    if (s.ok()) continue;
-    store::WriteElement(c.txn, &w, c.argv[i], "", false);
+    store::ElementRead m;
+    if (Status s = FindMember(c, w, c.argv[i], &m); !s.ok()) return ReadFailure(s);
+    if (m.found) continue;
+    store::WriteElement(c.txn, &w, c.argv[i], "", m);
     added++;
   }
   STASH_RETURN_IF_FAILED(Save(c, &w));
@@ -253,10 +254,12 @@ CommandStatus SRem(WriteContext& c) {
   int64_t removed = 0;
   if (w.existed) {
     for (size_t i = 2; i < c.argv.size(); i++) {
-      Status s = HasMember(c, w, c.argv[i]);
-      if (ReadFailed(s)) return ReadFailure(s);
-      if (!s.ok()) continue;
-      store::RemoveElement(c.txn, &w, c.argv[i]);
+      store::ElementRead m;
+      if (Status s = FindMember(c, w, c.argv[i], &m); !s.ok()) return ReadFailure(s);
+      if (!m.found) continue;
+      if (Status s = store::RemoveElement(c.txn, &w, c.argv[i], m); !s.ok()) {
+        return ReadFailure(s);
+      }
       removed++;
     }
     STASH_RETURN_IF_FAILED(Save(c, &w));
@@ -269,9 +272,8 @@ CommandStatus SPop(WriteContext& c) {
   int64_t count = 1;
   const bool with_count = c.argv.size() == 3;
   if (c.argv.size() > 3) return Fail(kSyntaxError);
-  if (with_count) {
-    if (!ParseInteger(c.argv[2], &count)) return Fail(kNotIntegerError);
-    if (count < 0) return Fail("ERR value is out of range, must be positive");
+  if (with_count && (!ParseInteger(c.argv[2], &count) || count < 0)) {
+    return Fail("ERR value is out of range, must be positive");
   }
   store::CollectionWrite w;
   STASH_RETURN_IF_FAILED(OpenSet(c, c.argv[1], &w));
@@ -282,17 +284,21 @@ CommandStatus SPop(WriteContext& c) {
   TxnSource src(c);
   CollectionRef ref{
       .key = c.argv[1], .found = true, .expire_at_ms = w.expire_at_ms, .meta = w.meta};
-  std::vector<std::string> members;
-  if (Status s = LoadMembers(src, ref, &members); !s.ok()) return src.Failure(s);
-  std::vector<size_t> picks = RandomIndexes(members.size(), count);
-  for (size_t i : picks) store::RemoveElement(c.txn, &w, members[i]);
+  std::vector<std::pair<std::string, std::string>> picks;
+  if (Status s = PickElements(src, ref, count, false, &picks); !s.ok()) return src.Failure(s);
+  for (const auto& p : picks) {
+    store::ElementRead m;
+    if (Status s = FindMember(c, w, p.first, &m); !s.ok()) return ReadFailure(s);
+    if (!m.found) return src.Failure(Status::Corruption("a set's position names no member"));
+    if (Status s = store::RemoveElement(c.txn, &w, p.first, m); !s.ok()) return ReadFailure(s);
+  }
   STASH_RETURN_IF_FAILED(Save(c, &w));
   if (!with_count) {
-    c.out.Bulk(members[picks[0]]);
+    c.out.Bulk(picks[0].first);
     return {};
   }
   c.out.SetHeader(picks.size());
-  for (size_t i : picks) c.out.Bulk(members[i]);
+  for (const auto& p : picks) c.out.Bulk(p.first);
   return {};
 }
 
@@ -313,18 +319,18 @@ CommandStatus SMove(WriteContext& c) {
     return {};
   }
   if (wrong_src || wrong_dst) return Fail(kWrongTypeError);
-  s = HasMember(c, src, member);
-  if (ReadFailed(s)) return ReadFailure(s);
-  if (!s.ok() || c.argv[1] == c.argv[2]) {
-    c.out.Integer(s.ok() ? 1 : 0);
+  store::ElementRead m;
+  if (s = FindMember(c, src, member, &m); !s.ok()) return ReadFailure(s);
+  if (!m.found || c.argv[1] == c.argv[2]) {
+    c.out.Integer(m.found ? 1 : 0);
     return {};
   }
-  store::RemoveElement(c.txn, &src, member);
+  if (s = store::RemoveElement(c.txn, &src, member, m); !s.ok()) return ReadFailure(s);
   STASH_RETURN_IF_FAILED(Save(c, &src));
-  Status d = HasMember(c, dst, member);
-  if (ReadFailed(d)) return ReadFailure(d);
-  if (!d.ok()) {
-    store::WriteElement(c.txn, &dst, member, "", false);
+  store::ElementRead d;
+  if (s = FindMember(c, dst, member, &d); !s.ok()) return ReadFailure(s);
+  if (!d.found) {
+    store::WriteElement(c.txn, &dst, member, "", d);
     STASH_RETURN_IF_FAILED(Save(c, &dst));
   }
   c.out.Integer(1);
@@ -342,7 +348,7 @@ CommandStatus StoreSetOp(WriteContext& c, SetOp op) {
   if (!result.empty()) {
     store::CollectionWrite w;
     STASH_RETURN_IF_FAILED(OpenSet(c, c.argv[1], &w));
-    for (const std::string& m : result) store::WriteElement(c.txn, &w, m, "", false);
+    for (const std::string& m : result) store::WriteElement(c.txn, &w, m, "", {});
     STASH_RETURN_IF_FAILED(Save(c, &w));
   }
   c.out.Integer(static_cast<int64_t>(result.size()));

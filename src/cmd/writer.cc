@@ -208,6 +208,7 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     }
   }
   for (size_t r = 0; r < group.size(); r++) group[r]->done(std::move(replies[r]));
+  store_.RunDeferredReclaims();  // after the replies: it switches the memtable
 }
 
 }  // namespace stash

@@ -58,7 +58,7 @@ struct Settings {
   // that set them; StashDB's layout and durability do not depend on them (OBJECT ENCODING
   // reports Redis's encoding name for a collection's size with these thresholds).
   std::string save;  // "" or "seconds changes ..." pairs
-  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_entries = 512;
   int64_t hash_max_listpack_value = 64;
   int64_t set_max_intset_entries = 512;
   int64_t set_max_listpack_entries = 128;

@@ -32,29 +32,64 @@ Status OpenCollection(Txn& txn, int db, std::string_view key, ValueType type, in
   return Status::OK();
 }
 
-Status ReadElement(Txn& txn, const CollectionWrite& w, std::string_view element,
-                   std::string* value) {
-  if (w.meta.version == 0) return Status::NotFound();
-  std::string k = ElementKey(w.slot, w.key, w.meta.version, element);
-  return txn.ReadRaw(k, value, /*overlay_only=*/txn.FreshVersion(w.meta.version));
+Status FindElement(Txn& txn, const CollectionWrite& w, std::string_view element, ElementRead* out) {
+  out->found = false;
+  if (w.meta.version == 0) return Status::OK();
+  std::string raw;
+  Status s = txn.ReadRaw(ElementKey(w.slot, w.key, w.meta.version, element), &raw,
+                         /*overlay_only=*/txn.FreshVersion(w.meta.version));
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  std::string_view value;
+  if (!DecodeElementValue(raw, &out->position, &value)) {
+    return txn.Fail(Status::Corruption("damaged element of a collection"));
+  }
+  out->found = true;
+  out->value.assign(value);
+  return Status::OK();
 }
 
-void WriteElement(Txn& txn, CollectionWrite* w, std::string_view element, std::string value,
-                  bool existed) {
+void WriteElement(Txn& txn, CollectionWrite* w, std::string_view element, std::string_view value,
+                  const ElementRead& before) {
   if (w->meta.version == 0) w->meta.version = txn.NewVersion();
-  txn.PutRaw(ElementKey(w->slot, w->key, w->meta.version, element), std::move(value));
-  if (existed) return;
+  w->changed = true;
+  const uint64_t position = before.found ? before.position : w->meta.count;
+  txn.PutRaw(ElementKey(w->slot, w->key, w->meta.version, element),
+             EncodeElementValue(position, value));
+  if (before.found) return;
+  txn.PutRaw(PositionKey(w->slot, w->key, w->meta.version, position), std::string(element));
   w->meta.count++;
   if (w->type == ValueType::kSet && !IsIntegerMember(element)) w->meta.non_integers++;
 }
 
-void RemoveElement(Txn& txn, CollectionWrite* w, std::string_view element) {
+Status RemoveElement(Txn& txn, CollectionWrite* w, std::string_view element,
+                     const ElementRead& before) {
+  w->changed = true;
+  const uint64_t last = w->meta.count - 1;
+  const std::string last_key = PositionKey(w->slot, w->key, w->meta.version, last);
+  if (before.position != last) {
+    // The last element takes the removed one's position.
+    std::string moved;
+    STASH_RETURN_IF_ERROR(txn.ReadRaw(last_key, &moved));
+    ElementRead m;
+    STASH_RETURN_IF_ERROR(FindElement(txn, *w, moved, &m));
+    if (!m.found || m.position != last) {
+      return txn.Fail(Status::Corruption("a collection's positions differ from its elements"));
+    }
+    txn.PutRaw(ElementKey(w->slot, w->key, w->meta.version, moved),
+               EncodeElementValue(before.position, m.value));
+    txn.PutRaw(PositionKey(w->slot, w->key, w->meta.version, before.position), moved);
+  }
+  txn.DeleteRaw(last_key);
   txn.DeleteRaw(ElementKey(w->slot, w->key, w->meta.version, element));
   w->meta.count--;
   if (w->type == ValueType::kSet && !IsIntegerMember(element)) w->meta.non_integers--;
+  return Status::OK();
 }
 
 Status SaveCollection(Txn& txn, CollectionWrite* w, int64_t now_ms) {
+  if (!w->changed) return Status::OK();
+  w->changed = false;
   if (w->meta.count == 0) {
     // An empty collection does not exist.
     if (!w->existed) return Status::OK();
@@ -76,12 +111,17 @@ Status SaveCollection(Txn& txn, CollectionWrite* w, int64_t now_ms) {
 Status ForEachElement(
     Iterator* it, uint32_t slot, std::string_view key, uint64_t version, std::string_view from,
     const std::function<bool(std::string_view element, std::string_view value)>& fn) {
-  const std::string prefix = ElementPrefix(slot, key, version);
+  const std::string prefix = ElementsStart(slot, key, version);
   it->Seek(from.empty() ? prefix : prefix + std::string(from));
   for (; it->Valid(); it->Next()) {
     std::string_view k = it->key();
     if (!k.starts_with(prefix)) break;
-    if (!fn(k.substr(prefix.size()), it->value())) break;
+    uint64_t position;
+    std::string_view value;
+    if (!DecodeElementValue(it->value(), &position, &value)) {
+      return Status::Corruption("damaged element of a collection");
+    }
+    if (!fn(k.substr(prefix.size()), value)) break;
   }
   return it->status();
 }
@@ -94,20 +134,22 @@ Status CloneElements(Txn& txn, uint32_t src_slot, std::string_view src_key, uint
     return txn.Fail(Status::Corruption("damaged metadata of a collection"));
   }
   const uint64_t version = txn.NewVersion();
+  // Every record of the version (elements and positions) as it is, under the new prefix.
   // Collect first: the copies go into the overlay the iterator reads.
-  std::vector<std::pair<std::string, std::string>> elements;
+  const std::string src = ElementPrefix(src_slot, src_key, meta.version);
+  const std::string dst = ElementPrefix(dst_slot, dst_key, version);
+  std::vector<std::pair<std::string, std::string>> records;
   std::unique_ptr<Iterator> it = txn.NewRawIterator();
-  Status s = ForEachElement(it.get(), src_slot, src_key, meta.version, "",
-                            [&](std::string_view e, std::string_view v) {
-                              elements.emplace_back(e, v);
-                              return true;
-                            });
-  if (!s.ok()) return txn.Fail(s);
+  for (it->Seek(src); it->Valid() && it->key().starts_with(src); it->Next()) {
+    records.emplace_back(it->key().substr(src.size()), it->value());
+  }
+  Status s = it->status();
   it.reset();
-  if (elements.size() != meta.count) {
+  if (!s.ok()) return txn.Fail(s);
+  if (records.size() != 2 * meta.count) {
     return txn.Fail(Status::Corruption("a collection's count differs from its elements"));
   }
-  for (auto& [e, v] : elements) txn.PutRaw(ElementKey(dst_slot, dst_key, version, e), std::move(v));
+  for (auto& [rest, value] : records) txn.PutRaw(dst + rest, std::move(value));
   meta.version = version;
   EncodeCollectionMeta(meta, &record->payload);
   return Status::OK();

@@ -25,6 +25,7 @@ struct CollectionWrite {
   bool existed = false;  // a live collection of the type was there before the command
   int64_t expire_at_ms = 0;
   CollectionMeta meta;
+  bool changed = false;  // an element was written or removed (else SaveCollection does nothing)
 };
 
 // Opens key in db for a command that changes a collection of type. *wrong_type: a live key of
@@ -34,21 +35,31 @@ struct CollectionWrite {
 Status OpenCollection(Txn& txn, int db, std::string_view key, ValueType type, int64_t now_ms,
                       CollectionWrite* w, bool* wrong_type);
 
-// An element's value: OK, NotFound, or the engine's error.
-Status ReadElement(Txn& txn, const CollectionWrite& w, std::string_view element,
-                   std::string* value);
-// Writes an element; existed: it was there before (ReadElement said OK), so the count stays.
-void WriteElement(Txn& txn, CollectionWrite* w, std::string_view element, std::string value,
-                  bool existed);
-// Removes an element that is there.
-void RemoveElement(Txn& txn, CollectionWrite* w, std::string_view element);
+// What FindElement found: whether the element is there, its position and value.
+struct ElementRead {
+  bool found = false;
+  uint64_t position = 0;
+  std::string value;
+};
+// Looks element up (OK, found or not), or returns the engine's error.
+Status FindElement(Txn& txn, const CollectionWrite& w, std::string_view element, ElementRead* out);
+// Writes an element; before: FindElement's answer for it (a new element takes the next
+// position and raises the count).
+void WriteElement(Txn& txn, CollectionWrite* w, std::string_view element, std::string_view value,
+                  const ElementRead& before);
+// Removes an element that is there (before: FindElement's answer), moving the element at the
+// last position into its place.
+Status RemoveElement(Txn& txn, CollectionWrite* w, std::string_view element,
+                     const ElementRead& before);
 // Writes the metadata after the changes: the new count (and the record, for a new collection),
-// or deletes the key when no element is left.
+// or deletes the key when no element is left. Without changes it writes nothing (so WATCH
+// sees no change, as Redis's HDEL of an absent field).
 Status SaveCollection(Txn& txn, CollectionWrite* w, int64_t now_ms);
 
 // Calls fn(element, value) for the elements of version of key in slot, in element order, from
 // the first one >= from, until fn returns false. it reads at one read point (an engine
-// snapshot, or a Txn's NewRawIterator). Returns the iterator's status.
+// snapshot, or a Txn's NewRawIterator). Returns the iterator's status, or Corruption for an
+// element record that does not decode.
 Status ForEachElement(
     Iterator* it, uint32_t slot, std::string_view key, uint64_t version, std::string_view from,
     const std::function<bool(std::string_view element, std::string_view value)>& fn);

@@ -89,19 +89,47 @@ std::string ElementPrefix(uint32_t slot, std::string_view user_key, uint64_t ver
 std::string ElementKey(uint32_t slot, std::string_view user_key, uint64_t version,
                        std::string_view element) {
   std::string k = ElementPrefix(slot, user_key, version);
+  k.push_back('\x01');
   k.append(element);
   return k;
 }
 
+std::string ElementsStart(uint32_t slot, std::string_view user_key, uint64_t version) {
+  return ElementKey(slot, user_key, version, "");
+}
+
+std::string PositionKey(uint32_t slot, std::string_view user_key, uint64_t version,
+                        uint64_t position) {
+  std::string k = ElementPrefix(slot, user_key, version);
+  k.push_back('\x00');
+  PutBigEndian64(&k, position);
+  return k;
+}
+
+std::string EncodeElementValue(uint64_t position, std::string_view value) {
+  std::string v;
+  v.reserve(8 + value.size());
+  PutFixed64(&v, position);
+  v.append(value);
+  return v;
+}
+
+bool DecodeElementValue(std::string_view raw, uint64_t* position, std::string_view* value) {
+  if (raw.size() < 8) return false;
+  *position = DecodeFixed64(raw.data());
+  *value = raw.substr(8);
+  return true;
+}
+
 bool ParseElementKey(std::string_view key, uint32_t* slot, std::string_view* user_key,
-                     uint64_t* version, std::string_view* element) {
+                     uint64_t* version, std::string_view* rest) {
   if (key.size() < 17 || key[0] != kElementPrefix) return false;
   *slot = GetBigEndian32(key.data() + 1);
   uint32_t len = GetBigEndian32(key.data() + 5);
   if (key.size() < 17 + static_cast<size_t>(len)) return false;
   *user_key = key.substr(9, len);
   *version = GetBigEndian64(key.data() + 9 + len);
-  *element = key.substr(17 + len);
+  *rest = key.substr(17 + len);
   return true;
 }
 

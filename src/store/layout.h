@@ -8,14 +8,20 @@
 //   'M' slot(u32) user_key               -> metadata record of a Redis key (value format below)
 //   'X' slot(u32) when_ms(u64) user_key  -> "" : expiry index, one entry per key with a TTL
 //   'C' slot(u32)                        -> fixed64 keys, fixed64 keys_with_expiry
-//   'E' slot(u32) keylen(u32) user_key version(u64) element
-//                                        -> element of a collection (hash: the field's value;
-//                                           set: empty)
+//   'E' slot(u32) keylen(u32) user_key version(u64) 0x01 element
+//                                        -> fixed64 position, then the element's value (hash:
+//                                           the field's value; set: empty)
+//   'E' slot(u32) keylen(u32) user_key version(u64) 0x00 position(u64)
+//                                        -> the element at that position: the positions of a
+//                                           collection's elements are exactly 0..count-1, so a
+//                                           uniformly random element is one point read
+//                                           (HRANDFIELD, SRANDMEMBER, SPOP); removing an
+//                                           element moves the last one into its position
 //   'V'                                  -> fixed64 next collection version
 //
 // A logical database (0..databases-1) names a physical slot; FLUSHDB points the database at a
 // fresh, never-used slot and SWAPDB swaps two entries, each in one atomic batch. Records of
-// slots no database names any more are dropped by compaction (OrphanSlotFilter, store.cc).
+// slots no database names any more are dropped by compaction (KeyspaceFilter, store.cc).
 //
 // Metadata value:
 //   type(u8) flags(u8) [expire_at_ms(u64) if flags & kHasExpire] payload
@@ -71,14 +77,22 @@ struct CollectionMeta {
 void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload);
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m);
 
-// Everything before the element in the element keys of one collection version.
+// The prefix of every record of one collection version (elements and positions).
 std::string ElementPrefix(uint32_t slot, std::string_view user_key, uint64_t version);
 std::string ElementKey(uint32_t slot, std::string_view user_key, uint64_t version,
                        std::string_view element);
+// Where the elements of a version start (after its positions).
+std::string ElementsStart(uint32_t slot, std::string_view user_key, uint64_t version);
+std::string PositionKey(uint32_t slot, std::string_view user_key, uint64_t version,
+                        uint64_t position);
 // The prefix every element key of a slot starts with ('E' slot).
 std::string ElementSlotPrefix(uint32_t slot);
+// Splits an 'E' key; rest is what follows the version (0x01 element, or 0x00 position).
 bool ParseElementKey(std::string_view key, uint32_t* slot, std::string_view* user_key,
-                     uint64_t* version, std::string_view* element);
+                     uint64_t* version, std::string_view* rest);
+// An element record's value: its position and the element's value.
+std::string EncodeElementValue(uint64_t position, std::string_view value);
+bool DecodeElementValue(std::string_view raw, uint64_t* position, std::string_view* value);
 
 struct Record {
   ValueType type = ValueType::kString;

@@ -323,11 +323,19 @@ Status Store::Commit(Txn& txn, WriteBatch* batch) {
     txn.Publish();
     if (!orphaned.empty()) ReclaimSlots(orphaned);
     // The elements of big collections deleted or overwritten: their space comes back without
-    // waiting for compactions to reach them. Failing to schedule loses nothing (the filter).
-    if (!txn.dead_ranges().empty()) db_->ReclaimRanges(txn.dead_ranges()).IgnoreError();
+    // waiting for compactions to reach them (RunDeferredReclaims).
+    deferred_reclaims_.insert(deferred_reclaims_.end(), txn.dead_ranges().begin(),
+                              txn.dead_ranges().end());
   }
   if (remap) map_gen_.fetch_add(1, std::memory_order_release);  // even: the new map is out
   return s;
+}
+
+void Store::RunDeferredReclaims() {
+  if (deferred_reclaims_.empty()) return;
+  // Failing to schedule loses nothing: the compaction filter still drops them.
+  db_->ReclaimRanges(std::move(deferred_reclaims_)).IgnoreError();
+  deferred_reclaims_.clear();
 }
 
 void Store::ReclaimSlots(const std::vector<uint32_t>& slots) {

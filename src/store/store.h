@@ -114,6 +114,10 @@ class Store final : public KeyReader {
   // Commits a group: writes batch (built by txn's EndCommand), then publishes txn's counters
   // and slot map, as one step for readers (see above). On error nothing is published.
   Status Commit(Txn& txn, WriteBatch* batch);
+  // Asks the engine to reclaim the element ranges of big collections that committed groups made
+  // garbage (Txn::dead_ranges). Commit only queues them: the writer calls this after it has sent
+  // the group's replies, since asking switches the memtable (a DEL must not wait for that).
+  void RunDeferredReclaims();
   // Tests: called inside Commit after the batch is written, before the map is published.
   void SetAfterWriteHookForTest(std::function<void()> hook) { after_write_hook_ = std::move(hook); }
   // Installs a new slot map (Commit calls it after the batch holding the map is written).
@@ -158,6 +162,7 @@ class Store final : public KeyReader {
   std::function<void()> after_write_hook_;
   std::vector<Counters> counters_;
   uint64_t next_version_ = 1;
+  std::vector<std::pair<std::string, std::string>> deferred_reclaims_;  // writer thread only
   std::atomic<bool> open_{false};  // the filter may read the engine (db_ is set)
 
   struct ExpiryMark {

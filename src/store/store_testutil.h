@@ -43,6 +43,7 @@ class StoreTest : public testing::Test {
     txn.EndCommand();
     Status s = store_->Commit(txn, &batch);
     ASSERT_TRUE(s.ok()) << s.ToString();
+    store_->RunDeferredReclaims();
   }
 
   static Record Str(std::string value, int64_t expire_at = 0) {
