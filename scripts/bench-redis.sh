@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench-redis.sh [-n N] [-P DEPTHS] [-c CLIENTS] [-r KEYSPACE] [-d BYTES] [-t TESTS]
 #                        [--rounds R] [--appendfsync MODE] [--out DIR] [--group-commit]
+#                        [--collections]
 # redis-benchmark against StashDB and against a stock redis-server (Debian package), both started
 # by this script on free loopback ports, each keeping a log: StashDB --appendfsync MODE, Redis
 # --appendonly yes --appendfsync MODE --save ''. MODE is everysec by default; always makes every
@@ -13,6 +14,8 @@
 #   DIR/bench-redis.csv  test,pipeline,stash_rps,redis_rps,ratio,stash_p99_ms,redis_p99_ms
 #   DIR/bench-redis.png  the ratios as bars, with a line at 1.0 (= Redis)
 # (DIR: --out, default build/bench).
+# --collections: the collection tests of redis-benchmark, -t hset,sadd,spop -r 100000 -P 16 (the
+#   random part of each field or member drawn from 100,000; -t -r -P are ignored).
 # --group-commit: StashDB alone, appendfsync always, SET -P 1 at -c 50 and at -c 1 (-t -P -c and
 #   --appendfsync are ignored), R rounds alternating which goes first; prints the median rps and
 #   p99 of each and the ratio (-c 50 rps) / (-c 1 rps) (the goal is >= 20x). Its CSV has the one
@@ -25,7 +28,7 @@ scripts/setup.sh bench
 [ -n "${NO_BUILD:-}" ] || scripts/build.sh release
 
 n=100000; pipelines=16,1; clients=50; keyspace=1000000; size=100; rounds=3; fsync=everysec
-tests=set,get,incr,mset; out=build/bench; group_commit=
+tests=set,get,incr,mset; out=build/bench; group_commit=; collections=
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift ;;
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
     --appendfsync) fsync=$2; shift ;;
     --out) out=$2; shift ;;
     --group-commit) group_commit=1 ;;
+    --collections) collections=1 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -47,9 +51,10 @@ for v in "$n" "$clients" "$keyspace" "$size" "$rounds"; do
 done
 [[ $pipelines =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "-P wants depths like 16,1" >&2; exit 2; }
 [ "$rounds" -ge 1 ] || { echo "--rounds must be >= 1" >&2; exit 2; }
+if [ -n "$group_commit" ]; then fsync=always; tests="set"; pipelines=1; fi
+if [ -n "$collections" ]; then tests=hset,sadd,spop; keyspace=100000; pipelines=16; fi
 keyopt=()
 [ "$keyspace" = 0 ] || keyopt=(-r "$keyspace")
-if [ -n "$group_commit" ]; then fsync=always; tests="set"; pipelines=1; fi
 
 mkdir -p "$out"
 csv=$out/bench-redis.csv; png=$out/bench-redis.png
