@@ -45,6 +45,9 @@ every acknowledged operation (reported as out-of-order when nothing else is wron
 DBSIZE must equal the number of keys present (no stray keys).
 After a cycle verifies, the observed state becomes the baseline of the next one.
 
+--workload collections (or mixed) runs writers of hashes and sets instead of (or besides) these:
+see "collections workload" below for their keys, operations and checks.
+
 Exit status: 0 when every cycle verified, 1 on any violation (including a wrong reply or a server
 that does not come back on its directory; the data directory, the server log and the operation
 log are then kept and their path printed), 2 on a usage or harness error.
@@ -54,6 +57,7 @@ server after the first restart, before verifying: the run must then fail (negati
 import argparse
 import bisect
 import ctypes
+import hashlib
 import os
 import random
 import shutil
@@ -632,6 +636,11 @@ def verify(writers, observed, dbsize, verdict):
                 verdict.add("phantom", "value never written there: " + what, wr, (k,))
         if sum(verdict.counts.values()) == before:
             prefix_check(wr, touched, observed, verdict)
+    if dbsize is not None:
+        check_dbsize(observed, dbsize, verdict)
+
+
+def check_dbsize(observed, dbsize, verdict):
     present = sum(1 for v in observed.values() if v is not None)
     if dbsize != present:
         verdict.add("dbsize", "DBSIZE %d, but %d of the writers' keys are present (no other key "
@@ -662,6 +671,504 @@ def prefix_check(wr, touched, observed, verdict):
         return None
     wr.recovered_prefix = n
     return n
+
+
+# ----------------------------------------------------------------------------- collections workload
+
+# --workload collections (or mixed: half of the writers each): writers of hashes and sets.
+# Writer w owns
+#   crash:w<w>:H<i>     hashes: HSET of 1-4 (sometimes 32) checksummed field values, HDEL, HINCRBY
+#                       of the counter field "ctr", DEL of the whole hash
+#   crash:w<w>:S<i>     sets: SADD of 1-4 (sometimes 48) members, SREM, DEL of the whole set
+#   crash:w<w>:P<i>:a/b set pairs: SADD to a of members not in b, SMOVE a<->b, SREM (a and b never
+#                       share a member)
+#   crash:w<w>:X<i>:h/s cross-type transfers: MULTI; HINCRBY h bal n; SADD s "<op>:<n>"; EXEC
+#                       and refunds MULTI; HINCRBY h bal -n; SREM s "<op>:<n>"; EXEC (h's bal is
+#                       always the sum of the amounts that s names)
+# A hash field's value is checksummed as  <key>/<field>|tag|pad|crc32  (ctr and bal are integers).
+# The oracle is the string workload's, on whole collections: a key's state after an op is kept
+# as a digest (the XOR of a hash of each field/value pair or member, None when the key does not
+# exist), so the same rule applies: after a crash each key holds its state after its last
+# acknowledged op or after a later attempted one (the previous verified state when none was
+# acknowledged), and each writer's keys together hold the state after one prefix of its log.
+# So every acknowledged field and member is present with its value, and nothing an acknowledged
+# HDEL/SREM/SMOVE/DEL removed comes back. Also checked: HLEN equals the number of fields HGETALL
+# returns and SCARD the number of members SMEMBERS returns (else corrupt), field values parse
+# with an intact checksum (else corrupt), a pair's sets are disjoint and a transfer's balance is
+# the sum of its set's amounts (else torn), DBSIZE counts exactly the keys present. A key outside
+# its candidates is classified by replaying the log: gone or missing an acknowledged element or
+# in an older state = lost; holding an element only an older state had = resurrected; a mix of
+# allowed states (a command half applied) = torn; anything else = phantom.
+
+HASHES = 16
+SETS = 16
+SET_PAIRS = 2
+TRANSFERS = 2
+HASH_FIELDS = [b"f%d" % i for i in range(32)]
+SET_MEMBERS = [b"m%d" % i for i in range(48)]
+PAIR_MEMBERS = [b"p%d" % i for i in range(16)]
+
+
+def _element_hash(element):
+    if isinstance(element, tuple):  # a hash's (field, value)
+        data = b"%d:%s%s" % (len(element[0]), element[0], element[1])
+    else:
+        data = b"m" + element
+    return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "little")
+
+
+def state_digest(state):
+    """The digest of a hash (dict) or set (set/frozenset) state; None for an absent key."""
+    if not state:
+        return None
+    d = 0
+    items = state.items() if isinstance(state, dict) else state
+    for e in items:
+        d ^= _element_hash(e)
+    return d
+
+
+def show_state(state, limit=6):
+    if state is None:
+        return "(absent)"
+    if isinstance(state, dict):
+        items = ["%s=%s" % (show(f, 12), show(v, 24)) for f, v in sorted(state.items())]
+        what = "hash of %d" % len(state)
+    else:
+        items = [show(m, 16) for m in sorted(state)]
+        what = "set of %d" % len(state)
+    return "%s {%s%s}" % (what, ", ".join(items[:limit]), ", ..." if len(items) > limit else "")
+
+
+class CollOp(Op):
+    """An Op whose effects are state digests; deltas hold what it does to each key, to replay."""
+    __slots__ = ("deltas",)
+
+    def __init__(self, kind, cmds, replies, effects, deltas):
+        super().__init__(kind, cmds, replies, effects)
+        self.deltas = deltas
+
+
+def apply_delta(state, delta):
+    """A new state (dict for a hash, frozenset for a set, None when absent) after one delta:
+    ("hset", ((f, v), ...)), ("hdel", (f, ...)), ("sadd", (m, ...)), ("srem", (m, ...)) or
+    ("clear",)."""
+    what = delta[0]
+    if what == "clear":
+        return None
+    if what in ("hset", "hdel"):
+        s = dict(state or {})
+        if what == "hset":
+            s.update(delta[1])
+        else:
+            for f in delta[1]:
+                s.pop(f, None)
+    else:
+        s = set(state or ())
+        if what == "sadd":
+            s.update(delta[1])
+        else:
+            s.difference_update(delta[1])
+        s = frozenset(s)
+    return s or None
+
+
+class CollectionWriter(Writer):
+    """A writer of the collections workload (see above); run() and the reply checks are
+    Writer's."""
+
+    def __init__(self, w, pipelined):
+        self.w = w
+        self.pipelined = pipelined
+        p = b"crash:w%d:" % w
+        self.hash_keys = [p + b"H%d" % i for i in range(HASHES)]
+        self.set_keys = [p + b"S%d" % i for i in range(SETS)]
+        self.pairs = [(p + b"P%d:a" % i, p + b"P%d:b" % i) for i in range(SET_PAIRS)]
+        self.transfers = [(p + b"X%d:h" % i, p + b"X%d:s" % i) for i in range(TRANSFERS)]
+        self.keys = (self.hash_keys + self.set_keys + [k for pr in self.pairs for k in pr]
+                     + [k for tr in self.transfers for k in tr])
+        self.is_hash = set(self.hash_keys) | {h for h, _ in self.transfers}
+        self.groups = []
+        self.base = {}        # key -> digest of its verified state (absent keys missing)
+        self.base_state = {}  # key -> the verified state itself
+        self.ops = []
+        self.acked = 0
+        self.error = None
+        self.bad_reply = None
+
+    def begin_cycle(self, cycle, seed):
+        self.cycle = cycle
+        self.rng = random.Random("%s:%d:%d:collections" % (seed, cycle, self.w))
+        self.state = {k: self.base_state.get(k) for k in self.keys}
+        self.ops = []
+        self.acked = 0
+        self.error = None
+        self.bad_reply = None
+        self.recovered_prefix = None
+
+    def set_baseline(self, states):
+        self.base_state = {k: states[k] for k in self.keys if states[k] is not None}
+        self.base = {k: state_digest(s) for k, s in self.base_state.items()}
+
+    def _op(self, kind, cmds, replies, deltas):
+        effects = []
+        for k, delta in deltas:
+            self.state[k] = apply_delta(self.state[k], delta)
+        for k in dict(deltas):  # each key once, with its state after the whole op
+            effects.append((k, state_digest(self.state[k])))
+        op = CollOp(kind, cmds, replies, tuple(effects), tuple(deltas))
+        self.ops.append(op)  # logged as attempted before any of its bytes is sent
+        return op
+
+    def _value(self, key, field):
+        r = self.rng
+        n = r.randint(2048, 8192) if r.random() < 0.01 else r.randint(0, 40)
+        return make_value(key + b"/" + field, self._tag(), r.randbytes(n))
+
+    def generate(self):
+        r = self.rng
+        x = r.random()
+        if x < 0.30:
+            k = r.choice(self.hash_keys)
+            fields = r.sample(HASH_FIELDS, 32 if r.random() < 0.01 else r.randint(1, 4))
+            pairs = tuple((f, self._value(k, f)) for f in fields)
+            new = sum(1 for f in fields if f not in (self.state[k] or {}))
+            args = [b"HSET", k]
+            for f, v in pairs:
+                args += [f, v]
+            return self._op("hset", [tuple(args)], [new], [(k, ("hset", pairs))])
+        if x < 0.40:
+            k = r.choice(self.hash_keys)
+            have = list(self.state[k] or {})
+            fields = r.sample(have, min(len(have), r.randint(1, 3))) if have else []
+            if r.random() < 0.2 or not fields:
+                fields.append(r.choice(HASH_FIELDS))
+            fields = list(dict.fromkeys(fields))
+            gone = sum(1 for f in fields if f in (self.state[k] or {}))
+            return self._op("hdel", [(b"HDEL", k) + tuple(fields)], [gone],
+                            [(k, ("hdel", tuple(fields)))])
+        if x < 0.48:
+            k = r.choice(self.hash_keys)
+            by = r.randint(-5, 20)
+            n = int((self.state[k] or {}).get(b"ctr", b"0")) + by
+            return self._op("hincrby", [(b"HINCRBY", k, b"ctr", b"%d" % by)], [n],
+                            [(k, ("hset", ((b"ctr", b"%d" % n),)))])
+        if x < 0.70:
+            k = r.choice(self.set_keys)
+            members = r.sample(SET_MEMBERS, 48 if r.random() < 0.01 else r.randint(1, 4))
+            new = sum(1 for m in members if m not in (self.state[k] or ()))
+            return self._op("sadd", [(b"SADD", k) + tuple(members)], [new],
+                            [(k, ("sadd", tuple(members)))])
+        if x < 0.80:
+            k = r.choice(self.set_keys)
+            have = sorted(self.state[k] or ())
+            members = r.sample(have, min(len(have), r.randint(1, 3))) if have else []
+            if r.random() < 0.2 or not members:
+                members.append(r.choice(SET_MEMBERS))
+            members = list(dict.fromkeys(members))
+            gone = sum(1 for m in members if m in (self.state[k] or ()))
+            return self._op("srem", [(b"SREM", k) + tuple(members)], [gone],
+                            [(k, ("srem", tuple(members)))])
+        if x < 0.90:
+            a, b = r.choice(self.pairs)
+            sa, sb = self.state[a] or frozenset(), self.state[b] or frozenset()
+            y = r.random()
+            if y < 0.3:
+                free = [m for m in PAIR_MEMBERS if m not in sb]
+                members = r.sample(free, min(len(free), r.randint(1, 3)))
+                if members:
+                    new = sum(1 for m in members if m not in sa)
+                    return self._op("pair-sadd", [(b"SADD", a) + tuple(members)], [new],
+                                    [(a, ("sadd", tuple(members)))])
+            src, dst = (a, b) if r.random() < 0.5 else (b, a)
+            have = sorted(self.state[src] or ())
+            m = r.choice(have) if have and r.random() < 0.9 else r.choice(PAIR_MEMBERS)
+            if y > 0.9 and have:
+                return self._op("pair-srem", [(b"SREM", src, m)], [1 if m in have else 0],
+                                [(src, ("srem", (m,)))])
+            if m in have:
+                return self._op("smove", [(b"SMOVE", src, dst, m)], [1],
+                                [(src, ("srem", (m,))), (dst, ("sadd", (m,)))])
+            return self._op("smove", [(b"SMOVE", src, dst, m)], [0], [])
+        if x < 0.92:
+            k = r.choice(self.hash_keys + self.set_keys)
+            return self._op("del", [(b"DEL", k)], [1 if self.state[k] else 0],
+                            [(k, ("clear",))])
+        h, s = r.choice(self.transfers)
+        members = sorted(self.state[s] or ())
+        bal = int((self.state[h] or {}).get(b"bal", b"0"))
+        if members and r.random() < 0.3:
+            m = r.choice(members)
+            amount = int(m.split(b":")[1])
+            n = bal - amount
+            return self._op("refund",
+                            [(b"MULTI",), (b"HINCRBY", h, b"bal", b"%d" % -amount),
+                             (b"SREM", s, m), (b"EXEC",)],
+                            ["OK", "QUEUED", "QUEUED", [n, 1]],
+                            [(h, ("hset", ((b"bal", b"%d" % n),))), (s, ("srem", (m,)))])
+        amount = r.randint(1, 1000)
+        m = b"c%dn%d:%d" % (self.cycle, len(self.ops), amount)
+        n = bal + amount
+        return self._op("transfer",
+                        [(b"MULTI",), (b"HINCRBY", h, b"bal", b"%d" % amount), (b"SADD", s, m),
+                         (b"EXEC",)],
+                        ["OK", "QUEUED", "QUEUED", [n, 1]],
+                        [(h, ("hset", ((b"bal", b"%d" % n),))), (s, ("sadd", (m,)))])
+
+    # --- verification helpers
+
+    def replay(self, key):
+        """(state at the start of the cycle, [(op index, state after it)] for the ops on key)."""
+        base = self.base_state.get(key)
+        state, out = base, []
+        for j, op in enumerate(self.ops):
+            touched = False
+            for k, delta in op.deltas:
+                if k == key:
+                    state = apply_delta(state, delta)
+                    touched = True
+            if touched:
+                out.append((j, state))
+        return base, out
+
+    def excerpt_key(self, key, observed, limit=12):
+        base, states = self.replay(key)
+        lines = ["    %s: baseline %s, observed %s" % (
+            key.decode(), show_state(base), show_state(observed.get(key)))]
+        if len(states) > limit:
+            lines.append("    ... %d earlier ops on it" % (len(states) - limit))
+            states = states[-limit:]
+        for j, state in states:
+            lines.append("    w%d #%d %s %s -> %s" % (
+                self.w, j, "ACKED  " if j < self.acked else "attempt",
+                self.ops[j].describe(), show_state(state)))
+        return "\n".join(lines)
+
+
+def elements(state):
+    if state is None:
+        return set()
+    return set(state.items()) if isinstance(state, dict) else set(state)
+
+
+def read_collections(conn, writers):
+    """{key: state} of every collection key of the writers, and the keys whose HLEN/SCARD
+    disagree with HGETALL/SMEMBERS (or whose reply is not a hash/set at all)."""
+    cmds, keys = [], []
+    for wr in writers:
+        for k in wr.keys:
+            if k in wr.is_hash:
+                cmds += [(b"HGETALL", k), (b"HLEN", k)]
+            else:
+                cmds += [(b"SMEMBERS", k), (b"SCARD", k)]
+            keys.append(k)
+    states, bad_counts = {}, {}
+    for i in range(0, len(cmds), 1000):
+        replies = conn.pipeline(cmds[i:i + 1000])
+        for j in range(0, len(replies), 2):
+            k = keys[(i + j) // 2]
+            items, count = replies[j], replies[j + 1]
+            if not isinstance(items, list) or not isinstance(count, int):
+                bad_counts[k] = "replied %r / %r" % (items, count)
+                states[k] = None
+                continue
+            if cmds[i + j][0] == b"HGETALL":
+                state = dict(zip(items[::2], items[1::2]))
+                n = len(items) // 2
+                if len(items) % 2 or len(state) != n:
+                    bad_counts[k] = "HGETALL returned a field twice or an odd number of items"
+            else:
+                state = frozenset(items)
+                n = len(items)
+                if len(state) != n:
+                    bad_counts[k] = "SMEMBERS returned a member twice"
+            if count != n:
+                bad_counts[k] = "%s says %d but %d came back" % (
+                    "HLEN" if cmds[i + j][0] == b"HGETALL" else "SCARD", count, n)
+            states[k] = state or None
+    return states, bad_counts
+
+
+def verify_collections(writers, states, bad_counts, verdict):
+    for wr in writers:
+        before = sum(verdict.counts.values())
+        touched = entries_by_key(wr)
+        observed = {k: state_digest(states[k]) for k in wr.keys}
+        skip = set()
+        for k in wr.keys:
+            if k in bad_counts:
+                verdict.add("corrupt", "%s: %s" % (k.decode(), bad_counts[k]), wr, (k,))
+                skip.add(k)
+                continue
+            if k in wr.is_hash and states[k]:
+                bad = [f for f, v in states[k].items()
+                       if (f in (b"ctr", b"bal") and not is_int(v)) or
+                       (f not in (b"ctr", b"bal") and parse_value(k + b"/" + f, v) is None)]
+                if bad:
+                    verdict.add("corrupt", "%s: damaged value of field %s: %s" % (
+                        k.decode(), show(bad[0]), show(states[k][bad[0]])), wr, (k,))
+                    skip.add(k)
+        for a, b in wr.pairs:
+            common = elements(states[a]) & elements(states[b])
+            if common and not {a, b} & skip:
+                verdict.add("torn", "set pair %s/%s shares %s (SMOVE half applied?)" % (
+                    a.decode(), b.decode(), ", ".join(show(m) for m in sorted(common)[:3])),
+                    wr, (a, b))
+                skip.update((a, b))
+        for h, s in wr.transfers:
+            if {h, s} & skip:
+                continue
+            bal = (states[h] or {}).get(b"bal", b"0")
+            records = [m.split(b":") for m in states[s] or ()]
+            if any(len(r) != 2 or not is_int(r[1]) for r in records):
+                verdict.add("corrupt", "%s: a member that is no transfer record" % s.decode(),
+                            wr, (s,))
+                skip.update((h, s))
+                continue
+            amounts = [int(r[1]) for r in records]
+            if not is_int(bal) or int(bal) != sum(amounts):
+                verdict.add("torn", "transfer %s/%s: bal %s but the set's amounts sum to %d" % (
+                    h.decode(), s.decode(), show(bal), sum(amounts)), wr, (h, s))
+                skip.update((h, s))
+        for k in wr.keys:
+            if k in skip:
+                continue
+            allowed, acked_val, older = candidates(wr, touched, k)
+            if observed[k] in allowed:
+                continue
+            o = states[k]
+            base, replayed = wr.replay(k)
+            i = bisect.bisect_left([j for j, _ in replayed], wr.acked)
+            acked_state = replayed[i - 1][1] if i else base
+            allowed_states = ([base] if i == 0 else []) + [s for _, s in replayed[max(i - 1, 0):]]
+            older_states = ([base] if i else []) + [s for _, s in replayed[:max(i - 1, 0)]]
+            what = "%s = %s; after its last acknowledged op: %s" % (
+                k.decode(), show_state(o), show_state(acked_state))
+            if o is None:
+                verdict.add("lost", "acknowledged collection lost: " + what, wr, (k,))
+                continue
+            if any(o == s for s in older_states):
+                verdict.add("lost", "acknowledged write lost (older state): " + what, wr, (k,))
+                continue
+            have = elements(o)
+            must = set.intersection(*[elements(s) for s in allowed_states])
+            may = set.union(*[elements(s) for s in allowed_states])
+            missing = must - have
+            extra = have - may
+            if missing:
+                verdict.add("lost", "acknowledged element(s) missing, e.g. %s: %s" % (
+                    show(repr(sorted(missing)[0]).encode(), 60), what), wr, (k,))
+            elif extra and any(extra & elements(s) for s in older_states):
+                verdict.add("resurrected", "removed element(s) came back, e.g. %s: %s" % (
+                    show(repr(sorted(extra)[0]).encode(), 60), what), wr, (k,))
+            elif not extra:
+                verdict.add("torn", "a mix of allowed states (a command half applied): "
+                            + what, wr, (k,))
+            else:
+                verdict.add("phantom", "element(s) never written there, e.g. %s: %s" % (
+                    show(repr(sorted(extra)[0]).encode(), 60), what), wr, (k,))
+        if sum(verdict.counts.values()) == before:
+            prefix_check(wr, touched, observed, verdict)
+
+
+def inject_collections(kind, writers, states, conn):
+    """Damages one collection through the server, as a bug would; returns a description."""
+    rng = random.Random(7)
+    order = list(writers)
+    rng.shuffle(order)
+    for wr in order:
+        touched = entries_by_key(wr)
+        for k in wr.hash_keys + wr.set_keys:
+            allowed, acked_val, older = candidates(wr, touched, k)
+            observed = state_digest(states[k])
+            if kind == "loss" and allowed == [acked_val] and acked_val is not None \
+                    and observed == acked_val:
+                e = sorted(elements(states[k]))[0]
+                if k in wr.is_hash:
+                    conn.call("HDEL", k, e[0])
+                else:
+                    conn.call("SREM", k, e)
+                return "removed acknowledged element %r of %s" % (e, k.decode())
+            if kind == "resurrect" and allowed == [acked_val] and observed == acked_val:
+                base, replayed = wr.replay(k)
+                gone = set()
+                for _, s in [(None, base)] + replayed[:-1]:
+                    gone |= elements(s)
+                gone -= elements(states[k])
+                if k in wr.is_hash:  # a field that is not there now: not an overwrite
+                    gone = {e for e in gone if e[0] not in (states[k] or {})}
+                if gone:
+                    e = sorted(gone)[0]
+                    if k in wr.is_hash:
+                        conn.call("HSET", k, e[0], e[1])
+                    else:
+                        conn.call("SADD", k, e)
+                    return "re-added removed element %r of %s" % (e, k.decode())
+            if kind == "corrupt" and k in wr.is_hash and states[k]:
+                f = sorted(f for f in states[k] if f not in (b"ctr", b"bal"))[:1]
+                if f:
+                    v = states[k][f[0]]
+                    conn.call("HSET", k, f[0], v[:-1] + bytes([v[-1] ^ 1]))
+                    return "flipped one bit of %s field %s" % (k.decode(), f[0].decode())
+        if kind == "torn":
+            for h, s in wr.transfers:
+                if states[h]:
+                    conn.call("HINCRBY", h, "bal", "1")
+                    return "changed the balance of transfer %s" % h.decode()
+    return None
+
+# ----------------------------------------------------------------------------- workloads
+
+def make_writers(workload, n):
+    """strings: every writer a Writer; collections: every writer a CollectionWriter; mixed: both
+    kinds, each with pipelined and one-at-a-time connections."""
+    out = []
+    for w in range(n):
+        collections = workload == "collections" or (workload == "mixed" and (w // 2) % 2 == 1)
+        out.append((CollectionWriter if collections else Writer)(w, pipelined=(w % 2 == 0)))
+    return out
+
+
+def split(writers):
+    return ([wr for wr in writers if not isinstance(wr, CollectionWriter)],
+            [wr for wr in writers if isinstance(wr, CollectionWriter)])
+
+
+def read_state(conn, writers):
+    """({key: value, or a collection's state}, {collection key: why its counts disagree})."""
+    strings, collections = split(writers)
+    observed = read_all(conn, [k for wr in strings for k in wr.keys]) if strings else {}
+    bad_counts = {}
+    if collections:
+        states, bad_counts = read_collections(conn, collections)
+        observed.update(states)
+    return observed, bad_counts
+
+
+def verify_all(writers, observed, bad_counts, dbsize, verdict):
+    strings, collections = split(writers)
+    if strings:
+        verify(strings, observed, None, verdict)
+    if collections:
+        verify_collections(collections, observed, bad_counts, verdict)
+    check_dbsize(observed, dbsize, verdict)
+
+
+def set_baselines(writers, observed):
+    """After a cycle verifies, the observed state is the baseline of the next one."""
+    for wr in writers:
+        if isinstance(wr, CollectionWriter):
+            wr.set_baseline(observed)
+        else:
+            wr.base = {k: observed[k] for k in wr.keys if observed[k] is not None}
+
+
+def inject_any(kind, writers, observed, conn):
+    strings, collections = split(writers)
+    what = inject(kind, strings, observed, conn) if strings else None
+    if what is None and collections:
+        what = inject_collections(kind, collections, observed, conn)
+    return what
 
 
 # ----------------------------------------------------------------------------- negative checks
@@ -715,6 +1222,8 @@ def dump_oplog(path, writers, cycle):
 
 
 def excerpt(wr, key, observed, limit=12):
+    if isinstance(wr, CollectionWriter):
+        return wr.excerpt_key(key, observed, limit)
     lines = ["    %s: baseline %s, observed %s" % (key.decode(), show(wr.base.get(key)),
                                                    show(observed.get(key)))]
     touching = [j for j, op in enumerate(wr.ops) if any(k == key for k, _ in op.effects)]
@@ -757,6 +1266,10 @@ def main():
     ap.add_argument("--memtable-size", default="256kb",
                     help="small, so that flushes, log switches and compactions happen")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--workload", choices=("strings", "collections", "mixed"),
+                    default="strings", help="strings: SET/INCR/MSET/transfers; collections: "
+                    "hashes and sets (HSET HDEL HINCRBY SADD SREM SMOVE DEL, MULTI/EXEC across "
+                    "types); mixed: half of the writers each")
     ap.add_argument("--kill-during-recovery", type=float, default=0.0, metavar="P",
                     help="probability per cycle of one more SIGKILL during the restart, within "
                     "1.5x the last recovery time, before the restart that is verified")
@@ -811,11 +1324,10 @@ def main():
 
 
 def run(args, seed, server, work, keep):
-    print("crash-test: %d cycles, appendfsync %s, seed %s, %d writers (%d pipelined), binary %s"
-          % (args.cycles, args.appendfsync, seed, args.writers, args.writers // 2, args.binary),
-          flush=True)
-    writers = [Writer(w, pipelined=(w % 2 == 0)) for w in range(args.writers)]
-    all_keys = [k for wr in writers for k in wr.keys]
+    print("crash-test: %d cycles, appendfsync %s, seed %s, %d writers (%d pipelined), binary %s%s"
+          % (args.cycles, args.appendfsync, seed, args.writers, args.writers // 2, args.binary,
+             "" if args.workload == "strings" else ", workload " + args.workload), flush=True)
+    writers = make_writers(args.workload, args.writers)
     rng = random.Random("%s:kill" % seed)
     rec_rng = random.Random("%s:recovery" % seed)
     last_recovery = 0.05
@@ -872,17 +1384,17 @@ def run(args, seed, server, work, keep):
         try:
             note = ""
             if args.inject and not injected:
-                before = read_all(conn, all_keys)
-                what = inject(args.inject, writers, before, conn)
+                before, _ = read_state(conn, writers)
+                what = inject_any(args.inject, writers, before, conn)
                 if what:
                     injected = True
                     note = " [inject-%s: %s]" % (args.inject, what)
-            observed = read_all(conn, all_keys)
+            observed, bad_counts = read_state(conn, writers)
             dbsize = conn.call("DBSIZE")
         finally:
             conn.close()
         if not verdict.counts["hang"]:
-            verify(writers, observed, dbsize, verdict)
+            verify_all(writers, observed, bad_counts, dbsize, verdict)
         survived = sum(wr.recovered_prefix - wr.acked for wr in writers
                        if wr.recovered_prefix is not None)
         total_acked += acked
@@ -901,8 +1413,7 @@ def run(args, seed, server, work, keep):
             report(verdict, writers, observed, cycle, seed, work)
             final_line(cycle, total_acked, totals)
             return 1, (keep or args.inject is None)
-        for wr in writers:
-            wr.base = {k: observed[k] for k in wr.keys if observed[k] is not None}
+        set_baselines(writers, observed)
     # A clean stop must keep everything too.
     code = server.stop()
     try:
@@ -914,14 +1425,14 @@ def run(args, seed, server, work, keep):
         return 1, True
     conn = Conn(server.port)
     try:
-        observed = read_all(conn, all_keys)
+        observed, bad_counts = read_state(conn, writers)
         dbsize = conn.call("DBSIZE")
     finally:
         conn.close()
     verdict = Verdict()
     for wr in writers:
         wr.ops, wr.acked = [], 0
-    verify(writers, observed, dbsize, verdict)
+    verify_all(writers, observed, bad_counts, dbsize, verdict)
     if code != 0:
         verdict.add("clean-stop", "SIGTERM: stashd exit code %s" % code)
     print("clean stop (exit %s) and restart %.2f s: %s" % (

@@ -1,7 +1,9 @@
 """The kill -9 crash loop, short form: scripts/crash-test.sh (release stashd, 8 writers,
 SIGKILL 0.2-3 s into each cycle, restart, oracle of acknowledged writes) for 10 cycles with
-appendfsync always and 10 with everysec must lose nothing; and its oracle must be able to fail:
-with one acknowledged key deleted behind its back (--inject-loss) the script exits non-zero."""
+appendfsync always and 10 with everysec must lose nothing, and 10 more with hash and set writers
+beside the string ones (--workload mixed); and its oracle must be able to fail: with one
+acknowledged key deleted (or one acknowledged hash field removed) behind its back
+(--inject-loss) the script exits non-zero."""
 import os
 import re
 import subprocess
@@ -29,8 +31,9 @@ class CrashLoopTest(unittest.TestCase):
             last = lines[-2]
         return r.returncode, last, r.stdout + r.stderr
 
-    def assert_loses_nothing(self, appendfsync):
-        code, last, output = self.crash_test("--cycles", "10", "--appendfsync", appendfsync)
+    def assert_loses_nothing(self, appendfsync, *extra):
+        code, last, output = self.crash_test("--cycles", "10", "--appendfsync", appendfsync,
+                                             *extra)
         self.assertEqual(code, 0, output)
         m = FINAL.match(last)
         self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
@@ -45,6 +48,9 @@ class CrashLoopTest(unittest.TestCase):
     def test_kill9_loses_no_acknowledged_write_appendfsync_everysec(self):
         self.assert_loses_nothing("everysec")
 
+    def test_kill9_loses_no_acknowledged_hash_or_set_write(self):
+        self.assert_loses_nothing("everysec", "--workload", "mixed")
+
     def test_oracle_fails_when_an_acknowledged_key_is_deleted(self):
         code, last, output = self.crash_test("--cycles", "2", "--inject-loss")
         self.assertEqual(code, 1, output)
@@ -52,6 +58,15 @@ class CrashLoopTest(unittest.TestCase):
         self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
         self.assertEqual(m.group(3), "1", output)
         self.assertIn("inject-loss: deleted acknowledged key", output)
+
+    def test_oracle_fails_when_an_acknowledged_hash_field_is_removed(self):
+        code, last, output = self.crash_test("--cycles", "2", "--workload", "collections",
+                                             "--inject-loss")
+        self.assertEqual(code, 1, output)
+        m = FINAL.match(last)
+        self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
+        self.assertEqual(m.group(3), "1", output)
+        self.assertIn("inject-loss: removed acknowledged element", output)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,25 @@ iteration, RANDOMKEY by whether it found a key, and DBSIZE against the number of
 shows (Redis counts keys whose EXAT/PXAT lies in the past until it reclaims them; StashDB's
 DBSIZE is exact by design).
 
+Command groups (Differential(groups=...)): "strings" (the above), "hash" and "set" (every hash or
+set command with valid and invalid arguments over small key/field/member pools, plus the keyspace
+commands and commands of the other types on the same keys), "mixed" (strings, hashes and sets on
+one small key space: keys change type, WRONGTYPE is frequent). More is normalised for them:
+unordered replies (HKEYS HVALS HGETALL SMEMBERS SINTER SUNION SDIFF) are compared as multisets,
+HSCAN/SSCAN as the elements of a whole iteration, and the random ones (HRANDFIELD SRANDMEMBER
+SPOP) by their shape, length and membership in the collection as Redis holds it (see
+Differential.check_random; SPOP's different choices are mirrored on Redis afterwards).
+
+proto=3 sends HELLO 3 on both connections and compares the replies' exact bytes (read_raw), so
+that a set '~' and an array '*', a map '%' and a flat array, '_' and '$-1', a double ',' and a
+bulk string all differ; the normalised replies are compared as typed values (typed()), which
+keep those distinctions too.
+
 Expiry times are drawn so that no two of them are within seconds of each other, and are either
 far in the future or already past: the outcome never depends on which millisecond a command
 ran at on either server.
 """
+import io
 import os
 import random
 import shutil
@@ -48,21 +63,110 @@ class RedisServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-class Conn:
-    """One raw RESP connection: call() sends a command and returns the parsed reply."""
+def read_raw(f):
+    """The exact bytes of one complete RESP2/RESP3 reply read from a socket's makefile('rb'),
+    nested aggregates included (a RESP3 attribute comes back together with its reply)."""
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("connection closed")
+    t, rest = line[:1], line[1:-2]
+    if t in (b"+", b"-", b":", b"_", b"#", b",", b"("):
+        return line
+    if t in (b"$", b"!", b"="):
+        n = int(rest)
+        if n < 0:
+            return line
+        body = f.read(n + 2)
+        if len(body) != n + 2:
+            raise ConnectionError("connection closed")
+        return line + body
+    if t in (b"*", b"~", b">"):
+        return line + b"".join(read_raw(f) for _ in range(max(int(rest), 0)))
+    if t == b"%":
+        return line + b"".join(read_raw(f) for _ in range(2 * int(rest)))
+    if t == b"|":
+        return line + b"".join(read_raw(f) for _ in range(2 * int(rest))) + read_raw(f)
+    raise ValueError("unknown RESP type %r" % line)
 
-    def __init__(self, port):
+
+def typed(raw):
+    """One reply's bytes (read_raw) parsed keeping its RESP type: a pair (type character, value).
+    Aggregates hold a list of typed elements ('*', '~', '>'), a map a list of (key, value) pairs
+    ('%'); a bulk string its bytes ('$', None for $-1), a null ('_', None), an integer (':', int),
+    a double (',', its text as bytes), a simple string or error ('+'/'-', str), a boolean ('#',
+    bool). So an array and a set, a map and a flat array, '_' and '$-1' all differ."""
+    value, end = _typed(raw, 0)
+    if end != len(raw):
+        raise ValueError("trailing bytes after a reply: %r" % raw[end:])
+    return value
+
+
+def _typed(raw, pos):
+    eol = raw.index(b"\r\n", pos)
+    t, rest, pos = raw[pos:pos + 1].decode(), raw[pos + 1:eol], eol + 2
+    if t in "+-":
+        return (t, rest.decode()), pos
+    if t in ":(":
+        return (t, int(rest)), pos
+    if t == "_":
+        return (t, None), pos
+    if t == "#":
+        return (t, rest == b"t"), pos
+    if t == ",":
+        return (t, rest), pos
+    if t in "$!=":
+        n = int(rest)
+        if n < 0:
+            return (t, None), pos
+        return (t, raw[pos:pos + n]), pos + n + 2
+    if t in "*~>":
+        n = int(rest)
+        if n < 0:
+            return (t, None), pos
+        items = []
+        for _ in range(n):
+            item, pos = _typed(raw, pos)
+            items.append(item)
+        return (t, items), pos
+    if t in "%|":
+        pairs = []
+        for _ in range(int(rest)):
+            k, pos = _typed(raw, pos)
+            v, pos = _typed(raw, pos)
+            pairs.append((k, v))
+        if t == "|":  # an attribute: the reply it annotates follows
+            return _typed(raw, pos)
+        return (t, pairs), pos
+    raise ValueError("unknown RESP type %r" % t)
+
+
+class Conn:
+    """One raw RESP connection: call() sends a command and returns the parsed reply, call_raw()
+    its exact bytes. proto=3 sends HELLO 3 first."""
+
+    def __init__(self, port, proto=2):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.file = self.sock.makefile("rb")
+        if proto == 3:
+            hello = self.call("HELLO", "3")
+            assert isinstance(hello, dict) and hello.get(b"proto") == 3, hello
 
     def call(self, *args):
         self.sock.sendall(encode_command(*args))
         return read_reply(self.file)
 
+    def call_raw(self, *args):
+        self.sock.sendall(encode_command(*args))
+        return read_raw(self.file)
+
     def pipeline(self, commands):
         """Sends every command in one write, then reads their replies."""
         self.sock.sendall(b"".join(encode_command(*args) for args in commands))
         return [read_reply(self.file) for _ in commands]
+
+    def pipeline_raw(self, commands):
+        self.sock.sendall(b"".join(encode_command(*args) for args in commands))
+        return [read_raw(self.file) for _ in commands]
 
     def close(self):
         self.file.close()
@@ -85,6 +189,40 @@ FLOATS = [b"0", b"1", b"-1", b"0.1", b"1.5", b"-2.5", b"1e3", b"1e308", b"-1e308
           b"1e-4940", b"1e-5000", b"-0.0", b"1.0000000000000000001"]
 RANGES = [b"0", b"1", b"2", b"-1", b"-2", b"-100", b"100", b"5", b"3",
           b"9223372036854775807", b"-9223372036854775808", b"x"]
+SCAN_TYPES = [b"string", b"STRING", b"hash", b"list", b"bogus"]
+
+# The hash, set and mixed groups. Small pools so that commands hit existing fields and members.
+HASH_KEYS = [b"h0", b"h1", b"h2", b"h3", b"", b"h\x00z", b"str"]
+SET_KEYS = [b"s0", b"s1", b"s2", b"s3", b"", b"s\x00z", b"str", b"h0"]
+MIXED_KEYS = [b"k0", b"k1", b"k2", b"k3", b"k4", b""]
+FIELDS = [b"f0", b"f1", b"f2", b"f3", b"f4", b"", b"n", b"x", b"a\x00b", b"\r\n", b"big1"]
+HVALUES = [b"", b"v", b"0", b"1", b"-1", b"10", b"007", b"+5", b"1.5", b"-0.25", b"3.0e3",
+           b"abc", b"inf", b"nan", b" 1", b"0x10", b"9223372036854775807",
+           b"-9223372036854775808", b"a\x00b\r\nc", b"x" * 70]
+MEMBERS = [b"a", b"b", b"c", b"d", b"e", b"", b"1", b"2", b"3", b"-5", b"10", b"007", b"+1",
+           b"9223372036854775807", b"-9223372036854775808", b"1.5", b"x\x00y", b"\r\n"]
+FIELD_PATTERNS = [b"*", b"f*", b"f?", b"f[0-2]", b"[^f]*", b"big*", b"big1?", b"", b"a*",
+                  b"*\x00*", b"\\*", b"n", b"?"]
+COLLECTION_COUNTS = [b"0", b"1", b"2", b"3", b"5", b"10", b"100", b"-1", b"-2", b"-5", b"-20",
+                     b"x", b"1.5", b"", b"9223372036854775807", b"-9223372036854775808"]
+SCAN_CURSORS = [b"0", b"0", b"0", b"abc", b"1x", b"9x"]
+HASH_ARITY = [
+    [b"HSET"], [b"HSET", b"h0"], [b"HSET", b"h0", b"f"], [b"HSET", b"str", b"f", b"v", b"g"],
+    [b"HMSET", b"h0", b"f"], [b"HMSET", b"str", b"f", b"v", b"g"], [b"HSETNX", b"h0", b"f"],
+    [b"HSETNX", b"h0", b"f", b"v", b"w"], [b"HGET", b"h0"], [b"HGET", b"h0", b"f0", b"f1"],
+    [b"HMGET", b"h0"], [b"HDEL", b"str"], [b"HEXISTS", b"h0"], [b"HLEN"], [b"HLEN", b"h0", b"x"],
+    [b"HSTRLEN", b"h0"], [b"HINCRBY", b"h0", b"n"], [b"HINCRBY", b"h0", b"n", b"1", b"2"],
+    [b"HINCRBYFLOAT", b"h0", b"n"], [b"HKEYS"], [b"HVALS", b"h0", b"x"], [b"HGETALL"],
+    [b"HRANDFIELD"], [b"HSCAN", b"h0"], [b"HSCAN"]]
+SET_ARITY = [
+    [b"SADD", b"s0"], [b"SADD"], [b"SREM", b"str"], [b"SMEMBERS"], [b"SMEMBERS", b"s0", b"x"],
+    [b"SISMEMBER", b"s0"], [b"SISMEMBER", b"s0", b"a", b"b"], [b"SMISMEMBER", b"s0"],
+    [b"SCARD"], [b"SPOP"], [b"SPOP", b"s0", b"1", b"2"], [b"SRANDMEMBER"],
+    [b"SRANDMEMBER", b"str", b"1", b"2"], [b"SMOVE", b"s0", b"s1"], [b"SINTER"], [b"SUNION"],
+    [b"SDIFF"], [b"SINTERSTORE", b"s0"], [b"SUNIONSTORE", b"s0"], [b"SDIFFSTORE"],
+    [b"SINTERCARD"], [b"SINTERCARD", b"1"], [b"SSCAN", b"s0"], [b"SSCAN"]]
+GROUPS = ("strings", "hash", "set", "mixed")
+
 PATTERNS = [b"*", b"k*", b"k?", b"k[0-3]", b"k[^0-3]", b"k[3-0]", b"user:*", b"user:1*", b"*1*",
             b"a\\*b", b"a*b", b"[a-k]*", b"nomatch*", b"?", b"k\\", b"k[", b"*\x00*", b"h?llo",
             b"h*llo", b"u[!s]*", b"[\\]]*", b"user:?", b""]
@@ -93,14 +231,39 @@ PATTERNS = [b"*", b"k*", b"k?", b"k[0-3]", b"k[^0-3]", b"k[3-0]", b"user:*", b"u
 class Generator:
     """Seeded random commands. Expiry times come from a pool of offsets at least 10 s apart."""
 
-    def __init__(self, seed, start_ms):
+    def __init__(self, seed, start_ms, groups="strings"):
+        assert groups in GROUPS, groups
         self.rng = random.Random(seed)
         self.start_ms = start_ms
         self.offsets = list(range(1, 50000))  # units of 10 s after start
         self.rng.shuffle(self.offsets)
+        self.groups = groups
+        self.keys = {"strings": KEYS, "hash": HASH_KEYS, "set": SET_KEYS,
+                     "mixed": MIXED_KEYS}[groups]
+        self.scan_types = SCAN_TYPES if groups == "strings" else SCAN_TYPES + [b"set", b"SET"]
+        self.queue = []  # commands that must follow the last one
+
+    def next(self):
+        """The next command of the group."""
+        if self.queue:
+            return self.queue.pop(0)
+        if self.groups == "strings":
+            return self.cmd()
+        if self.groups == "hash":
+            return self.hash_cmd()
+        if self.groups == "set":
+            return self.set_cmd()
+        c = self.rng.randrange(100)
+        if c < 25:
+            return self.cmd()
+        if c < 58:
+            return self.hash_cmd()
+        if c < 90:
+            return self.set_cmd()
+        return self.type_change()
 
     def key(self):
-        return self.rng.choice(KEYS)
+        return self.rng.choice(self.keys)
 
     def value(self):
         r = self.rng.random()
@@ -145,11 +308,14 @@ class Generator:
             return [opt, self.rng.choice([b"0", b"-1"])]
         return [opt, self.ttl_arg(unit, relative)]
 
-    def cmd(self):
+    def cmd(self, c=None):
+        """A string, keyspace, expiry or SCAN command (c picks the kind: 50-91 are the keyspace
+        and expiry commands)."""
         g = self.rng
         k = self.key
         v = self.value
-        c = g.randrange(100)
+        if c is None:
+            c = g.randrange(100)
         if c < 12:
             args = [b"SET", k(), v()]
             for _ in range(g.choice([0, 0, 1, 1, 2, 3])):
@@ -293,7 +459,7 @@ class Generator:
         if g.random() < 0.5:
             opts += [b"COUNT", g.choice([b"1", b"2", b"3", b"10", b"100"])]
         if g.random() < 0.3:
-            opts += [b"TYPE", g.choice([b"string", b"STRING", b"hash", b"list", b"bogus"])]
+            opts += [b"TYPE", g.choice(self.scan_types)]
         return opts
 
     def wrong_arity(self):
@@ -311,6 +477,244 @@ class Generator:
             [b"PEXPIRETIME"], [b"PERSIST"], [b"SCAN"], [b"RANDOMKEY", b"x"],
         ])
 
+    # --- hashes, sets and type changes (groups "hash", "set", "mixed")
+
+    def field(self):
+        if self.rng.random() < 0.85:
+            return self.rng.choice(FIELDS)
+        return b"f%d" % self.rng.randrange(5, 30)
+
+    def hvalue(self):
+        r = self.rng.random()
+        if r < 0.7:
+            return self.rng.choice(HVALUES)
+        if r < 0.85:
+            return b"%d" % self.rng.randrange(-100, 100)
+        return b"v%d" % self.rng.randrange(50)
+
+    def member(self):
+        r = self.rng.random()
+        if r < 0.75:
+            return self.rng.choice(MEMBERS)
+        if r < 0.9:
+            return b"%d" % self.rng.randrange(-20, 40)
+        return b"m%d" % self.rng.randrange(30)
+
+    def members(self, lo=1, hi=4):
+        return [self.member() for _ in range(self.rng.randrange(lo, hi + 1))]
+
+    def scan_key_options(self, hash_fields, valid=True):
+        """MATCH/COUNT options of HSCAN/SSCAN; with valid=False sometimes bad ones."""
+        g = self.rng
+        opts = []
+        if g.random() < 0.5:
+            pool = FIELD_PATTERNS if hash_fields else FIELD_PATTERNS + [b"[a-c]", b"1*", b"-*"]
+            opts += [g.choice([b"MATCH", b"match"]), g.choice(pool)]
+        if g.random() < 0.4:
+            opts += [b"COUNT", g.choice([b"1", b"2", b"5", b"10", b"100"])]
+        if not valid and g.random() < 0.5:
+            opts += g.choice([[b"COUNT", b"0"], [b"COUNT", b"-1"], [b"COUNT", b"x"], [b"COUNT"],
+                              [b"MATCH"], [b"bogus", b"1"], [b"TYPE", b"hash"], [b"NOVALUES"]])
+        return opts
+
+    def count_arg(self):
+        return self.rng.choice(COLLECTION_COUNTS)
+
+    def big_collection(self, cmd):
+        """HSET or SADD of many elements: past Redis's listpack/intset bounds."""
+        g = self.rng
+        n = g.randrange(100, 700)
+        if cmd == b"HSET":
+            args = [b"HSET", self.key()]
+            for i in range(n):
+                args += [b"big%d" % i, b"%d" % g.randrange(1000)]
+            return args
+        if g.random() < 0.5:
+            return [b"SADD", self.key()] + [b"%d" % i for i in range(n)]
+        return [b"SADD", self.key()] + [b"mem%d" % i for i in range(n)]
+
+    def hash_cmd(self):
+        g = self.rng
+        k, f, v = self.key, self.field, self.hvalue
+        c = g.randrange(100)
+        if c < 10:
+            args = [b"HSET", k()]
+            for _ in range(g.choice([1, 1, 1, 2, 3, 4])):
+                args += [f(), v()]
+            if g.random() < 0.05:
+                args.pop()
+            return args
+        if c < 13:
+            return [b"HSETNX", k(), f(), v()]
+        if c < 15:
+            args = [g.choice([b"HMSET", b"hmset"]), k()]
+            for _ in range(g.choice([1, 2, 3])):
+                args += [f(), v()]
+            return args
+        if c < 22:
+            return [b"HGET", k(), f()]
+        if c < 25:
+            return [b"HMGET", k()] + [f() for _ in range(g.randrange(1, 5))]
+        if c < 31:
+            return [b"HDEL", k()] + [f() for _ in range(g.choice([1, 1, 2, 3]))]
+        if c < 33:
+            return [b"HEXISTS", k(), f()]
+        if c < 35:
+            return [b"HLEN", k()]
+        if c < 37:
+            return [b"HSTRLEN", k(), f()]
+        if c < 42:
+            return [b"HINCRBY", k(), g.choice([b"n", b"f0", f()]), g.choice(INTS)]
+        if c < 46:
+            return [b"HINCRBYFLOAT", k(), g.choice([b"n", b"f1", f()]), g.choice(FLOATS)]
+        if c < 51:
+            return [g.choice([b"HKEYS", b"HVALS", b"HGETALL"]), k()]
+        if c < 56:
+            return self.hrandfield()
+        if c < 59:
+            return [b"HSCAN-LOOP", k()] + self.scan_key_options(True)
+        if c < 61:
+            return [b"HSCAN", k(), g.choice(SCAN_CURSORS)] + self.scan_key_options(True, False)
+        if c < 63:
+            return g.choice(HASH_ARITY)
+        if c < 64:
+            return self.big_collection(b"HSET") if g.random() < 0.5 else \
+                [b"HDEL", k()] + [b"big%d" % i for i in range(g.randrange(1, 700))]
+        if c < 72:
+            return self.cross_type()
+        return self.cmd(c=g.randrange(50, 92))
+
+    def hrandfield(self):
+        g = self.rng
+        args = [b"HRANDFIELD", self.key()]
+        r = g.random()
+        if r < 0.2:
+            return args
+        if r < 0.23:
+            # Never a huge negative count that is in range: Redis would build that many replies.
+            return args + g.choice([[b"-4611686018427387904", b"WITHVALUES"],
+                                    [b"4611686018427387904", b"WITHVALUES"],
+                                    [b"9223372036854775807", b"WITHVALUES"],
+                                    [b"4611686018427387903", b"WITHVALUES"]])
+        args.append(self.count_arg())
+        o = g.random()
+        if o < 0.45:
+            args.append(g.choice([b"WITHVALUES", b"withvalues"]))
+        elif o < 0.5:
+            args += g.choice([[b"bogus"], [b"WITHVALUES", b"x"], [b"1"]])
+        return args
+
+    def set_cmd(self):
+        g = self.rng
+        k, m = self.key, self.member
+        c = g.randrange(100)
+        if c < 12:
+            return [b"SADD", k()] + self.members()
+        if c < 19:
+            return [b"SREM", k()] + self.members(1, 3)
+        if c < 24:
+            return [b"SMEMBERS", k()]
+        if c < 28:
+            return [b"SISMEMBER", k(), m()]
+        if c < 31:
+            return [b"SMISMEMBER", k()] + self.members()
+        if c < 34:
+            return [b"SCARD", k()]
+        if c < 38:
+            args = [b"SPOP", k()]
+            r = g.random()
+            if r < 0.6:
+                args.append(g.choice([b"0", b"1", b"2", b"3", b"5", b"100", b"-1", b"x",
+                                      b"9223372036854775807", b"1.5"]))
+            elif r < 0.65:
+                args += [b"1", b"2"]
+            return args
+        if c < 42:
+            args = [b"SRANDMEMBER", k()]
+            r = g.random()
+            if r < 0.75:
+                args.append(self.count_arg())
+            elif r < 0.8:
+                args += [b"1", b"2"]
+            return args
+        if c < 47:
+            return [b"SMOVE", k(), k(), m()]
+        if c < 55:
+            return [g.choice([b"SINTER", b"SUNION", b"SDIFF"])] + \
+                [k() for _ in range(g.choice([1, 2, 2, 3]))]
+        if c < 59:
+            return self.sintercard()
+        if c < 66:
+            return [g.choice([b"SINTERSTORE", b"SUNIONSTORE", b"SDIFFSTORE"]), k()] + \
+                [k() for _ in range(g.choice([1, 2, 2, 3]))]
+        if c < 69:
+            return [b"SSCAN-LOOP", k()] + self.scan_key_options(False)
+        if c < 71:
+            return [b"SSCAN", k(), g.choice(SCAN_CURSORS)] + self.scan_key_options(False, False)
+        if c < 73:
+            return g.choice(SET_ARITY)
+        if c < 74:
+            return self.big_collection(b"SADD")
+        if c < 82:
+            return self.cross_type()
+        return self.cmd(c=g.randrange(50, 92))
+
+    def sintercard(self):
+        g = self.rng
+        n = g.choice([1, 2, 2, 3])
+        keys = [self.key() for _ in range(n)]
+        r = g.random()
+        if r < 0.85:
+            numkeys = b"%d" % n
+        else:
+            numkeys = g.choice([b"0", b"-1", b"x", b"%d" % (n + 1), b"%d" % (n - 1),
+                                b"2147483648"])
+        args = [b"SINTERCARD", numkeys] + keys
+        r = g.random()
+        if r < 0.4:
+            args += [g.choice([b"LIMIT", b"limit"]),
+                     g.choice([b"0", b"1", b"2", b"3", b"100", b"-1", b"x"])]
+        elif r < 0.45:
+            args += g.choice([[b"LIMIT"], [b"bogus"], [b"LIMIT", b"1", b"LIMIT", b"0"]])
+        return args
+
+    def cross_type(self):
+        """A command of any type on a key of the group: WRONGTYPE, or a type change."""
+        g = self.rng
+        k = self.key()
+        return g.choice([
+            [b"SET", k, self.value()], [b"SET", k, self.value(), b"GET"], [b"GET", k],
+            [b"APPEND", k, b"x"], [b"INCR", k], [b"STRLEN", k], [b"INCRBYFLOAT", k, b"x"],
+            [b"INCRBY", k, b"x"], [b"GETRANGE", k, b"0", b"-1"], [b"SETRANGE", k, b"0", b"x"],
+            [b"SETRANGE", k, b"-1", b"x"], [b"GETEX", k, b"EX", b"x"], [b"GETEX", k, b"bogus"],
+            [b"GETSET", k, b"v"], [b"GETDEL", k], [b"SETNX", k, b"v"], [b"MSETNX", k, b"v"],
+            [b"SET", k, b"v", b"NX"], [b"MGET", k, self.key()],
+            [b"HSET", k, self.field(), self.hvalue()], [b"HGETALL", k], [b"HLEN", k],
+            [b"HINCRBY", k, b"n", b"x"], [b"HINCRBY", k, b"n", b"1"], [b"HGET", k, b"f0"],
+            [b"HRANDFIELD", k, b"x"], [b"HSCAN", k, b"x"],
+            [b"SADD", k, self.member()], [b"SMEMBERS", k], [b"SCARD", k],
+            [b"SISMEMBER", k, b"a"], [b"SPOP", k, b"-1"], [b"SRANDMEMBER", k, b"x"],
+            [b"SINTERCARD", b"1", k, b"LIMIT", b"x"], [b"TYPE", k], [b"DEL", k],
+        ])
+
+    def type_change(self):
+        """Sequences that give a key another type (mixed group)."""
+        g = self.rng
+        a, b = self.key(), self.key()
+        seq = g.choice([
+            [[b"DEL", a], [b"SADD", a] + self.members()],
+            [[b"DEL", a], [b"HSET", a, self.field(), self.hvalue()]],
+            [[b"SET", a, self.value()]],
+            [[b"RENAME", a, b]], [[b"RENAMENX", a, b]],
+            [[b"COPY", a, b, b"REPLACE"]], [[b"COPY", a, b]],
+            [[g.choice([b"SUNIONSTORE", b"SINTERSTORE", b"SDIFFSTORE"]), a, b, self.key()]],
+            [[b"SMOVE", a, b, self.member()]],
+            [[b"HSET", a, self.field(), self.hvalue()], [b"EXPIRE", a, self.ttl_arg(1000, True)]],
+            [[b"SADD", a] + self.members(), [b"TYPE", a]],
+        ])
+        self.queue.extend(seq[1:])
+        return seq[0]
+
 
 class Mismatch(AssertionError):
     pass
@@ -318,6 +722,22 @@ class Mismatch(AssertionError):
 
 def _is_error(r):
     return isinstance(r, tuple) and r and r[0] == "error"
+
+
+def parse(raw):
+    """The Python value of one reply's bytes, as read_reply returns it."""
+    return read_reply(io.BytesIO(raw))
+
+
+# Replies whose order Redis leaves open: compared as multisets of their elements.
+UNORDERED = {b"HKEYS", b"HVALS", b"HGETALL", b"SMEMBERS", b"SINTER", b"SUNION", b"SDIFF"}
+# Replies that are random: checked against the collection (Differential.check_random).
+RANDOM = {b"HRANDFIELD", b"SRANDMEMBER", b"SPOP"}
+# In RESP3, replies compared by their type character and then as in RESP2 (compare()).
+LOOSE = {b"KEYS", b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME", b"SCAN", b"RANDOMKEY",
+         b"HSCAN", b"SSCAN"}
+# Commands run on their own, never in a pipeline (the harness checks them in several steps).
+ALONE = {b"SCAN-LOOP", b"HSCAN-LOOP", b"SSCAN-LOOP", b"DBSIZE", b"EXPIRETIME"}
 
 
 def compare(args, expected, got):
@@ -338,6 +758,15 @@ def compare(args, expected, got):
         if isinstance(got, list) and len(got) == 2 and isinstance(got[0], bytes):
             return None
         return "SCAN reply is not [cursor, keys]"
+    if name in (b"HSCAN", b"SSCAN") and not _is_error(expected):
+        # Likewise: a small collection comes in one reply from Redis, maybe not from stashd.
+        if isinstance(got, list) and len(got) == 2 and isinstance(got[0], bytes) and \
+                isinstance(got[1], list) and all(isinstance(x, bytes) for x in got[1]) and \
+                (name == b"SSCAN" or len(got[1]) % 2 == 0):
+            if got[1] and expected == [b"0", []]:
+                return "%s found elements where Redis has none" % name.decode()
+            return None
+        return "%s reply is not [cursor, elements]" % name.decode()
     if name == b"RANDOMKEY" and not _is_error(expected):
         if (expected is None) == (got is None) and not _is_error(got):
             return None
@@ -347,14 +776,44 @@ def compare(args, expected, got):
     return "replies differ"
 
 
-class Differential:
-    """Runs one seeded sequence against both servers; raises Mismatch with the history."""
+def _normalised(name, t):
+    """A typed reply (typed()) of an unordered command with its elements in a canonical order
+    (HGETALL's as (field, value) pairs, in RESP2's flat array too)."""
+    kind, items = t
+    if kind not in "*~%" or items is None:
+        return t
+    if name == b"HGETALL" and kind == "*":
+        if len(items) % 2:
+            return (kind, len(items), items)
+        items = list(zip(items[::2], items[1::2]))
+    return (kind, len(items), sorted(items, key=repr))
 
-    def __init__(self, stashd_port, redis_port, seed, count):
+
+def _elements(t):
+    """The bulk strings of a typed reply: one, or an aggregate's."""
+    kind, value = t
+    if value is None:
+        return []
+    if kind == "$":
+        return [value]
+    return [v for _, v in value]
+
+
+class Differential:
+    """Runs one seeded sequence against both servers; raises Mismatch with the history.
+    groups: "strings", "hash", "set" or "mixed" (see Generator); proto: 2 or 3; pipeline_chance:
+    the chance that a pipeline of 2-29 commands starts at a command (default DIFF_PIPELINE)."""
+
+    def __init__(self, stashd_port, redis_port, seed, count, groups="strings", proto=2,
+                 pipeline_chance=None):
+        assert groups in GROUPS and proto in (2, 3)
         self.seed = seed
         self.count = count
-        self.ref = Conn(redis_port)
-        self.dut = Conn(stashd_port)
+        self.groups = groups
+        self.proto = proto
+        self.pipeline_chance = PIPELINE_CHANCE if pipeline_chance is None else pipeline_chance
+        self.ref = Conn(redis_port, proto)
+        self.dut = Conn(stashd_port, proto)
         self.redis_port = redis_port
         self.history = []
 
@@ -363,83 +822,200 @@ class Differential:
         self.dut.close()
 
     def fail(self, why, args, expected, got):
-        lines = ["seed %d, command #%d: %s" % (self.seed, len(self.history), why),
+        lines = ["seed %d (groups %s, RESP%d), command #%d: %s"
+                 % (self.seed, self.groups, self.proto, len(self.history), why),
                  "  command: %r" % (args,),
                  "  redis:   %r" % (expected,),
                  "  stashd:  %r" % (got,),
                  "history (db, command, redis reply):"]
         for entry in self.history[-60:]:
             lines.append("  %r" % (entry,))
-        path = os.path.join(tempfile.gettempdir(), "stashd-differential-%d.txt" % self.seed)
+        path = os.path.join(tempfile.gettempdir(), "stashd-differential-%s-%d-%d.txt"
+                            % (self.groups, self.proto, self.seed))
         with open(path, "w") as f:
             for entry in self.history:
                 f.write("%r\n" % (entry,))
         lines.append("full history: %s" % path)
         raise Mismatch("\n".join(lines))
 
+    def shown(self, raw):
+        """A reply as the history and failure messages show it."""
+        return parse(raw) if self.proto == 2 else raw
+
     def run(self):
         start_ms = int(time.time() * 1000)
-        gen = Generator(self.seed, start_ms)
+        gen = Generator(self.seed, start_ms, self.groups)
         for conn in (self.ref, self.dut):
             assert conn.call("FLUSHALL") == "OK"
             assert conn.call("SELECT", "0") == "OK"
         db = 0
         pending, target = [], 0
         for _ in range(self.count):
-            args = gen.cmd()
+            args = gen.next()
             name = args[0].upper()
             # Now and then a pipeline: consecutive commands reach stashd's writer as one group
             # (later ones read the earlier ones' writes through its overlay). Commands that the
-            # harness checks in several steps run on their own.
-            alone = name in (b"SCAN-LOOP", b"DBSIZE", b"EXPIRETIME")
-            if not target and not alone and gen.rng.random() < PIPELINE_CHANCE:
+            # harness checks in several steps run on their own; a SPOP ends its pipeline (its
+            # effect is mirrored on Redis before any later command runs).
+            alone = name in ALONE
+            if not target and not alone and gen.rng.random() < self.pipeline_chance:
                 target = gen.rng.randrange(2, 30)
             if target and not alone:
                 pending.append(args)
-                if len(pending) < target:
+                if len(pending) < target and name != b"SPOP":
                     continue
             if pending:
-                db = self.run_pipeline(pending, db)
+                db = self.exchange(pending, db, pipelined=True)
                 pending, target = [], 0
                 if not alone:
                     continue
-            if name == b"SCAN-LOOP":
-                self.scan_loop(args[1:], db)
+            if name in (b"SCAN-LOOP", b"HSCAN-LOOP", b"SSCAN-LOOP"):
+                self.scan_loop(args, db)
                 continue
             if name == b"DBSIZE" and len(args) == 1:
                 self.check_dbsize(db)
                 continue
-            expected = self.ref.call(*args)
-            got = self.dut.call(*args)
-            self.history.append((db, args, expected))
-            why = compare(args, expected, got)
-            if not why and name == b"EXPIRETIME" and len(args) == 2 and isinstance(got, int) \
-                    and expected >= 0:
-                # Seconds are rounded from milliseconds: unless Redis's time sits near a half
-                # second (where a few ms between the two servers matter), they must be equal.
-                ms = self.ref.call(b"PEXPIRETIME", args[1])
-                if abs(ms % 1000 - 500) > 100 and got != expected:
-                    why = "EXPIRETIME rounds differently (PEXPIRETIME %d)" % ms
-            if why:
-                self.fail(why, args, expected, got)
-            if name == b"SELECT" and expected == "OK":
-                db = int(args[1])
+            db = self.exchange([args], db, pipelined=False)
         if pending:
-            db = self.run_pipeline(pending, db)
+            db = self.exchange(pending, db, pipelined=True)
         for d in range(DBS):
             self.check_db(d)
 
-    def run_pipeline(self, commands, db):
-        expected = self.ref.pipeline(commands)
-        got = self.dut.pipeline(commands)
-        for args, e, g in zip(commands, expected, got):
-            self.history.append((db, [b"(pipelined)"] + args, e))
-            why = compare(args, e, g)
+    @staticmethod
+    def probe(args):
+        """For a random command: the read, sent to Redis only right after it, that shows the
+        collection to check its reply against."""
+        name = args[0].upper()
+        if name in RANDOM and len(args) >= 2:
+            return [b"HGETALL" if name == b"HRANDFIELD" else b"SMEMBERS", args[1]]
+        return None
+
+    def exchange(self, commands, db, pipelined):
+        """Sends commands to both servers (in one write each) and checks every reply."""
+        ref_commands = []
+        for args in commands:
+            ref_commands.append(args)
+            if self.probe(args):
+                ref_commands.append(self.probe(args))
+        ref_replies = iter(self.ref.pipeline_raw(ref_commands))
+        got_replies = self.dut.pipeline_raw(commands)
+        for args, got in zip(commands, got_replies):
+            expected = next(ref_replies)
+            probe = next(ref_replies) if self.probe(args) else None
+            name = args[0].upper()
+            shown = self.shown(expected)
+            self.history.append((db, ([b"(pipelined)"] if pipelined else []) + args, shown))
+            why = self.check(args, expected, got, probe)
+            if not why and not pipelined and name == b"EXPIRETIME" and len(args) == 2:
+                e, g = parse(expected), parse(got)
+                if isinstance(g, int) and isinstance(e, int) and e >= 0:
+                    # Seconds are rounded from milliseconds: unless Redis's time sits near a
+                    # half second (where a few ms between the two servers matter), they must be
+                    # equal.
+                    ms = self.ref.call(b"PEXPIRETIME", args[1])
+                    if abs(ms % 1000 - 500) > 100 and g != e:
+                        why = "EXPIRETIME rounds differently (PEXPIRETIME %d)" % ms
             if why:
-                self.fail(why + " (in a pipeline of %d)" % len(commands), args, e, g)
-            if args[0].upper() == b"SELECT" and e == "OK":
+                if pipelined:
+                    why += " (in a pipeline of %d)" % len(commands)
+                self.fail(why, args, shown, self.shown(got))
+            if name == b"SELECT" and parse(expected) == "OK":
                 db = int(args[1])
+            if name == b"SPOP":
+                self.mirror_spop(args, expected, got, db)
         return db
+
+    def check(self, args, expected, got, probe):
+        """None when stashd's reply bytes are acceptable for Redis's; else a reason."""
+        name = args[0].upper()
+        if name in RANDOM and probe is not None:
+            return self.check_random(args, expected, got, probe)
+        if name in UNORDERED:
+            te, tg = typed(expected), typed(got)
+            if te[0] in "-!" or tg[0] in "-!":
+                return None if te == tg else "replies differ"
+            if _normalised(name, te) == _normalised(name, tg):
+                return None
+            return "replies differ as multisets" if te[0] == tg[0] else "reply types differ"
+        if self.proto == 2:
+            return compare(args, parse(expected), parse(got))
+        if name in LOOSE:
+            if expected[:1] != got[:1]:
+                return "reply types differ"
+            return compare(args, parse(expected), parse(got))
+        return None if expected == got else "replies differ"
+
+    def check_random(self, args, expected, got, probe):
+        """HRANDFIELD, SRANDMEMBER, SPOP: errors must be equal; otherwise the same reply type and
+        length, and every element (and HRANDFIELD's value) one of the collection as Redis holds
+        it (the probe: HGETALL or SMEMBERS right after the command; for SPOP plus what Redis
+        popped). A positive count returns distinct elements, all of them when it reaches the
+        size."""
+        te, tg = typed(expected), typed(got)
+        if te[0] in "-!" or tg[0] in "-!":
+            return None if te == tg else "replies differ"
+        if te[0] != tg[0]:
+            return "reply types differ"
+        name = args[0].upper()
+        coll = parse(probe)
+        if name == b"HRANDFIELD":
+            coll = coll if isinstance(coll, dict) else dict(zip(coll[::2], coll[1::2]))
+        else:
+            coll = set(coll)
+            if name == b"SPOP":
+                coll |= set(_elements(te))  # the set before the pop
+        if te[1] is None or tg[1] is None:
+            return None if te == tg else "a null reply where the other is not"
+        if te[0] == "$":
+            return None if tg[1] in coll else "%r is not in the collection" % (tg[1],)
+        ie, ig = te[1], tg[1]
+        if len(ie) != len(ig):
+            return "lengths differ"
+        if name == b"HRANDFIELD" and len(args) > 3:  # WITHVALUES
+            if self.proto == 3:
+                if any(i[0] != "*" or len(i[1]) != 2 or i[1][0][0] != "$" or i[1][1][0] != "$"
+                       for i in ig):
+                    return "not an array of [field, value] arrays"
+                pairs = [(i[1][0][1], i[1][1][1]) for i in ig]
+            else:
+                if len(ig) % 2 or any(i[0] != "$" for i in ig):
+                    return "not a flat array of fields and values"
+                pairs = list(zip([i[1] for i in ig[::2]], [i[1] for i in ig[1::2]]))
+            bad = [p for p in pairs if coll.get(p[0]) != p[1]]
+            if bad:
+                return "(field, value) pairs not in the hash: %r" % (bad[:3],)
+            elems = [f for f, _ in pairs]
+        else:
+            if any(i[0] != "$" for i in ig):
+                return "elements are not bulk strings"
+            elems = [i[1] for i in ig]
+            bad = [e for e in elems if e not in coll]
+            if bad:
+                return "elements not in the collection: %r" % (bad[:3],)
+        count = int(args[2])
+        if count > 0 and len(set(elems)) != len(elems):
+            return "an element twice for a positive count"
+        if count > 0 and count >= len(coll) and set(elems) != set(coll):
+            return "not the whole collection for a count at least its size"
+        return None
+
+    def mirror_spop(self, args, expected, got, db):
+        """The two servers popped different members: Redis gets back what only it popped and
+        loses what only stashd popped, so that both hold the same set again. This never empties
+        or creates the key on Redis alone: both popped the same number of members of the same
+        set (check_random), so either both emptied it or the set keeps members throughout."""
+        te, tg = typed(expected), typed(got)
+        if te[0] in "-!":
+            return
+        ref_popped, dut_popped = set(_elements(te)), set(_elements(tg))
+        back = sorted(ref_popped - dut_popped)
+        gone = sorted(dut_popped - ref_popped)
+        if back:
+            assert self.ref.call(b"SADD", args[1], *back) == len(back)
+            self.history.append((db, [b"(mirror on redis)", b"SADD", args[1]] + back, None))
+        if gone:
+            assert self.ref.call(b"SREM", args[1], *gone) == len(gone)
+            self.history.append((db, [b"(mirror on redis)", b"SREM", args[1]] + gone, None))
 
     def scan_all(self, conn, opts):
         keys = []
@@ -455,13 +1031,42 @@ class Differential:
                 return set(keys)
         raise Mismatch("SCAN did not finish after 10000 calls (seed %d)" % self.seed)
 
-    def scan_loop(self, opts, db):
-        expected = self.scan_all(self.ref, opts)
-        got = self.scan_all(self.dut, opts)
-        args = [b"SCAN-LOOP"] + opts
+    def scan_key_all(self, conn, cmd, key, opts):
+        """(fields as a dict, or members as a set; whether one came twice) of a whole HSCAN or
+        SSCAN iteration; an error reply instead when the first call fails."""
+        items = []
+        cursor = b"0"
+        for _ in range(10000):
+            reply = conn.call(cmd, key, cursor, *opts)
+            if _is_error(reply):
+                return reply, False
+            cursor, batch = reply
+            assert isinstance(cursor, bytes), "%s cursor is not a bulk string: %r" % (cmd, reply)
+            items += batch
+            if cursor == b"0":
+                if cmd == b"HSCAN":
+                    pairs = list(zip(items[::2], items[1::2]))
+                    return dict(pairs), len(dict(pairs)) != len(pairs) or len(items) % 2 != 0
+                return set(items), len(set(items)) != len(items)
+        raise Mismatch("%s did not finish after 10000 calls (seed %d)" % (cmd, self.seed))
+
+    def scan_loop(self, args, db):
+        name = args[0].upper()
+        if name == b"SCAN-LOOP":
+            expected = self.scan_all(self.ref, args[1:])
+            got = self.scan_all(self.dut, args[1:])
+            twice = False
+        else:
+            cmd = name[:-len(b"-LOOP")]
+            expected, _ = self.scan_key_all(self.ref, cmd, args[1], args[2:])
+            got, twice = self.scan_key_all(self.dut, cmd, args[1], args[2:])
         self.history.append((db, args, expected))
         if expected != got:
-            self.fail("SCAN iteration returned other keys", args, expected, got)
+            self.fail("%s iteration returned other elements" % name[:-5].decode(), args,
+                      expected, got)
+        if twice:  # Redis may repeat one while it rehashes; a quiet stashd must not
+            self.fail("%s iteration returned an element twice" % name[:-5].decode(), args,
+                      expected, got)
 
     def check_dbsize(self, db):
         live = self.ref.call(b"KEYS", b"*")
@@ -471,7 +1076,7 @@ class Differential:
             self.fail("DBSIZE is not the number of live keys", [b"DBSIZE"], len(live), got)
 
     def check_db(self, d):
-        """Every key, value and TTL of database d agree."""
+        """Every key, value (a hash's fields, a set's members) and TTL of database d agree."""
         for conn in (self.ref, self.dut):
             assert conn.call("SELECT", str(d)) == "OK"
         ref_keys = sorted(self.ref.call(b"KEYS", b"*"))
@@ -480,12 +1085,35 @@ class Differential:
             self.fail("final key sets of db%d differ" % d, [b"KEYS", b"*"], ref_keys, dut_keys)
         self.check_dbsize(d)
         for key in ref_keys:
-            for cmd in ([b"GET", key], [b"PTTL", key], [b"TYPE", key]):
+            kind = self.ref.call(b"TYPE", key)
+            cmds = [[b"PTTL", key], [b"TYPE", key]]
+            cmds.append({"hash": [b"HLEN", key], "set": [b"SCARD", key]}.get(kind, [b"GET", key]))
+            for cmd in cmds:
                 expected = self.ref.call(*cmd)
                 got = self.dut.call(*cmd)
                 why = compare(cmd, expected, got)
                 if why:
                     self.fail("final state of db%d: %s" % (d, why), cmd, expected, got)
+            if kind in ("hash", "set"):
+                cmd = [b"HGETALL" if kind == "hash" else b"SMEMBERS", key]
+                expected = self.collection(kind, self.ref.call(*cmd))
+                got = self.collection(kind, self.dut.call(*cmd))
+                if expected != got:
+                    self.fail("final state of db%d: the %s differs" % (d, kind), cmd, expected,
+                              got)
+
+    @staticmethod
+    def collection(kind, reply):
+        """HGETALL as a dict, SMEMBERS as a set; an element twice is reported, never equal."""
+        if not isinstance(reply, (list, dict)):
+            return reply
+        if kind == "hash":
+            if isinstance(reply, dict):
+                return reply
+            d = dict(zip(reply[::2], reply[1::2]))
+            return d if len(d) * 2 == len(reply) else ("a field twice", reply)
+        s = set(reply)
+        return s if len(s) == len(reply) else ("a member twice", reply)
 
 
 class RedisAsStashd(RedisServer):
