@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "store/store_testutil.h"
@@ -86,6 +87,43 @@ TEST_F(CollectionTest, CountEqualsTheElementsAcrossReopen) {
   EXPECT_EQ(Meta("h").count, 3u);
   EXPECT_EQ(Fields("h"), (std::vector<std::string>{"b", "c", "d"}));
   EXPECT_EQ(Size(0).first, 1u);
+}
+
+TEST_F(CollectionTest, PositionsStayExactlyZeroToCountMinusOneThroughRemovals) {
+  std::vector<std::string> fields;
+  for (int i = 0; i < 40; i++) fields.push_back("f" + std::to_string(i));
+  HSet("h", fields);
+  HDel("h", {"f0", "f39", "f7", "f20", "nope"});  // first, last, middle, absent
+  HSet("h", {"f0", "new"});
+  HDel("h", {"f1", "f2", "f3"});
+  const CollectionMeta m = Meta("h");
+  ASSERT_EQ(m.count, 35u);  // 40 - 4 + 2 - 3
+  // Every position below count names an element whose record carries that position.
+  std::set<std::string> named;
+  for (uint64_t p = 0; p < m.count; p++) {
+    std::string element, raw;
+    ASSERT_TRUE(store_->engine()
+                    ->Get(ReadOptions(), PositionKey(store_->Slot(0), "h", m.version, p), &element)
+                    .ok())
+        << p;
+    ASSERT_TRUE(store_->engine()
+                    ->Get(ReadOptions(), ElementKey(store_->Slot(0), "h", m.version, element), &raw)
+                    .ok())
+        << element;
+    uint64_t position;
+    std::string_view value;
+    ASSERT_TRUE(DecodeElementValue(raw, &position, &value));
+    EXPECT_EQ(position, p) << element;
+    EXPECT_EQ(value, "v" + element);
+    named.insert(element);
+  }
+  EXPECT_EQ(named.size(), m.count);
+  std::string unused;
+  EXPECT_TRUE(
+      store_->engine()
+          ->Get(ReadOptions(), PositionKey(store_->Slot(0), "h", m.version, m.count), &unused)
+          .IsNotFound());
+  EXPECT_EQ(Fields("h").size(), m.count);
 }
 
 TEST_F(CollectionTest, TheLastFieldRemovedDeletesTheKey) {
