@@ -4,6 +4,8 @@
 #include <random>
 #include <unordered_set>
 
+#include "resp/reply_writer.h"
+
 namespace stash {
 
 CommandStatus OpenCollection(CollectionSource& src, std::string_view key, store::ValueType type,
@@ -56,6 +58,55 @@ Status LoadElements(CollectionSource& src, const CollectionRef& ref,
     out->emplace_back(e, v);
     return true;
   });
+}
+
+CommandStatus ReplyHasElement(CommandContext& c, store::ValueType type) {
+  ReadSource src(c);
+  CollectionRef ref;
+  STASH_RETURN_IF_FAILED(OpenCollection(src, c.argv[1], type, &ref));
+  std::string unused;
+  Status s = GetElement(src, ref, c.argv[2], &unused);
+  if (ReadFailed(s)) return EngineError(s);
+  c.out.Integer(s.ok() ? 1 : 0);
+  return {};
+}
+
+CommandStatus ReplyCount(CommandContext& c, store::ValueType type) {
+  ReadSource src(c);
+  CollectionRef ref;
+  STASH_RETURN_IF_FAILED(OpenCollection(src, c.argv[1], type, &ref));
+  c.out.Integer(ref.found ? static_cast<int64_t>(ref.meta.count) : 0);
+  return {};
+}
+
+CommandStatus OpenForWrite(WriteContext& c, std::string_view key, store::ValueType type,
+                           store::CollectionWrite* w) {
+  bool wrong_type;
+  Status s = store::OpenCollection(c.txn, c.db, key, type, c.now_ms, w, &wrong_type);
+  if (!s.ok()) return ReadFailure(s);
+  if (wrong_type) return Fail(kWrongTypeError);
+  return {};
+}
+
+CommandStatus SaveForWrite(WriteContext& c, store::CollectionWrite* w) {
+  Status s = store::SaveCollection(c.txn, w, c.now_ms);
+  return s.ok() ? CommandStatus() : ReadFailure(s);
+}
+
+CommandStatus RemoveElements(WriteContext& c, store::ValueType type) {
+  store::CollectionWrite w;
+  STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], type, &w));
+  int64_t removed = 0;
+  for (size_t i = 2; i < c.argv.size() && w.existed; i++) {
+    store::ElementRead old;
+    Status s = store::FindElement(c.txn, w, c.argv[i], &old);
+    if (s.ok() && old.found) s = store::RemoveElement(c.txn, &w, c.argv[i], old);
+    if (!s.ok()) return ReadFailure(s);
+    removed += old.found ? 1 : 0;
+  }
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  c.out.Integer(removed);
+  return {};
 }
 
 namespace {

@@ -104,6 +104,19 @@ Status LoadElements(CollectionSource& src, const CollectionRef& ref,
 Status PickElements(CollectionSource& src, const CollectionRef& ref, int64_t count,
                     bool with_values, std::vector<std::pair<std::string, std::string>>* out);
 
+// --- shared by the hash and set commands ---
+// HEXISTS / SISMEMBER: 1 when argv[2] is an element of the collection at argv[1], else 0.
+CommandStatus ReplyHasElement(CommandContext& c, store::ValueType type);
+// HLEN / SCARD: the count of the collection at argv[1] (0 when absent).
+CommandStatus ReplyCount(CommandContext& c, store::ValueType type);
+// Opens key for a write command: WRONGTYPE for another type, the read's failure.
+CommandStatus OpenForWrite(WriteContext& c, std::string_view key, store::ValueType type,
+                           store::CollectionWrite* w);
+// SaveCollection, with a read failure as the command's failure.
+CommandStatus SaveForWrite(WriteContext& c, store::CollectionWrite* w);
+// HDEL / SREM: removes argv[2..] from the collection at argv[1]; replies how many were there.
+CommandStatus RemoveElements(WriteContext& c, store::ValueType type);
+
 // HSCAN/SSCAN key cursor [MATCH pattern] [COUNT n] (scan_command.cc): SCAN's contract over one
 // collection's elements, in element order; with_values: each element is followed by its value.
 CommandStatus ScanElements(CommandContext& c, store::ValueType type, bool with_values);

@@ -49,25 +49,6 @@ CommandStatus HMGet(CommandContext& c) {
   return {};
 }
 
-CommandStatus HExists(CommandContext& c) {
-  ReadSource src(c);
-  CollectionRef ref;
-  STASH_OPEN_HASH(src, ref);
-  std::string value;
-  Status s = GetElement(src, ref, c.argv[2], &value);
-  if (ReadFailed(s)) return EngineError(s);
-  c.out.Integer(s.ok() ? 1 : 0);
-  return {};
-}
-
-CommandStatus HLen(CommandContext& c) {
-  ReadSource src(c);
-  CollectionRef ref;
-  STASH_OPEN_HASH(src, ref);
-  c.out.Integer(ref.found ? static_cast<int64_t>(ref.meta.count) : 0);
-  return {};
-}
-
 CommandStatus HStrLen(CommandContext& c) {
   ReadSource src(c);
   CollectionRef ref;
@@ -151,30 +132,18 @@ CommandStatus HRandField(CommandContext& c) {
   return {};
 }
 
+CommandStatus HExists(CommandContext& c) { return ReplyHasElement(c, ValueType::kHash); }
+CommandStatus HLen(CommandContext& c) { return ReplyCount(c, ValueType::kHash); }
+
 CommandStatus HScan(CommandContext& c) { return ScanElements(c, ValueType::kHash, true); }
 
 // --- writes ---
-
-// Opens argv[1] as a hash for writing; WRONGTYPE for another type.
-CommandStatus OpenHash(WriteContext& c, store::CollectionWrite* w) {
-  bool wrong_type;
-  Status s =
-      store::OpenCollection(c.txn, c.db, c.argv[1], ValueType::kHash, c.now_ms, w, &wrong_type);
-  if (!s.ok()) return ReadFailure(s);
-  if (wrong_type) return Fail(kWrongTypeError);
-  return {};
-}
-
-CommandStatus Save(WriteContext& c, store::CollectionWrite* w) {
-  Status s = store::SaveCollection(c.txn, w, c.now_ms);
-  return s.ok() ? CommandStatus() : ReadFailure(s);
-}
 
 // Sets the field/value pairs from argv[2]; *added: the fields that were not there.
 CommandStatus SetFields(WriteContext& c, int64_t* added) {
   if (c.argv.size() % 2 == 1) return Fail(WrongArityError(AsciiLower(c.argv[0])));
   store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenHash(c, &w));
+  STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kHash, &w));
   *added = 0;
   for (size_t i = 2; i + 1 < c.argv.size(); i += 2) {
     store::ElementRead old;
@@ -182,7 +151,7 @@ CommandStatus SetFields(WriteContext& c, int64_t* added) {
     store::WriteElement(c.txn, &w, c.argv[i], c.argv[i + 1], old);
     if (!old.found) ++*added;
   }
-  return Save(c, &w);
+  return SaveForWrite(c, &w);
 }
 
 CommandStatus HSet(WriteContext& c) {
@@ -201,7 +170,7 @@ CommandStatus HMSet(WriteContext& c) {
 
 CommandStatus HSetNx(WriteContext& c) {
   store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenHash(c, &w));
+  STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kHash, &w));
   store::ElementRead old;
   if (Status s = store::FindElement(c.txn, w, c.argv[2], &old); !s.ok()) return ReadFailure(s);
   if (old.found) {
@@ -209,38 +178,18 @@ CommandStatus HSetNx(WriteContext& c) {
     return {};
   }
   store::WriteElement(c.txn, &w, c.argv[2], c.argv[3], old);
-  STASH_RETURN_IF_FAILED(Save(c, &w));
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
   c.out.Integer(1);
   return {};
 }
 
-CommandStatus HDel(WriteContext& c) {
-  store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenHash(c, &w));
-  int64_t deleted = 0;
-  if (w.existed) {
-    for (size_t i = 2; i < c.argv.size(); i++) {
-      store::ElementRead old;
-      if (Status s = store::FindElement(c.txn, w, c.argv[i], &old); !s.ok()) {
-        return ReadFailure(s);
-      }
-      if (!old.found) continue;
-      if (Status s = store::RemoveElement(c.txn, &w, c.argv[i], old); !s.ok()) {
-        return ReadFailure(s);
-      }
-      deleted++;
-    }
-    STASH_RETURN_IF_FAILED(Save(c, &w));
-  }
-  c.out.Integer(deleted);
-  return {};
-}
+CommandStatus HDel(WriteContext& c) { return RemoveElements(c, ValueType::kHash); }
 
 CommandStatus HIncrBy(WriteContext& c) {
   int64_t by;
   if (!ParseInteger(c.argv[3], &by)) return Fail(kNotIntegerError);
   store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenHash(c, &w));
+  STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kHash, &w));
   store::ElementRead old;
   if (Status s = store::FindElement(c.txn, w, c.argv[2], &old); !s.ok()) return ReadFailure(s);
   int64_t value = 0;
@@ -253,7 +202,7 @@ CommandStatus HIncrBy(WriteContext& c) {
   }
   value += by;
   store::WriteElement(c.txn, &w, c.argv[2], std::to_string(value), old);
-  STASH_RETURN_IF_FAILED(Save(c, &w));
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
   c.out.Integer(value);
   return {};
 }
@@ -263,7 +212,7 @@ CommandStatus HIncrByFloat(WriteContext& c) {
   if (!ParseLongDouble(c.argv[3], &by)) return Fail(kNotFloatError);
   if (std::isnan(by) || std::isinf(by)) return Fail("ERR value is NaN or Infinity");
   store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenHash(c, &w));
+  STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kHash, &w));
   store::ElementRead old;
   if (Status s = store::FindElement(c.txn, w, c.argv[2], &old); !s.ok()) return ReadFailure(s);
   long double value = 0;
@@ -276,7 +225,7 @@ CommandStatus HIncrByFloat(WriteContext& c) {
   }
   std::string text = FormatLongDouble(value);
   store::WriteElement(c.txn, &w, c.argv[2], text, old);
-  STASH_RETURN_IF_FAILED(Save(c, &w));
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
   c.out.Bulk(text);
   return {};
 }

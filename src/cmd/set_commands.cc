@@ -106,17 +106,6 @@ CommandStatus SMembers(CommandContext& c) {
   return {};
 }
 
-CommandStatus SIsMember(CommandContext& c) {
-  ReadSource src(c);
-  CollectionRef ref;
-  STASH_OPEN_SET(src, ref);
-  std::string unused;
-  Status s = GetElement(src, ref, c.argv[2], &unused);
-  if (ReadFailed(s)) return EngineError(s);
-  c.out.Integer(s.ok() ? 1 : 0);
-  return {};
-}
-
 CommandStatus SMIsMember(CommandContext& c) {
   ReadSource src(c);
   CollectionRef ref;
@@ -130,14 +119,6 @@ CommandStatus SMIsMember(CommandContext& c) {
   }
   c.out.ArrayHeader(answers.size());
   for (int64_t a : answers) c.out.Integer(a);
-  return {};
-}
-
-CommandStatus SCard(CommandContext& c) {
-  ReadSource src(c);
-  CollectionRef ref;
-  STASH_OPEN_SET(src, ref);
-  c.out.Integer(ref.found ? static_cast<int64_t>(ref.meta.count) : 0);
   return {};
 }
 
@@ -209,22 +190,12 @@ CommandStatus SInterCard(CommandContext& c) {
   return {};
 }
 
+CommandStatus SIsMember(CommandContext& c) { return ReplyHasElement(c, ValueType::kSet); }
+CommandStatus SCard(CommandContext& c) { return ReplyCount(c, ValueType::kSet); }
+
 CommandStatus SScan(CommandContext& c) { return ScanElements(c, ValueType::kSet, false); }
 
 // --- writes ---
-
-CommandStatus OpenSet(WriteContext& c, std::string_view key, store::CollectionWrite* w) {
-  bool wrong_type;
-  Status s = store::OpenCollection(c.txn, c.db, key, ValueType::kSet, c.now_ms, w, &wrong_type);
-  if (!s.ok()) return ReadFailure(s);
-  if (wrong_type) return Fail(kWrongTypeError);
-  return {};
-}
-
-CommandStatus Save(WriteContext& c, store::CollectionWrite* w) {
-  Status s = store::SaveCollection(c.txn, w, c.now_ms);
-  return s.ok() ? CommandStatus() : ReadFailure(s);
-}
 
 // Looks member up in the set w.
 Status FindMember(WriteContext& c, const store::CollectionWrite& w, std::string_view member,
@@ -234,7 +205,7 @@ Status FindMember(WriteContext& c, const store::CollectionWrite& w, std::string_
 
 CommandStatus SAdd(WriteContext& c) {
   store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenSet(c, c.argv[1], &w));
+  STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kSet, &w));
   int64_t added = 0;
   for (size_t i = 2; i < c.argv.size(); i++) {
     store::ElementRead m;
@@ -243,30 +214,12 @@ CommandStatus SAdd(WriteContext& c) {
     store::WriteElement(c.txn, &w, c.argv[i], "", m);
     added++;
   }
-  STASH_RETURN_IF_FAILED(Save(c, &w));
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
   c.out.Integer(added);
   return {};
 }
 
-CommandStatus SRem(WriteContext& c) {
-  store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenSet(c, c.argv[1], &w));
-  int64_t removed = 0;
-  if (w.existed) {
-    for (size_t i = 2; i < c.argv.size(); i++) {
-      store::ElementRead m;
-      if (Status s = FindMember(c, w, c.argv[i], &m); !s.ok()) return ReadFailure(s);
-      if (!m.found) continue;
-      if (Status s = store::RemoveElement(c.txn, &w, c.argv[i], m); !s.ok()) {
-        return ReadFailure(s);
-      }
-      removed++;
-    }
-    STASH_RETURN_IF_FAILED(Save(c, &w));
-  }
-  c.out.Integer(removed);
-  return {};
-}
+CommandStatus SRem(WriteContext& c) { return RemoveElements(c, ValueType::kSet); }
 
 CommandStatus SPop(WriteContext& c) {
   int64_t count = 1;
@@ -276,7 +229,7 @@ CommandStatus SPop(WriteContext& c) {
     return Fail("ERR value is out of range, must be positive");
   }
   store::CollectionWrite w;
-  STASH_RETURN_IF_FAILED(OpenSet(c, c.argv[1], &w));
+  STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kSet, &w));
   if (!w.existed || count == 0) {
     with_count ? c.out.SetHeader(0) : c.out.Null();
     return {};
@@ -292,7 +245,7 @@ CommandStatus SPop(WriteContext& c) {
     if (!m.found) return src.Failure(Status::Corruption("a set's position names no member"));
     if (Status s = store::RemoveElement(c.txn, &w, p.first, m); !s.ok()) return ReadFailure(s);
   }
-  STASH_RETURN_IF_FAILED(Save(c, &w));
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
   if (!with_count) {
     c.out.Bulk(picks[0].first);
     return {};
@@ -326,12 +279,12 @@ CommandStatus SMove(WriteContext& c) {
     return {};
   }
   if (s = store::RemoveElement(c.txn, &src, member, m); !s.ok()) return ReadFailure(s);
-  STASH_RETURN_IF_FAILED(Save(c, &src));
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &src));
   store::ElementRead d;
   if (s = FindMember(c, dst, member, &d); !s.ok()) return ReadFailure(s);
   if (!d.found) {
     store::WriteElement(c.txn, &dst, member, "", d);
-    STASH_RETURN_IF_FAILED(Save(c, &dst));
+    STASH_RETURN_IF_FAILED(SaveForWrite(c, &dst));
   }
   c.out.Integer(1);
   return {};
@@ -347,9 +300,9 @@ CommandStatus StoreSetOp(WriteContext& c, SetOp op) {
   if (Status s = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(s)) return ReadFailure(s);
   if (!result.empty()) {
     store::CollectionWrite w;
-    STASH_RETURN_IF_FAILED(OpenSet(c, c.argv[1], &w));
+    STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kSet, &w));
     for (const std::string& m : result) store::WriteElement(c.txn, &w, m, "", {});
-    STASH_RETURN_IF_FAILED(Save(c, &w));
+    STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
   }
   c.out.Integer(static_cast<int64_t>(result.size()));
   return {};
