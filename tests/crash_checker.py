@@ -354,9 +354,7 @@ class BadReply(Exception):
 
 class Writer:
     def __init__(self, w, pipelined):
-        self.w = w
-        self.pipelined = pipelined
-        p = b"crash:w%d:" % w
+        p = self.identify(w, pipelined)
         self.slot_keys = [p + b"s%d" % i for i in range(SLOTS)]
         self.reg_keys = [p + b"r%d" % i for i in range(REGISTERS)]
         self.counter_keys = [p + b"c%d" % i for i in range(COUNTERS)]
@@ -366,6 +364,16 @@ class Writer:
         self.keys = (self.slot_keys + self.reg_keys + self.counter_keys
                      + [k for g in self.groups for k in g] + [k for pr in self.pairs for k in pr])
         self.base = {}  # key -> value at the start of the cycle (verified); absent keys missing
+        self.clear_log()
+
+    def identify(self, w, pipelined):
+        """Sets the writer's number and whether it pipelines; returns the prefix of its keys."""
+        self.w = w
+        self.pipelined = pipelined
+        return b"crash:w%d:" % w
+
+    def clear_log(self):
+        """No op logged, sent or acknowledged yet, no error."""
         self.ops = []
         self.acked = 0
         self.error = None  # why the writer stopped
@@ -383,10 +391,7 @@ class Writer:
         for k in self.reg_keys:
             tag = parse_value(k, self.model[k]) if k in self.model else None
             self.reg_n.append(int(tag[1:]) if tag else 0)
-        self.ops = []
-        self.acked = 0
-        self.error = None
-        self.bad_reply = None
+        self.clear_log()
         self.recovered_prefix = None
 
     # --- operation generation (the intended model assumes every earlier op applied)
@@ -778,9 +783,7 @@ class CollectionWriter(Writer):
     Writer's."""
 
     def __init__(self, w, pipelined):
-        self.w = w
-        self.pipelined = pipelined
-        p = b"crash:w%d:" % w
+        p = self.identify(w, pipelined)
         self.hash_keys = [p + b"H%d" % i for i in range(HASHES)]
         self.set_keys = [p + b"S%d" % i for i in range(SETS)]
         self.pairs = [(p + b"P%d:a" % i, p + b"P%d:b" % i) for i in range(SET_PAIRS)]
@@ -791,19 +794,13 @@ class CollectionWriter(Writer):
         self.groups = []
         self.base = {}        # key -> digest of its verified state (absent keys missing)
         self.base_state = {}  # key -> the verified state itself
-        self.ops = []
-        self.acked = 0
-        self.error = None
-        self.bad_reply = None
+        self.clear_log()
 
     def begin_cycle(self, cycle, seed):
         self.cycle = cycle
         self.rng = random.Random("%s:%d:%d:collections" % (seed, cycle, self.w))
         self.state = {k: self.base_state.get(k) for k in self.keys}
-        self.ops = []
-        self.acked = 0
-        self.error = None
-        self.bad_reply = None
+        self.clear_log()
         self.recovered_prefix = None
 
     def set_baseline(self, states):
@@ -1071,13 +1068,18 @@ def verify_collections(writers, states, bad_counts, verdict):
             prefix_check(wr, touched, observed, verdict)
 
 
+def damage_order(writers):
+    """The writers in the fixed (seeded) order the negative checks try them in, each with its
+    log's entries by key (entries_by_key)."""
+    order = list(writers)
+    random.Random(7).shuffle(order)
+    for wr in order:
+        yield wr, entries_by_key(wr)
+
+
 def inject_collections(kind, writers, states, conn):
     """Damages one collection through the server, as a bug would; returns a description."""
-    rng = random.Random(7)
-    order = list(writers)
-    rng.shuffle(order)
-    for wr in order:
-        touched = entries_by_key(wr)
+    for wr, touched in damage_order(writers):
         for k in wr.hash_keys + wr.set_keys:
             allowed, acked_val, older = candidates(wr, touched, k)
             observed = state_digest(states[k])
@@ -1175,11 +1177,7 @@ def inject_any(kind, writers, observed, conn):
 
 def inject(kind, writers, observed, conn):
     """Damages one key through the server, as a bug would; returns a description or None."""
-    rng = random.Random(7)
-    order = list(writers)
-    rng.shuffle(order)
-    for wr in order:
-        touched = entries_by_key(wr)
+    for wr, touched in damage_order(writers):
         if kind == "loss":
             for k in wr.slot_keys:
                 allowed, acked_val, _ = candidates(wr, touched, k)

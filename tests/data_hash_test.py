@@ -5,11 +5,11 @@ shapes, binary safety, empty hashes vanishing, and the keyspace commands on hash
 RENAME, COPY, MOVE, EXPIRE, SCAN TYPE, SWAPDB, WATCH, OBJECT ENCODING, CONFIG).
 Unordered replies (HKEYS, HVALS, HGETALL, HRANDFIELD) are compared as sets, never by order.
 Every expectation is checked against Redis 7.0 with DATA_TARGET=redis."""
-import os
 import time
 import unittest
 
-from data_strings_test import DataTestCase, ERR_FLOAT, ERR_INT, ERR_SYNTAX, arity
+from collection_util import BIG_COLLECTION, CollectionTestCase, scan_all, scan_keys
+from data_strings_test import ERR_FLOAT, ERR_INT, ERR_SYNTAX, arity
 from differential import AGAINST_REDIS, Conn, stashd_only, typed
 
 WRONGTYPE = ("error", "WRONGTYPE Operation against a key holding the wrong kind of value")
@@ -20,9 +20,6 @@ INVALID_CURSOR = ("error", "ERR invalid cursor")
 LONG_RANGE = ("error", "ERR value is out of range, value must between -9223372036854775807 and "
               "9223372036854775807")
 OUT_OF_RANGE = ("error", "ERR value is out of range")
-BIG_COLLECTION = int(os.environ.get("BIG_COLLECTION", "1000000"))
-FIELDS_PER_COMMAND = 100   # big collections: HSET/SADD with 100 elements each,
-COMMANDS_PER_CHUNK = 100   # 100 commands (10,000 elements) per pipeline round trip
 
 
 def as_dict(flat):
@@ -38,23 +35,7 @@ def bulks(*values):
     return [("$", v) for v in values]
 
 
-def scan_all(conn, cmd, key, *opts, limit=100000):
-    """(elements in order, number of calls) of a whole HSCAN/SSCAN iteration."""
-    cursor, out, calls = b"0", [], 0
-    while True:
-        reply = conn.call(cmd, key, cursor, *opts)
-        assert isinstance(reply, list) and len(reply) == 2, reply
-        cursor, batch = reply
-        assert isinstance(cursor, bytes), "cursor must be a bulk string: %r" % (reply,)
-        assert isinstance(batch, list), reply
-        out += batch
-        calls += 1
-        if cursor == b"0":
-            return out, calls
-        assert calls < limit, "%s does not end" % cmd
-
-
-class HashTestCase(DataTestCase):
+class HashTestCase(CollectionTestCase):
     def hset(self, key, mapping):
         args = []
         for f, v in mapping.items():
@@ -739,13 +720,7 @@ class HashKeyspaceTest(HashTestCase):
         self.assertEqual(sorted(c("KEYS", "*")), [b"h1", b"h2", b"s", b"set"])
         for t, want in (("hash", [b"h1", b"h2"]), ("HASH", [b"h1", b"h2"]),
                         ("string", [b"s"]), ("set", [b"set"]), ("list", [])):
-            keys, cursor = [], b"0"
-            while True:
-                cursor, batch = c("SCAN", cursor, "TYPE", t)
-                keys += batch
-                if cursor == b"0":
-                    break
-            self.assertEqual(sorted(set(keys)), want, t)
+            self.assertEqual(sorted(set(scan_keys(c, "TYPE", t))), want, t)
         self.assertEqual({c("RANDOMKEY") for _ in range(80)}, {b"h1", b"h2", b"s", b"set"})
         self.assertEqual(c("DEL", "s", "set", "h1"), 3)
         self.assertEqual(c("RANDOMKEY"), b"h2")
@@ -772,20 +747,7 @@ class HashKeyspaceTest(HashTestCase):
         self.assertEqual(c("HLEN", "h"), 0)
 
     def test_watch(self):
-        other = Conn(self.server.port)
-        self.addCleanup(other.close)
-
-        def exec_after(setup, action):
-            self.assertEqual(self.call("FLUSHALL"), "OK")
-            for cmd in setup:
-                other.call(*cmd)
-            self.assertEqual(self.call("WATCH", "h"), "OK")
-            for cmd in action:
-                other.call(*cmd)
-            self.assertEqual(self.call("MULTI"), "OK")
-            self.assertEqual(self.call("HGET", "h", "f"), "QUEUED")
-            return self.call("EXEC")
-
+        exec_after = self.watch_probe("h", ("HGET", "h", "f"))
         created = [("HSET", "h", "f", "v")]
         # Changes abort EXEC...
         for action in (("HSET", "h", "f", "v2"), ("HSET", "h", "f", "v"), ("HSET", "h", "g", "1"),
@@ -967,42 +929,25 @@ class BigHashTest(HashTestCase):
     @stashd_only
     def test_million_field_hash(self):
         n = BIG_COLLECTION
-        t0 = time.monotonic()
-        p = self.r.pipeline(transaction=False)
-        for i in range(0, n, FIELDS_PER_COMMAND):
-            p.hset("big", mapping={b"field:%d" % j: b"%d" % j
-                                   for j in range(i, min(n, i + FIELDS_PER_COMMAND))})
-            if len(p) == COMMANDS_PER_CHUNK:
-                p.execute()
-        p.execute()
-        built = time.monotonic() - t0
+        built = self.fill_big(n, lambda p, js: p.hset(
+            "big", mapping={b"field:%d" % j: b"%d" % j for j in js}))
         self.assertEqual(self.call("HLEN", "big"), n)
         self.assertEqual(self.call("HGET", "big", "field:%d" % (n - 1)), b"%d" % (n - 1))
         self.assertEqual(self.call("TYPE", "big"), "hash")
-        t1 = time.monotonic()
-        seen = set()
-        cursor, calls, total = b"0", 0, 0
-        while True:
-            cursor, batch = self.call("HSCAN", "big", cursor, "COUNT", "1000")
+        seen, total = set(), 0
+
+        def check(batch):
+            nonlocal total
             for f, v in zip(batch[::2], batch[1::2]):
                 self.assertEqual(f, b"field:" + v)
             seen.update(batch[::2])
             total += len(batch) // 2
-            calls += 1
-            if cursor == b"0":
-                break
-        scanned = time.monotonic() - t1
+
+        scanned, calls = self.scan_big("HSCAN", "big", check)
         self.assertEqual(len(seen), n)
         self.assertEqual(total, n)  # each field exactly once
-        t2 = time.monotonic()
-        self.assertEqual(self.call("DEL", "big"), 1)
-        deleted = time.monotonic() - t2
-        print("\n%d-field hash: built in %.1f s, HSCAN %.1f s (%d calls), DEL %.2f ms"
-              % (n, built, scanned, calls, deleted * 1000))
-        self.assertLess(deleted, 0.05)
-        self.assertEqual(self.call("EXISTS", "big"), 0)
-        self.assertEqual(self.call("HLEN", "big"), 0)
-        self.assertEqual(self.call("DBSIZE"), 0)
+        self.delete_big("big", "HLEN", "\n%d-field hash: built in %.1f s, HSCAN %.1f s (%d calls)"
+                        % (n, built, scanned, calls))
         self.assertEqual(self.call("HSET", "big", "x", "1"), 1)  # no old field comes back
         self.assertEqual(self.call("HLEN", "big"), 1)
 

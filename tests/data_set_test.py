@@ -7,9 +7,9 @@ Every expectation is checked against Redis 7.0 with DATA_TARGET=redis."""
 import time
 import unittest
 
-from data_hash_test import (BIG_COLLECTION, COMMANDS_PER_CHUNK, FIELDS_PER_COMMAND,
-                            INVALID_CURSOR, LONG_RANGE, WRONGTYPE, bulks, scan_all)
-from data_strings_test import DataTestCase, ERR_INT, ERR_SYNTAX, arity
+from collection_util import BIG_COLLECTION, CollectionTestCase, scan_all, scan_keys
+from data_hash_test import INVALID_CURSOR, LONG_RANGE, WRONGTYPE, bulks
+from data_strings_test import ERR_INT, ERR_SYNTAX, arity
 from differential import AGAINST_REDIS, Conn, stashd_only, typed
 
 NOT_POSITIVE = ("error", "ERR value is out of range, must be positive")
@@ -18,7 +18,7 @@ TOO_MANY_KEYS = ("error", "ERR Number of keys can't be greater than number of ar
 NEGATIVE_LIMIT = ("error", "ERR LIMIT can't be negative")
 
 
-class SetTestCase(DataTestCase):
+class SetTestCase(CollectionTestCase):
     def members(self, key):
         """SMEMBERS as a Python set (each member once)."""
         got = self.call("SMEMBERS", key)
@@ -564,13 +564,7 @@ class SetKeyspaceTest(SetTestCase):
         self.assertEqual(c("HSET", "h", "f", "v"), 1)
         self.assertEqual(c("SET", "str", "v"), "OK")
         for t, want in (("set", [b"s1", b"s2"]), ("SET", [b"s1", b"s2"]), ("hash", [b"h"])):
-            cursor, keys = b"0", []
-            while True:
-                cursor, batch = c("SCAN", cursor, "TYPE", t)
-                keys += batch
-                if cursor == b"0":
-                    break
-            self.assertEqual(sorted(set(keys)), want)
+            self.assertEqual(sorted(set(scan_keys(c, "TYPE", t))), want)
         self.assertEqual(sorted(c("KEYS", "s*")), [b"s1", b"s2", b"str"])
         self.assertEqual({c("RANDOMKEY") for _ in range(80)}, {b"s1", b"s2", b"h", b"str"})
         self.assertEqual(c("SWAPDB", "0", "5"), "OK")
@@ -583,20 +577,7 @@ class SetKeyspaceTest(SetTestCase):
         self.assertEqual(self.members("s1"), {b"b"})
 
     def test_watch(self):
-        other = Conn(self.server.port)
-        self.addCleanup(other.close)
-
-        def exec_after(setup, action):
-            self.assertEqual(self.call("FLUSHALL"), "OK")
-            for cmd in setup:
-                other.call(*cmd)
-            self.assertEqual(self.call("WATCH", "s"), "OK")
-            for cmd in action:
-                other.call(*cmd)
-            self.assertEqual(self.call("MULTI"), "OK")
-            self.assertEqual(self.call("SCARD", "s"), "QUEUED")
-            return self.call("EXEC")
-
+        exec_after = self.watch_probe("s", ("SCARD", "s"))
         created = [("SADD", "s", "a", "b")]
         for action in (("SADD", "s", "c"), ("SREM", "s", "a"), ("SPOP", "s"),
                        ("SPOP", "s", "1"), ("SMOVE", "s", "t", "a"), ("SMOVE", "t", "s", "x"),
@@ -692,40 +673,23 @@ class BigSetTest(SetTestCase):
     @stashd_only
     def test_million_member_set(self):
         n = BIG_COLLECTION
-        t0 = time.monotonic()
-        p = self.r.pipeline(transaction=False)
-        for i in range(0, n, FIELDS_PER_COMMAND):
-            p.sadd("big", *[b"member:%d" % j for j in range(i, min(n, i + FIELDS_PER_COMMAND))])
-            if len(p) == COMMANDS_PER_CHUNK:
-                p.execute()
-        p.execute()
-        built = time.monotonic() - t0
+        built = self.fill_big(n, lambda p, js: p.sadd("big", *[b"member:%d" % j for j in js]))
         self.assertEqual(self.call("SCARD", "big"), n)
         self.assertEqual(self.call("SISMEMBER", "big", "member:%d" % (n - 1)), 1)
         self.assertEqual(self.call("SISMEMBER", "big", "member:%d" % n), 0)
-        t1 = time.monotonic()
-        seen = set()
-        cursor, calls, total = b"0", 0, 0
-        while True:
-            cursor, batch = self.call("SSCAN", "big", cursor, "COUNT", "1000")
+        seen, total = set(), 0
+
+        def check(batch):
+            nonlocal total
             seen.update(batch)
             total += len(batch)
-            calls += 1
-            if cursor == b"0":
-                break
-        scanned = time.monotonic() - t1
+
+        scanned, calls = self.scan_big("SSCAN", "big", check)
         self.assertEqual(len(seen), n)
         self.assertEqual(total, n)  # each member exactly once
         self.assertTrue(all(m.startswith(b"member:") for m in seen))
-        t2 = time.monotonic()
-        self.assertEqual(self.call("DEL", "big"), 1)
-        deleted = time.monotonic() - t2
-        print("\n%d-member set: built in %.1f s, SSCAN %.1f s (%d calls), DEL %.2f ms"
-              % (n, built, scanned, calls, deleted * 1000))
-        self.assertLess(deleted, 0.05)
-        self.assertEqual(self.call("EXISTS", "big"), 0)
-        self.assertEqual(self.call("SCARD", "big"), 0)
-        self.assertEqual(self.call("DBSIZE"), 0)
+        self.delete_big("big", "SCARD", "\n%d-member set: built in %.1f s, SSCAN %.1f s (%d calls)"
+                        % (n, built, scanned, calls))
         self.assertEqual(self.call("SADD", "big", "x"), 1)
         self.assertEqual(self.members("big"), {b"x"})
 
