@@ -60,14 +60,22 @@ Status LoadElements(CollectionSource& src, const CollectionRef& ref,
   });
 }
 
-CommandStatus ReplyHasElement(CommandContext& c, store::ValueType type) {
+CommandStatus ReadElementArg(CommandContext& c, store::ValueType type, std::string* value,
+                             bool* found) {
   ReadSource src(c);
   CollectionRef ref;
   STASH_RETURN_IF_FAILED(OpenCollection(src, c.argv[1], type, &ref));
-  std::string unused;
-  Status s = GetElement(src, ref, c.argv[2], &unused);
+  Status s = GetElement(src, ref, c.argv[2], value);
   if (ReadFailed(s)) return EngineError(s);
-  c.out.Integer(s.ok() ? 1 : 0);
+  *found = s.ok();
+  return {};
+}
+
+CommandStatus ReplyHasElement(CommandContext& c, store::ValueType type) {
+  std::string unused;
+  bool found;
+  STASH_RETURN_IF_FAILED(ReadElementArg(c, type, &unused, &found));
+  c.out.Integer(found ? 1 : 0);
   return {};
 }
 

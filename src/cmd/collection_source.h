@@ -105,6 +105,9 @@ Status PickElements(CollectionSource& src, const CollectionRef& ref, int64_t cou
                     bool with_values, std::vector<std::pair<std::string, std::string>>* out);
 
 // --- shared by the hash and set commands ---
+// Reads element argv[2] of the collection at argv[1] (of type): *found, and its *value.
+CommandStatus ReadElementArg(CommandContext& c, store::ValueType type, std::string* value,
+                             bool* found);
 // HEXISTS / SISMEMBER: 1 when argv[2] is an element of the collection at argv[1], else 0.
 CommandStatus ReplyHasElement(CommandContext& c, store::ValueType type);
 // HLEN / SCARD: the count of the collection at argv[1] (0 when absent).

@@ -23,13 +23,10 @@ using store::ValueType;
   STASH_RETURN_IF_FAILED(OpenCollection(src, c.argv[1], ValueType::kHash, &(ref)))
 
 CommandStatus HGet(CommandContext& c) {
-  ReadSource src(c);
-  CollectionRef ref;
-  STASH_OPEN_HASH(src, ref);
   std::string value;
-  Status s = GetElement(src, ref, c.argv[2], &value);
-  if (ReadFailed(s)) return EngineError(s);
-  s.ok() ? c.out.Bulk(value) : c.out.Null();
+  bool found;
+  STASH_RETURN_IF_FAILED(ReadElementArg(c, ValueType::kHash, &value, &found));
+  found ? c.out.Bulk(value) : c.out.Null();
   return {};
 }
 
@@ -50,13 +47,10 @@ CommandStatus HMGet(CommandContext& c) {
 }
 
 CommandStatus HStrLen(CommandContext& c) {
-  ReadSource src(c);
-  CollectionRef ref;
-  STASH_OPEN_HASH(src, ref);
   std::string value;
-  Status s = GetElement(src, ref, c.argv[2], &value);
-  if (ReadFailed(s)) return EngineError(s);
-  c.out.Integer(s.ok() ? static_cast<int64_t>(value.size()) : 0);
+  bool found;
+  STASH_RETURN_IF_FAILED(ReadElementArg(c, ValueType::kHash, &value, &found));
+  c.out.Integer(found ? static_cast<int64_t>(value.size()) : 0);
   return {};
 }
 
