@@ -125,6 +125,10 @@ Status DBImpl::OpenImpl() {
     replay_progress_.total_bytes += log_sizes[i];
   }
   replay_progress_.last_report_micros = start;
+  // The total is known now: report it before the first batch (INFO shows it during a replay).
+  if (options_.replay_progress && !logs.empty()) {
+    options_.replay_progress(0, replay_progress_.total_bytes);
+  }
 
   VersionEdit edit;
   SequenceNumber max_sequence = versions_->LastSequence();
