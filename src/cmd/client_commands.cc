@@ -172,7 +172,7 @@ CommandStatus Kill(CommandContext& c) {
 }
 
 CommandStatus Help(CommandContext& c) {
-  static const std::vector<std::string> kLines = {
+  static const std::vector<std::string_view> kLines = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GETNAME",
       "    Return the name of the current connection.",
@@ -193,8 +193,7 @@ CommandStatus Help(CommandContext& c) {
       "    Set LIB-NAME or LIB-VER of the current connection.",
       "HELP",
       "    Print this help."};
-  c.out.ArrayHeader(kLines.size());
-  for (const auto& l : kLines) c.out.Simple(l);
+  ReplyHelp(c.out, kLines);
   return {};
 }
 

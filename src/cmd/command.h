@@ -52,9 +52,10 @@ enum CommandFlag : uint32_t {
   kCmdNoMulti = 1u << 13,
   kCmdAllowBusy = 1u << 14,
   // StashDB's own, not shown by COMMAND INFO: how a session treats the command.
-  kCmdNotQueued = 1u << 24,  // inside MULTI it runs at once (MULTI, EXEC, DISCARD, QUIT, RESET)
-  kCmdEndsMulti = 1u << 25,  // refused, it ends the transaction with EXECABORT (EXEC)
-  kCmdWatches = 1u << 26,    // adds to the session's WATCH set; refused inside MULTI (WATCH)
+  kCmdNotQueued = 1u << 24,     // inside MULTI it runs at once (MULTI, EXEC, DISCARD, QUIT, RESET)
+  kCmdEndsMulti = 1u << 25,     // refused, it ends the transaction with EXECABORT (EXEC)
+  kCmdWatches = 1u << 26,       // adds to the session's WATCH set; refused inside MULTI (WATCH)
+  kCmdSubscribedOk = 1u << 27,  // runs on a RESP2 connection that subscribes (PING, QUIT, ...)
 };
 
 // Names of the COMMAND INFO flags set in flags, in COMMAND INFO's order.

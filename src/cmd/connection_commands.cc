@@ -14,6 +14,12 @@ namespace {
 
 CommandStatus Ping(CommandContext& c) {
   if (c.argv.size() > 2) return Fail(WrongArityError("ping"));
+  if (c.session.InPubSubContext()) {  // RESP2 subscribed: Redis answers as a Pub/Sub frame
+    c.out.ArrayHeader(2);
+    c.out.Bulk("pong");
+    c.out.Bulk(c.argv.size() == 2 ? std::string_view(c.argv[1]) : std::string_view());
+    return {};
+  }
   if (c.argv.size() == 2) {
     c.out.Bulk(c.argv[1]);
   } else {
@@ -145,12 +151,12 @@ constexpr uint32_t kConn = kCmdFast | kCmdLoading | kCmdStale;
 const CommandSpec kCommands[] = {
     {.name = "ping",
      .arity = -1,
-     .flags = kCmdFast,
+     .flags = kCmdFast | kCmdSubscribedOk,
      .handler = Ping},  // as Redis: no `loading` (a probe for readiness)
     {.name = "echo", .arity = 2, .flags = kConn, .handler = Echo},
     {.name = "quit",
      .arity = -1,
-     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy | kCmdNotQueued,
+     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy | kCmdNotQueued | kCmdSubscribedOk,
      .handler = Quit},
     {.name = "hello",
      .arity = -1,
@@ -163,7 +169,7 @@ const CommandSpec kCommands[] = {
     {.name = "select", .arity = 2, .flags = kConn, .handler = Select},
     {.name = "reset",
      .arity = 1,
-     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy | kCmdNotQueued,
+     .flags = kConn | kCmdNoAuth | kCmdNoscript | kCmdAllowBusy | kCmdNotQueued | kCmdSubscribedOk,
      .handler = Reset},
 };
 

@@ -64,6 +64,11 @@ CommandEntry* Resolve(ServerApi& server, const Session& session,
     *error = WrongArityError(entry->fullname);
   } else if (!session.authenticated() && !(spec.flags & kCmdNoAuth) && server.AuthRequired()) {
     *error = kNoAuthError;
+  } else if (session.InPubSubContext() && !(spec.flags & kCmdSubscribedOk)) {
+    *error = fmt::format(
+        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+        "allowed in this context",
+        entry->fullname);
   } else if (server.Loading() && (!(spec.flags & kCmdLoading) || spec.write != nullptr)) {
     // While the data directory loads only `loading` commands run, and of those not the ones
     // that go through the writer (WATCH), which starts once loading is done.

@@ -88,7 +88,7 @@ CommandStatus List(CommandContext& c) {
 }
 
 CommandStatus Help(CommandContext& c) {
-  static const std::vector<std::string> kLines = {
+  static const std::vector<std::string_view> kLines = {
       "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "(no subcommand)",
       "    Return details about all commands.",
@@ -102,8 +102,7 @@ CommandStatus Help(CommandContext& c) {
       "    Return documentation details about commands.",
       "HELP",
       "    Print this help."};
-  c.out.ArrayHeader(kLines.size());
-  for (const auto& l : kLines) c.out.Simple(l);
+  ReplyHelp(c.out, kLines);
   return {};
 }
 

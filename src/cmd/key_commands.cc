@@ -198,8 +198,7 @@ CommandStatus ObjectHelp(CommandContext& c) {
       "    <key>.",
       "HELP",
       "    Prints this help."};
-  c.out.ArrayHeader(kLines.size());
-  for (const auto& l : kLines) c.out.Simple(l);
+  ReplyHelp(c.out, kLines);
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "cmd/reply_util.h"
 
+#include "resp/reply_writer.h"
+
 namespace stash {
 
 bool ValidClientName(std::string_view name) {
@@ -7,6 +9,11 @@ bool ValidClientName(std::string_view name) {
     if (c < '!' || c > '~') return false;
   }
   return true;
+}
+
+void ReplyHelp(resp::ReplyWriter& out, std::span<const std::string_view> lines) {
+  out.ArrayHeader(lines.size());
+  for (std::string_view l : lines) out.Simple(l);
 }
 
 }  // namespace stash

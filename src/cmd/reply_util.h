@@ -1,10 +1,12 @@
-// Small helpers shared by command handlers: client-name rules, and the version StashDB reports
-// to clients. (Integer parsing and case folding: util/strings.h.)
+// Small helpers shared by command handlers: client-name rules, the version StashDB reports to
+// clients, and the shape of a HELP reply. (Integer parsing and case folding: util/strings.h.)
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/strings.h"
 
@@ -16,5 +18,11 @@ inline constexpr const char* kStashVersion = "0.1.0";
 
 // Client names and lib info: printable ASCII without spaces ('!' .. '~').
 bool ValidClientName(std::string_view name);
+
+namespace resp {
+class ReplyWriter;
+}
+// A <COMMAND> HELP reply: one simple string per line.
+void ReplyHelp(resp::ReplyWriter& out, std::span<const std::string_view> lines);
 
 }  // namespace stash

@@ -21,6 +21,9 @@ namespace store {
 class KeyReader;
 class Store;
 }  // namespace store
+namespace pubsub {
+class Hub;
+}
 
 // Request-size limits a session's parser applies (CONFIG SET changes them; generation tells a
 // session its copy is stale).
@@ -56,6 +59,8 @@ class ServerApi {
 
   // Any thread: every connected client's session (CLIENT LIST, CLIENT KILL).
   virtual std::vector<std::shared_ptr<Session>> Sessions() const = 0;
+  // Any thread: Pub/Sub's channels and their subscribers.
+  virtual pubsub::Hub& pubsub() = 0;
   // Any thread: starts an orderly shutdown.
   virtual void RequestShutdown(const std::string& reason) = 0;
   // The text of INFO for these (lowercase) section names.

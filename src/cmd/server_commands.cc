@@ -70,7 +70,7 @@ CommandStatus ConfigRewrite(CommandContext& c) {
 }
 
 CommandStatus ConfigHelp(CommandContext& c) {
-  static const std::vector<std::string> kLines = {
+  static const std::vector<std::string_view> kLines = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GET <pattern>",
       "    Return parameters matching the glob-like <pattern> and their values.",
@@ -82,8 +82,7 @@ CommandStatus ConfigHelp(CommandContext& c) {
       "    Rewrite the configuration file.",
       "HELP",
       "    Print this help."};
-  c.out.ArrayHeader(kLines.size());
-  for (const auto& l : kLines) c.out.Simple(l);
+  ReplyHelp(c.out, kLines);
   return {};
 }
 

@@ -18,7 +18,7 @@ constexpr size_t kMaxRequestOps = 1024;
 }  // namespace
 
 Session::Session(ServerApi& server, SessionLink& link, uint64_t id)
-    : server_(server), link_(link), id_(id), out_(&link.Output()) {
+    : server_(server), link_(link), id_(id), out_(&link.Output()), subscriptions_(link, 2) {
   authenticated_ = !server_.AuthRequired();
 }
 
@@ -213,6 +213,7 @@ void Session::SetDb(int db) {
 
 void Session::SetProtocol(int proto) {
   out_.SetProtocol(proto);
+  subscriptions_.SetProtocol(proto);
   std::lock_guard<std::mutex> lock(info_mu_);
   info_proto_ = proto;
 }
@@ -234,6 +235,7 @@ void Session::SetLibInfo(const std::string& attr, std::string value) {
 
 void Session::Reset() {
   DiscardMulti();
+  subscriptions_.Clear();
   SetDb(0);
   SetProtocol(2);
   SetName("");
@@ -247,15 +249,22 @@ std::string Session::Describe() const {
   size_t qbuf = query_bytes_.load(std::memory_order_relaxed);
   size_t obl = f.output_bytes;
   int multi = multi_queued_.load(std::memory_order_relaxed);
+  // Redis's client flags: P subscribed, x in MULTI, N none.
+  std::string flags;
+  if (subscriptions_.active()) flags += 'P';
+  if (multi >= 0) flags += 'x';
+  if (flags.empty()) flags = "N";
   std::lock_guard<std::mutex> lock(info_mu_);
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} "
       "multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} "
       "tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
       id_, f.remote_address, f.local_address, f.fd, name_, (now - f.created_ms) / 1000,
-      (now - f.last_interaction_ms) / 1000, multi >= 0 ? "x" : "N", info_db_, multi, qbuf,
-      f.read_buffer_bytes, obl, obl, qbuf + obl + f.read_buffer_bytes,
-      cmd == nullptr ? "NULL" : cmd->fullname, info_proto_, lib_name_, lib_ver_);
+      (now - f.last_interaction_ms) / 1000, flags, info_db_,
+      subscriptions_.count(pubsub::Kind::kChannel), subscriptions_.count(pubsub::Kind::kPattern),
+      subscriptions_.count(pubsub::Kind::kShard), multi, qbuf, f.read_buffer_bytes, obl, obl,
+      qbuf + obl + f.read_buffer_bytes, cmd == nullptr ? "NULL" : cmd->fullname, info_proto_,
+      lib_name_, lib_ver_);
 }
 
 }  // namespace stash

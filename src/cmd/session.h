@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd/subscriptions.h"
 #include "cmd/writer.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
@@ -64,6 +65,8 @@ class SessionLink {
   virtual void Kill(const std::string& why) = 0;
   // Any thread.
   virtual LinkFacts Facts() const = 0;
+  // Any thread: whether the caller runs on the connection's thread.
+  virtual bool OnOwnThread() const = 0;
 };
 
 class Session {
@@ -80,6 +83,8 @@ class Session {
   void OnOutputDrained();
   // Bytes parsed but not yet run (CLIENT LIST's qbuf).
   size_t QueryBytes() const { return query_bytes_.load(std::memory_order_relaxed); }
+  // The connection closed: leaves every Pub/Sub subscription.
+  void OnClose() { subscriptions_.Close(); }
 
   // --- state for command handlers (connection thread, or the writer inside EXEC) ---
   uint64_t id() const { return id_; }
@@ -100,6 +105,12 @@ class Session {
   void Reset();
   std::string local_address() const { return link_.Facts().local_address; }
   std::string remote_address() const { return link_.Facts().remote_address; }
+
+  // Pub/Sub: the channels, patterns and shard channels subscribed to (cmd/subscriptions.h).
+  Subscriptions& subscriptions() { return subscriptions_; }
+  const Subscriptions& subscriptions() const { return subscriptions_; }
+  // RESP2 with a subscription: only the Pub/Sub commands, PING, QUIT and RESET may run.
+  bool InPubSubContext() const { return protocol() == 2 && subscriptions_.active(); }
 
   // --- transactions ---
   bool in_multi() const { return in_multi_; }
@@ -159,6 +170,8 @@ class Session {
   std::atomic<const CommandEntry*> last_cmd_{nullptr};
   std::atomic<size_t> query_bytes_{0};
   std::atomic<int> multi_queued_{-1};  // commands queued since MULTI; -1 outside MULTI
+
+  Subscriptions subscriptions_;  // last: it leaves the hub before the rest goes
 };
 
 }  // namespace stash

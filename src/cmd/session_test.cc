@@ -66,6 +66,7 @@ class FakeServer final : public ServerApi {
   }
   uint64_t LimitsGeneration() const override { return 1; }
   std::vector<std::shared_ptr<Session>> Sessions() const override { return {}; }
+  pubsub::Hub& pubsub() override { return hub_; }
   void RequestShutdown(const std::string&) override { shutdown_requests_++; }
   std::string Info(const std::vector<std::string>&) override { return ""; }
 
@@ -74,6 +75,7 @@ class FakeServer final : public ServerApi {
 
  private:
   test::TempDir dir_;
+  pubsub::Hub hub_;
   Config config_;
   CommandTable commands_;
   ServerStats stats_;
@@ -104,6 +106,7 @@ class FakeLink final : public SessionLink {
     std::lock_guard<std::mutex> lock(mu_);
     kill_reason_ = why;
   }
+  bool OnOwnThread() const override { return false; }
   LinkFacts Facts() const override {
     LinkFacts f;
     f.local_address = "127.0.0.1:6379";

@@ -20,7 +20,7 @@ std::string EndpointText(const asio::ip::tcp::endpoint& ep) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, uint64_t id,
-                       std::function<OutputLimit()> limits, Counters counters)
+                       std::function<OutputLimit(bool pubsub)> limits, Counters counters)
     : socket_(std::move(socket)),
       drain_timer_(socket_.get_executor()),
       id_(id),
@@ -51,7 +51,10 @@ void Connection::Add(std::atomic<uint64_t>* counter, uint64_t n) {
 
 void Connection::Start() {
   // The socket belongs to one I/O thread: begin there.
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    self->DoRead();
+  });
 }
 
 void Connection::DoRead() {
@@ -91,7 +94,7 @@ bool Connection::CheckOutputLimit() {
   if (closed_) return false;
   UpdateOutputBytes();
   size_t pending = out_.size() + sending_.size();
-  OutputLimit lim = limits_ ? limits_() : OutputLimit{};
+  OutputLimit lim = limits_ ? limits_(handler_ && handler_->PubSubClass()) : OutputLimit{};
   bool over_hard = lim.hard_bytes > 0 && pending > static_cast<size_t>(lim.hard_bytes);
   bool over_soft = false;
   if (lim.soft_bytes > 0 && pending > static_cast<size_t>(lim.soft_bytes)) {
@@ -184,7 +187,10 @@ void Connection::Close() {
 }
 
 void Connection::Post(std::function<void()> fn) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), fn = std::move(fn)] {
+  // A publisher may deliver while the last reference is going: then there is nobody to run fn.
+  std::shared_ptr<Connection> self = weak_from_this().lock();
+  if (!self) return;
+  asio::post(socket_.get_executor(), [self = std::move(self), fn = std::move(fn)] {
     if (!self->closed_) fn();
   });
 }

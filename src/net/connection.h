@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "net/asio.h"
 
@@ -45,13 +46,16 @@ class Handler {
   virtual void OnOutputDrained() = 0;
   // The connection closed (once).
   virtual void OnClose() = 0;
+  // Whether the client is in the pubsub class of output-buffer limits (it subscribes).
+  virtual bool PubSubClass() const { return false; }
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // limits is called whenever the limits are checked (they change with CONFIG SET).
-  Connection(boost::asio::ip::tcp::socket socket, uint64_t id, std::function<OutputLimit()> limits,
-             Counters counters);
+  // limits is called whenever the limits are checked (they change with CONFIG SET), with whether
+  // the client is in the pubsub class (Handler::PubSubClass).
+  Connection(boost::asio::ip::tcp::socket socket, uint64_t id,
+             std::function<OutputLimit(bool pubsub)> limits, Counters counters);
   ~Connection();
 
   // Before Start: the handler the connection drives (owned by the connection).
@@ -85,6 +89,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return last_interaction_ms_.load(std::memory_order_relaxed);
   }
   int64_t IdleMillis() const;
+  // Whether the caller runs on the connection's thread.
+  bool OnOwnThread() const {
+    return thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
   size_t OutputBytes() const { return output_bytes_.load(std::memory_order_relaxed); }
   static constexpr size_t kReadBufferBytes = 16 * 1024;
   // Runs fn on the connection's thread unless the connection is closed by then.
@@ -117,7 +125,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer drain_timer_;
   const uint64_t id_;
-  std::function<OutputLimit()> limits_;
+  std::function<OutputLimit(bool pubsub)> limits_;
   Counters counters_;
   std::unique_ptr<Handler> handler_;
   std::string local_addr_, remote_addr_;
@@ -136,6 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int64_t soft_limit_since_ms_ = 0;
 
   std::atomic<int64_t> last_interaction_ms_;
+  std::atomic<std::thread::id> thread_{};  // the I/O thread, from Start on
   std::atomic<size_t> output_bytes_{0};
 };
 

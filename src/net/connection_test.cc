@@ -232,7 +232,7 @@ class ConnectionTest : public testing::Test {
     Counters counters{&input_bytes_, &output_bytes_, &limit_disconnections_};
     conn_ = std::make_shared<Connection>(
         std::move(socket), 1,
-        [this] {
+        [this](bool) {
           std::lock_guard<std::mutex> lock(limit_mu_);
           return limit_;
         },

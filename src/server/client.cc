@@ -7,7 +7,10 @@ namespace stash {
 Client::Client(Server& server, net::Connection& conn)
     : server_(server), conn_(conn), session_(server, *this, conn.id()) {}
 
-void Client::OnClose() { server_.Unregister(conn_.id()); }
+void Client::OnClose() {
+  session_.OnClose();
+  server_.Unregister(conn_.id());
+}
 
 LinkFacts Client::Facts() const {
   LinkFacts f;

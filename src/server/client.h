@@ -23,6 +23,7 @@ class Client final : public net::Handler, public SessionLink {
   void OnInput(const char* data, size_t n) override { session_.OnInput(data, n); }
   void OnOutputDrained() override { session_.OnOutputDrained(); }
   void OnClose() override;
+  bool PubSubClass() const override { return session_.subscriptions().active(); }
 
   // SessionLink
   std::string& Output() override { return conn_.output(); }
@@ -34,6 +35,7 @@ class Client final : public net::Handler, public SessionLink {
   std::shared_ptr<void> KeepAlive() override { return conn_.shared_from_this(); }
   void Kill(const std::string& why) override { conn_.Kill(why); }
   LinkFacts Facts() const override;
+  bool OnOwnThread() const override { return conn_.OnOwnThread(); }
 
  private:
   Server& server_;

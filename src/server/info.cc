@@ -187,6 +187,9 @@ void StatsSection(Server& srv, Lines* o) {
   Add(o, "evicted_keys", 0);
   Add(o, "keyspace_hits", s.keyspace_hits.load());
   Add(o, "keyspace_misses", s.keyspace_misses.load());
+  Add(o, "pubsub_channels", srv.pubsub().Count(pubsub::Kind::kChannel));
+  Add(o, "pubsub_patterns", srv.pubsub().Count(pubsub::Kind::kPattern));
+  Add(o, "pubsubshard_channels", srv.pubsub().Count(pubsub::Kind::kShard));
   Add(o, "total_error_replies", s.total_error_replies.load());
   Add(o, "client_output_buffer_limit_disconnections", s.client_output_limit_disconnections.load());
 }

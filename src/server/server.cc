@@ -53,6 +53,8 @@ void Server::ApplySettings(const Settings& s) {
   limits_.query_buffer_limit = static_cast<size_t>(s.client_query_buffer_limit);
   output_limit_ = {s.output_limit_normal.hard_bytes, s.output_limit_normal.soft_bytes,
                    s.output_limit_normal.soft_seconds};
+  pubsub_output_limit_ = {s.output_limit_pubsub.hard_bytes, s.output_limit_pubsub.soft_bytes,
+                          s.output_limit_pubsub.soft_seconds};
   limits_.generation = limits_generation_.fetch_add(1) + 1;
 }
 
@@ -61,9 +63,9 @@ RequestLimits Server::Limits() const {
   return limits_;
 }
 
-net::OutputLimit Server::OutputLimits() const {
+net::OutputLimit Server::OutputLimits(bool pubsub) const {
   std::lock_guard<std::mutex> lock(limits_mu_);
-  return output_limit_;
+  return pubsub ? pubsub_output_limit_ : output_limit_;
 }
 
 std::string Server::Info(const std::vector<std::string>& sections) {
@@ -180,7 +182,8 @@ void Server::OnAccepted(tcp::socket socket) {
   net::Counters counters{&stats_.net_input_bytes, &stats_.net_output_bytes,
                          &stats_.client_output_limit_disconnections};
   auto conn = std::make_shared<net::Connection>(
-      std::move(socket), next_client_id_.fetch_add(1), [this] { return OutputLimits(); }, counters);
+      std::move(socket), next_client_id_.fetch_add(1),
+      [this](bool pubsub) { return OutputLimits(pubsub); }, counters);
   if (s.tcp_keepalive > 0) {
     conn->SetKeepAlive(static_cast<int>(s.tcp_keepalive));
   }
@@ -252,11 +255,14 @@ void Server::Cron() {
   }
   // A client stuck above the soft output limit may have no read or write completing that would
   // notice its soft seconds running out: the cron looks for it.
-  if (s.output_limit_normal.soft_bytes > 0) {
+  // Whichever class a client is in, the smaller soft limit finds it.
+  int64_t soft = 0;
+  for (int64_t b : {s.output_limit_normal.soft_bytes, s.output_limit_pubsub.soft_bytes}) {
+    if (b > 0 && (soft == 0 || b < soft)) soft = b;
+  }
+  if (soft > 0) {
     for (auto& c : Connections()) {
-      if (c->OutputBytes() > static_cast<size_t>(s.output_limit_normal.soft_bytes)) {
-        c->CheckOutputLimitSoon();
-      }
+      if (c->OutputBytes() > static_cast<size_t>(soft)) c->CheckOutputLimitSoon();
     }
   }
 }

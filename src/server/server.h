@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "net/asio.h"
 #include "net/connection.h"
+#include "pubsub/hub.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -57,6 +58,7 @@ class Server final : public ServerApi {
     return limits_generation_.load(std::memory_order_acquire);
   }
   std::vector<std::shared_ptr<Session>> Sessions() const override;
+  pubsub::Hub& pubsub() override { return hub_; }
   void RequestShutdown(const std::string& reason) override;
   std::string Info(const std::vector<std::string>& sections) override;
 
@@ -72,8 +74,8 @@ class Server final : public ServerApi {
   void Unregister(uint64_t id);
   size_t ClientCount() const;
   std::vector<std::shared_ptr<net::Connection>> Connections() const;
-  // The output-buffer limits of normal clients (changes with CONFIG SET).
-  net::OutputLimit OutputLimits() const;
+  // The output-buffer limits of normal or pubsub clients (they change with CONFIG SET).
+  net::OutputLimit OutputLimits(bool pubsub) const;
 
  private:
   void Accept(size_t listener);
@@ -93,6 +95,7 @@ class Server final : public ServerApi {
   std::unique_ptr<Writer> writer_;
   ScanCursorTable scan_cursors_;
   ServerStats stats_;
+  pubsub::Hub hub_;
   const int64_t start_time_ms_;
   int bound_port_ = 0;
   int databases_ = 16;
@@ -122,6 +125,7 @@ class Server final : public ServerApi {
   mutable std::mutex limits_mu_;
   RequestLimits limits_{};
   net::OutputLimit output_limit_{};
+  net::OutputLimit pubsub_output_limit_{};
   std::atomic<uint64_t> limits_generation_{1};
 };
 
