@@ -1,5 +1,7 @@
 #include "cmd/collection_source.h"
 
+#include "config/notify_flags.h"
+
 #include <algorithm>
 #include <random>
 #include <unordered_set>
@@ -113,8 +115,17 @@ CommandStatus RemoveElements(WriteContext& c, store::ValueType type) {
     removed += old.found ? 1 : 0;
   }
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  const bool hash = type == store::ValueType::kHash;
+  NotifyRemoved(c, w, hash ? kNotifyHash : kNotifySet, hash ? "hdel" : "srem", removed);
   c.out.Integer(removed);
   return {};
+}
+
+void NotifyRemoved(WriteContext& c, const store::CollectionWrite& w, uint32_t cls,
+                   std::string_view event, int64_t removed) {
+  if (removed == 0) return;
+  c.Notify(cls, event, w.key);
+  if (w.meta.count == 0) c.Notify(kNotifyGeneric, "del", w.key);
 }
 
 namespace {

@@ -56,8 +56,11 @@ class ReadSource final : public CollectionSource {
 class TxnSource final : public CollectionSource {
  public:
   explicit TxnSource(WriteContext& c) : c_(c) {}
+  // Counts a keyspace hit or miss, as Redis's reads of SINTERSTORE's sources do.
   Status Record(std::string_view key, store::Record* out) override {
-    return c_.txn.Get(c_.db, key, c_.now_ms, out);
+    Status s = c_.txn.Get(c_.db, key, c_.now_ms, out);
+    if (!ReadFailed(s)) CountLookup(c_, key, s.ok());
+    return s;
   }
   Status Raw(const std::string& engine_key, std::string* value) override {
     return c_.txn.ReadRaw(engine_key, value);
@@ -119,6 +122,10 @@ CommandStatus OpenForWrite(WriteContext& c, std::string_view key, store::ValueTy
 CommandStatus SaveForWrite(WriteContext& c, store::CollectionWrite* w);
 // HDEL / SREM: removes argv[2..] from the collection at argv[1]; replies how many were there.
 CommandStatus RemoveElements(WriteContext& c, store::ValueType type);
+// After a save that removed elements (HDEL, SREM, SPOP, SMOVE's source): Redis's event (class
+// cls) when any went, then "del" when the collection is gone.
+void NotifyRemoved(WriteContext& c, const store::CollectionWrite& w, uint32_t cls,
+                   std::string_view event, int64_t removed);
 
 // HSCAN/SSCAN key cursor [MATCH pattern] [COUNT n] (scan_command.cc): SCAN's contract over one
 // collection's elements, in element order; with_values: each element is followed by its value.

@@ -21,6 +21,7 @@
 
 namespace stash {
 
+class KeyEvents;
 class ServerApi;
 class Session;
 struct ServerStats;
@@ -56,6 +57,7 @@ enum CommandFlag : uint32_t {
   kCmdEndsMulti = 1u << 25,     // refused, it ends the transaction with EXECABORT (EXEC)
   kCmdWatches = 1u << 26,       // adds to the session's WATCH set; refused inside MULTI (WATCH)
   kCmdSubscribedOk = 1u << 27,  // runs on a RESP2 connection that subscribes (PING, QUIT, ...)
+  kCmdUncounted = 1u << 28,     // internal (lazy expiry): not in INFO's counts
 };
 
 // Names of the COMMAND INFO flags set in flags, in COMMAND INFO's order.
@@ -95,6 +97,9 @@ struct CommandContext {
   const std::vector<std::string>& argv;
   resp::ReplyWriter& out;
   store::KeyReader& keys;
+  // Inside EXEC (on the writer): the group's outbox, where PUBLISH and keyspace events wait for
+  // the commit (cmd/keyspace_events.h). Null on the connection's thread.
+  KeyEvents* events = nullptr;
 };
 
 using CommandHandler = CommandStatus (*)(CommandContext&);
@@ -112,6 +117,11 @@ struct WriteContext {
   ServerStats& stats;
   WatchRegistry& watches;
   const std::shared_ptr<WatchState>& watch;  // the session's (WATCH adds keys to it)
+  KeyEvents& events;                         // keyspace notifications (cmd/keyspace_events.h)
+
+  // Reports Redis's keyspace event (class cls: config/notify_flags.h) on key in db (default:
+  // the request's database).
+  void Notify(uint32_t cls, std::string_view event, std::string_view key, int in_db = -1);
 };
 
 using WriteHandler = CommandStatus (*)(WriteContext&);

@@ -5,6 +5,7 @@
 #include "cmd/command_table.h"
 #include "cmd/keyspace_util.h"
 #include "cmd/reply_util.h"
+#include "cmd/stats.h"
 #include "resp/reply_writer.h"
 #include "store/txn.h"
 
@@ -90,9 +91,11 @@ CommandStatus ExpireGeneric(WriteContext& c, int64_t unit, bool relative, std::s
   }
   if (when <= c.now_ms) {
     if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
+    c.Notify(kNotifyGeneric, "del", c.argv[1]);
   } else {
     r.expire_at_ms = when;
     if (Status ps = c.txn.Put(c.db, c.argv[1], r); !ps.ok()) return ReadFailure(ps);
+    c.Notify(kNotifyGeneric, "expire", c.argv[1]);
   }
   c.out.Integer(1);
   return {};
@@ -113,7 +116,20 @@ CommandStatus Persist(WriteContext& c) {
   }
   r.expire_at_ms = 0;
   if (Status ps = c.txn.Put(c.db, c.argv[1], r); !ps.ok()) return ReadFailure(ps);
+  c.Notify(kNotifyGeneric, "persist", c.argv[1]);
   c.out.Integer(1);
+  return {};
+}
+
+// Removes argv[1] if it is still past its expiry: the Txn reports it "expired".
+CommandStatus LazyExpire(WriteContext& c) {
+  Status s = c.txn.ExistsExpired(c.db, c.argv[1], c.now_ms);
+  if (s.ok()) {
+    s = c.txn.Delete(c.db, c.argv[1], c.now_ms);
+    if (s.ok()) c.stats.expired_keys.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (ReadFailed(s)) return ReadFailure(s);
+  if (c.argv[2] == "1") c.Notify(kNotifyKeyMiss, "keymiss", c.argv[1]);
   return {};
 }
 
@@ -135,5 +151,12 @@ const CommandSpec kCommands[] = {
 }  // namespace
 
 std::span<const CommandSpec> ExpireCommands() { return kCommands; }
+
+CommandEntry* LazyExpireEntry() {
+  static const CommandSpec spec{
+      .name = "lazy-expire", .arity = 3, .flags = kCmdWrite | kCmdUncounted, .write = LazyExpire};
+  static CommandEntry entry{.spec = &spec, .fullname = "lazy-expire"};
+  return &entry;
+}
 
 }  // namespace stash

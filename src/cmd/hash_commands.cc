@@ -145,7 +145,9 @@ CommandStatus SetFields(WriteContext& c, int64_t* added) {
     store::WriteElement(c.txn, &w, c.argv[i], c.argv[i + 1], old);
     if (!old.found) ++*added;
   }
-  return SaveForWrite(c, &w);
+  STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  c.Notify(kNotifyHash, "hset", c.argv[1]);
+  return {};
 }
 
 CommandStatus HSet(WriteContext& c) {
@@ -173,6 +175,7 @@ CommandStatus HSetNx(WriteContext& c) {
   }
   store::WriteElement(c.txn, &w, c.argv[2], c.argv[3], old);
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  c.Notify(kNotifyHash, "hset", c.argv[1]);
   c.out.Integer(1);
   return {};
 }
@@ -197,6 +200,7 @@ CommandStatus HIncrBy(WriteContext& c) {
   value += by;
   store::WriteElement(c.txn, &w, c.argv[2], std::to_string(value), old);
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  c.Notify(kNotifyHash, "hincrby", c.argv[1]);
   c.out.Integer(value);
   return {};
 }
@@ -220,6 +224,7 @@ CommandStatus HIncrByFloat(WriteContext& c) {
   std::string text = FormatLongDouble(value);
   store::WriteElement(c.txn, &w, c.argv[2], text, old);
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  c.Notify(kNotifyHash, "hincrbyfloat", c.argv[1]);
   c.out.Bulk(text);
   return {};
 }

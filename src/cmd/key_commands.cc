@@ -210,7 +210,10 @@ CommandStatus Del(WriteContext& c) {
     bool live;
     if (Status rs = c.txn.Delete(c.db, c.argv[i], c.now_ms, &live); ReadFailed(rs))
       return ReadFailure(rs);
-    n += live ? 1 : 0;
+    if (live) {
+      n++;
+      c.Notify(kNotifyGeneric, "del", c.argv[i]);
+    }
   }
   c.out.Integer(n);
   return {};
@@ -240,17 +243,21 @@ CommandStatus RenameGeneric(WriteContext& c, bool nx) {
     nx ? c.out.Integer(0) : c.out.Simple("OK");
     return {};
   }
-  if (nx) {
-    s = c.txn.Exists(c.db, c.argv[2], c.now_ms);
-    if (ReadFailed(s)) return ReadFailure(s);
-    if (s.ok()) {
-      c.out.Integer(0);
-      return {};
-    }
+  s = c.txn.Exists(c.db, c.argv[2], c.now_ms);
+  if (ReadFailed(s)) return ReadFailure(s);
+  const bool replaces = s.ok();
+  if (nx && replaces) {
+    c.out.Integer(0);
+    return {};
   }
   STASH_RETURN_IF_FAILED(Clone(c, c.db, c.argv[1], c.db, c.argv[2], &r));
   if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
   if (Status ps = c.txn.Put(c.db, c.argv[2], r); !ps.ok()) return ReadFailure(ps);
+  // Redis deletes a destination that exists and adds the key anew: "new" either way (the Txn
+  // reports it when there was none).
+  if (replaces) c.Notify(kNotifyNew, "new", c.argv[2]);
+  c.Notify(kNotifyGeneric, "rename_from", c.argv[1]);
+  c.Notify(kNotifyGeneric, "rename_to", c.argv[2]);
   nx ? c.out.Integer(1) : c.out.Simple("OK");
   return {};
 }
@@ -276,7 +283,7 @@ CommandStatus Copy(WriteContext& c) {
   Record r;
   Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &r);
   if (ReadFailed(s)) return ReadFailure(s);
-  CountLookup(c.stats, s.ok());  // Redis reads COPY's source as a keyspace lookup
+  CountLookup(c, c.argv[1], s.ok());  // Redis reads COPY's source as a keyspace lookup
   if (!s.ok()) {
     c.out.Integer(0);
     return {};
@@ -293,6 +300,7 @@ CommandStatus Copy(WriteContext& c) {
   }
   STASH_RETURN_IF_FAILED(Clone(c, c.db, c.argv[1], dst_db, c.argv[2], &r));
   if (Status ps = c.txn.Put(dst_db, c.argv[2], r); !ps.ok()) return ReadFailure(ps);
+  c.Notify(kNotifyGeneric, "copy_to", c.argv[2], dst_db);
   c.out.Integer(1);
   return {};
 }
@@ -317,6 +325,8 @@ CommandStatus Move(WriteContext& c) {
   STASH_RETURN_IF_FAILED(Clone(c, c.db, c.argv[1], dst_db, c.argv[1], &r));
   if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
   if (Status ps = c.txn.Put(dst_db, c.argv[1], r); !ps.ok()) return ReadFailure(ps);
+  c.Notify(kNotifyGeneric, "move_from", c.argv[1]);
+  c.Notify(kNotifyGeneric, "move_to", c.argv[1], dst_db);
   c.out.Integer(1);
   return {};
 }

@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <limits>
 
+#include "cmd/keyspace_events.h"
 #include "cmd/server_api.h"
 #include "cmd/session.h"
 #include "cmd/stats.h"
+#include "pubsub/hub.h"
 
 namespace stash {
 
@@ -16,8 +18,32 @@ CommandStatus ReadFailure(const Status& s) { return Fail(ReadErrorReply(s.ToStri
 
 CommandStatus EngineError(const Status& s) { return Fail("ERR " + s.ToString()); }
 
-void CountLookup(ServerStats& stats, bool hit) {
+namespace {
+
+void Count(ServerStats& stats, bool hit) {
   (hit ? stats.keyspace_hits : stats.keyspace_misses).fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void CountLookup(CommandContext& c, std::string_view key, bool hit) {
+  Count(c.server.stats(), hit);
+  if (hit) return;
+  // A key the read found expired: its keymiss follows its expired event (Session).
+  if (c.session.TakeKeyMiss(key)) return;
+  if (c.events != nullptr) {  // inside EXEC: with the group's other events
+    c.events->Notify(kNotifyKeyMiss, "keymiss", c.session.db(), key);
+    return;
+  }
+  ForEachKeyEvent(c.server.NotifyFlags(), kNotifyKeyMiss, "keymiss", c.session.db(), key,
+                  [&](const std::string& channel, std::string_view message) {
+                    c.server.pubsub().Publish(channel, message);
+                  });
+}
+
+void CountLookup(WriteContext& c, std::string_view key, bool hit) {
+  Count(c.stats, hit);
+  if (!hit) c.Notify(kNotifyKeyMiss, "keymiss", key);
 }
 
 MultiKeyRead::MultiKeyRead(CommandContext& c) : c_(c), now_ms_(NowMs()) {
@@ -56,18 +82,33 @@ MultiKeyRead::~MultiKeyRead() {
   if (store_ != nullptr) store_->ReleaseSnapshot(snapshot_);
 }
 
+namespace {
+
+// s and r: a read of key that ignored expiry. A record past its expiry at now_ms is absent, and
+// on the connection's thread the session reclaims it (lazy expiry) before the reply goes out.
+Status LiveAt(CommandContext& c, std::string_view key, int64_t now_ms, Status s,
+              const store::Record& r) {
+  if (!s.ok() || r.expire_at_ms == 0 || r.expire_at_ms > now_ms) return s;
+  if (c.events == nullptr) c.session.NoteExpiredRead(key);
+  return Status::NotFound();
+}
+
+}  // namespace
+
 Status MultiKeyRead::Get(std::string_view key, store::Record* out) {
-  Status s = store_ == nullptr ? c_.keys.Get(c_.session.db(), key, now_ms_, out)
-                               : store_->GetAt(slot_, snapshot_, key, now_ms_, out);
-  if (s.ok() || s.IsNotFound()) CountLookup(c_.server.stats(), s.ok());
+  // Read whatever the expiry (time 0), then judge it at now_ms_.
+  Status s = store_ == nullptr ? c_.keys.Get(c_.session.db(), key, 0, out)
+                               : store_->GetAt(slot_, snapshot_, key, 0, out);
+  s = LiveAt(c_, key, now_ms_, std::move(s), *out);
+  if (s.ok() || s.IsNotFound()) CountLookup(c_, key, s.ok());
   return s;
 }
 
 CommandStatus LookupRead(CommandContext& c, std::string_view key, store::Record* out, bool* found) {
-  Status s = c.keys.Get(c.session.db(), key, NowMs(), out);
+  Status s = LiveAt(c, key, NowMs(), c.keys.Get(c.session.db(), key, 0, out), *out);
   if (!s.ok() && !s.IsNotFound()) return EngineError(s);
   *found = s.ok();
-  CountLookup(c.server.stats(), *found);
+  CountLookup(c, key, *found);
   return {};
 }
 

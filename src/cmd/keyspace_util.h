@@ -9,6 +9,7 @@
 
 #include "cmd/command.h"
 #include "cmd/errors.h"
+#include "config/notify_flags.h"
 #include "store/key_reader.h"
 #include "store/store.h"
 #include "store/txn.h"
@@ -17,6 +18,8 @@
 #include "util/strings.h"
 
 namespace stash {
+
+struct CommandEntry;
 
 // A write handler whose Txn read failed returns ReadFailure(s): the writer takes its writes back
 // and replies the error (docs/errors.md).
@@ -58,9 +61,16 @@ class MultiKeyRead {
   int64_t now_ms_;
 };
 
-// Counts a keyspace hit or miss, for the write commands Redis counts too (GETSET, GETDEL, GETEX,
-// SET ... GET, COPY's source).
-void CountLookup(ServerStats& stats, bool hit);
+// Counts a keyspace hit or miss of key; a miss is also Redis's keymiss event (class m). The
+// write commands Redis counts too use the WriteContext form (GETSET, GETDEL, GETEX, SET ... GET,
+// COPY's source).
+void CountLookup(CommandContext& c, std::string_view key, bool hit);
+void CountLookup(WriteContext& c, std::string_view key, bool hit);
+
+// Lazy expiry (Session::NoteExpiredRead): the writer's op that reclaims a key a read found past
+// its TTL — argv {"lazy-expire", key, "1" when its keymiss event follows}. Not in the command
+// table and not counted in INFO: clients cannot call it.
+CommandEntry* LazyExpireEntry();
 
 // A database index argument (SELECT, MOVE, COPY ... DB): an integer that fits an int, and below
 // databases.

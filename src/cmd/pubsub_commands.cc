@@ -1,9 +1,12 @@
 // Pub/Sub commands: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, SSUBSCRIBE, SUNSUBSCRIBE,
 // PUBLISH, SPUBLISH and PUBSUB CHANNELS | NUMSUB | NUMPAT | SHARDCHANNELS | SHARDNUMSUB | HELP.
 // The session's side is cmd/subscriptions.h; the channels and delivery are pubsub/hub.h.
+#include <fmt/format.h>
+
 #include <span>
 
 #include "cmd/command_table.h"
+#include "cmd/keyspace_events.h"
 #include "cmd/reply_util.h"
 #include "cmd/server_api.h"
 #include "cmd/session.h"
@@ -31,18 +34,30 @@ CommandStatus Unsubscribe(CommandContext& c) {
   return {};
 }
 
+// PUBLISH / SPUBLISH. Inside EXEC the message waits in the group's outbox, to go out after the
+// commit among the keyspace events in the order they happened; the reply counts the receivers
+// now.
+template <bool shard>
 CommandStatus Publish(CommandContext& c) {
-  c.out.Integer(static_cast<int64_t>(c.server.pubsub().Publish(c.argv[1], c.argv[2])));
-  return {};
-}
-
-CommandStatus SPublish(CommandContext& c) {
-  c.out.Integer(static_cast<int64_t>(c.server.pubsub().PublishShard(c.argv[1], c.argv[2])));
+  pubsub::Hub& hub = c.server.pubsub();
+  size_t n;
+  if (c.events != nullptr) {
+    n = hub.Receivers(c.argv[1], shard);
+    c.events->Publish(c.argv[1], c.argv[2], shard);
+  } else {
+    n = shard ? hub.PublishShard(c.argv[1], c.argv[2]) : hub.Publish(c.argv[1], c.argv[2]);
+  }
+  c.out.Integer(static_cast<int64_t>(n));
   return {};
 }
 
 template <Kind kind>
 CommandStatus Channels(CommandContext& c) {
+  if (c.argv.size() > 3) {  // Redis's words for it, naming the subcommand as typed
+    return Fail(fmt::format(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+        c.argv[1]));
+  }
   const std::string* pattern = c.argv.size() > 2 ? &c.argv[2] : nullptr;
   c.out.BulkArray(c.server.pubsub().Channels(kind, pattern));
   return {};
@@ -112,8 +127,8 @@ const CommandSpec kCommands[] = {
      .flags = kSub,
      .keys = {1, -1, 1},
      .handler = Unsubscribe<Kind::kShard>},
-    {.name = "publish", .arity = 3, .flags = kPub, .handler = Publish},
-    {.name = "spublish", .arity = 3, .flags = kPub, .keys = {1, 1, 1}, .handler = SPublish},
+    {.name = "publish", .arity = 3, .flags = kPub, .handler = Publish<false>},
+    {.name = "spublish", .arity = 3, .flags = kPub, .keys = {1, 1, 1}, .handler = Publish<true>},
     {.name = "pubsub", .arity = -2, .subcommands = kPubSubSubcommands},
 };
 

@@ -61,6 +61,8 @@ class ServerApi {
   virtual std::vector<std::shared_ptr<Session>> Sessions() const = 0;
   // Any thread: Pub/Sub's channels and their subscribers.
   virtual pubsub::Hub& pubsub() = 0;
+  // Any thread: the keyspace notification classes to publish (config/notify_flags.h).
+  virtual uint32_t NotifyFlags() const = 0;
   // Any thread: starts an orderly shutdown.
   virtual void RequestShutdown(const std::string& reason) = 0;
   // The text of INFO for these (lowercase) section names.

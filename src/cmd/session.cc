@@ -4,6 +4,7 @@
 
 #include "cmd/command_table.h"
 #include "cmd/dispatch.h"
+#include "cmd/keyspace_util.h"
 #include "cmd/server_api.h"
 #include "cmd/stats.h"
 #include "util/clock.h"
@@ -100,7 +101,12 @@ void Session::ProcessInput() {
     if (!error.empty()) {
       Refuse(entry, error);
     } else {
+      const size_t mark = link_.Output().size();
       Run(server_, *this, *entry, argv_, out_, server_.keys());
+      if (!expired_reads_.empty()) {
+        ReclaimExpiredReads(mark);
+        break;
+      }
     }
     if (!link_.CheckOutputLimit()) return;
   }
@@ -193,8 +199,37 @@ void Session::Submit(std::unique_ptr<WriteRequest> req) {
   server_.writer().Submit(std::move(req));
 }
 
+void Session::NoteExpiredRead(std::string_view key) {
+  expired_reads_.push_back({std::string(key)});
+}
+
+bool Session::TakeKeyMiss(std::string_view key) {
+  if (expired_reads_.empty() || expired_reads_.back().key != key) return false;
+  expired_reads_.back().keymiss = true;
+  return true;
+}
+
+void Session::ReclaimExpiredReads(size_t mark) {
+  std::string& out = link_.Output();
+  held_reply_.assign(out, mark);
+  out.resize(mark);
+  auto req = std::make_unique<WriteRequest>();
+  for (ExpiredRead& r : expired_reads_) {
+    req->ops.push_back(
+        {{"lazy-expire", std::move(r.key), r.keymiss ? "1" : "0"}, LazyExpireEntry()});
+  }
+  expired_reads_.clear();
+  reclaiming_ = true;
+  Submit(std::move(req));
+}
+
 void Session::OnWritesDone(std::string replies) {
   waiting_ = false;
+  if (reclaiming_) {  // the reclaim's own replies are nobody's: the held read reply goes out
+    reclaiming_ = false;
+    replies = std::move(held_reply_);
+    held_reply_.clear();
+  }
   if (parser_limits_stale_) {
     parser_limits_stale_ = false;
     RefreshParserLimits();

@@ -100,6 +100,11 @@ class Session {
   void SetLastCommand(const CommandEntry* cmd) { last_cmd_.store(cmd, std::memory_order_relaxed); }
   // The reply in progress is sent, then the connection closes (QUIT, CLIENT KILL of itself).
   void CloseAfterReply() { link_.CloseAfterReply(); }
+  // Lazy expiry: the running read found key past its TTL. Once the command has run, its reply
+  // waits while the writer reclaims the key (publishing "expired", as Redis does on access).
+  void NoteExpiredRead(std::string_view key);
+  // Whether key was just noted expired; if so its keymiss event goes out with the reclaim.
+  bool TakeKeyMiss(std::string_view key);
   // RESET: back to a fresh connection's state (RESP2, db 0, no name, not authenticated if a
   // password is required).
   void Reset();
@@ -139,6 +144,9 @@ class Session {
   void SubmitWrites();
   void Submit(std::unique_ptr<WriteRequest> req);
   void OnWritesDone(std::string replies);
+  // After a read that noted expired keys: holds the reply output from mark on, and sends the
+  // keys to the writer to be reclaimed.
+  void ReclaimExpiredReads(size_t mark);
   void RefreshParserLimits();
 
   ServerApi& server_;
@@ -158,6 +166,13 @@ class Session {
   std::vector<WriteOp> queued_;        // commands queued since MULTI
   std::shared_ptr<WatchState> watch_;  // keys WATCHed (null: none)
   uint64_t limits_generation_ = 0;
+  struct ExpiredRead {
+    std::string key;
+    bool keymiss = false;
+  };
+  std::vector<ExpiredRead> expired_reads_;  // noted by the running read
+  std::string held_reply_;                  // a read's reply waiting for its reclaim
+  bool reclaiming_ = false;                 // the request at the writer is a reclaim
 
   int db_ = 0;
   bool authenticated_ = false;

@@ -67,6 +67,7 @@ class FakeServer final : public ServerApi {
   uint64_t LimitsGeneration() const override { return 1; }
   std::vector<std::shared_ptr<Session>> Sessions() const override { return {}; }
   pubsub::Hub& pubsub() override { return hub_; }
+  uint32_t NotifyFlags() const override { return 0; }
   void RequestShutdown(const std::string&) override { shutdown_requests_++; }
   std::string Info(const std::vector<std::string>&) override { return ""; }
 

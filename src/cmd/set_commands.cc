@@ -9,6 +9,7 @@
 #include "cmd/collection_source.h"
 #include "cmd/command_table.h"
 #include "cmd/errors.h"
+#include "cmd/keyspace_events.h"
 #include "cmd/keyspace_util.h"
 #include "resp/reply_writer.h"
 #include "store/collection.h"
@@ -215,6 +216,7 @@ CommandStatus SAdd(WriteContext& c) {
     added++;
   }
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  if (added > 0) c.Notify(kNotifySet, "sadd", c.argv[1]);
   c.out.Integer(added);
   return {};
 }
@@ -246,6 +248,7 @@ CommandStatus SPop(WriteContext& c) {
     if (Status s = store::RemoveElement(c.txn, &w, p.first, m); !s.ok()) return ReadFailure(s);
   }
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+  NotifyRemoved(c, w, kNotifySet, "spop", static_cast<int64_t>(picks.size()));
   if (!with_count) {
     c.out.Bulk(picks[0].first);
     return {};
@@ -280,11 +283,13 @@ CommandStatus SMove(WriteContext& c) {
   }
   if (s = store::RemoveElement(c.txn, &src, member, m); !s.ok()) return ReadFailure(s);
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &src));
+  NotifyRemoved(c, src, kNotifySet, "srem", 1);
   store::ElementRead d;
   if (s = FindMember(c, dst, member, &d); !s.ok()) return ReadFailure(s);
   if (!d.found) {
     store::WriteElement(c.txn, &dst, member, "", d);
     STASH_RETURN_IF_FAILED(SaveForWrite(c, &dst));
+    c.Notify(kNotifySet, "sadd", c.argv[2]);
   }
   c.out.Integer(1);
   return {};
@@ -292,25 +297,33 @@ CommandStatus SMove(WriteContext& c) {
 
 // SINTERSTORE / SUNIONSTORE / SDIFFSTORE destination key [key ...]: the result replaces the
 // destination whatever its type; an empty result deletes it.
-CommandStatus StoreSetOp(WriteContext& c, SetOp op) {
+CommandStatus StoreSetOp(WriteContext& c, SetOp op, std::string_view event) {
   TxnSource src(c);
   std::vector<std::string> result;
   STASH_RETURN_IF_FAILED(
       ComputeSetOp(src, op, std::span<const std::string>(c.argv).subspan(2), 0, &result));
-  if (Status s = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(s)) return ReadFailure(s);
+  bool replaced;
+  if (Status s = c.txn.Delete(c.db, c.argv[1], c.now_ms, &replaced); ReadFailed(s)) {
+    return ReadFailure(s);
+  }
   if (!result.empty()) {
     store::CollectionWrite w;
     STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[1], ValueType::kSet, &w));
     for (const std::string& m : result) store::WriteElement(c.txn, &w, m, "", {});
+    // Redis overwrites a destination that is there: its key is not new.
+    KeyEvents::QuietNew quiet(c.events, replaced);
     STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+    c.Notify(kNotifySet, event, c.argv[1]);
+  } else if (replaced) {
+    c.Notify(kNotifyGeneric, "del", c.argv[1]);
   }
   c.out.Integer(static_cast<int64_t>(result.size()));
   return {};
 }
 
-CommandStatus SInterStore(WriteContext& c) { return StoreSetOp(c, SetOp::kInter); }
-CommandStatus SUnionStore(WriteContext& c) { return StoreSetOp(c, SetOp::kUnion); }
-CommandStatus SDiffStore(WriteContext& c) { return StoreSetOp(c, SetOp::kDiff); }
+CommandStatus SInterStore(WriteContext& c) { return StoreSetOp(c, SetOp::kInter, "sinterstore"); }
+CommandStatus SUnionStore(WriteContext& c) { return StoreSetOp(c, SetOp::kUnion, "sunionstore"); }
+CommandStatus SDiffStore(WriteContext& c) { return StoreSetOp(c, SetOp::kDiff, "sdiffstore"); }
 
 constexpr uint32_t kRead = kCmdReadonly | kCmdFast;
 constexpr uint32_t kWrite = kCmdWrite | kCmdDenyOom;

@@ -192,7 +192,7 @@ CommandStatus Set(WriteContext& c) {
   bool found;
   if (o.get) {
     STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &old, &found));
-    CountLookup(c.stats, found);
+    CountLookup(c, c.argv[1], found);
   } else {
     Status s = c.txn.Get(c.db, c.argv[1], c.now_ms, &old);
     if (ReadFailed(s)) return ReadFailure(s);
@@ -201,13 +201,19 @@ CommandStatus Set(WriteContext& c) {
   bool apply = !(o.nx && found) && !(o.xx && !found);
   if (apply) {
     int64_t expire = o.keepttl && found ? old.expire_at_ms : expire_at;
-    if (expire != 0 && expire <= c.now_ms) {
-      // an absolute time already past: gone at once
+    const bool past = expire != 0 && expire <= c.now_ms;
+    if (past) {
+      // An absolute time already past: gone at once. Redis sets it and reclaims it as expired
+      // right after, so its events are those of a set, then an expiry.
       if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs))
         return ReadFailure(rs);
+      if (!found) c.Notify(kNotifyNew, "new", c.argv[1]);
     } else {
       STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[2], expire));
     }
+    c.Notify(kNotifyString, "set", c.argv[1]);
+    if (o.unit != 0) c.Notify(kNotifyGeneric, "expire", c.argv[1]);
+    if (past) c.Notify(kNotifyExpired, "expired", c.argv[1]);
   }
   if (o.get) {
     if (found) {
@@ -231,6 +237,7 @@ CommandStatus SetNx(WriteContext& c) {
     return {};
   }
   STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[2], 0));
+  c.Notify(kNotifyString, "set", c.argv[1]);
   c.out.Integer(1);
   return {};
 }
@@ -239,6 +246,8 @@ CommandStatus SetExGeneric(WriteContext& c, int64_t unit, std::string_view cmd) 
   int64_t when;
   STASH_RETURN_IF_FAILED(ParseExpireTime(c.argv[2], unit, true, false, c.now_ms, cmd, &when));
   STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[3], when));
+  c.Notify(kNotifyString, "set", c.argv[1]);
+  c.Notify(kNotifyGeneric, "expire", c.argv[1]);
   c.out.Simple("OK");
   return {};
 }
@@ -250,8 +259,9 @@ CommandStatus GetSet(WriteContext& c) {
   Record old;
   bool found;
   STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &old, &found));
-  CountLookup(c.stats, found);
+  CountLookup(c, c.argv[1], found);
   STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], c.argv[2], 0));
+  c.Notify(kNotifyString, "set", c.argv[1]);
   if (found) {
     c.out.Bulk(old.payload);
   } else {
@@ -264,12 +274,13 @@ CommandStatus GetDel(WriteContext& c) {
   Record old;
   bool found;
   STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &old, &found));
-  CountLookup(c.stats, found);
+  CountLookup(c, c.argv[1], found);
   if (!found) {
     c.out.Null();
     return {};
   }
   if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
+  c.Notify(kNotifyGeneric, "del", c.argv[1]);
   c.out.Bulk(old.payload);
   return {};
 }
@@ -280,7 +291,7 @@ CommandStatus GetEx(WriteContext& c) {
   Record r;
   bool found;
   STASH_RETURN_IF_FAILED(ReadString(c, c.argv[1], &r, &found));
-  CountLookup(c.stats, found);
+  CountLookup(c, c.argv[1], found);
   if (!found) {  // like Redis: a missing key wins over a bad expiry time
     c.out.Null();
     return {};
@@ -289,10 +300,12 @@ CommandStatus GetEx(WriteContext& c) {
   STASH_RETURN_IF_FAILED(SetOptionsExpireAt(c, o, "getex", &expire_at));
   if (expire_at != 0 && expire_at <= c.now_ms) {
     if (Status rs = c.txn.Delete(c.db, c.argv[1], c.now_ms); ReadFailed(rs)) return ReadFailure(rs);
+    c.Notify(kNotifyGeneric, "del", c.argv[1]);
   } else if (expire_at != 0 || (o.persist && r.expire_at_ms != 0)) {
     Record updated = r;
     updated.expire_at_ms = o.persist ? 0 : expire_at;
     if (Status ps = c.txn.Put(c.db, c.argv[1], updated); !ps.ok()) return ReadFailure(ps);
+    c.Notify(kNotifyGeneric, o.persist ? "persist" : "expire", c.argv[1]);
   }
   c.out.Bulk(r.payload);
   return {};
@@ -307,6 +320,7 @@ CommandStatus MSet(WriteContext& c) {
   STASH_RETURN_IF_FAILED(CheckPairs(c, "mset"));
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
     STASH_RETURN_IF_FAILED(StoreString(c, c.argv[i], c.argv[i + 1], 0));
+    c.Notify(kNotifyString, "set", c.argv[i]);
   }
   c.out.Simple("OK");
   return {};
@@ -324,6 +338,7 @@ CommandStatus MSetNx(WriteContext& c) {
   }
   for (size_t i = 1; i + 1 < c.argv.size(); i += 2) {
     STASH_RETURN_IF_FAILED(StoreString(c, c.argv[i], c.argv[i + 1], 0));
+    c.Notify(kNotifyString, "set", c.argv[i]);
   }
   c.out.Integer(1);
   return {};
@@ -343,6 +358,7 @@ CommandStatus Append(WriteContext& c) {
       CheckStringLength(static_cast<int64_t>(r.payload.size() + c.argv[2].size())));
   r.payload += c.argv[2];
   STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], r.payload, found ? r.expire_at_ms : 0));
+  c.Notify(kNotifyString, "append", c.argv[1]);
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
   return {};
 }
@@ -366,6 +382,7 @@ CommandStatus SetRange(WriteContext& c) {
   if (r.payload.size() < offset + value.size()) r.payload.resize(offset + value.size(), '\0');
   r.payload.replace(offset, value.size(), value);
   STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], r.payload, r.expire_at_ms));
+  c.Notify(kNotifyString, "setrange", c.argv[1]);
   c.out.Integer(static_cast<int64_t>(r.payload.size()));
   return {};
 }
@@ -383,6 +400,7 @@ CommandStatus IncrDecr(WriteContext& c, int64_t by) {
   value += by;
   STASH_RETURN_IF_FAILED(
       StoreString(c, c.argv[1], std::to_string(value), found ? r.expire_at_ms : 0));
+  c.Notify(kNotifyString, "incrby", c.argv[1]);
   c.out.Integer(value);
   return {};
 }
@@ -419,6 +437,7 @@ CommandStatus IncrByFloat(WriteContext& c) {
   }
   std::string text = FormatLongDouble(value);
   STASH_RETURN_IF_FAILED(StoreString(c, c.argv[1], text, found ? r.expire_at_ms : 0));
+  c.Notify(kNotifyString, "incrbyfloat", c.argv[1]);
   c.out.Bulk(text);
   return {};
 }

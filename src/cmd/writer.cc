@@ -5,6 +5,7 @@
 #include "cmd/command_table.h"
 #include "cmd/dispatch.h"
 #include "cmd/errors.h"
+#include "cmd/server_api.h"
 #include "cmd/session.h"
 #include "cmd/stats.h"
 #include "lsm/write_batch.h"
@@ -74,7 +75,9 @@ void Writer::Loop() {
     }
     MaybeResume(std::chrono::steady_clock::now());
     if (std::chrono::steady_clock::now() >= next_expire) {
-      store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs(), 2000, &watches_);
+      if (server_ != nullptr) events_.SetFlags(server_->NotifyFlags());
+      store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs(), 2000, &events_);
+      AfterCommit(r.committed);
       stats_.expired_keys.fetch_add(r.reclaimed, std::memory_order_relaxed);
       auto now = std::chrono::steady_clock::now();
       if (r.stale > 0)
@@ -110,24 +113,34 @@ void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
   }
 }
 
+void Writer::AfterCommit(bool committed) {
+  if (committed && server_ != nullptr) {
+    events_.PublishAll(server_->pubsub());
+  } else {
+    events_.Discard();
+  }
+}
+
 void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
                    std::string& replies) {
   size_t before = replies.size();
   const CommandSpec& spec = *op.entry->spec;
   int64_t start = MonotonicNanos();
   CommandStatus status;
+  const int64_t now_ms = NowMs();
   txn.BeginOp();
+  txn.SetNow(now_ms);
   if (spec.write == nullptr) {
     // A connection command queued in a transaction: it runs here, reading the transaction's
     // state, while its session waits for the EXEC reply.
     req.session->SetLastCommand(op.entry);
-    CommandContext ctx{*server_, *req.session, op.argv, out, txn.reader()};
+    CommandContext ctx{*server_, *req.session, op.argv, out, txn.reader(), &events_};
     status = spec.handler(ctx);
     // SELECT (HELLO) inside MULTI changes the database (protocol) of what follows
     *db = req.session->db();
     out.SetProtocol(req.session->protocol());
   } else {
-    WriteContext ctx{txn, *db, op.argv, out, NowMs(), stats_, watches_, req.watch};
+    WriteContext ctx{txn, *db, op.argv, out, now_ms, stats_, watches_, req.watch, events_};
     status = spec.write(ctx);
   }
   if (txn.op_error().ok()) {
@@ -165,7 +178,8 @@ void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
 void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   // The whole group is one WAL batch: every command in it is atomic (so is a transaction, and so
   // is the group), and the key counters are written once per group instead of once per command.
-  store::Txn txn(store_, &watches_);
+  if (server_ != nullptr) events_.SetFlags(server_->NotifyFlags());
+  store::Txn txn(store_, &events_);
   WriteBatch batch;
   txn.BeginCommand(&batch);
   std::vector<std::string> replies(group.size());
@@ -182,6 +196,7 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   }
   txn.EndCommand();
   Status s = store_.Commit(txn, &batch);
+  AfterCommit(s.ok());  // the events go out before the replies
   if (!s.ok()) {
     // Nothing of this group is acknowledged: every command gets the error instead, and an EXEC
     // (one command, whatever it queued) is refused as a whole, as Redis refuses it on a disk error.

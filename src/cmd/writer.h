@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "cmd/keyspace_events.h"
 #include "cmd/watch.h"
 #include "store/store.h"
 #include "store/txn.h"
@@ -76,9 +77,14 @@ class Writer {
   void RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
              std::string& replies);
 
+  // After a commit: publishes the events (and EXEC's PUBLISHes) it recorded, or, when it
+  // failed, forgets them.
+  void AfterCommit(bool committed);
+
   ServerApi* server_;
   store::Store& store_;
   WatchRegistry watches_;
+  KeyEvents events_{watches_};  // the Txn's hook: keyspace events, then WATCH
   ServerStats& stats_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "config/config_parse.h"
+#include "config/notify_flags.h"
 #include "util/strings.h"
 
 namespace stash {
@@ -146,6 +147,20 @@ ConfigOption OutputLimits() {
           }};
 }
 
+ConfigOption NotifyKeyspaceEvents() {
+  return {"notify-keyspace-events", true,
+          "keyspace notification classes (letters K E g $ l s h z x e t m d n A)",
+          [](Settings& s, const Words& a, std::string* why) {
+            if (!OneWord(a, why)) return false;
+            if (!ParseNotifyFlags(a[0], &s.notify_keyspace_events)) {
+              *why = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+              return false;
+            }
+            return true;
+          },
+          [](const Settings& s) { return FormatNotifyFlags(s.notify_keyspace_events); }};
+}
+
 ConfigOption Bind() {
   return {"bind", false, "addresses to listen on",
           [](Settings& s, const Words& a, std::string* why) {
@@ -200,6 +215,7 @@ const std::vector<ConfigOption>& ConfigOptions() {
       Memory("client-query-buffer-limit", &Settings::client_query_buffer_limit, 1024 * 1024,
              kMaxLong, true, "largest unfinished command buffered"),
       OutputLimits(),
+      NotifyKeyspaceEvents(),
       Enum("loglevel", &Settings::loglevel, {"debug", "verbose", "notice", "warning"}, true,
            "log verbosity"),
       String("logfile", &Settings::logfile, false, "log file; empty = standard output"),

@@ -31,6 +31,8 @@ struct Settings {
   OutputBufferLimit output_limit_normal;
   OutputBufferLimit output_limit_replica{256ll << 20, 64ll << 20, 60};
   OutputBufferLimit output_limit_pubsub{32ll << 20, 8ll << 20, 60};
+  // Keyspace notifications: NotifyFlag bits (config/notify_flags.h); 0 = none.
+  uint32_t notify_keyspace_events = 0;
   // Logging.
   std::string loglevel = "notice";
   std::string logfile;  // "" = standard output

@@ -59,6 +59,7 @@ class Server final : public ServerApi {
   }
   std::vector<std::shared_ptr<Session>> Sessions() const override;
   pubsub::Hub& pubsub() override { return hub_; }
+  uint32_t NotifyFlags() const override { return notify_flags_.load(std::memory_order_relaxed); }
   void RequestShutdown(const std::string& reason) override;
   std::string Info(const std::vector<std::string>& sections) override;
 
@@ -122,6 +123,7 @@ class Server final : public ServerApi {
   std::atomic<uint64_t> next_client_id_{1};
 
   std::atomic<bool> auth_required_{false};
+  std::atomic<uint32_t> notify_flags_{0};
   mutable std::mutex limits_mu_;
   RequestLimits limits_{};
   net::OutputLimit output_limit_{};

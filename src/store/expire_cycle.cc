@@ -63,6 +63,7 @@ ExpireCycleResult ExpireCycle(Store& store, int64_t now_ms, uint64_t budget, Tou
   }
   txn.EndCommand();
   Status s = store.Commit(txn, &batch);
+  result.committed = s.ok();
   store.RunDeferredReclaims();  // expired big collections (nobody waits for a reply here)
   if (!s.ok()) {
     result.reclaimed = result.stale = 0;

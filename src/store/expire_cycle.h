@@ -14,8 +14,9 @@ namespace stash::store {
 
 struct ExpireCycleResult {
   uint64_t reclaimed = 0;
-  uint64_t stale = 0;  // stale index entries removed
-  bool more = false;   // the budget ran out with expired keys left
+  uint64_t stale = 0;      // stale index entries removed
+  bool more = false;       // the budget ran out with expired keys left
+  bool committed = false;  // the removals were committed (what hook was told happened)
   Status status;
 };
 

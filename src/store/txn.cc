@@ -77,6 +77,7 @@ void Txn::EndCommand() {
 }
 
 void Txn::BeginOp() {
+  if (hook_ != nullptr) hook_->OpBegun();
   op_open_ = true;
   op_error_ = Status::OK();
   undo_.clear();
@@ -92,6 +93,7 @@ void Txn::EndOp() {
 }
 
 void Txn::AbortOp() {
+  if (hook_ != nullptr) hook_->OpAborted();
   // Newest first, so a key written twice by the command gets its value from before both.
   for (auto u = undo_.rbegin(); u != undo_.rend(); ++u) {
     if (u->inserted) {
@@ -214,6 +216,10 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
     std::string_view payload;
     if (!DecodeHeader(raw, &type, &old_expire, &payload)) return Fail(DamagedRecord());
     NoteReplaced(slot, key, payload, type, &record);
+  }
+  if (hook_ != nullptr) {
+    bool over_expired = s.ok() && old_expire != 0 && old_expire <= now_ms_;
+    if (s.IsNotFound() || over_expired) hook_->KeyAdded(db, key, over_expired);
   }
   SaveCountersForUndo(db);
   Store::Counters& c = st_.counters[db];

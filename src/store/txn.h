@@ -40,6 +40,12 @@ class TouchHook {
   // db is about to be emptied (other == -1: FLUSHDB) or swapped with other (SWAPDB); txn still
   // shows the state before the change.
   virtual void DbChanging(int db, int other, Txn& txn) = 0;
+  // key in db comes into being: written where it had no record, or where its record was past
+  // its expiry at the command's time (over_expired; see Txn::SetNow).
+  virtual void KeyAdded(int /*db*/, std::string_view /*key*/, bool /*over_expired*/) {}
+  // A command began (BeginOp), or was taken back (AbortOp): what it reported did not happen.
+  virtual void OpBegun() {}
+  virtual void OpAborted() {}
 };
 
 class Txn {
@@ -58,6 +64,8 @@ class Txn {
   void EndOp();
   void AbortOp();
   const Status& op_error() const { return op_error_; }
+  // The running command's time: Put over a record past its expiry at now_ms tells the hook.
+  void SetNow(int64_t now_ms) { now_ms_ = now_ms; }
   // Records s as the running command's failure (the first one counts) and returns it: the
   // writer then takes the command back whatever the handler makes of it.
   Status Fail(Status s);
@@ -180,6 +188,7 @@ class Txn {
   size_t op_dead_mark_ = 0;
 
   bool op_open_ = false;
+  int64_t now_ms_ = 0;  // 0: unknown (Put then sees no record as expired)
   Status op_error_;
   std::vector<Undo> undo_;
   size_t op_pending_mark_ = 0;

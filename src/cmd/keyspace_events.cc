@@ -1,0 +1,60 @@
+#include "cmd/keyspace_events.h"
+
+#include <fmt/format.h>
+
+#include "cmd/command.h"
+#include "cmd/watch.h"
+#include "pubsub/hub.h"
+
+namespace stash {
+
+void WriteContext::Notify(uint32_t cls, std::string_view event, std::string_view key, int in_db) {
+  events.Notify(cls, event, in_db < 0 ? db : in_db, key);
+}
+
+std::string KeyEventChannel(std::string_view kind, int db, std::string_view suffix) {
+  return fmt::format("__{}@{}__:{}", kind, db, suffix);
+}
+
+void KeyEvents::Notify(uint32_t cls, std::string_view event, int db, std::string_view key) {
+  ForEachKeyEvent(flags_.load(std::memory_order_relaxed), cls, event, db, key,
+                  [&](std::string channel, std::string_view message) {
+                    outbox_.push_back({std::move(channel), std::string(message)});
+                  });
+}
+
+void KeyEvents::Publish(std::string_view channel, std::string_view message, bool shard) {
+  outbox_.push_back({std::string(channel), std::string(message), shard});
+}
+
+void KeyEvents::PublishAll(pubsub::Hub& hub) {
+  for (const Message& m : outbox_) {
+    if (m.shard) {
+      hub.PublishShard(m.channel, m.payload);
+    } else {
+      hub.Publish(m.channel, m.payload);
+    }
+  }
+  Discard();
+}
+
+void KeyEvents::Discard() {
+  outbox_.clear();
+  op_mark_ = 0;
+}
+
+void KeyEvents::KeyTouched(int db, std::string_view key, bool expired_reclaim) {
+  watches_.KeyTouched(db, key, expired_reclaim);
+  if (expired_reclaim) Notify(kNotifyExpired, "expired", db, key);
+}
+
+void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
+  watches_.DbChanging(db, other, txn);
+}
+
+void KeyEvents::KeyAdded(int db, std::string_view key, bool over_expired) {
+  if (over_expired) Notify(kNotifyExpired, "expired", db, key);
+  if (!quiet_new_) Notify(kNotifyNew, "new", db, key);
+}
+
+}  // namespace stash

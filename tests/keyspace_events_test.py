@@ -1,0 +1,1185 @@
+"""Keyspace notifications (Redis 7.0 notify.c, notify-keyspace-events): which events the data
+commands publish, on which channels (__keyspace@<db>__:<key> with the event as the payload,
+__keyevent@<db>__:<event> with the key), in which order, and under which flags.
+
+The main tests are differential: the server under test and a stock redis-server run the same
+seeded command mix (strings, keys, expiry, hashes, sets, SELECT/SWAPDB/FLUSHDB, MULTI blocks,
+pipelines, wrong-type errors) over a small key space in db 0 and 1; on each server a subscriber
+PSUBSCRIBEs __key*@*__:* and SUBSCRIBEs a sentinel channel, and after every step a third
+connection PUBLISHes the next sentinel: everything the subscriber reads before it is the step's
+events, compared exactly and in order (no sleeps). Replies are compared too (unordered ones as
+sets). Expiry times are either far in the future or already past, so no key expires during a
+differential run; SPOP is only used where its result does not depend on the random pick.
+
+The rest: a table of single commands with the events Redis 7.0 publishes for them (the reference
+for the implementation), active and lazy expiry ('expired' events, compared as sets of keys),
+CONFIG SET/GET of the flags (normalisation, errors), the setting from the command line and a
+config file, and a RESP3 subscriber.
+
+KEYSPACE_SEED fixes the seed (printed on failure); KEYSPACE_COMMANDS the commands per run.
+Every expectation is checked against Redis 7.0 with DATA_TARGET=redis."""
+import io
+import os
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from differential import AGAINST_REDIS, Conn, RedisAsStashd, RedisServer, read_raw, \
+    start_server
+from stashd import Stashd, encode_command, free_port, read_reply, stashd_binary
+
+PATTERN = b"__key*@*__:*"
+SENTINEL = b"sentinel"
+FLAGS_ERROR = ("error", "ERR CONFIG SET failed (possibly related to argument "
+               "'notify-keyspace-events') - Invalid event class character. "
+               "Use 'Ag$lshzxeKEtmdn'.")
+BASE_SEED = int(os.environ.get("KEYSPACE_SEED", random.randrange(1 << 31)))
+COMMANDS = int(os.environ.get("KEYSPACE_COMMANDS", "500"))
+# How long a subscriber waits for the sentinel: events that never come are a failure, not a hang.
+SUB_TIMEOUT = 10
+
+
+def parse(raw):
+    return read_reply(io.BytesIO(raw))
+
+
+class RedisWithConfig(RedisAsStashd):
+    """A stock redis-server under test (DATA_TARGET=redis) with extra arguments and an optional
+    config file, like Stashd(args, config_text=...)."""
+
+    def __init__(self, args=(), config_text=None):
+        self.port = free_port()
+        self.tmp = tempfile.mkdtemp(prefix="redis-ks-")
+        cmd = ["redis-server"]
+        if config_text is not None:
+            path = os.path.join(self.tmp, "redis.conf")
+            with open(path, "w") as f:
+                f.write(config_text)
+            cmd.append(path)
+        cmd += ["--port", str(self.port), "--save", "", "--appendonly", "no", "--daemonize",
+                "no", "--dir", self.tmp, "--bind", "127.0.0.1"] + list(args)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.05)
+
+
+def start(args=(), config_text=None):
+    """The server under test with extra arguments and config file text."""
+    if AGAINST_REDIS:
+        return RedisWithConfig(args, config_text)
+    return Stashd(list(args), config_text=config_text)
+
+
+def stop(test, server):
+    code = server.stop()
+    output = server.output()
+    server.cleanup()
+    test.assertEqual(code, 0, "exit code %s:\n%s" % (code, output))
+
+
+def ev(spec):
+    """Expected events from a compact text: "new k, set k, @1 move_to k" -> for each item the
+    keyspace message (__keyspace@db__:key, event) followed by the keyevent message
+    (__keyevent@db__:event, key); db 0 unless @N is given."""
+    out = []
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        parts = item.split()
+        db = 0
+        if parts[0].startswith("@"):
+            db = int(parts[0][1:])
+            parts = parts[1:]
+        event = parts[0].encode()
+        key = b"" if len(parts) < 2 or parts[1] == "''" else parts[1].encode()
+        out.append((b"__keyspace@%d__:%s" % (db, key), event))
+        out.append((b"__keyevent@%d__:%s" % (db, event), key))
+    return out
+
+
+class Watcher:
+    """One server seen through three connections: `conn` runs the commands, `sub` (RESP2 or
+    RESP3) has PSUBSCRIBEd PATTERN and SUBSCRIBEd SENTINEL, `pub` publishes the sentinel."""
+
+    def __init__(self, port, proto=2, pattern=PATTERN):
+        self.proto = proto
+        self.pattern = pattern
+        self.conn = Conn(port)
+        self.pub = Conn(port)
+        self.sub = Conn(port, proto)
+        self.sub.sock.settimeout(SUB_TIMEOUT)
+        self.n = 0
+        self.broken = False  # a sentinel did not come: skip the unsubscribe handshake
+        self.sub.sock.sendall(encode_command(b"PSUBSCRIBE", pattern))
+        got = self.read_push()
+        assert got == [b"psubscribe", pattern, 1], got
+        self.sub.sock.sendall(encode_command(b"SUBSCRIBE", SENTINEL))
+        got = self.read_push()
+        assert got == [b"subscribe", SENTINEL, 2], got
+
+    def read_push(self):
+        """One message for the subscriber: a RESP2 array, a RESP3 push ('>')."""
+        raw = read_raw(self.sub.file)
+        kind = b">" if self.proto == 3 else b"*"
+        assert raw[:1] == kind, "a subscriber message of the wrong type: %r" % raw
+        return parse(raw)
+
+    def events(self):
+        """Publishes the next sentinel and returns what the subscriber read before it: the
+        events, as [(channel, payload)]."""
+        self.n += 1
+        token = b"%d" % self.n
+        receivers = self.pub.call(b"PUBLISH", SENTINEL, token)
+        assert receivers == 1, "PUBLISH %s reached %r subscribers" % (SENTINEL, receivers)
+        out = []
+        while True:
+            try:
+                msg = self.read_push()
+            except (socket.timeout, TimeoutError):
+                self.broken = True
+                raise AssertionError("the sentinel did not arrive within %ds; events before it: %r"
+                                     % (SUB_TIMEOUT, out))
+            if msg[0] == b"message":
+                assert msg[1:] == [SENTINEL, token], "unexpected message %r" % (msg,)
+                return out
+            assert len(msg) == 4 and msg[0] == b"pmessage" and msg[1] == self.pattern, msg
+            out.append((msg[2], msg[3]))
+
+    def run(self, *args):
+        """(reply, events) of one command."""
+        reply = self.conn.call(*args)
+        return reply, self.events()
+
+    def close(self):
+        """Unsubscribes (so that the next PUBLISH counts one subscriber only), then closes."""
+        try:
+            if self.broken:
+                return
+            self.sub.sock.sendall(encode_command(b"PUNSUBSCRIBE") + encode_command(b"UNSUBSCRIBE"))
+            while True:
+                msg = self.read_push()
+                if msg[0] == b"unsubscribe":
+                    break
+        finally:
+            for c in (self.conn, self.pub, self.sub):
+                c.close()
+
+
+# --- the command mix
+
+# Each type mostly on its own keys (85%), else on any: values change type now and then and
+# WRONGTYPE errors are common, but most commands do something.
+STRING_KEYS = [b"k0", b"k1", b"k\x00z", b""]
+HASH_KEYS = [b"h0", b"h1"]
+SET_KEYS = [b"s0", b"s1", b"s2"]
+KEYS = STRING_KEYS + HASH_KEYS + SET_KEYS
+VALUES = [b"v", b"", b"0", b"1", b"-3", b"10", b"1.5", b"abc", b"9223372036854775807", b"x y"]
+INTS = [b"1", b"-2", b"5", b"0", b"x", b"1.5", b"9223372036854775807"]
+FLOATS = [b"1.5", b"-2", b"0.25", b"x", b"inf", b"1e3"]
+FIELDS = [b"f0", b"f1", b"f2", b"n"]
+MEMBERS = [b"a", b"b", b"c", b"1", b"2", b"3"]
+DBS = [b"0", b"1"]
+# Flag sets for the runs that change the flags on the way.
+FLAG_POOL = [b"KEA", b"AKEn", b"KEn", b"Kg$", b"Elshx", b"Eh", b"Ks", b"KEd", b"KEt", b"A", b"",
+             b"E$n", b"Kgn", b"KEA", b"AKEn"]
+
+
+class Generator:
+    """Seeded commands. Expiry times are unique and at least 10 s apart, far in the future or
+    already past (a past time deletes at once: EXPIRE family, GETEX EXAT/PXAT); SET never gets
+    a past absolute time (Redis keeps such a key until its expiry cycle finds it)."""
+
+    def __init__(self, seed, start_ms):
+        self.rng = random.Random(seed)
+        self.start_ms = start_ms
+        self.offsets = list(range(1, 50000))
+        self.rng.shuffle(self.offsets)
+
+    def key(self, pool=KEYS):
+        return self.rng.choice(pool if self.rng.random() < 0.85 else KEYS)
+
+    def skey(self):
+        return self.key(STRING_KEYS)
+
+    def hkey(self):
+        return self.key(HASH_KEYS)
+
+    def setkey(self):
+        return self.key(SET_KEYS)
+
+    def value(self):
+        if self.rng.random() < 0.7:
+            return self.rng.choice(VALUES)
+        return b"v%d" % self.rng.randrange(20)
+
+    def future_s(self):
+        return self.offsets.pop() * 10 + 100
+
+    def expire_arg(self, op, past=True):
+        """An argument of an expiry option or command: op is EX PX EXAT PXAT."""
+        g = self.rng
+        r = g.random()
+        ms = op in (b"PX", b"PXAT")
+        absolute = op in (b"EXAT", b"PXAT")
+        if r < 0.75:
+            s = self.future_s()
+            if absolute:
+                s += self.start_ms // 1000
+            return b"%d" % (s * 1000 + g.randrange(1000) if ms else s)
+        if r < 0.88 and past:
+            if absolute:
+                return g.choice([b"1", b"0", b"-5", b"%d" % (self.start_ms // (1 if ms else 1000)
+                                                            - 100000)])
+            return g.choice([b"0", b"-1", b"-100"])
+        return g.choice([b"abc", b"1.5", b"", b"9223372036854775807"] +
+                        ([] if absolute else [b"0", b"-1"]))
+
+    def write(self):
+        """A command that may change the data set (or fail with an error)."""
+        g = self.rng
+        k, v = self.skey, self.value
+        c = g.randrange(100)
+        if c < 10:
+            args = [b"SET", k(), v()]
+            for _ in range(g.choice([0, 0, 1, 1, 2])):
+                o = g.random()
+                if o < 0.2:
+                    args.append(b"NX")
+                elif o < 0.4:
+                    args.append(b"XX")
+                elif o < 0.6:
+                    args.append(b"GET")
+                elif o < 0.7:
+                    args.append(b"KEEPTTL")
+                else:
+                    op = g.choice([b"EX", b"PX", b"EXAT", b"PXAT"])
+                    args += [op, self.expire_arg(op, past=False)]
+            return args
+        if c < 12:
+            return [b"SETNX", k(), v()]
+        if c < 14:
+            op = g.choice([b"SETEX", b"PSETEX"])
+            return [op, k(), self.expire_arg(b"EX" if op == b"SETEX" else b"PX", past=False), v()]
+        if c < 16:
+            return [b"GETSET", k(), v()]
+        if c < 18:
+            return [b"GETDEL", k()]
+        if c < 21:
+            args = [b"GETEX", k()]
+            o = g.random()
+            if o < 0.2:
+                args.append(b"PERSIST")
+            elif o < 0.9:
+                op = g.choice([b"EX", b"PX", b"EXAT", b"PXAT"])
+                args += [op, self.expire_arg(op)]
+            return args
+        if c < 23:
+            args = [b"MSET"]
+            for _ in range(g.randrange(1, 4)):
+                args += [k(), v()]
+            return args
+        if c < 24:
+            args = [b"MSETNX"]
+            for _ in range(g.randrange(1, 3)):
+                args += [k(), v()]
+            return args
+        if c < 26:
+            return [b"APPEND", k(), g.choice([b"", b"x", b"12"])]
+        if c < 28:
+            return [b"SETRANGE", k(), g.choice([b"0", b"1", b"3", b"-1"]),
+                    g.choice([b"", b"ab", b"Z"])]
+        if c < 33:
+            op = g.choice([b"INCR", b"DECR", b"INCRBY", b"DECRBY", b"INCRBYFLOAT"])
+            if op in (b"INCR", b"DECR"):
+                return [op, k()]
+            return [op, k(), g.choice(FLOATS if op == b"INCRBYFLOAT" else INTS)]
+        if c < 36:
+            return [g.choice([b"DEL", b"UNLINK"])] + \
+                [self.key() for _ in range(g.randrange(1, 4))]
+        if c < 42:
+            op = g.choice([b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT"])
+            unit = {b"EXPIRE": b"EX", b"PEXPIRE": b"PX", b"EXPIREAT": b"EXAT",
+                    b"PEXPIREAT": b"PXAT"}[op]
+            args = [op, self.key(), self.expire_arg(unit)]
+            for _ in range(g.choice([0, 0, 1, 1, 2])):
+                args.append(g.choice([b"NX", b"XX", b"GT", b"LT"]))
+            return args
+        if c < 44:
+            return [b"PERSIST", self.key()]
+        if c < 47:
+            return [g.choice([b"RENAME", b"RENAMENX"]), self.key(), self.key()]
+        if c < 50:
+            args = [b"COPY", self.key(), self.key()]
+            if g.random() < 0.4:
+                args += [b"DB", g.choice(DBS)]
+            if g.random() < 0.4:
+                args.append(b"REPLACE")
+            return args
+        if c < 52:
+            return [b"MOVE", self.key(), g.choice(DBS)]
+        if c < 58:
+            args = [g.choice([b"HSET", b"HSET", b"HMSET"]), self.hkey()]
+            for _ in range(g.randrange(1, 3)):
+                args += [g.choice(FIELDS), v()]
+            return args
+        if c < 60:
+            return [b"HSETNX", self.hkey(), g.choice(FIELDS), v()]
+        if c < 64:
+            return [b"HDEL", self.hkey()] + \
+                [g.choice(FIELDS) for _ in range(g.randrange(1, 3))]
+        if c < 67:
+            return [b"HINCRBY", self.hkey(), g.choice(FIELDS), g.choice(INTS)]
+        if c < 69:
+            return [b"HINCRBYFLOAT", self.hkey(), g.choice(FIELDS), g.choice(FLOATS)]
+        if c < 78:
+            return [b"SADD", self.setkey()] + \
+                [g.choice(MEMBERS) for _ in range(g.randrange(1, 4))]
+        if c < 81:
+            return [b"SREM", self.setkey()] + \
+                [g.choice(MEMBERS) for _ in range(g.randrange(1, 3))]
+        if c < 83:
+            # SPOP with a count at least the set's size (sets never hold more than 6 members),
+            # or a count that is 0 or an error: the same members leave on both servers.
+            return [b"SPOP", self.setkey(), g.choice([b"0", b"6", b"100", b"-1", b"x"])]
+        if c < 88:
+            return [b"SMOVE", self.setkey(), self.setkey(), g.choice(MEMBERS)]
+        if c < 94:
+            return [g.choice([b"SINTERSTORE", b"SUNIONSTORE", b"SDIFFSTORE"]), self.setkey()] + \
+                [self.setkey() for _ in range(g.choice([1, 2, 2, 3]))]
+        if c < 97:
+            return [b"SELECT", g.choice(DBS)]
+        if c < 98:
+            return [b"SWAPDB", g.choice(DBS), g.choice(DBS)]
+        if c < 99:
+            return [b"FLUSHDB"] + g.choice([[], [b"ASYNC"], [b"SYNC"]])
+        return g.choice([[b"SET", self.key()], [b"HSET", self.key(), b"f"], [b"SADD", self.key()],
+                         [b"EXPIRE", self.key()], [b"SET", self.key(), b"v", b"bogus"],
+                         [b"FLUSHALL"] if g.random() < 0.3 else [b"GETEX", self.key(), b"bogus"]])
+
+    def read(self):
+        """A command that only reads (its events are key misses, with 'm')."""
+        g = self.rng
+        k, sk, hk, tk = self.key, self.skey, self.hkey, self.setkey
+        return g.choice([
+            [b"GET", sk()], [b"MGET", sk(), k()], [b"EXISTS", k(), k()], [b"TYPE", k()],
+            [b"TTL", k()], [b"PTTL", k()], [b"STRLEN", sk()], [b"GETRANGE", sk(), b"0", b"-1"],
+            [b"HGET", hk(), g.choice(FIELDS)], [b"HGETALL", hk()], [b"HLEN", hk()],
+            [b"HEXISTS", hk(), g.choice(FIELDS)], [b"SMEMBERS", tk()],
+            [b"SISMEMBER", tk(), g.choice(MEMBERS)], [b"SCARD", tk()],
+            [g.choice([b"SINTER", b"SUNION", b"SDIFF"]), tk(), tk()], [b"SRANDMEMBER", tk()],
+            [b"TOUCH", k(), k()],
+        ])
+
+    def block(self):
+        """One step: a list of commands sent in one write (the subscriber's sentinel follows
+        the last reply), or ("SPOP1", key, count) (see EventDifferential.spop_one)."""
+        g = self.rng
+        r = g.random()
+        if r < 0.03:
+            body = [self.write() for _ in range(g.randrange(1, 4))]
+            body = [c for c in body if c[0] not in (b"SELECT", b"SWAPDB", b"FLUSHDB", b"FLUSHALL")]
+            if g.random() < 0.15:
+                body.append(g.choice([[b"SET", self.key()], [b"INCR"]]))  # EXECABORT
+            return [[b"MULTI"]] + body + [[b"EXEC"]]
+        if r < 0.06:
+            return ("SPOP1", self.setkey(), g.choice([[], [b"1"]]))
+        if r < 0.14:
+            return [self.write() if g.random() < 0.8 else self.read()
+                    for _ in range(g.randrange(2, 9))]
+        if r < 0.3:
+            return [self.read()]
+        return [self.write()]
+
+
+SORTED = {b"SMEMBERS", b"SINTER", b"SUNION", b"SDIFF", b"SPOP", b"HKEYS", b"HVALS"}
+
+
+def normalised(args, reply):
+    """A reply as compared: unordered ones sorted, TTLs by their sign, random ones dropped."""
+    name = args[0].upper()
+    if isinstance(reply, tuple):
+        return reply
+    if name in SORTED and isinstance(reply, list):
+        return sorted(reply)
+    if name == b"HGETALL" and isinstance(reply, list):
+        return sorted(zip(reply[::2], reply[1::2]))
+    if name in (b"TTL", b"PTTL") and isinstance(reply, int):
+        return reply if reply < 0 else "positive"
+    if name == b"SRANDMEMBER":
+        return "random"
+    if name == b"EXEC" and isinstance(reply, list):  # SPOP with a count inside
+        return [sorted(r) if isinstance(r, list) else r for r in reply]
+    return reply
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+class EventDifferential:
+    """One seeded run against the server under test (dut) and Redis (ref)."""
+
+    def __init__(self, dut_port, ref_port, seed, count, flags, proto=2, flag_changes=False):
+        self.seed, self.count, self.flags, self.proto = seed, count, flags, proto
+        self.flag_changes = flag_changes
+        self.ports = (ref_port, dut_port)
+        for port in self.ports:
+            c = Conn(port)
+            assert c.call(b"FLUSHALL") == "OK"
+            assert c.call(b"CONFIG", b"SET", b"notify-keyspace-events", flags) == "OK"
+            c.close()
+        self.ref = Watcher(ref_port, proto)
+        self.dut = Watcher(dut_port, proto)
+        self.history = []
+        self.n_events = 0
+
+    def close(self):
+        self.ref.close()
+        self.dut.close()
+
+    def step(self, commands):
+        """Sends commands to both servers in one write each; compares replies and events."""
+        ref_replies = self.ref.conn.pipeline(commands)
+        dut_replies = self.dut.conn.pipeline(commands)
+        ref_events = self.ref.events()
+        dut_events = self.dut.events()
+        self.history.append((commands, ref_replies, ref_events))
+        self.n_events += len(ref_events)
+        for args, e, g in zip(commands, ref_replies, dut_replies):
+            if normalised(args, e) != normalised(args, g):
+                self.fail("replies differ for %r" % (args,), commands, ref_replies, dut_replies,
+                          ref_events, dut_events)
+        if ref_events != dut_events:
+            i = next((i for i, (a, b) in enumerate(zip(ref_events, dut_events)) if a != b),
+                     min(len(ref_events), len(dut_events)))
+            self.fail("events differ from event #%d" % i, commands, ref_replies, dut_replies,
+                      ref_events, dut_events)
+        return ref_replies
+
+    def spop_one(self, key, count):
+        """SPOP without a count (or with count 1) where its pick is not random: SCARD first (a
+        step of its own); SPOP key [1] when the set has at most one member, else SPOP key 100."""
+        card = self.step([[b"SCARD", key]])[0]
+        if isinstance(card, int) and card > 1:
+            self.step([[b"SPOP", key, b"100"]])
+        else:
+            self.step([[b"SPOP", key] + count])
+
+    def run(self):
+        gen = Generator(self.seed, int(time.time() * 1000))
+        for _ in range(self.count):
+            if self.flag_changes and gen.rng.random() < 0.06:
+                self.flags = gen.rng.choice(FLAG_POOL)
+                self.step([[b"CONFIG", b"SET", b"notify-keyspace-events", self.flags]])
+            block = gen.block()
+            if isinstance(block, tuple):
+                self.spop_one(block[1], block[2])
+            else:
+                self.step(block)
+        return self.n_events
+
+    def fail(self, why, commands, ref_replies, dut_replies, ref_events, dut_events):
+        lines = ["seed %d (KEYSPACE_SEED=%d), flags %r, RESP%d subscriber, step #%d: %s"
+                 % (self.seed, BASE_SEED, self.flags, self.proto, len(self.history), why),
+                 "  commands:      %r" % (commands,),
+                 "  redis replies: %r" % (ref_replies,),
+                 "  dut replies:   %r" % (dut_replies,),
+                 "  redis events:  %r" % (ref_events,),
+                 "  dut events:    %r" % (dut_events,),
+                 "history (commands, redis replies, redis events):"]
+        for entry in self.history[-40:]:
+            lines.append("  %r" % (entry,))
+        path = os.path.join(tempfile.gettempdir(), "stashd-keyspace-events-%d.txt" % self.seed)
+        with open(path, "w") as f:
+            for entry in self.history:
+                f.write("%r\n" % (entry,))
+        lines.append("full history: %s" % path)
+        raise Mismatch("\n".join(lines))
+
+
+class DifferentialTest(unittest.TestCase):
+    """The seeded mix on the server under test and on Redis, events compared exactly."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server()
+        cls.ref = RedisServer()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ref.stop()
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
+
+    def run_diff(self, flags, salt, count=COMMANDS, **kw):
+        seed = BASE_SEED + salt
+        d = EventDifferential(self.server.port, self.ref.port, seed, count, flags, **kw)
+        try:
+            return d.run()
+        finally:
+            d.close()
+
+    def test_all_classes(self):
+        self.assertGreater(self.run_diff(b"KEA", 1), 0)
+
+    def test_all_classes_and_new(self):
+        self.assertGreater(self.run_diff(b"AKEn", 2), 0)
+
+    def test_new_only(self):
+        self.assertGreater(self.run_diff(b"KEn", 3, COMMANDS // 2), 0)
+
+    def test_flag_subsets(self):
+        """One class or channel kind at a time; with no K or E, or only classes the mix never
+        fires (d, t, l, z, e, x here), nothing is published."""
+        for i, flags in enumerate([b"Kg$", b"Elshx", b"Eh", b"Ks", b"E$", b"Kg", b"KEd",
+                                   b"KEtlzex", b"A", b"g$lshzxetdn", b""]):
+            with self.subTest(flags=flags):
+                n = self.run_diff(flags, 10 + i, COMMANDS // 3)
+                if flags in (b"KEd", b"KEtlzex", b"A", b"g$lshzxetdn", b""):
+                    self.assertEqual(n, 0)
+
+    def test_flags_change_during_the_run(self):
+        self.run_diff(b"KEA", 30, flag_changes=True)
+
+    def test_keymiss(self):
+        """'m' (not in 'A'): reads of missing keys, and the reads inside some writes."""
+        self.assertGreater(self.run_diff(b"AKEnm", 40), 0)
+
+    def test_resp3_subscriber(self):
+        """The events as RESP3 pushes ('>') to a HELLO 3 subscriber."""
+        self.assertGreater(self.run_diff(b"AKEn", 50, COMMANDS // 2, proto=3), 0)
+
+
+# --- single commands and their events, as Redis 7.0 publishes them (flags AKEn)
+
+TABLE = [
+    # (setup commands, command, expected events)
+    ([], "SET k v", "new k, set k"),
+    (["SET k v"], "SET k w", "set k"),
+    (["SET k v"], "SET k w GET", "set k"),
+    ([], "SET k w GET", "new k, set k"),
+    (["SET k v"], "SET k w NX", ""),
+    (["SET k v"], "SET k w NX GET", ""),
+    ([], "SET k w XX", ""),
+    ([], "SET k v EX 100", "new k, set k, expire k"),
+    (["SET k v EX 100"], "SET k w KEEPTTL", "set k"),
+    (["SET k v"], "SET k w PX 100000 GET", "set k, expire k"),
+    (["SET k v"], "SET k w EX 0", ""),
+    (["HSET k f v"], "SET k w", "set k"),
+    (["HSET k f v"], "SET k w GET", ""),
+    ([], "SETNX k v", "new k, set k"),
+    (["SET k v"], "SETNX k v", ""),
+    ([], "SETEX k 100 v", "new k, set k, expire k"),
+    (["SET k v"], "SETEX k 100 w", "set k, expire k"),
+    ([], "PSETEX k 100000 v", "new k, set k, expire k"),
+    ([], "SETEX k 0 v", ""),
+    (["SET k v"], "GETSET k w", "set k"),
+    ([], "GETSET k w", "new k, set k"),
+    (["SET k v"], "GETDEL k", "del k"),
+    ([], "GETDEL k", ""),
+    (["SET k v"], "GETEX k EX 100", "expire k"),
+    (["SET k v"], "GETEX k PXAT 99999999999999", "expire k"),
+    (["SET k v EX 100"], "GETEX k PERSIST", "persist k"),
+    (["SET k v"], "GETEX k PERSIST", ""),
+    (["SET k v EX 100"], "GETEX k", ""),
+    (["SET k v"], "GETEX k EXAT 1", "del k"),
+    (["SET k v"], "GETEX k PXAT 1", "del k"),
+    (["SET k v"], "GETEX k EX 0", ""),
+    (["SET a v"], "MSET a 1 b 2 a 3", "set a, new b, set b, set a"),
+    ([], "MSETNX a 1 b 2", "new a, set a, new b, set b"),
+    (["SET b v"], "MSETNX a 1 b 2", ""),
+    ([], "APPEND k x", "new k, append k"),
+    (["SET k v"], "APPEND k x", "append k"),
+    (["SET k v"], "APPEND k ''", "append k"),
+    ([], "APPEND k ''", "new k, append k"),
+    (["SET k v"], "SETRANGE k 0 Z", "setrange k"),
+    (["SET k v"], "SETRANGE k 0 ''", ""),
+    ([], "SETRANGE k 2 ab", "new k, setrange k"),
+    ([], "SETRANGE k 2 ''", ""),
+    ([], "INCR k", "new k, incrby k"),
+    (["SET k 1"], "INCR k", "incrby k"),
+    (["SET k 1"], "DECR k", "incrby k"),
+    (["SET k 1"], "INCRBY k 5", "incrby k"),
+    (["SET k 1"], "DECRBY k 5", "incrby k"),
+    (["SET k x"], "INCR k", ""),
+    (["SET k 1"], "INCRBYFLOAT k 1.5", "incrbyfloat k"),
+    ([], "INCRBYFLOAT k 1.5", "new k, incrbyfloat k"),
+    (["SET k 1"], "INCRBYFLOAT k x", ""),
+    (["SET a 1", "SET b 2"], "DEL a nokey b", "del a, del b"),
+    (["SET a 1", "SET b 2"], "UNLINK b a", "del b, del a"),
+    (["SET a 1", "SET b 2"], "DEL a a", "del a"),
+    (["SET k v"], "EXPIRE k 100", "expire k"),
+    (["SET k v"], "PEXPIRE k 100000", "expire k"),
+    (["SET k v"], "EXPIREAT k 99999999999", "expire k"),
+    (["SET k v"], "PEXPIREAT k 99999999999000", "expire k"),
+    (["SET k v EX 100"], "EXPIRE k 100 NX", ""),
+    (["SET k v EX 100"], "EXPIRE k 200 GT", "expire k"),
+    (["SET k v EX 100"], "EXPIRE k 200 LT", ""),
+    (["SET k v"], "EXPIRE k 200 GT", ""),
+    (["SET k v"], "EXPIRE k 200 LT", "expire k"),
+    (["SET k v"], "EXPIRE k 0", "del k"),
+    (["SET k v"], "EXPIRE k -5", "del k"),
+    (["SET k v"], "PEXPIREAT k 1", "del k"),
+    (["SET k v"], "EXPIREAT k 1 NX", "del k"),
+    (["SET k v"], "EXPIRE k 0 XX", ""),
+    ([], "EXPIRE k 100", ""),
+    (["SET k v EX 100"], "PERSIST k", "persist k"),
+    (["SET k v"], "PERSIST k", ""),
+    (["SET a v"], "RENAME a b", "new b, rename_from a, rename_to b"),
+    (["SET a v", "SET b w"], "RENAME a b", "new b, rename_from a, rename_to b"),
+    (["SET a v EX 100"], "RENAME a b", "new b, rename_from a, rename_to b"),
+    (["SET a v"], "RENAME a a", ""),
+    ([], "RENAME a b", ""),
+    (["SET a v"], "RENAMENX a b", "new b, rename_from a, rename_to b"),
+    (["SET a v", "SET b w"], "RENAMENX a b", ""),
+    (["SET a v"], "COPY a b", "new b, copy_to b"),
+    (["SET a v EX 100"], "COPY a b", "new b, copy_to b"),
+    (["SET a v", "SET b w"], "COPY a b", ""),
+    (["SET a v", "SET b w"], "COPY a b REPLACE", "new b, copy_to b"),
+    (["SADD a m"], "COPY a b DB 1", "@1 new b, @1 copy_to b"),
+    ([], "COPY a b", ""),
+    (["SET a v EX 100"], "MOVE a 1", "@1 new a, move_from a, @1 move_to a"),
+    (["SET a v", "SELECT 1", "SET a w", "SELECT 0"], "MOVE a 1", ""),
+    ([], "MOVE a 1", ""),
+    ([], "HSET h f v g w", "new h, hset h"),
+    (["HSET h f v"], "HSET h f v", "hset h"),
+    (["HSET h f v"], "HMSET h f w", "hset h"),
+    ([], "HSETNX h f v", "new h, hset h"),
+    (["HSET h f v"], "HSETNX h g v", "hset h"),
+    (["HSET h f v"], "HSETNX h f w", ""),
+    (["HSET h f v g w"], "HDEL h f x", "hdel h"),
+    (["HSET h f v g w"], "HDEL h f g", "hdel h, del h"),
+    (["HSET h f v"], "HDEL h x", ""),
+    ([], "HINCRBY h n 1", "new h, hincrby h"),
+    (["HSET h n 1"], "HINCRBY h n 1", "hincrby h"),
+    (["HSET h n x"], "HINCRBY h n 1", ""),
+    ([], "HINCRBYFLOAT h n 1.5", "new h, hincrbyfloat h"),
+    (["HSET h n 1"], "HINCRBYFLOAT h n 1.5", "hincrbyfloat h"),
+    (["SET h v"], "HSET h f v", ""),
+    ([], "SADD s a b", "new s, sadd s"),
+    (["SADD s a"], "SADD s a b", "sadd s"),
+    (["SADD s a"], "SADD s a", ""),
+    (["SADD s a b"], "SREM s a x", "srem s"),
+    (["SADD s a b"], "SREM s a b", "srem s, del s"),
+    (["SADD s a"], "SREM s x", ""),
+    (["SADD s a"], "SPOP s", "spop s, del s"),
+    (["SADD s a b"], "SPOP s 5", "spop s, del s"),
+    (["SADD s a b"], "SPOP s 0", ""),
+    ([], "SPOP s", ""),
+    ([], "SPOP s 3", ""),
+    (["SADD a m n"], "SMOVE a b m", "srem a, new b, sadd b"),
+    (["SADD a m", "SADD b n"], "SMOVE a b m", "srem a, del a, sadd b"),
+    (["SADD a m"], "SMOVE a b m", "srem a, del a, new b, sadd b"),
+    (["SADD a m n", "SADD b m"], "SMOVE a b m", "srem a"),
+    (["SADD a m", "SADD b m"], "SMOVE a b m", "srem a, del a"),
+    (["SADD a m"], "SMOVE a a m", ""),
+    (["SADD a m"], "SMOVE a b x", ""),
+    (["SADD a 1 2", "SADD b 2 3"], "SINTERSTORE d a b", "new d, sinterstore d"),
+    (["SADD a 1 2", "SADD b 2 3", "SET d v"], "SINTERSTORE d a b", "sinterstore d"),
+    (["SADD a 1 2", "SADD b 3", "SET d v"], "SINTERSTORE d a b", "del d"),
+    (["SADD a 1 2", "SADD b 3"], "SINTERSTORE d a b", ""),
+    (["SADD a 1 2", "SET d v"], "SINTERSTORE d a nokey", "del d"),
+    (["SADD a 1 2", "SADD b 3"], "SUNIONSTORE d a b", "new d, sunionstore d"),
+    (["SADD a 1 2", "SADD b 3"], "SUNIONSTORE a a b", "sunionstore a"),
+    (["SADD d x"], "SUNIONSTORE d nokey", "del d"),
+    (["SADD a 1 2", "SADD b 2"], "SDIFFSTORE d a b", "new d, sdiffstore d"),
+    (["SADD a 1 2", "SADD d x"], "SDIFFSTORE d a a", "del d"),
+    (["SADD a 1", "SET s v"], "SINTERSTORE d a s", ""),
+    (["SET k v"], "SELECT 1", ""),
+    (["SET k v"], "FLUSHDB", ""),
+    (["SET k v"], "FLUSHALL", ""),
+    (["SET k v"], "SWAPDB 0 1", ""),
+    (["SELECT 1", "SET k v", "SELECT 0"], "SWAPDB 0 1", ""),
+    (["SELECT 1"], "SET k v", "@1 new k, @1 set k"),
+    ([], "SET '' v", "new '', set ''"),
+    (["SET k 1"], "MULTI|SET k 2|INCR k|DEL k|EXEC", "set k, incrby k, del k"),
+    (["SET k v"], "GET k|MGET k x|EXISTS k x|TYPE k|TTL x|STRLEN k|SMEMBERS x|HGETALL x", ""),
+]
+
+KEYMISS_TABLE = [
+    # flags AKEnm: 'keymiss' on a read of a missing key (also inside some writes)
+    ([], "GET k", "keymiss k"),
+    (["SET b v"], "MGET a b c", "keymiss a, keymiss c"),
+    (["SET b v"], "EXISTS a b c", "keymiss a, keymiss c"),
+    ([], "TYPE k", "keymiss k"),
+    ([], "TTL k", "keymiss k"),
+    ([], "STRLEN k", "keymiss k"),
+    ([], "HGET h f", "keymiss h"),
+    (["HSET h g v"], "HGET h f", ""),
+    ([], "SMEMBERS s", "keymiss s"),
+    ([], "SISMEMBER s m", "keymiss s"),
+    (["SET b v"], "TOUCH a b", "keymiss a"),
+    ([], "SET k v GET", "keymiss k, new k, set k"),
+    ([], "SET k v XX GET", "keymiss k"),
+    ([], "GETSET k v", "keymiss k, new k, set k"),
+    ([], "GETDEL k", "keymiss k"),
+    ([], "GETEX k EX 100", "keymiss k"),
+    ([], "COPY a b", "keymiss a"),
+    (["SADD a 1", "SET d v"], "SINTERSTORE d a nokey", "keymiss nokey, del d"),
+    ([], "SUNIONSTORE d x y", "keymiss x, keymiss y"),
+    (["SET s v"], "SINTERSTORE d x s", "keymiss x"),
+    ([], "SINTER x y", "keymiss x, keymiss y"),
+    # writes look their keys up without a miss event
+    ([], "SET k v", "new k, set k"),
+    ([], "APPEND k x", "new k, append k"),
+    ([], "INCR k", "new k, incrby k"),
+    ([], "DEL k", ""), ([], "EXPIRE k 100", ""), ([], "PERSIST k", ""),
+    ([], "RENAME a b", ""), ([], "MOVE a 1", ""), ([], "SPOP s", ""), ([], "SMOVE a b m", ""),
+    ([], "SREM s m", ""), ([], "HDEL h f", ""), ([], "HINCRBY h f 1", "new h, hincrby h"),
+]
+
+
+def split(command):
+    """'SET k v' -> [b"SET", b"k", b"v"]; '' stands for an empty argument."""
+    return [b"" if w == "''" else w.encode() for w in command.split()]
+
+
+class TableTest(unittest.TestCase):
+    """Each command of TABLE on a flushed server: exactly the listed events, in order."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
+
+    def check_table(self, flags, table):
+        c = Conn(self.server.port)
+        self.assertEqual(c.call("CONFIG", "SET", "notify-keyspace-events", flags), "OK")
+        c.close()
+        w = Watcher(self.server.port)
+        self.addCleanup(w.close)
+        for setup, command, expected in table:
+            with self.subTest(setup=setup, command=command):
+                for args in ([b"SELECT", b"0"], [b"FLUSHALL"]):
+                    self.assertEqual(w.conn.call(*args), "OK")
+                for cmd in setup:
+                    self.assertNotIsInstance(w.conn.call(*split(cmd)), tuple, cmd)
+                w.events()
+                for part in command.split("|"):
+                    w.conn.call(*split(part))
+                self.assertEqual(w.events(), ev(expected))
+
+    def test_table(self):
+        self.check_table("AKEn", TABLE)
+
+    def test_keymiss_table(self):
+        self.check_table("AKEnm", KEYMISS_TABLE)
+
+    def test_channels_and_payloads(self):
+        """The exact messages of a SET of a binary key in db 1 under KEA (no 'new'), to a
+        pattern and to plain channel subscribers."""
+        c = Conn(self.server.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call("CONFIG", "SET", "notify-keyspace-events", "KEA"), "OK")
+        sub = Conn(self.server.port)
+        self.addCleanup(sub.close)
+        sub.sock.settimeout(SUB_TIMEOUT)
+        key = b"a\x00b\r\n"
+        sub.sock.sendall(encode_command(b"SUBSCRIBE", b"__keyevent@1__:set",
+                                        b"__keyspace@1__:" + key, b"end"))
+        self.assertEqual([read_reply(sub.file) for _ in range(3)],
+                         [[b"subscribe", b"__keyevent@1__:set", 1],
+                          [b"subscribe", b"__keyspace@1__:" + key, 2], [b"subscribe", b"end", 3]])
+        self.assertEqual(c.call("SELECT", "1"), "OK")
+        self.assertEqual(c.call("SET", key, "v", "EX", "100"), "OK")
+        self.assertEqual(c.call("SELECT", "0"), "OK")
+        self.assertEqual(c.call("SET", key, "v"), "OK")  # db 0: no subscriber
+        self.assertEqual(c.call("PUBLISH", "end", "x"), 1)
+        got = []
+        while True:
+            m = read_reply(sub.file)
+            if m[1] == b"end":
+                break
+            got.append(m)
+        self.assertEqual(got, [[b"message", b"__keyspace@1__:" + key, b"set"],
+                               [b"message", b"__keyevent@1__:set", key],
+                               [b"message", b"__keyspace@1__:" + key, b"expire"]])
+
+
+# --- expiry
+
+class ExpiryTest(unittest.TestCase):
+    """'expired' events of keys that expire actively (no access) and lazily (GET, EXISTS, TTL
+    and others after the time passed): compared as the set of keys, since when the expiry cycle
+    finds a key is up to the server. A lazy access publishes the event at the latest before its
+    reply; a write to an expired key publishes 'expired' before 'new'."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
+
+    def watcher(self, flags):
+        c = Conn(self.server.port)
+        self.assertEqual(c.call("FLUSHALL"), "OK")
+        self.assertEqual(c.call("CONFIG", "SET", "notify-keyspace-events", flags), "OK")
+        c.close()
+        w = Watcher(self.server.port)
+        self.addCleanup(w.close)
+        return w
+
+    @staticmethod
+    def expired(events):
+        """{(db, key)} of the 'expired' events; each must come as its keyspace message then its
+        keyevent message, once."""
+        out = []
+        for i, (channel, payload) in enumerate(events):
+            if channel.startswith(b"__keyevent@") and channel.endswith(b"__:expired"):
+                db = int(channel[len(b"__keyevent@"):channel.index(b"__:")])
+                assert i > 0 and events[i - 1] == (b"__keyspace@%d__:%s" % (db, payload),
+                                                   b"expired"), events
+                out.append((db, payload))
+            elif payload == b"expired":
+                assert channel.startswith(b"__keyspace@"), events
+                assert i + 1 < len(events) and events[i + 1][1] == \
+                    channel[channel.index(b"__:") + 3:], events
+        assert len(out) == len(set(out)), "a key expired twice: %r" % out
+        return set(out)
+
+    def test_active_and_lazy_expiry(self):
+        w = self.watcher("AKEn")
+        rng = random.Random(BASE_SEED)
+        c = w.conn
+
+        def px():
+            return b"%d" % rng.randrange(50, 200)
+
+        # Sent in one write. Keys changed after their SET get 1000 ms (more than the setup may
+        # take), the others 50-200 ms.
+        setup = []
+        active = set()  # (db, key) that nobody touches after their TTL: the expiry cycle's
+        for i in range(6):
+            setup.append([b"SET", b"a%d" % i, b"v", b"PX", px()])
+            active.add((0, b"a%d" % i))
+        setup += [
+            [b"PSETEX", b"a-psetex", px(), b"v"],
+            [b"HSET", b"a-hash", b"f", b"v"], [b"PEXPIRE", b"a-hash", px()],
+            [b"SADD", b"a-set", b"m"],
+            [b"PEXPIREAT", b"a-set", b"%d" % (int(time.time() * 1000) + 150)],
+            [b"SET", b"a-getex", b"v"], [b"GETEX", b"a-getex", b"PX", px()],
+            [b"SET", b"a-keepttl", b"v", b"PX", b"1000"], [b"SET", b"a-keepttl", b"w", b"KEEPTTL"],
+            [b"SET", b"a-renamed-from", b"v", b"PX", b"1000"],
+            [b"RENAME", b"a-renamed-from", b"a-renamed-to"],
+            [b"SET", b"a-copied", b"v", b"PX", b"1000"], [b"COPY", b"a-copied", b"a-copy"],
+            [b"SET", b"a-moved", b"v", b"PX", b"1000"], [b"MOVE", b"a-moved", b"1"],
+            [b"SELECT", b"1"], [b"SET", b"a-db1", b"v", b"PX", px()], [b"SELECT", b"0"],
+        ]
+        active |= {(0, k) for k in (b"a-psetex", b"a-hash", b"a-set", b"a-getex", b"a-keepttl",
+                                    b"a-renamed-to", b"a-copied", b"a-copy")}
+        active |= {(1, b"a-moved"), (1, b"a-db1")}
+        # Keys read after their TTL: the event comes at the latest before the read's reply.
+        lazy = [[b"GET", b"l0"], [b"EXISTS", b"l1"], [b"TTL", b"l2"], [b"PTTL", b"l3"],
+                [b"TYPE", b"l4"], [b"STRLEN", b"l5"], [b"GETRANGE", b"l6", b"0", b"-1"],
+                [b"MGET", b"l7"]]
+        for cmd in lazy:
+            setup.append([b"SET", cmd[1], b"v", b"PX", px()])
+        setup += [[b"HSET", b"l-hash", b"f", b"v", b"g", b"w"], [b"PEXPIRE", b"l-hash", px()],
+                  [b"SADD", b"l-set", b"m"], [b"PEXPIRE", b"l-set", px()]]
+        lazy += [[b"HGET", b"l-hash", b"f"], [b"SISMEMBER", b"l-set", b"m"]]
+        # Keys written after their TTL: a new key, its 'expired' before its 'new' (the last
+        # ones do not create a key: no event but 'expired').
+        written = [[b"SET", b"w0", b"x"], [b"SETNX", b"w1", b"x"], [b"SET", b"w2", b"x", b"NX"],
+                   [b"INCR", b"w3"], [b"APPEND", b"w4", b"x"], [b"SADD", b"w5", b"x"],
+                   [b"HSET", b"w6", b"f", b"v"], [b"DEL", b"w7"], [b"EXPIRE", b"w8", b"100"],
+                   [b"PERSIST", b"w9"]]
+        creating = 7
+        for cmd in written:
+            setup.append([b"SET", cmd[1], b"1", b"PX", px()])
+        # Keys that must not expire.
+        setup += [
+            [b"SET", b"keep-long", b"v", b"EX", b"1000"],
+            [b"SET", b"keep-persisted", b"v", b"PX", b"1000"], [b"PERSIST", b"keep-persisted"],
+            [b"SET", b"keep-overwritten", b"v", b"PX", b"1000"],
+            [b"SET", b"keep-overwritten", b"w"],
+            [b"SET", b"keep-getex", b"v", b"PX", b"1000"], [b"GETEX", b"keep-getex", b"PERSIST"],
+            [b"SET", b"keep-renamed", b"v", b"PX", b"1000"],
+            [b"RENAME", b"keep-renamed", b"renamed-dst"],  # the TTL goes along: it expires
+            [b"SET", b"keep-renamed", b"fresh"],
+        ]
+        keep = [b"keep-long", b"keep-persisted", b"keep-overwritten", b"keep-getex",
+                b"keep-renamed"]
+        active.add((0, b"renamed-dst"))
+        t0 = time.time()
+        for args, reply in zip(setup, c.pipeline(setup)):
+            self.assertNotIsInstance(reply, tuple, args)
+        setup_time = time.time() - t0
+        self.assertLess(setup_time, 0.9, "the setup took too long for its TTLs")
+        expected = active | {(0, cmd[1]) for cmd in lazy} | {(0, cmd[1]) for cmd in written}
+        seen = w.events()
+        self.expired(seen)
+        time.sleep(0.25)
+
+        later = []
+        for cmd in lazy:
+            reply = c.call(*cmd)
+            self.assertIn(reply, (None, 0, -2, "none", b"", [None]), cmd)
+        later += w.events()
+        got = self.expired(seen + later)
+        lazy_keys = {(0, cmd[1]) for cmd in lazy}
+        self.assertEqual(lazy_keys - got, set(),
+                         "no 'expired' event by the time the read replied")
+        names = {b"SET": "set", b"SETNX": "set", b"INCR": "incrby", b"APPEND": "append",
+                 b"SADD": "sadd", b"HSET": "hset"}
+        for i, cmd in enumerate(written):
+            reply = c.call(*cmd)
+            self.assertNotIsInstance(reply, tuple, cmd)
+            events = w.events()
+            k = cmd[1].decode()
+            rest = [e for e in events if not (e[1] == b"expired" or e[0].endswith(b"__:expired"))]
+            if i < creating:
+                self.assertEqual(rest, ev("new %s, %s %s" % (k, names[cmd[0]], k)), cmd)
+            else:
+                self.assertEqual((reply, rest), (0, []), cmd)
+            if (0, cmd[1]) not in self.expired(seen + later):
+                self.assertIn((0, cmd[1]), self.expired(events), "%r: no 'expired' event" % cmd)
+                if i < creating:
+                    self.assertLess(events.index(ev("expired " + k)[0]),
+                                    events.index(ev("new " + k)[0]),
+                                    "%r: 'expired' after 'new'" % cmd)
+            later += events
+
+        # The rest expires without being touched.
+        deadline = time.time() + 10
+        while not expected <= self.expired(seen + later) and time.time() < deadline:
+            time.sleep(0.05)
+            later += w.events()
+        got = self.expired(seen + later)
+        self.assertEqual(got - expected, set(), "unexpected 'expired' events")
+        self.assertEqual(expected - got, set(), "keys that never got an 'expired' event")
+        written_keys = {cmd[1] for cmd in written}
+        others = [e for e in later if not (e[1] == b"expired" or e[0].endswith(b"__:expired"))
+                  and e[1] not in written_keys
+                  and e[0][e[0].index(b"__:") + 3:] not in written_keys]
+        self.assertEqual(others, [], "events other than 'expired' while only reads ran")
+        time.sleep(0.3)
+        self.assertEqual(w.events(), [])
+        for k in keep:
+            self.assertIn(c.call(b"TTL", k), (-1, 999, 1000), k)
+        self.assertEqual(c.call(b"DBSIZE"), len(keep) + creating)
+
+    def test_expired_needs_x(self):
+        """'expired' is class 'x': not in 'g'. Under Eg$ a key that expires (actively or on a
+        read) publishes nothing; under Ex only the keyevent message of 'expired'."""
+        w = self.watcher("Eg$")
+        c = w.conn
+        self.assertEqual(c.call("SET", "a", "v", "PX", "50"), "OK")
+        self.assertEqual(c.call("SET", "b", "v", "PX", "50"), "OK")
+        self.assertEqual(w.events(), [(b"__keyevent@0__:set", b"a"),
+                                      (b"__keyevent@0__:expire", b"a"),
+                                      (b"__keyevent@0__:set", b"b"),
+                                      (b"__keyevent@0__:expire", b"b")])
+        time.sleep(0.1)
+        self.assertIsNone(c.call("GET", "a"))
+        time.sleep(0.4)
+        self.assertEqual(w.events(), [])
+
+        self.assertEqual(c.call("CONFIG", "SET", "notify-keyspace-events", "Ex"), "OK")
+        self.assertEqual(c.call("SET", "a", "v", "PX", "100"), "OK")
+        self.assertEqual(c.call("SET", "b", "v", "PX", "100"), "OK")
+        self.assertEqual(w.events(), [])
+        time.sleep(0.15)
+        self.assertIsNone(c.call("GET", "a"))
+        seen = w.events()
+        self.assertIn((b"__keyevent@0__:expired", b"a"), seen)
+        deadline = time.time() + 10
+        while len(seen) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+            seen += w.events()
+        self.assertEqual(sorted(seen), [(b"__keyevent@0__:expired", b"a"),
+                                        (b"__keyevent@0__:expired", b"b")])
+
+
+# --- the setting
+
+class ConfigTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.server.cleanup()
+        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
+
+    def setUp(self):
+        self.c = Conn(self.server.port)
+        self.addCleanup(self.c.close)
+
+    def get(self):
+        reply = self.c.call("CONFIG", "GET", "notify-keyspace-events")
+        self.assertEqual(len(reply), 2, reply)
+        self.assertEqual(reply[0], b"notify-keyspace-events")
+        return reply[1]
+
+    def set(self, value):
+        return self.c.call("CONFIG", "SET", "notify-keyspace-events", value)
+
+    # What CONFIG GET shows after CONFIG SET: classes in the order g$lshzxetd (all of them: 'A'),
+    # then n (only without 'A': Redis 7.0 drops it from the text, the events stay on), K, E, m.
+    NORMALISED = [
+        ("KEA", "AKE"), ("AKE", "AKE"), ("A", "A"), ("", ""), ("gE", "gE"), ("K", "K"),
+        ("E", "E"), ("KE", "KE"), ("g$lshzxetd", "A"), ("g$lshzxet", "g$lshzxet"),
+        ("KEg$lshzxetd", "AKE"), ("dtexzhsl$g", "A"), ("n", "n"), ("m", "m"), ("Kn", "nK"),
+        ("KEnm", "nKEm"), ("mEKn", "nKEm"), ("KEAn", "AKE"), ("AKEmn", "AKEm"), ("xE", "xE"),
+        ("Ex", "xE"), ("Kx$", "$xK"), ("AA", "A"), ("KKEE", "KE"), ("gggE", "gE"),
+        ("zlshg$E", "g$lshzE"), ("Elshx", "lshxE"), ("Kg$", "g$K"), ("KEd", "dKE"),
+        ("AKEt", "AKE"), ("mn", "nm"), ("Ag", "A"), ("tE", "tE"), ("edKx", "xedK"),
+    ]
+
+    def test_normalisation(self):
+        for value, shown in self.NORMALISED:
+            with self.subTest(value=value):
+                self.assertEqual(self.set(value), "OK")
+                self.assertEqual(self.get(), shown.encode())
+        self.assertEqual(self.set(""), "OK")
+
+    def test_glob(self):
+        self.assertEqual(self.set("KEA"), "OK")
+        self.assertEqual(self.c.call("CONFIG", "GET", "notify-keyspace-*"),
+                         [b"notify-keyspace-events", b"AKE"])
+        self.assertEqual(self.set(""), "OK")
+
+    def test_bad_letters(self):
+        self.assertEqual(self.set("gE"), "OK")
+        for value in ["Q", "kea", "a", "KEAQ", " ", "K E", "A n", "k\xc3\xa9", "G", "*", "1",
+                      "KE,", "-"]:
+            with self.subTest(value=value):
+                self.assertEqual(self.set(value), FLAGS_ERROR)
+                self.assertEqual(self.get(), b"gE")  # unchanged
+        self.assertEqual(self.c.call("CONFIG", "SET", "notify-keyspace-events"),
+                         ("error", "ERR wrong number of arguments for 'config|set' command"))
+        self.assertEqual(self.set(""), "OK")
+
+    def test_set_with_other_parameters_is_atomic(self):
+        self.assertEqual(self.c.call("CONFIG", "SET", "timeout", "7", "notify-keyspace-events",
+                                     "Q"), FLAGS_ERROR)
+        self.assertEqual(self.c.call("CONFIG", "GET", "timeout"), [b"timeout", b"0"])
+        self.assertEqual(self.get(), b"")
+        self.assertEqual(self.c.call("CONFIG", "SET", "notify-keyspace-events", "Kx", "timeout",
+                                     "x"),
+                         ("error", "ERR CONFIG SET failed (possibly related to argument 'timeout')"
+                                   " - argument couldn't be parsed into an integer"))
+        self.assertEqual(self.get(), b"")  # rolled back
+        self.assertEqual(self.c.call("CONFIG", "SET", "notify-keyspace-events", "KEA",
+                                     "notify-keyspace-events", "g"),
+                         ("error", "ERR CONFIG SET failed (possibly related to argument "
+                                   "'notify-keyspace-events') - duplicate parameter"))
+        self.assertEqual(self.get(), b"")
+        self.assertEqual(self.c.call("CONFIG", "SET", "timeout", "8", "notify-keyspace-events",
+                                     "Eg"), "OK")
+        self.assertEqual(self.get(), b"gE")
+        self.assertEqual(self.c.call("CONFIG", "SET", "timeout", "0", "notify-keyspace-events",
+                                     ""), "OK")
+
+    def test_takes_effect_at_once(self):
+        """A subscriber sees events from the command after CONFIG SET on, and none after it is
+        set back to ''. K or E alone, or classes alone, publish nothing."""
+        w = Watcher(self.server.port)
+        self.addCleanup(w.close)
+        for flags, expected in [("", ""), ("KE", ""), ("A", ""), ("Kn", ""), ("E$", "set k"),
+                                ("KEA", "set k"), ("", "")]:
+            with self.subTest(flags=flags):
+                self.assertEqual(w.run("CONFIG", "SET", "notify-keyspace-events", flags),
+                                 ("OK", []))
+                self.assertEqual(w.conn.call("SET", "k", "v"), "OK")
+                got = w.events()
+                want = ev(expected)
+                if flags == "E$":
+                    want = want[1:]
+                self.assertEqual(got, want)
+        self.assertEqual(w.conn.call("DEL", "k"), 1)
+
+
+class StartupTest(unittest.TestCase):
+    """The setting from the command line and from a config file."""
+
+    def check_events(self, server, shown, new):
+        c = Conn(server.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call("CONFIG", "GET", "notify-keyspace-events"),
+                         [b"notify-keyspace-events", shown])
+        w = Watcher(server.port)
+        self.addCleanup(w.close)
+        self.assertEqual(w.run("SET", "k", "v"), ("OK", ev("new k, set k" if new else "set k")))
+
+    def test_default_is_empty(self):
+        s = start()
+        self.addCleanup(stop, self, s)
+        c = Conn(s.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call("CONFIG", "GET", "notify-keyspace-events"),
+                         [b"notify-keyspace-events", b""])
+        w = Watcher(s.port)
+        self.addCleanup(w.close)
+        self.assertEqual(w.run("SET", "k", "v"), ("OK", []))
+
+    def test_command_line_flag(self):
+        s = start(["--notify-keyspace-events", "KEA"])
+        self.addCleanup(stop, self, s)
+        self.check_events(s, b"AKE", new=False)
+
+    def test_config_file(self):
+        s = start(config_text="# events\nnotify-keyspace-events KEA\n"
+                              "notify-keyspace-events \"AKEn\"\n")
+        self.addCleanup(stop, self, s)
+        self.check_events(s, b"AKE", new=True)  # the last line wins; 'n' is on but not shown
+
+    def test_flag_over_file(self):
+        s = start(["--notify-keyspace-events", ""], config_text="notify-keyspace-events KEA\n")
+        self.addCleanup(stop, self, s)
+        c = Conn(s.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call("CONFIG", "GET", "notify-keyspace-events"),
+                         [b"notify-keyspace-events", b""])
+
+    def run_to_exit(self, args=(), config_text=None):
+        tmp = tempfile.mkdtemp(prefix="ks-startup-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        if AGAINST_REDIS:
+            cmd = ["redis-server"]
+        else:
+            cmd = [stashd_binary()]
+        if config_text is not None:
+            path = os.path.join(tmp, "bad.conf")
+            with open(path, "w") as f:
+                f.write(config_text)
+            cmd.append(path)
+        cmd += ["--port", str(free_port()), "--dir", tmp] + list(args)
+        try:
+            r = subprocess.run(cmd, capture_output=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            self.fail("the server kept running with %r" % (config_text or args,))
+        return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
+
+    def test_bad_letters_refuse_to_start(self):
+        for args, text in [(["--notify-keyspace-events", "KEQ"], None),
+                           ([], "notify-keyspace-events Q\n")]:
+            with self.subTest(args=args, text=text):
+                code, out = self.run_to_exit(args, text)
+                self.assertNotEqual(code, 0)
+                self.assertIn("Invalid event class character", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
