@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench-redis.sh [-n N] [-P DEPTHS] [-c CLIENTS] [-r KEYSPACE] [-d BYTES] [-t TESTS]
 #                        [--rounds R] [--appendfsync MODE] [--out DIR] [--group-commit]
-#                        [--collections]
+#                        [--collections] [--publish SUBSCRIBERS]
 # redis-benchmark against StashDB and against a stock redis-server (Debian package), both started
 # by this script on free loopback ports, each keeping a log: StashDB --appendfsync MODE, Redis
 # --appendonly yes --appendfsync MODE --save ''. MODE is everysec by default; always makes every
@@ -16,6 +16,9 @@
 # (DIR: --out, default build/bench).
 # --collections: the collection tests of redis-benchmark, -t hset,sadd,spop -r 100000 -P 16 (the
 #   random part of each field or member drawn from 100,000; -t -r -P are ignored).
+# --publish S: Pub/Sub, redis-benchmark PUBLISH bench <-d bytes> while S subscribers on each
+#   server (scripts/pubsub-drain.py, one process per server) read every message; -P 16,1 by
+#   default, -t -r ignored. Test name in the CSV: "PUBLISH (S subscribers)".
 # --group-commit: StashDB alone, appendfsync always, SET -P 1 at -c 50 and at -c 1 (-t -P -c and
 #   --appendfsync are ignored), R rounds alternating which goes first; prints the median rps and
 #   p99 of each and the ratio (-c 50 rps) / (-c 1 rps) (the goal is >= 20x). Its CSV has the one
@@ -28,7 +31,7 @@ scripts/setup.sh bench
 [ -n "${NO_BUILD:-}" ] || scripts/build.sh release
 
 n=100000; pipelines=16,1; clients=50; keyspace=1000000; size=100; rounds=3; fsync=everysec
-tests=set,get,incr,mset; out=build/bench; group_commit=; collections=
+tests=set,get,incr,mset; out=build/bench; group_commit=; collections=; publish=
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --group-commit) group_commit=1 ;;
     --collections) collections=1 ;;
+    --publish) publish=$2; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -53,14 +57,18 @@ done
 [ "$rounds" -ge 1 ] || { echo "--rounds must be >= 1" >&2; exit 2; }
 if [ -n "$group_commit" ]; then fsync=always; tests="set"; pipelines=1; fi
 if [ -n "$collections" ]; then tests=hset,sadd,spop; keyspace=100000; pipelines=16; fi
+if [ -n "$publish" ]; then
+  [[ $publish =~ ^[0-9]+$ ]] || { echo "--publish wants a number of subscribers" >&2; exit 2; }
+  tests=publish; keyspace=0
+fi
 keyopt=()
 [ "$keyspace" = 0 ] || keyopt=(-r "$keyspace")
 
 mkdir -p "$out"
 csv=$out/bench-redis.csv; png=$out/bench-redis.png
 work=$(mktemp -d /tmp/bench-redis.XXXXXX)
-spid=; rpid=
-trap 'kill $spid $rpid 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
+spid=; rpid=; drains=
+trap 'kill $drains $spid $rpid 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 source scripts/bench-common.sh
 sp=$(free_port)
 build/release/stashd --bind 127.0.0.1 --port "$sp" --dir "$work/stash" --appendfsync "$fsync" \
@@ -75,12 +83,29 @@ if [ -z "$group_commit" ]; then
   wait_up "$rp" "$rpid" "$work/redis.log"
 fi
 
+if [ -n "$publish" ]; then
+  # The subscribers: each server gets its own reader process, which must stay up throughout.
+  payload=$(head -c "$size" /dev/zero | tr '\0' x)
+  for port in "$sp" "$rp"; do
+    python3 scripts/pubsub-drain.py "$port" "$publish" bench >"$work/drain-$port.log" 2>&1 &
+    drains="$drains $!"
+  done
+  for port in "$sp" "$rp"; do
+    for _ in $(seq 100); do
+      [ "$(redis-cli -p "$port" PUBSUB NUMSUB bench | tail -1)" = "$publish" ] && break
+      sleep 0.1
+    done
+  done
+fi
+
 # bench WHO PORT PID PIPELINE CLIENTS TESTS: one redis-benchmark run; appends to $work/results
 # "who,pipeline,clients,test,rps,p99_ms" per test, taking the columns of its --csv by header name.
 bench() {
-  local who=$1 port=$2 pid=$3 p=$4 c=$5 t=$6
-  if ! redis-benchmark -h 127.0.0.1 -p "$port" -n "$n" -P "$p" -c "$c" -d "$size" -t "$t" \
-      "${keyopt[@]}" -q --csv >"$work/rb.csv" 2>"$work/rb.err" || ! kill -0 "$pid" 2>/dev/null; then
+  local who=$1 port=$2 pid=$3 p=$4 c=$5 t=$6 what=(-t "$6")
+  [ "$t" = publish ] && what=(PUBLISH bench "$payload")
+  if ! redis-benchmark -h 127.0.0.1 -p "$port" -n "$n" -P "$p" -c "$c" -d "$size" \
+      "${keyopt[@]}" -q --csv "${what[@]}" >"$work/rb.csv" 2>"$work/rb.err" \
+      || ! kill -0 "$pid" 2>/dev/null; then
     echo "redis-benchmark against $who (-P $p -c $c -t $t) failed:" >&2
     cat "$work/rb.err" >&2; tail -20 "$work/$who"*.log >&2; exit 1
   fi
@@ -91,7 +116,10 @@ rows = list(csv.DictReader(open(path)))
 for col in ("test", "rps", "p99_latency_ms"):
     if not rows or col not in rows[0]:
         sys.exit(f"redis-benchmark --csv: no column {col!r} in {open(path).read()!r}")
+subs = __import__("os").environ.get("PUBLISH_SUBSCRIBERS")
 for r in rows:
+    if subs and r["test"].upper().startswith("PUBLISH"):
+        r["test"] = f"PUBLISH ({subs} subscribers)"
     if float(r["rps"]) > 0:
         print(f'{who},{p},{c},{r["test"].replace(",", ";")},{r["rps"]},{r["p99_latency_ms"]}')
     else:
@@ -99,6 +127,7 @@ for r in rows:
 PY
 }
 
+export PUBLISH_SUBSCRIBERS=$publish
 keydesc=${keyopt[*]:-"(no -r: one key)"}
 echo "StashDB $(build/release/stashd --version | head -1); $(redis-server --version | cut -d' ' -f1-3)"
 : >"$work/results"
