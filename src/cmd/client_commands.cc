@@ -1,4 +1,6 @@
-// CLIENT ID | GETNAME | SETNAME | SETINFO | LIST | INFO | KILL | HELP.
+// CLIENT ID | GETNAME | SETNAME | SETINFO | LIST | INFO | KILL | TRACKING | CACHING | GETREDIR |
+// TRACKINGINFO | HELP. Client classes: a client subscribed to anything is "pubsub", the others
+// "normal" (StashDB has no masters or replicas).
 #include <fmt/format.h>
 
 #include "cmd/command_table.h"
@@ -6,6 +8,7 @@
 #include "cmd/reply_util.h"
 #include "cmd/server_api.h"
 #include "cmd/session.h"
+#include "cmd/tracking.h"
 #include "resp/reply_writer.h"
 
 namespace stash {
@@ -48,8 +51,14 @@ CommandStatus SetInfo(CommandContext& c) {
   return {};
 }
 
+// The class CLIENT LIST / KILL TYPE names a client by.
+std::string ClientType(const Session& s) {
+  return s.subscriptions().active() ? "pubsub" : "normal";
+}
+
 CommandStatus List(CommandContext& c) {
   std::vector<uint64_t> ids;
+  std::string type;  // empty: any
   for (size_t i = 2; i < c.argv.size(); i++) {
     if (EqualsIgnoreCase(c.argv[i], "type") && i + 1 < c.argv.size()) {
       const std::string& t = c.argv[++i];
@@ -57,10 +66,7 @@ CommandStatus List(CommandContext& c) {
           !EqualsIgnoreCase(t, "replica") && !EqualsIgnoreCase(t, "pubsub")) {
         return Fail(fmt::format("ERR Unknown client type '{}'", t));
       }
-      if (!EqualsIgnoreCase(t, "normal")) {  // StashDB has only normal clients
-        c.out.Verbatim("");
-        return {};
-      }
+      type = AsciiLower(t);
     } else if (EqualsIgnoreCase(c.argv[i], "id") && i + 1 < c.argv.size()) {
       for (i++; i < c.argv.size(); i++) {
         int64_t id;
@@ -76,6 +82,7 @@ CommandStatus List(CommandContext& c) {
   std::string text;
   for (auto& client : c.server.Sessions()) {
     if (!ids.empty() && std::find(ids.begin(), ids.end(), client->id()) == ids.end()) continue;
+    if (!type.empty() && ClientType(*client) != type) continue;
     text += client->Describe();
     text += '\n';
   }
@@ -91,6 +98,7 @@ CommandStatus Info(CommandContext& c) {
 struct KillFilter {
   uint64_t id = 0;
   std::string addr, laddr;
+  std::string type;  // empty: any
   bool skipme = true;
   bool any_filter = false;
 };
@@ -100,6 +108,7 @@ bool Matches(const KillFilter& f, const Session& client, const Session& self) {
   if (!f.addr.empty() && client.remote_address() != f.addr) return false;
   if (!f.laddr.empty() && client.local_address() != f.laddr) return false;
   if (f.skipme && &client == &self) return false;
+  if (!f.type.empty() && ClientType(client) != f.type) return false;
   return true;
 }
 
@@ -127,14 +136,15 @@ CommandStatus Kill(CommandContext& c) {
       } else if (EqualsIgnoreCase(opt, "laddr")) {
         f.laddr = val;
       } else if (EqualsIgnoreCase(opt, "type")) {
-        if (!EqualsIgnoreCase(val, "normal")) {
-          if (EqualsIgnoreCase(val, "master") || EqualsIgnoreCase(val, "replica") ||
-              EqualsIgnoreCase(val, "slave") || EqualsIgnoreCase(val, "pubsub")) {
-            c.out.Integer(0);  // StashDB has only normal clients
-            return {};
-          }
+        if (EqualsIgnoreCase(val, "master") || EqualsIgnoreCase(val, "replica") ||
+            EqualsIgnoreCase(val, "slave")) {
+          c.out.Integer(0);  // StashDB has no masters or replicas
+          return {};
+        }
+        if (!EqualsIgnoreCase(val, "normal") && !EqualsIgnoreCase(val, "pubsub")) {
           return Fail(fmt::format("ERR Unknown client type '{}'", val));
         }
+        f.type = AsciiLower(val);
       } else if (EqualsIgnoreCase(opt, "user")) {
         if (val != "default") {
           return Fail(fmt::format("ERR No such user '{}'", val));
@@ -171,6 +181,100 @@ CommandStatus Kill(CommandContext& c) {
   return {};
 }
 
+// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP]
+CommandStatus Tracking(CommandContext& c) {
+  TrackingOptions o;
+  std::shared_ptr<Mailbox> redirect;
+  for (size_t i = 3; i < c.argv.size(); i++) {
+    const std::string& a = c.argv[i];
+    const bool more = i + 1 < c.argv.size();
+    if (EqualsIgnoreCase(a, "redirect") && more) {
+      if (o.redirect != 0) return Fail("ERR A client can only redirect to a single other client");
+      int64_t id;
+      if (!ParseInteger(c.argv[++i], &id)) return Fail(kNotIntegerError);
+      for (auto& s : c.server.Sessions()) {
+        if (id > 0 && s->id() == static_cast<uint64_t>(id)) redirect = s->subscriptions().mailbox();
+      }
+      if (redirect == nullptr) return Fail("ERR The client ID you want redirect to does not exist");
+      o.redirect = static_cast<uint64_t>(id);
+    } else if (EqualsIgnoreCase(a, "bcast")) {
+      o.bcast = true;
+    } else if (EqualsIgnoreCase(a, "optin")) {
+      o.optin = true;
+    } else if (EqualsIgnoreCase(a, "optout")) {
+      o.optout = true;
+    } else if (EqualsIgnoreCase(a, "noloop")) {
+      o.noloop = true;
+    } else if (EqualsIgnoreCase(a, "prefix") && more) {
+      o.prefixes.push_back(c.argv[++i]);
+    } else {
+      return Fail(kSyntaxError);
+    }
+  }
+  if (EqualsIgnoreCase(c.argv[2], "on")) {
+    std::string error = c.session.EnableTracking(o, redirect);
+    if (!error.empty()) return Fail(error);
+  } else if (EqualsIgnoreCase(c.argv[2], "off")) {
+    c.session.DisableTracking();
+  } else {
+    return Fail(kSyntaxError);
+  }
+  c.out.Simple("OK");
+  return {};
+}
+
+// CLIENT CACHING YES|NO: whether the next command's reads are tracked (OPTIN / OPTOUT).
+CommandStatus Caching(CommandContext& c) {
+  TrackingInfo t = c.server.tracker().Info(c.session.id());
+  if (!t.on) {
+    return Fail(
+        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+        "OPTOUT mode enabled");
+  }
+  if (EqualsIgnoreCase(c.argv[2], "yes")) {
+    if (!t.options.optin) {
+      return Fail("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+    }
+  } else if (EqualsIgnoreCase(c.argv[2], "no")) {
+    if (!t.options.optout) {
+      return Fail("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+    }
+  } else {
+    return Fail(kSyntaxError);
+  }
+  c.session.SetCachingGiven(true);
+  c.out.Simple("OK");
+  return {};
+}
+
+CommandStatus GetRedir(CommandContext& c) {
+  TrackingInfo t = c.server.tracker().Info(c.session.id());
+  c.out.Integer(t.on ? static_cast<int64_t>(t.options.redirect) : -1);
+  return {};
+}
+
+CommandStatus TrackingInfoReply(CommandContext& c) {
+  TrackingInfo t = c.server.tracker().Info(c.session.id());
+  const bool caching = c.session.caching_given();
+  std::vector<std::string> flags = {t.on ? "on" : "off"};
+  if (t.options.bcast) flags.push_back("bcast");
+  if (t.options.optin) flags.push_back("optin");
+  if (t.options.optin && caching) flags.push_back("caching-yes");
+  if (t.options.optout) flags.push_back("optout");
+  if (t.options.optout && caching) flags.push_back("caching-no");
+  if (t.options.noloop) flags.push_back("noloop");
+  if (t.broken_redirect) flags.push_back("broken_redirect");
+  c.out.MapHeader(3);
+  c.out.Bulk("flags");
+  c.out.SetHeader(flags.size());
+  for (const std::string& f : flags) c.out.Bulk(f);
+  c.out.Bulk("redirect");
+  c.out.Integer(t.on ? static_cast<int64_t>(t.options.redirect) : -1);
+  c.out.Bulk("prefixes");
+  c.out.BulkArray(t.options.prefixes);
+  return {};
+}
+
 CommandStatus Help(CommandContext& c) {
   static const std::vector<std::string_view> kLines = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -184,13 +288,22 @@ CommandStatus Help(CommandContext& c) {
       "    Kill connection made from <ip:port>.",
       "KILL <option> <value> [<option> <value> [...]]",
       "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>,",
-      "    TYPE normal, USER default, SKIPME (YES|NO).",
+      "    TYPE (NORMAL|PUBSUB), USER default, SKIPME (YES|NO).",
       "LIST [options ...]",
       "    Return information about client connections: TYPE, ID.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
       "SETINFO <option> <value>",
       "    Set LIB-NAME or LIB-VER of the current connection.",
+      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+      "         [OPTIN] [OPTOUT] [NOLOOP]",
+      "    Control server assisted client side caching.",
+      "CACHING (YES|NO)",
+      "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+      "GETREDIR",
+      "    Return the client ID we are redirecting to when tracking is enabled.",
+      "TRACKINGINFO",
+      "    Report tracking status for the current connection.",
       "HELP",
       "    Print this help."};
   ReplyHelp(c.out, kLines);
@@ -207,6 +320,10 @@ const CommandSpec kSubcommands[] = {
     {.name = "list", .arity = -2, .flags = kFlags | kCmdAdmin, .handler = List},
     {.name = "info", .arity = 2, .flags = kFlags, .handler = Info},
     {.name = "kill", .arity = -3, .flags = kFlags | kCmdAdmin, .handler = Kill},
+    {.name = "tracking", .arity = -3, .flags = kFlags, .handler = Tracking},
+    {.name = "caching", .arity = 3, .flags = kFlags, .handler = Caching},
+    {.name = "getredir", .arity = 2, .flags = kFlags, .handler = GetRedir},
+    {.name = "trackinginfo", .arity = 2, .flags = kFlags, .handler = TrackingInfoReply},
     {.name = "help", .arity = 2, .flags = kFlags, .handler = Help},
 };
 

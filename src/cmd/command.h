@@ -57,7 +57,7 @@ enum CommandFlag : uint32_t {
   kCmdEndsMulti = 1u << 25,     // refused, it ends the transaction with EXECABORT (EXEC)
   kCmdWatches = 1u << 26,       // adds to the session's WATCH set; refused inside MULTI (WATCH)
   kCmdSubscribedOk = 1u << 27,  // runs on a RESP2 connection that subscribes (PING, QUIT, ...)
-  kCmdUncounted = 1u << 28,     // internal (lazy expiry): not in INFO's counts
+  kCmdUncounted = 1u << 28,     // internal (lazy expiry): no reply, not in INFO's counts
 };
 
 // Names of the COMMAND INFO flags set in flags, in COMMAND INFO's order.

@@ -90,10 +90,7 @@ void Reject(ServerStats& stats, CommandEntry* entry, std::string_view error,
 
 void Finish(ServerStats& stats, CommandEntry& entry, int64_t usec, const CommandStatus& status,
             resp::ReplyWriter& out) {
-  if (entry.spec->flags & kCmdUncounted) {
-    if (!status.ok()) out.Error(status.error());
-    return;
-  }
+  if (entry.spec->flags & kCmdUncounted) return;  // internal: no reply, counted nowhere
   entry.calls.fetch_add(1, std::memory_order_relaxed);
   entry.usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
   stats.total_commands_processed.fetch_add(1, std::memory_order_relaxed);

@@ -155,7 +155,7 @@ std::span<const CommandSpec> ExpireCommands() { return kCommands; }
 CommandEntry* LazyExpireEntry() {
   static const CommandSpec spec{
       .name = "lazy-expire", .arity = 3, .flags = kCmdWrite | kCmdUncounted, .write = LazyExpire};
-  static CommandEntry entry{.spec = &spec, .fullname = "lazy-expire"};
+  static CommandEntry entry{.spec = &spec, .fullname = "lazy-expire", .subcommands = {}};
   return &entry;
 }
 

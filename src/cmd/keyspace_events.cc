@@ -27,7 +27,8 @@ void KeyEvents::Publish(std::string_view channel, std::string_view message, bool
   outbox_.push_back({std::string(channel), std::string(message), shard});
 }
 
-void KeyEvents::PublishAll(pubsub::Hub& hub) {
+void KeyEvents::PublishAll(pubsub::Hub& hub,
+                           const std::function<std::string*(uint64_t origin)>& after_reply) {
   for (const Message& m : outbox_) {
     if (m.shard) {
       hub.PublishShard(m.channel, m.payload);
@@ -35,21 +36,38 @@ void KeyEvents::PublishAll(pubsub::Hub& hub) {
       hub.Publish(m.channel, m.payload);
     }
   }
+  if (tracker_ != nullptr && !tracking_.empty()) tracker_->Apply(tracking_, after_reply);
   Discard();
 }
 
 void KeyEvents::Discard() {
   outbox_.clear();
   op_mark_ = 0;
+  tracking_.clear();
+  tracking_mark_ = 0;
 }
 
 void KeyEvents::KeyTouched(int db, std::string_view key, bool expired_reclaim) {
   watches_.KeyTouched(db, key, expired_reclaim);
   if (expired_reclaim) Notify(kNotifyExpired, "expired", db, key);
+  if (tracker_ != nullptr && tracker_->active()) {
+    tracking_.push_back({Tracker::Event::kTouch, std::string(key), origin_});
+  }
+}
+
+void KeyEvents::Remember(uint64_t client, const std::vector<std::string_view>& keys, bool caching) {
+  for (std::string_view key : keys) {
+    tracking_.push_back({Tracker::Event::kRemember, std::string(key), client, caching});
+  }
 }
 
 void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
   watches_.DbChanging(db, other, txn);
+  if (other != -1 || tracker_ == nullptr || !tracker_->active()) return;
+  // FLUSHALL empties every database: one flush for the command.
+  const bool again = tracking_.size() > tracking_mark_ &&
+                     tracking_.back().kind == Tracker::Event::kFlush;
+  if (!again) tracking_.push_back({Tracker::Event::kFlush, "", origin_});
 }
 
 void KeyEvents::KeyAdded(int db, std::string_view key, bool over_expired) {

@@ -15,6 +15,7 @@ class Config;
 class CommandTable;
 class ScanCursorTable;
 class Session;
+class Tracker;
 class Writer;
 struct ServerStats;
 namespace store {
@@ -61,6 +62,8 @@ class ServerApi {
   virtual std::vector<std::shared_ptr<Session>> Sessions() const = 0;
   // Any thread: Pub/Sub's channels and their subscribers.
   virtual pubsub::Hub& pubsub() = 0;
+  // Any thread: client-side caching's tracking table (cmd/tracking.h).
+  virtual Tracker& tracker() = 0;
   // Any thread: the keyspace notification classes to publish (config/notify_flags.h).
   virtual uint32_t NotifyFlags() const = 0;
   // Any thread: starts an orderly shutdown.

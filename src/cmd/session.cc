@@ -4,9 +4,11 @@
 
 #include "cmd/command_table.h"
 #include "cmd/dispatch.h"
+#include "cmd/keyspace_events.h"
 #include "cmd/keyspace_util.h"
 #include "cmd/server_api.h"
 #include "cmd/stats.h"
+#include "cmd/tracking.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -91,6 +93,7 @@ void Session::ProcessInput() {
     }
     if (error.empty() && entry->spec->write != nullptr) {
       AddWrite(entry);
+      AfterCommand(entry);
       continue;
     }
     if (pending_) {
@@ -104,14 +107,62 @@ void Session::ProcessInput() {
       const size_t mark = link_.Output().size();
       Run(server_, *this, *entry, argv_, out_, server_.keys());
       if (!expired_reads_.empty()) {
+        reclaim_read_ = entry;
+        reclaim_argv_ = argv_;
+        AfterCommand(entry);
         ReclaimExpiredReads(mark);
         break;
       }
+      TrackReads(*entry, argv_);
     }
+    AfterCommand(entry);
     if (!link_.CheckOutputLimit()) return;
   }
   if (pending_ && !waiting_) SubmitWrites();
   query_bytes_.store(parser_.BufferedBytes(), std::memory_order_relaxed);
+}
+
+void Session::AfterCommand(const CommandEntry* entry) {
+  // As Redis's resetClient: CLIENT CACHING holds for the next command, or the whole transaction
+  // (an EXEC at the writer clears it there, when it is done: waiting_).
+  if (waiting_) return;
+  if (!in_multi_ && (entry == nullptr || !entry->fullname.starts_with("client"))) {
+    caching_given_ = false;
+  }
+}
+
+void Session::TrackReads(const CommandEntry& entry, const std::vector<std::string>& argv,
+                         KeyEvents* events) {
+  if (!tracking_.load(std::memory_order_relaxed) || !(entry.spec->flags & kCmdReadonly)) return;
+  const KeyPositions& k = entry.spec->keys;
+  if (k.first <= 0) return;
+  const int last = k.last < 0 ? static_cast<int>(argv.size()) + k.last : k.last;
+  std::vector<std::string_view> keys;
+  for (int i = k.first; i <= last && i < static_cast<int>(argv.size()); i += std::max(1, k.step)) {
+    keys.push_back(argv[i]);
+  }
+  if (events != nullptr) {
+    events->Remember(id_, keys, caching_given_);
+  } else {
+    server_.tracker().Remember(id_, keys, caching_given_);
+  }
+}
+
+std::string Session::EnableTracking(const TrackingOptions& options,
+                                    const std::shared_ptr<Mailbox>& redirect) {
+  std::string error = server_.tracker().Enable(id_, subscriptions_.mailbox(), options, redirect);
+  if (error.empty()) tracking_.store(true, std::memory_order_relaxed);
+  return error;
+}
+
+void Session::DisableTracking() {
+  if (!tracking_.exchange(false, std::memory_order_relaxed)) return;
+  server_.tracker().Disable(id_);
+}
+
+void Session::OnClose() {
+  subscriptions_.Close();
+  DisableTracking();
 }
 
 void Session::Queue(CommandEntry* entry, const std::string& error) {
@@ -192,6 +243,7 @@ void Session::SubmitWrites() {
 void Session::Submit(std::unique_ptr<WriteRequest> req) {
   req->db = db_;
   req->proto = protocol();
+  req->client_id = id_;
   req->done = [this, alive = link_.KeepAlive()](std::string replies) {
     link_.Post([this, r = std::move(replies)]() mutable { OnWritesDone(std::move(r)); });
   };
@@ -225,10 +277,14 @@ void Session::ReclaimExpiredReads(size_t mark) {
 
 void Session::OnWritesDone(std::string replies) {
   waiting_ = false;
-  if (reclaiming_) {  // the reclaim's own replies are nobody's: the held read reply goes out
+  if (reclaiming_) {
+    // The held read reply goes out, then what the reclaim has for this client (its own
+    // invalidations); the read's keys are tracked from now on.
     reclaiming_ = false;
-    replies = std::move(held_reply_);
+    replies = std::move(held_reply_) + replies;
     held_reply_.clear();
+    TrackReads(*reclaim_read_, reclaim_argv_);
+    reclaim_argv_.clear();
   }
   if (parser_limits_stale_) {
     parser_limits_stale_ = false;
@@ -271,6 +327,7 @@ void Session::SetLibInfo(const std::string& attr, std::string value) {
 void Session::Reset() {
   DiscardMulti();
   subscriptions_.Clear();
+  DisableTracking();
   SetDb(0);
   SetProtocol(2);
   SetName("");
@@ -284,21 +341,32 @@ std::string Session::Describe() const {
   size_t qbuf = query_bytes_.load(std::memory_order_relaxed);
   size_t obl = f.output_bytes;
   int multi = multi_queued_.load(std::memory_order_relaxed);
-  // Redis's client flags: P subscribed, x in MULTI, N none.
+  // Redis's client flags: P subscribed, x in MULTI, t tracking (R: its redirect is gone,
+  // B: broadcast mode), N none.
   std::string flags;
   if (subscriptions_.active()) flags += 'P';
   if (multi >= 0) flags += 'x';
+  int64_t redir = -1;
+  if (tracking_.load(std::memory_order_relaxed)) {
+    TrackingInfo t = server_.tracker().Info(id_);
+    if (t.on) {
+      flags += 't';
+      if (t.broken_redirect) flags += 'R';
+      if (t.options.bcast) flags += 'B';
+      redir = static_cast<int64_t>(t.options.redirect);
+    }
+  }
   if (flags.empty()) flags = "N";
   std::lock_guard<std::mutex> lock(info_mu_);
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} "
       "multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} "
-      "tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+      "tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
       id_, f.remote_address, f.local_address, f.fd, name_, (now - f.created_ms) / 1000,
       (now - f.last_interaction_ms) / 1000, flags, info_db_,
       subscriptions_.count(pubsub::Kind::kChannel), subscriptions_.count(pubsub::Kind::kPattern),
       subscriptions_.count(pubsub::Kind::kShard), multi, qbuf, f.read_buffer_bytes, obl, obl,
-      qbuf + obl + f.read_buffer_bytes, cmd == nullptr ? "NULL" : cmd->fullname, info_proto_,
+      qbuf + obl + f.read_buffer_bytes, cmd == nullptr ? "NULL" : cmd->fullname, redir, info_proto_,
       lib_name_, lib_ver_);
 }
 

@@ -29,7 +29,9 @@
 
 namespace stash {
 
+class KeyEvents;
 class ServerApi;
+struct TrackingOptions;
 struct CommandEntry;
 
 // The facts about a connection's transport that CLIENT LIST shows.
@@ -83,8 +85,8 @@ class Session {
   void OnOutputDrained();
   // Bytes parsed but not yet run (CLIENT LIST's qbuf).
   size_t QueryBytes() const { return query_bytes_.load(std::memory_order_relaxed); }
-  // The connection closed: leaves every Pub/Sub subscription.
-  void OnClose() { subscriptions_.Close(); }
+  // The connection closed: leaves every Pub/Sub subscription and stops tracking.
+  void OnClose();
 
   // --- state for command handlers (connection thread, or the writer inside EXEC) ---
   uint64_t id() const { return id_; }
@@ -117,6 +119,19 @@ class Session {
   // RESP2 with a subscription: only the Pub/Sub commands, PING, QUIT and RESET may run.
   bool InPubSubContext() const { return protocol() == 2 && subscriptions_.active(); }
 
+  // Client-side caching (cmd/tracking.h): CLIENT TRACKING ON (Redis's error text or "") / OFF.
+  std::string EnableTracking(const TrackingOptions& options,
+                             const std::shared_ptr<Mailbox>& redirect);
+  void DisableTracking();
+  // CLIENT CACHING YES/NO: the next command (or transaction) reads under it.
+  void SetCachingGiven(bool given) { caching_given_ = given; }
+  bool caching_given() const { return caching_given_; }
+  // After a read-only command ran: the keys it read are remembered for invalidation when the
+  // client tracks them. Inside EXEC (events: the writer's) they are remembered in order with
+  // the group's writes.
+  void TrackReads(const CommandEntry& entry, const std::vector<std::string>& argv,
+                  KeyEvents* events = nullptr);
+
   // --- transactions ---
   bool in_multi() const { return in_multi_; }
   bool multi_error() const { return multi_error_; }
@@ -147,6 +162,8 @@ class Session {
   // After a read that noted expired keys: holds the reply output from mark on, and sends the
   // keys to the writer to be reclaimed.
   void ReclaimExpiredReads(size_t mark);
+  // After a command was run, queued, refused or gathered for the writer.
+  void AfterCommand(const CommandEntry* entry);
   void RefreshParserLimits();
 
   ServerApi& server_;
@@ -173,6 +190,12 @@ class Session {
   std::vector<ExpiredRead> expired_reads_;  // noted by the running read
   std::string held_reply_;                  // a read's reply waiting for its reclaim
   bool reclaiming_ = false;                 // the request at the writer is a reclaim
+  // A read that noted expired keys: its keys are remembered once the reclaim is done (the
+  // reclaim's invalidation must not forget them, as in Redis).
+  const CommandEntry* reclaim_read_ = nullptr;
+  std::vector<std::string> reclaim_argv_;
+  bool caching_given_ = false;         // CLIENT CACHING, for the next command
+  std::atomic<bool> tracking_{false};  // CLIENT TRACKING ON (any thread: Describe)
 
   int db_ = 0;
   bool authenticated_ = false;

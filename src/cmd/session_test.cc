@@ -3,6 +3,7 @@
 // small ServerApi holds the real command table, stats and a real Store and Writer on tiny
 // sizes. The tests feed raw RESP bytes and compare the exact reply bytes.
 #include "cmd/session.h"
+#include "cmd/tracking.h"
 
 #include <gtest/gtest.h>
 
@@ -67,6 +68,7 @@ class FakeServer final : public ServerApi {
   uint64_t LimitsGeneration() const override { return 1; }
   std::vector<std::shared_ptr<Session>> Sessions() const override { return {}; }
   pubsub::Hub& pubsub() override { return hub_; }
+  Tracker& tracker() override { return tracker_; }
   uint32_t NotifyFlags() const override { return 0; }
   void RequestShutdown(const std::string&) override { shutdown_requests_++; }
   std::string Info(const std::vector<std::string>&) override { return ""; }
@@ -77,6 +79,7 @@ class FakeServer final : public ServerApi {
  private:
   test::TempDir dir_;
   pubsub::Hub hub_;
+  Tracker tracker_;
   Config config_;
   CommandTable commands_;
   ServerStats stats_;

@@ -22,62 +22,48 @@ const char* UnsubscribeName(Kind kind) {
 
 }  // namespace
 
-// What the hub delivers into (see the header). mu_ orders publishers among themselves and
-// against the connection's thread taking what they left.
-class Subscriptions::Mailbox final : public pubsub::Subscriber,
-                                     public std::enable_shared_from_this<Mailbox> {
- public:
-  Mailbox(SessionLink& link, int proto) : link_(&link), proto_(proto) {}
+void Mailbox::DeliverBytes(std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (link_ == nullptr) return;
+  if (link_->OnOwnThread()) {
+    std::string& out = link_->Output();
+    out.append(pending_);  // whatever other threads left first keeps its place
+    pending_.clear();
+    out.append(bytes);
+  } else {
+    pending_.append(bytes);
+  }
+  if (!drain_posted_) {
+    drain_posted_ = true;
+    link_->Post([self = shared_from_this()] { self->Drain(); });
+  }
+}
 
-  void Deliver(const pubsub::Frame& frame) override {
+void Mailbox::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  link_ = nullptr;
+  std::string().swap(pending_);
+}
+
+bool Mailbox::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return link_ == nullptr;
+}
+
+void Mailbox::Drain() {
+  SessionLink* link;
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    if (link_ == nullptr) return;
-    std::string_view bytes = frame.Bytes(proto_.load(std::memory_order_relaxed));
-    if (link_->OnOwnThread()) {
-      std::string& out = link_->Output();
-      out.append(pending_);  // whatever other threads left first keeps its place
-      pending_.clear();
-      out.append(bytes);
-    } else {
-      pending_.append(bytes);
-    }
-    if (!drain_posted_) {
-      drain_posted_ = true;
-      link_->Post([self = shared_from_this()] { self->Drain(); });
-    }
+    drain_posted_ = false;
+    link = link_;
+    if (link == nullptr) return;
+    link->Output().append(pending_);
+    pending_.clear();
+    if (pending_.capacity() > (1 << 20)) std::string().swap(pending_);
   }
-
-  void SetProtocol(int proto) { proto_.store(proto, std::memory_order_relaxed); }
-
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    link_ = nullptr;
-    std::string().swap(pending_);
-  }
-
- private:
-  // On the connection's thread: the gathered frames go out, within the output limits.
-  void Drain() {
-    SessionLink* link;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      drain_posted_ = false;
-      link = link_;
-      if (link == nullptr) return;
-      link->Output().append(pending_);
-      pending_.clear();
-      if (pending_.capacity() > (1 << 20)) std::string().swap(pending_);
-    }
-    if (!link->CheckOutputLimit()) return;  // closed: Close() ran
-    link->Flush();
-  }
-
-  std::mutex mu_;
-  SessionLink* link_;  // null once closed
-  std::atomic<int> proto_;
-  std::string pending_;  // frames from other threads, not yet in the output
-  bool drain_posted_ = false;
-};
+  if (!link->CheckOutputLimit()) return;  // closed: Close() ran
+  link->Flush();
+}
 
 Subscriptions::Subscriptions(SessionLink& link, int proto)
     : mailbox_(std::make_shared<Mailbox>(link, proto)) {}
@@ -112,6 +98,7 @@ void Subscriptions::Subscribe(pubsub::Hub& hub, Kind kind, std::span<const std::
     if (mine.insert(name).second) {
       hub.Subscribe(kind, name, mailbox_);
       counts_[static_cast<int>(kind)].store(mine.size(), std::memory_order_relaxed);
+      mailbox_->SetSubscribed(true);
     }
     Confirm(SubscribeName(kind), &name, kind, out);
   }
@@ -122,6 +109,7 @@ void Subscriptions::Drop(Kind kind, const std::string& name) {
   hub_->Unsubscribe(kind, name, mailbox_.get());
   mine.erase(name);
   counts_[static_cast<int>(kind)].store(mine.size(), std::memory_order_relaxed);
+  mailbox_->SetSubscribed(active());
 }
 
 void Subscriptions::Unsubscribe(pubsub::Hub& hub, Kind kind, std::span<const std::string> names,

@@ -19,6 +19,7 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -31,6 +32,35 @@ class SessionLink;
 namespace resp {
 class ReplyWriter;
 }
+
+// What publishers deliver into (see above); also the target of client-side caching's
+// invalidation messages (cmd/tracking.h). Any thread.
+class Mailbox final : public pubsub::Subscriber, public std::enable_shared_from_this<Mailbox> {
+ public:
+  Mailbox(SessionLink& link, int proto) : link_(&link), proto_(proto) {}
+  void Deliver(const pubsub::Frame& frame) override { DeliverBytes(frame.Bytes(protocol())); }
+  // Appends a frame, already in protocol()'s shape, to what the client receives.
+  void DeliverBytes(std::string_view bytes);
+  int protocol() const { return proto_.load(std::memory_order_relaxed); }
+  void SetProtocol(int proto) { proto_.store(proto, std::memory_order_relaxed); }
+  // Subscribed to anything (Redis's CLIENT_PUBSUB).
+  bool subscribed() const { return subscribed_.load(std::memory_order_relaxed); }
+  void SetSubscribed(bool yes) { subscribed_.store(yes, std::memory_order_relaxed); }
+  // The connection closed: nothing is delivered any more.
+  void Close();
+  bool closed() const;
+
+ private:
+  // On the connection's thread: the gathered frames go out, within the output limits.
+  void Drain();
+
+  mutable std::mutex mu_;  // orders publishers among themselves and against the drain
+  SessionLink* link_;      // null once closed
+  std::atomic<int> proto_;
+  std::atomic<bool> subscribed_{false};
+  std::string pending_;  // frames from other threads, not yet in the output
+  bool drain_posted_ = false;
+};
 
 class Subscriptions {
  public:
@@ -53,6 +83,7 @@ class Subscriptions {
   void Close();
   // Frames delivered from now on use this protocol (HELLO).
   void SetProtocol(int proto);
+  const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
 
   // --- any thread ---
   size_t count(pubsub::Kind kind) const {
@@ -67,7 +98,6 @@ class Subscriptions {
   }
 
  private:
-  class Mailbox;
   // The count a confirmation of kind reports: channels + patterns, or shard channels.
   size_t ReplyCount(pubsub::Kind kind) const;
   void Confirm(const char* what, const std::string* name, pubsub::Kind kind,

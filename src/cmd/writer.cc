@@ -75,7 +75,7 @@ void Writer::Loop() {
     }
     MaybeResume(std::chrono::steady_clock::now());
     if (std::chrono::steady_clock::now() >= next_expire) {
-      if (server_ != nullptr) events_.SetFlags(server_->NotifyFlags());
+      PrepareEvents();
       store::ExpireCycleResult r = store::ExpireCycle(store_, NowMs(), 2000, &events_);
       AfterCommit(r.committed);
       stats_.expired_keys.fetch_add(r.reclaimed, std::memory_order_relaxed);
@@ -113,9 +113,17 @@ void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
   }
 }
 
-void Writer::AfterCommit(bool committed) {
+void Writer::PrepareEvents() {
+  events_.SetOrigin(0);
+  if (server_ == nullptr) return;
+  events_.SetFlags(server_->NotifyFlags());
+  events_.SetTracker(&server_->tracker());
+}
+
+void Writer::AfterCommit(bool committed,
+                         const std::function<std::string*(uint64_t origin)>& after_reply) {
   if (committed && server_ != nullptr) {
-    events_.PublishAll(server_->pubsub());
+    events_.PublishAll(server_->pubsub(), after_reply);
   } else {
     events_.Discard();
   }
@@ -136,6 +144,7 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, res
     req.session->SetLastCommand(op.entry);
     CommandContext ctx{*server_, *req.session, op.argv, out, txn.reader(), &events_};
     status = spec.handler(ctx);
+    if (status.ok()) req.session->TrackReads(*op.entry, op.argv, &events_);
     // SELECT (HELLO) inside MULTI changes the database (protocol) of what follows
     *db = req.session->db();
     out.SetProtocol(req.session->protocol());
@@ -173,12 +182,14 @@ void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
   out.ArrayHeader(req.ops.size());
   int db = req.db;
   for (WriteOp& op : req.ops) RunOp(req, op, &db, txn, out, replies);
+  // CLIENT CACHING held for the transaction: done.
+  if (req.session != nullptr) req.session->SetCachingGiven(false);
 }
 
 void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   // The whole group is one WAL batch: every command in it is atomic (so is a transaction, and so
   // is the group), and the key counters are written once per group instead of once per command.
-  if (server_ != nullptr) events_.SetFlags(server_->NotifyFlags());
+  PrepareEvents();
   store::Txn txn(store_, &events_);
   WriteBatch batch;
   txn.BeginCommand(&batch);
@@ -187,6 +198,7 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     WriteRequest& req = *group[r];
     resp::ReplyWriter out(&replies[r]);
     out.SetProtocol(req.proto);
+    events_.SetOrigin(req.client_id);
     if (req.exec) {
       RunExec(req, txn, out, replies[r]);
       continue;
@@ -195,8 +207,16 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     for (WriteOp& op : req.ops) RunOp(req, op, &db, txn, out, replies[r]);
   }
   txn.EndCommand();
+  events_.SetOrigin(0);
   Status s = store_.Commit(txn, &batch);
-  AfterCommit(s.ok());  // the events go out before the replies
+  // The events go out before the replies; what a client owes itself, right after its replies.
+  std::vector<std::string> own(group.size());
+  AfterCommit(s.ok(), [&](uint64_t client) -> std::string* {
+    for (size_t r = 0; r < group.size(); r++) {
+      if (client != 0 && group[r]->client_id == client) return &own[r];
+    }
+    return nullptr;
+  });
   if (!s.ok()) {
     // Nothing of this group is acknowledged: every command gets the error instead, and an EXEC
     // (one command, whatever it queued) is refused as a whole, as Redis refuses it on a disk error.
@@ -222,7 +242,7 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
       }
     }
   }
-  for (size_t r = 0; r < group.size(); r++) group[r]->done(std::move(replies[r]));
+  for (size_t r = 0; r < group.size(); r++) group[r]->done(std::move(replies[r]) + own[r]);
   store_.RunDeferredReclaims();  // after the replies: it switches the memtable
 }
 

@@ -38,8 +38,9 @@ struct WriteOp {
 };
 
 struct WriteRequest {
-  int db = 0;     // SELECTed database of the connection
-  int proto = 2;  // RESP version of the connection
+  int db = 0;              // SELECTed database of the connection
+  int proto = 2;           // RESP version of the connection
+  uint64_t client_id = 0;  // the session's (keyspace events, client-side caching)
   std::vector<WriteOp> ops;
   // The connection's WATCH state: WATCH adds to it; an EXEC whose state is dirty runs nothing.
   std::shared_ptr<WatchState> watch;
@@ -77,9 +78,13 @@ class Writer {
   void RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
              std::string& replies);
 
-  // After a commit: publishes the events (and EXEC's PUBLISHes) it recorded, or, when it
-  // failed, forgets them.
-  void AfterCommit(bool committed);
+  // Before a group or an expiry cycle: the notification classes and the tracking table now.
+  void PrepareEvents();
+  // After a commit: publishes the events (and EXEC's PUBLISHes) it recorded and sends the
+  // invalidations (those a client owes itself to after_reply), or, when it failed, forgets
+  // them.
+  void AfterCommit(bool committed,
+                   const std::function<std::string*(uint64_t origin)>& after_reply = nullptr);
 
   ServerApi* server_;
   store::Store& store_;

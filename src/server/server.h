@@ -18,6 +18,7 @@
 #include "cmd/scan_cursors.h"
 #include "cmd/server_api.h"
 #include "cmd/stats.h"
+#include "cmd/tracking.h"
 #include "cmd/writer.h"
 #include "config/config.h"
 #include "net/asio.h"
@@ -59,6 +60,7 @@ class Server final : public ServerApi {
   }
   std::vector<std::shared_ptr<Session>> Sessions() const override;
   pubsub::Hub& pubsub() override { return hub_; }
+  Tracker& tracker() override { return tracker_; }
   uint32_t NotifyFlags() const override { return notify_flags_.load(std::memory_order_relaxed); }
   void RequestShutdown(const std::string& reason) override;
   std::string Info(const std::vector<std::string>& sections) override;
@@ -97,6 +99,7 @@ class Server final : public ServerApi {
   ScanCursorTable scan_cursors_;
   ServerStats stats_;
   pubsub::Hub hub_;
+  Tracker tracker_;
   const int64_t start_time_ms_;
   int bound_port_ = 0;
   int databases_ = 16;

@@ -184,7 +184,12 @@ Status Txn::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
   std::string raw;
   STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(st_.slots[db], key), &raw));
   if (!DecodeRecord(raw, out)) return Fail(DamagedRecord());
-  if (out->expire_at_ms != 0 && out->expire_at_ms <= now_ms) return Status::NotFound();
+  if (out->expire_at_ms != 0 && out->expire_at_ms <= now_ms) {
+    // A write command that looks at a key past its TTL removes it first, as Redis's
+    // lookupKeyWrite does (the hook hears of it as an expired reclaim).
+    STASH_RETURN_IF_ERROR(Delete(db, key, now_ms));
+    return Status::NotFound();
+  }
   return Status::OK();
 }
 

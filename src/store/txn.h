@@ -73,6 +73,8 @@ class Txn {
   // Reads answer OK, NotFound (absent, or expired at now_ms) or the engine's error (an I/O
   // error, a damaged block or record). An error is never "absent": it is also recorded in
   // op_error(), and the writer then aborts the command whatever the handler did with it.
+  // A key found past its expiry is removed (Delete), as a write's lookup does in Redis; with
+  // now_ms 0 nothing counts as expired.
   Status Get(int db, std::string_view key, int64_t now_ms, Record* out);
   // OK when key is live at now_ms, NotFound when not.
   Status Exists(int db, std::string_view key, int64_t now_ms);
