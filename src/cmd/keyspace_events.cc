@@ -65,8 +65,8 @@ void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
   watches_.DbChanging(db, other, txn);
   if (other != -1 || tracker_ == nullptr || !tracker_->active()) return;
   // FLUSHALL empties every database: one flush for the command.
-  const bool again = tracking_.size() > tracking_mark_ &&
-                     tracking_.back().kind == Tracker::Event::kFlush;
+  const bool again =
+      tracking_.size() > tracking_mark_ && tracking_.back().kind == Tracker::Event::kFlush;
   if (!again) tracking_.push_back({Tracker::Event::kFlush, "", origin_});
 }
 
