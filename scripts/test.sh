@@ -36,7 +36,8 @@ tsan_targets=(stashd "${tsan_unit_tests[@]}")
 # clients write and the engine flushes, INFO/CONFIG/SHUTDOWN, Pub/Sub delivery across I/O
 # threads. Not limits_test: its idle-timeout cases depend on the server's speed.
 tsan_blackbox=(tx_concurrency_test tx_replies_test data_expire_test connection_test client_test
-  data_scan_test server_test pubsub_test)
+  data_scan_test server_test pubsub_test.PubSubDifferentialTest pubsub_test.IoThreadsTest
+  pubsub_test.SlowSubscriberTest pubsub_test.TransactionTest tracking_test)
 tsan_options="halt_on_error=1:second_deadlock_stack=1"
 
 passed=0

@@ -3,8 +3,7 @@ through raw RESP, python3-redis and redis-cli."""
 import time
 import unittest
 
-from differential import Conn, start_server, stashd_only
-from stashd import StashdTestCase
+from differential import Conn, ServerTestCase, stashd_only
 
 ERR_INT = ("error", "ERR value is not an integer or out of range")
 ERR_FLOAT = ("error", "ERR value is not a valid float")
@@ -19,13 +18,9 @@ def expire_error(cmd):
     return ("error", "ERR invalid expire time in '%s' command" % cmd)
 
 
-class DataTestCase(StashdTestCase):
+class DataTestCase(ServerTestCase):
     """A raw connection (self.c) on a flushed server for every test. With DATA_TARGET=redis the
     same tests run against a stock redis-server, to check the expectations themselves."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server(cls.server_args)
 
     def setUp(self):
         self.c = Conn(self.server.port)

@@ -33,19 +33,21 @@ import subprocess
 import tempfile
 import time
 
-from stashd import encode_command, free_port, read_reply
+from stashd import Stashd, StashdTestCase, config_file_args, encode_command, free_port, \
+    read_reply
 
 
 class RedisServer:
-    """A stock redis-server on a free port, without persistence."""
+    """A stock redis-server on a free port, without persistence. args are extra command-line
+    arguments, config_text the text of a config file to start it with."""
 
-    def __init__(self, args=()):
+    def __init__(self, args=(), config_text=None):
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="redis-ref-")
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", self.tmp, "--bind", "127.0.0.1"] + list(args),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = ["redis-server"] + config_file_args(self.tmp, config_text, "redis.conf")
+        cmd += ["--port", str(self.port), "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--dir", self.tmp, "--bind", "127.0.0.1"] + list(args)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while True:
             try:
@@ -1150,9 +1152,38 @@ def stashd_only(fn):
     return unittest.skipIf(AGAINST_REDIS, "StashDB-specific behaviour")(fn)
 
 
-def start_server(args=()):
-    """stashd with args, or a stock Redis when DATA_TARGET=redis."""
+def start_server(args=(), binary=None):
+    """stashd with args (binary: another build than stashd_binary()), or a stock Redis without
+    them when DATA_TARGET=redis."""
     if AGAINST_REDIS:
         return RedisAsStashd()
-    from stashd import Stashd
-    return Stashd(args)
+    return Stashd(args, binary=binary)
+
+
+class ServerTestCase(StashdTestCase):
+    """One server under test per test class (self.server): stashd with server_args, or a stock
+    Redis when DATA_TARGET=redis; it must exit with code 0."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server(cls.server_args)
+
+
+class ServerAndRedisTestCase(ServerTestCase):
+    """ServerTestCase with a stock redis-server beside it (self.ref) to compare with."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ref = RedisServer()
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.ref.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.ref.stop()

@@ -28,9 +28,10 @@ import tempfile
 import time
 import unittest
 
-from differential import AGAINST_REDIS, Conn, RedisAsStashd, RedisServer, read_raw, \
-    start_server
-from stashd import Stashd, encode_command, free_port, read_reply, stashd_binary
+from differential import AGAINST_REDIS, Conn, RedisAsStashd, ServerAndRedisTestCase, \
+    ServerTestCase, read_raw
+from stashd import Stashd, config_file_args, encode_command, free_port, read_reply, \
+    stashd_binary, stop_server
 
 PATTERN = b"__key*@*__:*"
 SENTINEL = b"sentinel"
@@ -47,45 +48,12 @@ def parse(raw):
     return read_reply(io.BytesIO(raw))
 
 
-class RedisWithConfig(RedisAsStashd):
-    """A stock redis-server under test (DATA_TARGET=redis) with extra arguments and an optional
-    config file, like Stashd(args, config_text=...)."""
-
-    def __init__(self, args=(), config_text=None):
-        self.port = free_port()
-        self.tmp = tempfile.mkdtemp(prefix="redis-ks-")
-        cmd = ["redis-server"]
-        if config_text is not None:
-            path = os.path.join(self.tmp, "redis.conf")
-            with open(path, "w") as f:
-                f.write(config_text)
-            cmd.append(path)
-        cmd += ["--port", str(self.port), "--save", "", "--appendonly", "no", "--daemonize",
-                "no", "--dir", self.tmp, "--bind", "127.0.0.1"] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    break
-            except OSError:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.05)
-
-
 def start(args=(), config_text=None):
-    """The server under test with extra arguments and config file text."""
+    """The server under test with extra arguments and config file text (a stock Redis with both
+    when DATA_TARGET=redis)."""
     if AGAINST_REDIS:
-        return RedisWithConfig(args, config_text)
+        return RedisAsStashd(args, config_text)
     return Stashd(list(args), config_text=config_text)
-
-
-def stop(test, server):
-    code = server.stop()
-    output = server.output()
-    server.cleanup()
-    test.assertEqual(code, 0, "exit code %s:\n%s" % (code, output))
 
 
 def ev(spec):
@@ -506,20 +474,8 @@ class EventDifferential:
         raise Mismatch("\n".join(lines))
 
 
-class DifferentialTest(unittest.TestCase):
+class DifferentialTest(ServerAndRedisTestCase):
     """The seeded mix on the server under test and on Redis, events compared exactly."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-        cls.ref = RedisServer()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ref.stop()
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
 
     def run_diff(self, flags, salt, count=COMMANDS, **kw):
         seed = BASE_SEED + salt
@@ -744,18 +700,8 @@ def split(command):
     return [b"" if w == "''" else w.encode() for w in command.split()]
 
 
-class TableTest(unittest.TestCase):
+class TableTest(ServerTestCase):
     """Each command of TABLE on a flushed server: exactly the listed events, in order."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
 
     def check_table(self, flags, table):
         c = Conn(self.server.port)
@@ -813,21 +759,11 @@ class TableTest(unittest.TestCase):
 
 # --- expiry
 
-class ExpiryTest(unittest.TestCase):
+class ExpiryTest(ServerTestCase):
     """'expired' events of keys that expire actively (no access) and lazily (GET, EXISTS, TTL
     and others after the time passed): compared as the set of keys, since when the expiry cycle
     finds a key is up to the server. A lazy access publishes the event at the latest before its
     reply; a write to an expired key publishes 'expired' before 'new'."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
 
     def watcher(self, flags):
         c = Conn(self.server.port)
@@ -1011,17 +947,7 @@ class ExpiryTest(unittest.TestCase):
 
 # --- the setting
 
-class ConfigTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        cls.server.cleanup()
-        assert code == 0, "exit code %s:\n%s" % (code, cls.server.output())
-
+class ConfigTest(ServerTestCase):
     def setUp(self):
         self.c = Conn(self.server.port)
         self.addCleanup(self.c.close)
@@ -1125,7 +1051,7 @@ class StartupTest(unittest.TestCase):
 
     def test_default_is_empty(self):
         s = start()
-        self.addCleanup(stop, self, s)
+        self.addCleanup(stop_server, s)
         c = Conn(s.port)
         self.addCleanup(c.close)
         self.assertEqual(c.call("CONFIG", "GET", "notify-keyspace-events"),
@@ -1136,18 +1062,18 @@ class StartupTest(unittest.TestCase):
 
     def test_command_line_flag(self):
         s = start(["--notify-keyspace-events", "KEA"])
-        self.addCleanup(stop, self, s)
+        self.addCleanup(stop_server, s)
         self.check_events(s, b"AKE", new=False)
 
     def test_config_file(self):
         s = start(config_text="# events\nnotify-keyspace-events KEA\n"
                               "notify-keyspace-events \"AKEn\"\n")
-        self.addCleanup(stop, self, s)
+        self.addCleanup(stop_server, s)
         self.check_events(s, b"AKE", new=True)  # the last line wins; 'n' is on but not shown
 
     def test_flag_over_file(self):
         s = start(["--notify-keyspace-events", ""], config_text="notify-keyspace-events KEA\n")
-        self.addCleanup(stop, self, s)
+        self.addCleanup(stop_server, s)
         c = Conn(s.port)
         self.addCleanup(c.close)
         self.assertEqual(c.call("CONFIG", "GET", "notify-keyspace-events"),
@@ -1160,11 +1086,7 @@ class StartupTest(unittest.TestCase):
             cmd = ["redis-server"]
         else:
             cmd = [stashd_binary()]
-        if config_text is not None:
-            path = os.path.join(tmp, "bad.conf")
-            with open(path, "w") as f:
-                f.write(config_text)
-            cmd.append(path)
+        cmd += config_file_args(tmp, config_text, "bad.conf")
         cmd += ["--port", str(free_port()), "--dir", tmp] + list(args)
         try:
             r = subprocess.run(cmd, capture_output=True, timeout=20)

@@ -5,7 +5,7 @@ SUNSUBSCRIBE PUBLISH SPUBLISH and PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SH
   server under test and of a stock redis-server, every connection's bytes compared after every
   step; the key edge cases are also spelled out as exact bytes (checked on both servers).
 - redis-py's PubSub (get_message, listen in a thread, run_in_thread).
-- Fan-out: PUBSUB_SUBSCRIBERS (1000) subscribers each receive all PUBSUB_MESSAGES (10000)
+- Fan-out: PUBSUB_SUBSCRIBERS (1000) subscribers each receive all PUBSUB_MESSAGES (100000)
   pipelined messages, byte for byte (release build).
 - A subscriber that never reads is disconnected at the pubsub output-buffer hard limit (32mb)
   while the others receive everything.
@@ -21,10 +21,11 @@ import threading
 import time
 import unittest
 
-from differential import AGAINST_REDIS, Conn, RedisAsStashd, RedisServer, read_raw, start_server, \
-    typed
-from pubsub_util import Peer, compare_transcripts, pump, run_script, step
-from stashd import Stashd, encode_command, read_reply, release_binary
+from differential import AGAINST_REDIS, Conn, ServerAndRedisTestCase, ServerTestCase, read_raw, \
+    start_server, typed
+from pubsub_util import Peer, arity, arr, bulk, compare_transcripts, err, protocol_tests, pump, \
+    resp2_and_resp3, run_script, step
+from stashd import encode_command, read_reply, release_binary, stop_server
 
 UNKNOWN_FOO = b"-ERR unknown subcommand 'FOO'. Try PUBSUB HELP.\r\n"
 NOT_ALLOWED = ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
@@ -32,17 +33,6 @@ NOT_ALLOWED = ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE /
 
 
 # --- exact frames ----------------------------------------------------------------------------
-
-def b(x):
-    return x if isinstance(x, bytes) else str(x).encode()
-
-
-def bulk(x, proto=2):
-    if x is None:
-        return b"_\r\n" if proto == 3 else b"$-1\r\n"
-    x = b(x)
-    return b"$%d\r\n%s\r\n" % (len(x), x)
-
 
 def push(items, proto):
     """A pub/sub frame: an array in RESP2, a push in RESP3. items are already encoded."""
@@ -70,19 +60,6 @@ def smsg(channel, data, proto=2):
     return push([bulk("smessage"), bulk(channel), bulk(data)], proto)
 
 
-def arr(*items):
-    return b"*%d\r\n" % len(items) + b"".join(
-        b":%d\r\n" % i if isinstance(i, int) else bulk(i) for i in items)
-
-
-def err(text):
-    return b"-%s\r\n" % text.encode()
-
-
-def arity(cmd):
-    return err("ERR wrong number of arguments for '%s' command" % cmd)
-
-
 def not_allowed(cmd):
     return err(NOT_ALLOWED % cmd)
 
@@ -100,21 +77,6 @@ def ok_null(proto):
 
 
 # --- servers and sockets ---------------------------------------------------------------------
-
-def start(args=(), binary=None):
-    """stashd with args (and binary), or a stock Redis without them when DATA_TARGET=redis."""
-    if AGAINST_REDIS:
-        return RedisAsStashd()
-    return Stashd(args, binary=binary)
-
-
-def stop(server):
-    try:
-        code = server.stop()
-        assert code == 0, "exit code %s:\n%s" % (code, server.output()[-3000:])
-    finally:
-        server.cleanup()
-
 
 def raise_nofile(n):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -190,39 +152,23 @@ def send_read(conn, n, *args):
 
 # --- differential scripts --------------------------------------------------------------------
 
-class PubSubDifferentialTest(unittest.TestCase):
+@protocol_tests
+class PubSubDifferentialTest(ServerAndRedisTestCase):
     """Scripts run on the server under test and on a stock Redis, byte streams compared."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = RedisServer()
-        try:
-            cls.dut = start_server()
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            code = cls.dut.stop()
-            assert code == 0, "exit code %s:\n%s" % (code, cls.dut.output()[-3000:])
-        finally:
-            cls.dut.cleanup()
-            cls.ref.stop()
-
     def diff(self, conns, steps):
-        for server in (self.ref, self.dut):
+        for server in (self.ref, self.server):
             wait_no_subscriptions(server.port)
             c = Conn(server.port)
             self.assertEqual(c.call("FLUSHALL"), "OK")
             c.close()
         ref = run_script(self.ref.port, conns, steps)
-        dut = run_script(self.dut.port, conns, steps)
+        dut = run_script(self.server.port, conns, steps)
         compare_transcripts(self, steps, ref, dut)
 
     # subscribe / unsubscribe bookkeeping
 
+    @resp2_and_resp3
     def subscribe_counts(self, P):
         many = ["many.%d" % i for i in range(30)]
         self.diff({"s": P, "p": 2}, [
@@ -258,12 +204,7 @@ class PubSubDifferentialTest(unittest.TestCase):
             step("p", "PUBSUB", "CHANNELS", expect=b"*0\r\n"),
         ])
 
-    def test_subscribe_counts_resp2(self):
-        self.subscribe_counts(2)
-
-    def test_subscribe_counts_resp3(self):
-        self.subscribe_counts(3)
-
+    @resp2_and_resp3
     def unsubscribe_without_subscriptions(self, P):
         self.diff({"s": P}, [
             step("s", "UNSUBSCRIBE", expect=conf("unsubscribe", None, 0, P)),
@@ -277,12 +218,7 @@ class PubSubDifferentialTest(unittest.TestCase):
             step("s", "PING", expect=b"+PONG\r\n"),
         ])
 
-    def test_unsubscribe_without_subscriptions_resp2(self):
-        self.unsubscribe_without_subscriptions(2)
-
-    def test_unsubscribe_without_subscriptions_resp3(self):
-        self.unsubscribe_without_subscriptions(3)
-
+    @resp2_and_resp3
     def shard_channels(self, P):
         self.diff({"s": P, "p": 2}, [
             step("s", "SSUBSCRIBE", "sa", "sb",
@@ -317,14 +253,9 @@ class PubSubDifferentialTest(unittest.TestCase):
             step("p", "PUBSUB", "SHARDCHANNELS", expect=b"*0\r\n"),
         ])
 
-    def test_shard_channels_resp2(self):
-        self.shard_channels(2)
-
-    def test_shard_channels_resp3(self):
-        self.shard_channels(3)
-
     # messages
 
+    @resp2_and_resp3
     def messages(self, P):
         big = bytes(range(256)) * 400
         binary = b"a\x00b\r\nc$3\r\n"
@@ -367,12 +298,6 @@ class PubSubDifferentialTest(unittest.TestCase):
             step("p", "PUBLISH", "news.2", "5", expect=b":3\r\n", unordered=True),
             step("t", "PUNSUBSCRIBE", unordered=True),
         ])
-
-    def test_messages_resp2(self):
-        self.messages(2)
-
-    def test_messages_resp3(self):
-        self.messages(3)
 
     def test_glob_patterns(self):
         patterns = [b"h[a-c]llo", b"h?llo", b"h\\*llo", b"h[^e]llo", b"*llo", b"h[e\\]]llo",
@@ -435,7 +360,7 @@ class PubSubDifferentialTest(unittest.TestCase):
                  expect_on={"s": frame}),
             step("s", "QUIT", eof=True, expect=b"+OK\r\n<EOF>"),
         ])
-        for server in (self.ref, self.dut):
+        for server in (self.ref, self.server):
             wait_no_subscriptions(server.port)
 
     def test_subscribed_mode_rejects_commands_subscribe(self):
@@ -447,6 +372,7 @@ class PubSubDifferentialTest(unittest.TestCase):
     def test_subscribed_mode_rejects_commands_ssubscribe(self):
         self.rejects("SSUBSCRIBE", "a", "SPUBLISH", "a", smsg("a", "still here"))
 
+    @resp2_and_resp3
     def reset(self, P):
         self.diff({"s": P, "p": 2}, [
             step("s", "SET", "k", "v", expect=b"+OK\r\n"),
@@ -469,12 +395,7 @@ class PubSubDifferentialTest(unittest.TestCase):
             step("s", "PING", expect=b"+PONG\r\n"),
         ])
 
-    def test_reset_resp2(self):
-        self.reset(2)
-
-    def test_reset_resp3(self):
-        self.reset(3)
-
+    @resp2_and_resp3
     def quit(self, P):
         self.diff({"s": P, "p": 2}, [
             step("s", "SUBSCRIBE", "qa", "qb"),
@@ -483,18 +404,12 @@ class PubSubDifferentialTest(unittest.TestCase):
             step("p", "PUBSUB", "NUMSUB", "qa", expect=arr("qa", 1)),
             step("s", "QUIT", eof=True, expect=b"+OK\r\n<EOF>"),
         ])
-        for server in (self.ref, self.dut):
+        for server in (self.ref, self.server):
             wait_no_subscriptions(server.port)
             c = Conn(server.port)
             self.assertEqual(c.call("PUBLISH", "qa", "x"), 0)
             self.assertEqual(c.call("SPUBLISH", "qs", "x"), 0)
             c.close()
-
-    def test_quit_resp2(self):
-        self.quit(2)
-
-    def test_quit_resp3(self):
-        self.quit(3)
 
     def test_resp3_runs_commands_while_subscribed(self):
         self.diff({"s": 3, "p": 2}, [
@@ -533,6 +448,7 @@ class PubSubDifferentialTest(unittest.TestCase):
 
     # introspection and errors
 
+    @resp2_and_resp3
     def introspection(self, P):
         self.diff({"s1": 2, "s2": 2, "s3": 2, "p": P}, [
             step("s1", "SUBSCRIBE", "a", "b", "c.1", "c.2"),
@@ -567,12 +483,6 @@ class PubSubDifferentialTest(unittest.TestCase):
             step("p", "PUBSUB", "CHANNELS", sort=True),
             step("p", "PUBSUB", "NUMSUB", "a", "b", expect=arr("a", 0, "b", 1)),
         ])
-
-    def test_introspection_resp2(self):
-        self.introspection(2)
-
-    def test_introspection_resp3(self):
-        self.introspection(3)
 
     def test_errors(self):
         help_lines = [
@@ -625,15 +535,7 @@ class PubSubDifferentialTest(unittest.TestCase):
 
 # --- redis-py --------------------------------------------------------------------------------
 
-class RedisPyTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop(cls.server)
-
+class RedisPyTest(ServerTestCase):
     def setUp(self):
         self.r = self.server.client()
         self.addCleanup(self.r.close)
@@ -786,9 +688,9 @@ def subscribe_raw(port, command, name, proto=2, rcvbuf=None):
 class FanOutTest(unittest.TestCase):
     def test_every_subscriber_receives_every_message_in_order(self):
         n = int(os.environ.get("PUBSUB_SUBSCRIBERS", "1000"))
-        m = int(os.environ.get("PUBSUB_MESSAGES", "10000"))
+        m = int(os.environ.get("PUBSUB_MESSAGES", "100000"))
         raise_nofile(n + 200)
-        server = start(binary=None if AGAINST_REDIS else release_binary())
+        server = start_server(binary=None if AGAINST_REDIS else release_binary())
         socks = []
         try:
             for i in range(n):
@@ -820,7 +722,7 @@ class FanOutTest(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
-            stop(server)
+            stop_server(server)
 
 
 SLOW_MESSAGES = int(os.environ.get("PUBSUB_SLOW_MESSAGES", "100000"))
@@ -903,18 +805,10 @@ class SlowSubscriberTest(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
-            stop(server)
+            stop_server(server)
 
 
-class TransactionTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop(cls.server)
-
+class TransactionTest(ServerTestCase):
     def setUp(self):
         self.sub = Conn(self.server.port)
         self.addCleanup(self.sub.close)
@@ -1055,18 +949,10 @@ class IoThreadsTest(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
-            stop(server)
+            stop_server(server)
 
 
-class InfoClientListTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = start_server()
-
-    @classmethod
-    def tearDownClass(cls):
-        stop(cls.server)
-
+class InfoClientListTest(ServerTestCase):
     def counts(self, c):
         info = info_fields(c)
         return (int(info["pubsub_channels"]), int(info["pubsub_patterns"]),

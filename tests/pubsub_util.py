@@ -1,13 +1,15 @@
-"""Helpers of pubsub_test: a scripted raw-socket session whose transcript (every connection's
-frames after every step) is compared between two servers, and an event loop (pump) that drives
-many non-blocking connections at once, checking each one's incoming byte stream as it arrives.
+"""Helpers of pubsub_test and tracking_test: the exact frames their scripts expect; a scripted
+raw-socket session whose transcript (every connection's frames after every step) is compared
+between two servers; and an event loop (pump) that drives many non-blocking connections at once,
+checking each one's incoming byte stream as it arrives.
 
 Script: each step sends one command on one named connection, then a PING with a unique argument
 (the sentinel) on every open connection, and reads each connection's frames up to the sentinel's
 reply. PUBLISH has queued its messages before it replies, and a connection answers its PING after
 what was queued before it, so a step's messages are in that step's frames, without sleeps. The
 sentinel's reply is part of the transcript: it is '$N sentinel-k' outside subscribed mode and in
-RESP3, and '*2 pong sentinel-k' in RESP2 subscribed mode."""
+RESP3, and '*2 pong sentinel-k' in RESP2 subscribed mode. Session holds a script's connections;
+ScriptRun runs the steps of step() below, tracking_test has steps of its own."""
 import selectors
 import socket
 import time
@@ -15,6 +17,55 @@ import time
 from differential import read_raw, typed
 from stashd import encode_command, read_reply
 
+
+# --- exact frames ----------------------------------------------------------------------------
+
+def b(x):
+    return x if isinstance(x, bytes) else str(x).encode()
+
+
+def bulk(x, proto=2):
+    if x is None:
+        return b"_\r\n" if proto == 3 else b"$-1\r\n"
+    x = b(x)
+    return b"$%d\r\n%s\r\n" % (len(x), x)
+
+
+def arr(*items, proto=2):
+    """An array of bulk strings (None: a null) and integers."""
+    return b"*%d\r\n" % len(items) + b"".join(
+        b":%d\r\n" % i if isinstance(i, int) else bulk(i, proto) for i in items)
+
+
+def err(text):
+    return b"-%s\r\n" % text.encode()
+
+
+def arity(cmd):
+    return err("ERR wrong number of arguments for '%s' command" % cmd)
+
+
+def resp2_and_resp3(script):
+    """Marks a method script(self, P) of a class decorated with protocol_tests to run as two
+    tests: P = 2 and P = 3."""
+    script.protocols = (2, 3)
+    return script
+
+
+def protocol_tests(cls):
+    """Adds test_<name>_resp<P> to cls for each method <name> marked with resp2_and_resp3: the
+    method run with P."""
+    for name, script in list(vars(cls).items()):
+        for proto in getattr(script, "protocols", ()):
+            def test(self, script=script, proto=proto):
+                script(self, proto)
+            test.__name__ = "test_%s_resp%d" % (name, proto)
+            test.__doc__ = script.__doc__
+            setattr(cls, test.__name__, test)
+    return cls
+
+
+# --- scripts ---------------------------------------------------------------------------------
 
 def step(conn, *args, **opts):
     """One script step: args sent on connection conn. opts:
@@ -35,24 +86,36 @@ def sentinel_replies(token):
             b"*2\r\n$4\r\npong\r\n$%d\r\n%s\r\n" % (len(token), token))
 
 
-class ScriptRun:
-    """The connections of one script on one server (conns: name -> protocol 2 or 3)."""
+class Session:
+    """The connections of one script on one server (conns: name -> protocol 2 or 3), with each
+    one's protocol (proto) and client id (ids). A subclass runs the steps: run_step(step) ->
+    {connection: frames}."""
 
     def __init__(self, port, conns):
         self.port = port
         self.conns = {}
+        self.proto = {}
+        self.ids = {}
         self.count = 0
-        for name, proto in conns.items():
-            self.open(name, proto)
+        try:
+            for name, proto in conns.items():
+                self.open(name, proto)
+        except Exception:
+            self.close()
+            raise
 
     def open(self, name, proto):
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         f = sock.makefile("rb")
+        self.conns[name] = (sock, f)
+        self.proto[name] = proto
         if proto == 3:
             sock.sendall(encode_command("HELLO", "3"))
             hello = read_reply(f)
             assert isinstance(hello, dict) and hello.get(b"proto") == 3, hello
-        self.conns[name] = (sock, f)
+        sock.sendall(encode_command("CLIENT", "ID"))
+        self.ids[name] = read_reply(f)
+        assert isinstance(self.ids[name], int), self.ids[name]
 
     def close(self):
         for sock, f in self.conns.values():
@@ -64,52 +127,75 @@ class ScriptRun:
         self.count += 1
         return b"sentinel-%d" % self.count
 
+    def read_frame(self, name, so_far):
+        """The next frame on connection name (so_far: the step's frames before it, for the
+        failure message)."""
+        try:
+            return read_raw(self.conns[name][1])
+        except (ConnectionError, OSError) as e:
+            raise AssertionError("connection %s: %s after %r" % (name, e, so_far))
+
     def read_to_sentinel(self, name, token):
-        f = self.conns[name][1]
+        """The frames on connection name up to the reply of the sentinel PING token, which is
+        the last."""
         ends = sentinel_replies(token)
         frames = []
         while True:
-            try:
-                frame = read_raw(f)
-            except (ConnectionError, OSError) as e:
-                raise AssertionError("connection %s: %s after %r" % (name, e, frames))
-            frames.append(frame)
-            if frame in ends:
+            frames.append(self.read_frame(name, frames))
+            if frames[-1] in ends:
                 return frames
 
-    def run_step(self, conn, args, opts):
+    def ping(self, name, token=None):
+        """Sends a sentinel PING on connection name and returns its frames up to the reply."""
+        token = token or self.token()
+        self.conns[name][0].sendall(encode_command("PING", token))
+        return self.read_to_sentinel(name, token)
+
+    def ping_others(self, conn, out):
+        """Adds to out the frames of every open connection but conn, up to a sentinel."""
+        for other in self.conns:
+            if other != conn:
+                out[other] = self.ping(other)
+
+    def read_to_eof(self, name):
+        """What is left on connection name up to EOF, and '<EOF>'; the connection is gone."""
+        sock, f = self.conns.pop(name)
+        data = b""
+        while True:
+            chunk = f.read1(65536)
+            if not chunk:
+                break
+            data += chunk
+        f.close()
+        sock.close()
+        return data + b"<EOF>"
+
+
+class ScriptRun(Session):
+    """Runs the steps of step(): the command and the sentinel PING in one write."""
+
+    def run_step(self, s):
         """{connection: frames} of one step."""
+        conn, args, opts = s
         out = {}
-        sock, f = self.conns[conn]
+        sock = self.conns[conn][0]
         if opts.get("eof"):
             sock.sendall(encode_command(*args))
-            data = b""
-            while True:
-                chunk = f.read1(65536)
-                if not chunk:
-                    break
-                data += chunk
-            out[conn] = [data + b"<EOF>"]
-            f.close()
-            sock.close()
-            del self.conns[conn]
+            out[conn] = [self.read_to_eof(conn)]
         else:
             token = self.token()
             sock.sendall(encode_command(*args) + encode_command("PING", token))
             out[conn] = self.read_to_sentinel(conn, token)
-        for other in self.conns:
-            if other != conn:
-                token = self.token()
-                self.conns[other][0].sendall(encode_command("PING", token))
-                out[other] = self.read_to_sentinel(other, token)
+        self.ping_others(conn, out)
         return out
 
 
-def run_script(port, conns, steps):
-    """The transcript of steps on a server: a list with {connection: frames} per step."""
-    run = ScriptRun(port, conns)
+def run_script(port, conns, steps, session=ScriptRun):
+    """The transcript of steps on a server and the connections' client ids: ({connection:
+    frames} per step, {connection: id}). session: the Session class that runs the steps."""
+    run = session(port, conns)
     try:
-        return [run.run_step(*s) for s in steps]
+        return [run.run_step(s) for s in steps], dict(run.ids)
     finally:
         run.close()
 
@@ -150,11 +236,12 @@ def normalise(frames, opts, stepping):
 
 
 def compare_transcripts(test, steps, ref, dut, ref_name="redis", dut_name="server under test"):
-    """Fails test at the first step whose frames differ, or whose expect does not hold."""
+    """Fails test at the first step whose frames differ, or whose expect does not hold (ref and
+    dut: run_script's results)."""
+    (ref, _), (dut, _) = ref, dut
     for i, (s, r, d) in enumerate(zip(steps, ref, dut)):
         conn, args, opts = s
-        where = "step %d (%s: %s)" % (i, conn, b" ".join(
-            a if isinstance(a, bytes) else str(a).encode() for a in args))
+        where = "step %d (%s: %s)" % (i, conn, b" ".join(b(a) for a in args))
         if "expect" in opts:
             for name, transcript in ((ref_name, r), (dut_name, d)):
                 got = b"".join(transcript[conn][:-1] if not opts.get("eof") else transcript[conn])
@@ -169,8 +256,8 @@ def compare_transcripts(test, steps, ref, dut, ref_name="redis", dut_name="serve
             if name == conn and opts.get("compare") is False:
                 continue
             a = normalise(r[name], opts, name == conn)
-            b = normalise(d[name], opts, name == conn)
-            test.assertEqual(a, b, "%s, frames on connection %s:\n%s: %r\n%s: %r" % (
+            z = normalise(d[name], opts, name == conn)
+            test.assertEqual(a, z, "%s, frames on connection %s:\n%s: %r\n%s: %r" % (
                 where, name, ref_name, r[name], dut_name, d[name]))
 
 

@@ -48,6 +48,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def config_file_args(dir, config_text, name):
+    """The arguments that start a server with a config file holding config_text: [its path]
+    (written as name in dir), or [] when config_text is None."""
+    if config_text is None:
+        return []
+    path = os.path.join(dir, name)
+    with open(path, "w") as f:
+        f.write(config_text)
+    return [path]
+
+
 class Stashd:
     """A running stashd. args are extra command-line arguments (e.g. ["--requirepass", "x"]).
     binary overrides stashd_binary(); with wait=False the constructor returns at once (call
@@ -59,13 +70,9 @@ class Stashd:
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="stashd-test-")
         self.dir = dir or os.path.join(self.tmp, "data")
-        self.config_path = None
-        cmd = [binary or stashd_binary()]
-        if config_text is not None:
-            self.config_path = os.path.join(self.tmp, "stashd.conf")
-            with open(self.config_path, "w") as f:
-                f.write(config_text)
-            cmd.append(self.config_path)
+        config = config_file_args(self.tmp, config_text, "stashd.conf")
+        self.config_path = config[0] if config else None
+        cmd = [binary or stashd_binary()] + config
         cmd += ["--port", str(self.port), "--dir", self.dir] + list(args)
         self.log_path = os.path.join(self.tmp, "stashd.log")
         self.log = open(self.log_path, "w")
@@ -156,11 +163,17 @@ class StashdTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.server.stop()
-            assert code == 0, "stashd exit code %s:\n%s" % (code, cls.server.output())
-        finally:
-            cls.server.cleanup()
+        stop_server(cls.server)
+
+
+def stop_server(server):
+    """Stops server (a Stashd, or a stand-in Redis from differential.py) and removes its files;
+    fails unless it exited with code 0 (Stashd.stop also fails on a sanitizer report)."""
+    try:
+        code = server.stop()
+        assert code == 0, "exit code %s:\n%s" % (code, server.output())
+    finally:
+        server.cleanup()
 
 
 def read_reply(sock_file):

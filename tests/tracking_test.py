@@ -8,7 +8,7 @@ as '>2 tracking-redir-broken id'.
 
 Differential scripts: the same steps on raw RESP2/RESP3 connections of the server under test and
 of a stock redis-server (started by the test), every connection's bytes compared after every
-step (as in pubsub_test): a step sends its commands one by one on one connection, reading each
+step (pubsub_util.Session): a step sends its commands one by one on one connection, reading each
 command's reply (with the pushes before it), then a PING with a unique argument (the sentinel) on
 every open connection, reading each one's frames up to the sentinel's reply. Other clients'
 invalidations are queued before the writing command's reply, the writer's own just after it
@@ -24,32 +24,15 @@ differential tests are Redis). redis-py 4.3 (python3-redis) has the CLIENT TRACK
 no client-side cache and no RESP3: it is used once, with REDIRECT to a PubSub connection.
 dump(port, conns, steps) prints a script's transcript (to look at what Redis sends)."""
 import re
-import socket
 import time
-import unittest
 
-from differential import Conn, RedisServer, read_raw, start_server, typed
-from stashd import encode_command, read_reply
+from differential import Conn, ServerAndRedisTestCase, typed
+from pubsub_util import Session, arity, arr, b, bulk, err, protocol_tests, resp2_and_resp3, \
+    run_script
+from stashd import encode_command
 
 
 # --- exact frames ----------------------------------------------------------------------------
-
-def b(x):
-    return x if isinstance(x, bytes) else str(x).encode()
-
-
-def bulk(x, proto=2):
-    if x is None:
-        return b"_\r\n" if proto == 3 else b"$-1\r\n"
-    x = b(x)
-    return b"$%d\r\n%s\r\n" % (len(x), x)
-
-
-def arr(*items, proto=2):
-    """An array of bulk strings (None: a null) and integers."""
-    return b"*%d\r\n" % len(items) + b"".join(
-        b":%d\r\n" % i if isinstance(i, int) else bulk(i, proto) for i in items)
-
 
 def inv(*keys):
     """The RESP3 invalidation push of keys (one key outside BCAST)."""
@@ -72,10 +55,6 @@ def inv_msg_all(null=b"$-1\r\n"):
 def broken(name):
     """'>2 tracking-redir-broken <id of name>' (an ids=True step shows ids as '<id:name>')."""
     return b">2\r\n$21\r\ntracking-redir-broken\r\n:<id:%s>\r\n" % b(name)
-
-
-def err(text):
-    return b"-%s\r\n" % text.encode()
 
 
 OK = b"+OK\r\n"
@@ -105,10 +84,6 @@ def overlap_existing(new, old):
 def overlap_given(first, second):
     return err("ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes for a "
                "single client must not overlap." % (first, second))
-
-
-def arity(cmd):
-    return err("ERR wrong number of arguments for '%s' command" % cmd)
 
 
 def trackinginfo(flags, redirect, prefixes=(), proto=2):
@@ -170,83 +145,13 @@ def pause(seconds):
     return ("pause", None, seconds, {})
 
 
-def sentinel_replies(token):
-    return (b"$%d\r\n%s\r\n" % (len(token), token),
-            b"*2\r\n$4\r\npong\r\n$%d\r\n%s\r\n" % (len(token), token))
-
-
 def is_push(frame):
     return frame.startswith(b">")
 
 
-class ScriptRun:
-    """The connections of one script on one server (conns: name -> protocol 2 or 3)."""
-
-    def __init__(self, port, conns):
-        self.port = port
-        self.conns = {}
-        self.proto = {}
-        self.ids = {}
-        self.count = 0
-        try:
-            for name, proto in conns.items():
-                self.open(name, proto)
-        except Exception:
-            self.close()
-            raise
-
-    def open(self, name, proto):
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        f = sock.makefile("rb")
-        self.conns[name] = (sock, f)
-        self.proto[name] = proto
-        if proto == 3:
-            sock.sendall(encode_command("HELLO", "3"))
-            hello = read_reply(f)
-            assert isinstance(hello, dict) and hello.get(b"proto") == 3, hello
-        sock.sendall(encode_command("CLIENT", "ID"))
-        self.ids[name] = read_reply(f)
-        assert isinstance(self.ids[name], int), self.ids[name]
-
-    def close(self):
-        for sock, f in self.conns.values():
-            f.close()
-            sock.close()
-        self.conns = {}
-
-    def token(self):
-        self.count += 1
-        return b"sentinel-%d" % self.count
-
-    def read_frame(self, name, so_far):
-        try:
-            return read_raw(self.conns[name][1])
-        except (ConnectionError, OSError) as e:
-            raise AssertionError("connection %s: %s after %r" % (name, e, so_far))
-
-    def ping(self, name, token=None):
-        """conn's frames up to the reply of a sentinel PING, which is the last."""
-        token = token or self.token()
-        self.conns[name][0].sendall(encode_command("PING", token))
-        ends = sentinel_replies(token)
-        frames = []
-        while True:
-            frames.append(self.read_frame(name, frames))
-            if frames[-1] in ends:
-                return frames
-
-    def read_to_eof(self, name):
-        """What is left on connection name up to EOF, and '<EOF>'; the connection is gone."""
-        sock, f = self.conns.pop(name)
-        data = b""
-        while True:
-            chunk = f.read1(65536)
-            if not chunk:
-                break
-            data += chunk
-        f.close()
-        sock.close()
-        return data + b"<EOF>"
+class TrackingRun(Session):
+    """Runs the steps of step(), wait_frames() and pause(); an ID argument is sent as that
+    connection's client id."""
 
     def arg(self, a):
         return b"%d" % self.ids[a.name] if isinstance(a, ID) else a
@@ -258,7 +163,7 @@ class ScriptRun:
         if kind == "pause":
             time.sleep(what)
             return out
-        sock, f = self.conns[conn]
+        sock = self.conns[conn][0]
         if kind == "wait":
             frames = []
             polls = 0
@@ -288,19 +193,8 @@ class ScriptRun:
             out[conn] = frames + self.ping(conn)
         if opts.get("closes"):
             out[opts["closes"]] = [self.read_to_eof(opts["closes"])]
-        for other in self.conns:
-            if other != conn:
-                out[other] = self.ping(other)
+        self.ping_others(conn, out)
         return out
-
-
-def run_script(port, conns, steps):
-    """The transcript of steps on a server: ({connection: frames} per step, ids)."""
-    run = ScriptRun(port, conns)
-    try:
-        return [run.run_step(s) for s in steps], dict(run.ids)
-    finally:
-        run.close()
 
 
 _INT = re.compile(rb"(?:(?<=\r\n)|^):(\d+)\r\n")
@@ -388,7 +282,7 @@ def compare_transcripts(test, steps, ref, dut, ref_name="redis", dut_name="serve
 
 def dump(port, conns, steps):
     """Prints a script's transcript on the server at port (to look at Redis' frames)."""
-    transcript, ids = run_script(port, conns, steps)
+    transcript, ids = run_script(port, conns, steps, TrackingRun)
     print("ids", ids)
     for s, out in zip(steps, transcript):
         print(step_name(s))
@@ -403,31 +297,14 @@ def reads(*keys):
     return [["GET", k] for k in keys]
 
 
-class TrackingDifferentialTest(unittest.TestCase):
+@protocol_tests
+class TrackingDifferentialTest(ServerAndRedisTestCase):
     """Scripts run on the server under test and on a stock Redis, byte streams compared."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = RedisServer()
-        try:
-            cls.dut = start_server()
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            code = cls.dut.stop()
-            assert code == 0, "exit code %s:\n%s" % (code, cls.dut.output()[-3000:])
-        finally:
-            cls.dut.cleanup()
-            cls.ref.stop()
 
     def diff(self, conns, steps, setup=()):
         """Runs steps on both servers after FLUSHALL and the setup commands (on a connection
         without tracking), and compares the transcripts."""
-        for server in (self.ref, self.dut):
+        for server in (self.ref, self.server):
             c = Conn(server.port)
             try:
                 for cmd in [["FLUSHALL"]] + [list(x) for x in setup]:
@@ -436,8 +313,8 @@ class TrackingDifferentialTest(unittest.TestCase):
                                      "setup %r: %r" % (cmd, reply))
             finally:
                 c.close()
-        ref = run_script(self.ref.port, conns, steps)
-        dut = run_script(self.dut.port, conns, steps)
+        ref = run_script(self.ref.port, conns, steps, TrackingRun)
+        dut = run_script(self.server.port, conns, steps, TrackingRun)
         compare_transcripts(self, steps, ref, dut)
 
     # default mode: the keys a client read
@@ -1005,6 +882,7 @@ class TrackingDifferentialTest(unittest.TestCase):
 
     # introspection, OFF, RESET
 
+    @resp2_and_resp3
     def trackinginfo_getredir(self, P):
         self.diff({"a": P, "r": 2, "b": 2}, [
             step("a", "CLIENT", "GETREDIR", expect=b":-1\r\n"),
@@ -1029,12 +907,6 @@ class TrackingDifferentialTest(unittest.TestCase):
             step("a", "CLIENT", "TRACKINGINFO", expect=trackinginfo(["off"], -1, proto=P)),
             step("b", "CLIENT", "LIST", client_list=True, ids=True),
         ])
-
-    def test_trackinginfo_getredir_resp2(self):
-        self.trackinginfo_getredir(2)
-
-    def test_trackinginfo_getredir_resp3(self):
-        self.trackinginfo_getredir(3)
 
     def test_off_and_reset(self):
         """After CLIENT TRACKING OFF (or RESET) writes send nothing, flushes neither."""
@@ -1086,28 +958,10 @@ class TrackingDifferentialTest(unittest.TestCase):
 
 # --- redis-py --------------------------------------------------------------------------------
 
-class RedisPyTrackingTest(unittest.TestCase):
+class RedisPyTrackingTest(ServerAndRedisTestCase):
     """redis-py 4.3 (python3-redis) has client_tracking_on/off, client_getredir and
     client_trackinginfo but no client-side cache and no RESP3: tracking through REDIRECT to a
     PubSub connection, results compared between the server under test and Redis."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = RedisServer()
-        try:
-            cls.dut = start_server()
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            code = cls.dut.stop()
-            assert code == 0, "exit code %s:\n%s" % (code, cls.dut.output()[-3000:])
-        finally:
-            cls.dut.cleanup()
-            cls.ref.stop()
 
     def session(self, port):
         import redis
@@ -1157,4 +1011,4 @@ class RedisPyTrackingTest(unittest.TestCase):
         self.assertEqual(expected[7]["data"], [b"k1"])
         self.assertEqual(expected[9]["data"], None)
         self.assertEqual(expected[14]["data"], [b"user:1", b"user:2"])
-        self.assertEqual(self.session(self.dut.port), expected)
+        self.assertEqual(self.session(self.server.port), expected)

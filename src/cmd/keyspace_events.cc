@@ -16,8 +16,9 @@ std::string KeyEventChannel(std::string_view kind, int db, std::string_view suff
   return fmt::format("__{}@{}__:{}", kind, db, suffix);
 }
 
-void KeyEvents::Notify(uint32_t cls, std::string_view event, int db, std::string_view key) {
-  ForEachKeyEvent(flags_.load(std::memory_order_relaxed), cls, event, db, key,
+void KeyEvents::Record(uint32_t flags, uint32_t cls, std::string_view event, int db,
+                       std::string_view key) {
+  ForEachKeyEvent(flags, cls, event, db, key,
                   [&](std::string channel, std::string_view message) {
                     outbox_.push_back({std::move(channel), std::string(message)});
                   });

@@ -55,7 +55,10 @@ class KeyEvents final : public store::TouchHook {
   void SetFlags(uint32_t flags) { flags_.store(flags, std::memory_order_relaxed); }
 
   // Records event (of class cls) on key in db, if the configuration asks for it.
-  void Notify(uint32_t cls, std::string_view event, int db, std::string_view key);
+  void Notify(uint32_t cls, std::string_view event, int db, std::string_view key) {
+    const uint32_t flags = flags_.load(std::memory_order_relaxed);
+    if (flags & cls) Record(flags, cls, event, db, key);
+  }
   // Records a PUBLISH (shard: SPUBLISH) to go out with the events.
   void Publish(std::string_view channel, std::string_view message, bool shard);
 
@@ -99,6 +102,8 @@ class KeyEvents final : public store::TouchHook {
   }
 
  private:
+  void Record(uint32_t flags, uint32_t cls, std::string_view event, int db, std::string_view key);
+
   struct Message {
     std::string channel, payload;
     bool shard = false;

@@ -242,7 +242,10 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
       }
     }
   }
-  for (size_t r = 0; r < group.size(); r++) group[r]->done(std::move(replies[r]) + own[r]);
+  for (size_t r = 0; r < group.size(); r++) {
+    replies[r] += own[r];
+    group[r]->done(std::move(replies[r]));
+  }
   store_.RunDeferredReclaims();  // after the replies: it switches the memtable
 }
 
