@@ -4,7 +4,8 @@ SUNSUBSCRIBE PUBLISH SPUBLISH and PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SH
 - Differential scripts (pubsub_util): the same commands on raw RESP2/RESP3 connections of the
   server under test and of a stock redis-server, every connection's bytes compared after every
   step; the key edge cases are also spelled out as exact bytes (checked on both servers).
-- redis-py's PubSub (get_message, listen in a thread, run_in_thread).
+- redis-cli's subscribe mode (its printed output, RESP2 and RESP3) and redis-py's PubSub
+  (get_message, listen in a thread, run_in_thread).
 - Fan-out: PUBSUB_SUBSCRIBERS (1000) subscribers each receive all PUBSUB_MESSAGES (100000)
   pipelined messages, byte for byte (release build).
 - A subscriber that never reads is disconnected at the pubsub output-buffer hard limit (32mb)
@@ -17,6 +18,7 @@ import io
 import os
 import resource
 import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -531,6 +533,48 @@ class PubSubDifferentialTest(ServerAndRedisTestCase):
             step("t", "SUBSCRIBE", expect=arity("subscribe")),
             step("t", "GET", "k", expect=b"_\r\n"),
         ])
+
+
+# --- redis-cli -------------------------------------------------------------------------------
+
+class RedisCliTest(ServerAndRedisTestCase):
+    """redis-cli in subscribe mode prints what it receives; its output from the server under
+    test must be the same as from Redis, RESP2 and RESP3."""
+
+    def transcript(self, port, proto_args):
+        cli = subprocess.Popen(
+            ["redis-cli", "-p", str(port)] + proto_args +
+            ["SUBSCRIBE", "cli.a", "cli.end"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            c = Conn(port)
+            deadline = time.time() + 10
+            while c.call("PUBSUB", "NUMSUB", "cli.end")[1] != 1:
+                self.assertLess(time.time(), deadline, "redis-cli did not subscribe")
+                time.sleep(0.02)
+            for payload in ("hello", "two words", "", "line\nbreak", "\u00e9t\u00e9"):
+                self.assertEqual(c.call("PUBLISH", "cli.a", payload), 1)
+            self.assertEqual(c.call("PUBLISH", "cli.end", "bye"), 1)
+            c.close()
+            out = b""
+            while not out.endswith(b"bye\n"):
+                chunk = cli.stdout.read1(65536)
+                self.assertTrue(chunk, "redis-cli ended early: %r" % out)
+                out += chunk
+            return out
+        finally:
+            cli.kill()
+            cli.wait()
+            cli.stdout.close()
+
+    def test_subscribe_output_resp2(self):
+        got = self.transcript(self.server.port, [])
+        self.assertEqual(got, self.transcript(self.ref.port, []))
+        self.assertIn(b"message\ncli.a\ntwo words\n", got)
+
+    def test_subscribe_output_resp3(self):
+        got = self.transcript(self.server.port, ["-3"])
+        self.assertEqual(got, self.transcript(self.ref.port, ["-3"]))
+        self.assertIn(b"cli.a", got)
 
 
 # --- redis-py --------------------------------------------------------------------------------
