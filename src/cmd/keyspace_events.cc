@@ -18,10 +18,9 @@ std::string KeyEventChannel(std::string_view kind, int db, std::string_view suff
 
 void KeyEvents::Record(uint32_t flags, uint32_t cls, std::string_view event, int db,
                        std::string_view key) {
-  ForEachKeyEvent(flags, cls, event, db, key,
-                  [&](std::string channel, std::string_view message) {
-                    outbox_.push_back({std::move(channel), std::string(message)});
-                  });
+  ForEachKeyEvent(flags, cls, event, db, key, [&](std::string channel, std::string_view message) {
+    outbox_.push_back({std::move(channel), std::string(message)});
+  });
 }
 
 void KeyEvents::Publish(std::string_view channel, std::string_view message, bool shard) {
