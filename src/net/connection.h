@@ -104,6 +104,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Applies the output-buffer limits soon (the cron, for soft limits).
   void CheckOutputLimitSoon();
 
+  // An output buffer above this size is given back once the connection has nothing to send.
+  static constexpr size_t kKeepBufferBytes = 1 << 20;
   // Reading pauses while more than this much output waits for a slow client.
   static constexpr size_t kPauseReadingBytes = 4 << 20;
   // How long a closing connection waits for its client to stop sending (see CloseAfterDrain).
