@@ -41,6 +41,8 @@ constexpr size_t kMaxReusedArgCapacity = 64 * 1024;
 constexpr size_t kMaxCopiedArgLen = 64;
 // After a command with more arguments than this, spare argument slots beyond it are freed.
 constexpr size_t kMaxSpareArgs = 1024;
+// The fast path (ParseWhole) takes commands of at most this many arguments.
+constexpr int64_t kFastMaxArgs = 1024;
 // Consumed bytes are moved out of the buffer once there are this many and at least as many as
 // the bytes still to be parsed (so each byte is moved O(1) times).
 constexpr size_t kCompactMinBytes = 4096;
@@ -189,6 +191,7 @@ ParseStatus RequestParser::Next(std::vector<std::string>* argv, std::string* err
           argv->clear();
           return ParseStatus::kNeedMore;
         }
+        if (buf_[rpos_] == '*' && ParseWhole(argv)) return ParseStatus::kCommand;
         cmd_start_ = consumed_;
         state_ = buf_[rpos_] == '*' ? State::kCount : State::kInline;
         continue;
@@ -239,6 +242,70 @@ ParseStatus RequestParser::Next(std::vector<std::string>* argv, std::string* err
         continue;  // reported by the kError state
     }
   }
+}
+
+// The fast path. Every check the state machine makes is made here too, and anything it would
+// treat specially (an error, a limit, a missing byte, an empty or long argument list, a long
+// argument) makes this give up before consuming anything, so the state machine then decides it
+// byte for byte.
+bool RequestParser::ParseWhole(std::vector<std::string>* argv) {
+  const char* const begin = buf_.data() + rpos_;
+  const char* const end = buf_.data() + buf_.size();
+  // The line at p ("*<n>" or "$<n>", then CR and one more byte) when <n> is a plain number of
+  // at most 18 digits (no sign, no leading zero but "0"): its value and the byte after the line.
+  auto read_line = [&](const char* p, int64_t* n) -> const char* {
+    const char* q = p + 1;
+    const char* const stop = std::min(end, q + 19);
+    int64_t v = 0;
+    while (q < stop && static_cast<unsigned char>(*q - '0') <= 9) v = v * 10 + (*q++ - '0');
+    const size_t digits = static_cast<size_t>(q - p - 1);
+    if (q == stop || *q != '\r' || digits == 0 || digits > 18 || (digits > 1 && p[1] == '0') ||
+        digits + 1 > limits_.max_inline_len || end - q < 2) {
+      return nullptr;
+    }
+    *n = v;
+    return q + 2;
+  };
+  int64_t count = 0;
+  const char* p = read_line(begin, &count);
+  if (p == nullptr || count <= 0 || count > kFastMaxArgs || count > limits_.max_multibulk_len ||
+      (limits_.auth_required && count > ParserLimits::kUnauthMaxArgs)) {
+    return false;
+  }
+  if (argv->size() < static_cast<size_t>(count)) ResizeArgv(argv, static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; i++) {
+    int64_t len = 0;
+    if (p == end || *p != '$') return false;
+    p = read_line(p, &len);
+    if (p == nullptr || len < 0 || static_cast<uint64_t>(len) > limits_.max_bulk_len ||
+        len > static_cast<int64_t>(kMaxReusedArgCapacity) ||
+        (limits_.auth_required && len > ParserLimits::kUnauthMaxBulkLen) ||
+        static_cast<size_t>(end - p) < static_cast<size_t>(len) + 2) {
+      return false;
+    }
+    (*argv)[static_cast<size_t>(i)].assign(p, static_cast<size_t>(len));
+    p += len + 2;
+  }
+  const size_t total = static_cast<size_t>(p - begin);
+  if (total > limits_.query_buffer_limit) return false;
+  ResizeArgv(argv, static_cast<size_t>(count));
+  cmd_start_ = consumed_;
+  Consume(total);
+  return true;
+}
+
+void RequestParser::ResizeArgv(std::vector<std::string>* argv, size_t n) {
+  const size_t old = argv->size();
+  const size_t pooled = std::min(old, kMaxSpareArgs);
+  if (args_.size() < pooled) args_.resize(pooled);
+  for (size_t i = n; i < pooled; i++) {
+    std::string& leaving = (*argv)[i];
+    if (leaving.capacity() > args_[i].capacity() && leaving.capacity() <= kMaxReusedArgCapacity) {
+      leaving.swap(args_[i]);
+    }
+  }
+  argv->resize(n);
+  for (size_t i = old; i < n && i < args_.size(); i++) (*argv)[i].swap(args_[i]);
 }
 
 RequestParser::Step RequestParser::Fail(std::string_view text) {

@@ -80,6 +80,13 @@ class RequestParser {
   enum class Step { kContinue, kNeedMore, kCommand, kError };
   enum class Scan { kFound, kMissing, kTooLong };
 
+  // A whole multibulk command already in the buffer, with nothing unusual about it, parsed
+  // straight into *argv in one pass (the common case of a pipeline). False: nothing consumed, the
+  // state machine below parses it.
+  bool ParseWhole(std::vector<std::string>* argv);
+  // Makes argv n strings long. Strings leaving it go to the spare slots of args_ (when larger),
+  // strings joining it come from there: commands of different lengths reuse their buffers.
+  void ResizeArgv(std::vector<std::string>* argv, size_t n);
   Step ParseInline();
   Step ParseCount();
   Step ParseBulks();  // loops over ParseBulkHeader and ParseBulkData

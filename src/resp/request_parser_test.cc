@@ -408,6 +408,66 @@ TEST(RequestParser, LargeBulkArrivingInPiecesIsCopiedOnce) {
   }
 }
 
+// Whole commands already buffered take the fast path (ParseWhole); whatever it does not take
+// falls back to the state machine. Parsed whole, split anywhere, or byte by byte (state machine
+// only), every input must give the same commands and errors, at the limits' edges too.
+TEST(RequestParser, WholeCommandsInTheBufferParseAsTheStateMachineDoes) {
+  const std::string get = "*2\r\n$3\r\nGET\r\n$16\r\nkey:000000123456\r\n";
+  EXPECT_EQ(RunAllSplits(get + get),
+            Cmd({"GET", "key:000000123456"}) + Cmd({"GET", "key:000000123456"}) + kIdle);
+  EXPECT_EQ(RunAllSplits("*3\r\n$0\r\n\r\n$1\r\nx\r\n$2\r\nab\r\n"), Cmd({"", "x", "ab"}) + kIdle);
+  // Leading zeros, signs and 19+ digit numbers are the state machine's to judge.
+  RunAllSplits("*02\r\n$1\r\na\r\n$1\r\nb\r\n");
+  RunAllSplits("*2\r\n$01\r\na\r\n$1\r\nb\r\n");
+  RunAllSplits("*+2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  RunAllSplits("*1\r\n$-1\r\n");
+  RunAllSplits("*1\r\n$9999999999999999999\r\nx\r\n");
+  RunAllSplits("*1\r\n$1x\r\na\r\n");
+  RunAllSplits("*1\r\n:1\r\na\r\n");
+  EXPECT_EQ(RunAllSplits("*1\r\n$3\nabc\r\n*1\r\n$1\r\nz\r\n"),
+            RunWhole("*1\r\n$3\nabc\r\n*1\r\n$1\r\nz\r\n"));
+  // Every limit at and around its edge.
+  ParserLimits tight;
+  tight.max_bulk_len = 3;
+  tight.max_multibulk_len = 2;
+  tight.max_inline_len = 3;
+  tight.query_buffer_limit = 24;
+  for (const char* in : {"*2\r\n$3\r\nabc\r\n$1\r\nd\r\n", "*2\r\n$4\r\nabcd\r\n$1\r\nd\r\n",
+                         "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", "*1\r\n$10\r\n0123456789\r\n",
+                         "*2\r\n$3\r\nabc\r\n$3\r\ndef\r\n"}) {
+    RunAllSplits(in, tight);
+  }
+  ParserLimits unauth;
+  unauth.auth_required = true;
+  std::string many = "*11\r\n";
+  for (int i = 0; i < 11; i++) many += "$1\r\na\r\n";
+  EXPECT_EQ(RunAllSplits(many, unauth),
+            Err("ERR Protocol error: unauthenticated multibulk length"));
+  const std::string big(16385, 'b');
+  EXPECT_EQ(RunWhole("*1\r\n$16385\r\n" + big + "\r\n", unauth),
+            Err("ERR Protocol error: unauthenticated bulk length"));
+}
+
+// Commands of different lengths in turn reuse the argument buffers of the ones before.
+TEST(RequestParser, AlternatingCommandLengthsDoNotAllocate) {
+  std::string in;
+  for (int i = 0; i < 500; i++) {
+    in += "*3\r\n$3\r\nSET\r\n$24\r\nkey:00000000000" + std::to_string(100000000 + i) +
+          "\r\n$20\r\nvalue-of-twenty-byte\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$24\r\n" +
+          "key:00000000000" + std::to_string(100000000 + i) + "\r\n";
+  }
+  RequestParser parser;
+  std::vector<std::string> argv;
+  std::string error;
+  parser.Feed(in);
+  for (int i = 0; i < 6; i++) ASSERT_EQ(parser.Next(&argv, &error), ParseStatus::kCommand);
+  AllocProbe probe;
+  size_t commands = 0;
+  while (parser.Next(&argv, &error) == ParseStatus::kCommand) commands++;
+  EXPECT_EQ(commands, 1494u);
+  EXPECT_EQ(probe.count(), 0u);
+}
+
 TEST(RequestParser, LongPipelineKeepsBufferSmall) {
   std::string chunk;
   for (int i = 0; i < 100; i++)
