@@ -30,9 +30,13 @@ const char* DecodeEntryHeader(const char* p, const char* limit, uint32_t* shared
 
 class BlockIterator final : public Iterator {
  public:
+  // key_storage (may be null: the iterator's own) holds key(); a point lookup passes a buffer
+  // it reuses, so that a key longer than the short-string buffer costs no allocation.
   BlockIterator(const Comparator* comparator, const char* data, uint32_t restarts_offset,
-                uint32_t num_restarts, std::string_view file_name, uint64_t block_offset)
-      : comparator_(comparator),
+                uint32_t num_restarts, std::string_view file_name, uint64_t block_offset,
+                std::string* key_storage = nullptr)
+      : key_(key_storage != nullptr ? *key_storage : own_key_),
+        comparator_(comparator),
         data_(data),
         restarts_offset_(restarts_offset),
         num_restarts_(num_restarts),
@@ -122,13 +126,14 @@ class BlockIterator final : public Iterator {
     return false;
   }
 
+  std::string own_key_;
+  std::string& key_;
   const Comparator* const comparator_;
   const char* const data_;
   const uint32_t restarts_offset_;
   const uint32_t num_restarts_;
   uint32_t current_;  // offset of the current entry; restarts_offset_ when not Valid()
   uint32_t next_;     // offset of the entry after it
-  std::string key_;
   std::string_view value_;
   Status status_;
   std::string_view file_name_;
@@ -168,6 +173,17 @@ std::unique_ptr<Iterator> Block::NewIterator(const Comparator* comparator,
                                              std::string_view file_name) const {
   return std::make_unique<BlockIterator>(comparator, contents_.data.data(), restarts_offset_,
                                          num_restarts_, file_name, offset_);
+}
+
+Status Block::Seek(const Comparator* comparator, std::string_view file_name,
+                   std::string_view target, bool* found, std::string* key,
+                   std::string_view* value) const {
+  BlockIterator it(comparator, contents_.data.data(), restarts_offset_, num_restarts_, file_name,
+                   offset_, key);
+  it.Seek(target);
+  *found = it.Valid();
+  if (*found) *value = it.value();
+  return it.status();
 }
 
 }  // namespace stash

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "lsm/comparator.h"
@@ -36,6 +37,12 @@ class Block {
   // bytes of file_name outlive the iterator.
   std::unique_ptr<Iterator> NewIterator(const Comparator* comparator,
                                         std::string_view file_name) const;
+
+  // A point lookup without an iterator: the first entry with key >= target. *found is false when
+  // every entry is < target; else *key holds the entry's key and *value views its value in the
+  // block. Returns the Corruption the iterator would report for a malformed entry on the way.
+  Status Seek(const Comparator* comparator, std::string_view file_name, std::string_view target,
+              bool* found, std::string* key, std::string_view* value) const;
 
  private:
   Block(BlockContents contents, uint32_t restarts_offset, uint32_t num_restarts, uint64_t offset)

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -341,6 +344,56 @@ TEST_F(DBTest, OpenTablesAndBlockCacheShareOneBudget) {
   st = db_->GetStats();
   EXPECT_GT(st.table_memory, 0u);
   EXPECT_EQ(st.block_cache_capacity, o.block_cache_size);
+}
+
+// Open descriptors of this process on .sst files: (all, those whose file was deleted).
+std::pair<int, int> OpenTableFiles() {
+  int all = 0;
+  int deleted = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    char target[4096];
+    const ssize_t n = readlink(e.path().c_str(), target, sizeof(target) - 1);
+    if (n <= 0) continue;
+    const std::string t(target, static_cast<size_t>(n));
+    if (t.find(".sst") == std::string::npos) continue;
+    all++;
+    if (t.ends_with(" (deleted)")) deleted++;
+  }
+  return {all, deleted};
+}
+
+// Point reads keep the tables they open in the files' pins (TableCache::GetPinned) while the
+// Version's files fit in half the table cache. A pinned table must close once its file leaves
+// every Version (compacted away), and with more files than that nothing is pinned, so the
+// cache's limit on open files holds.
+TEST_F(DBTest, PinnedTablesCloseWhenTheirFilesLeaveEveryVersion) {
+  Options o = test::TinyOptions();
+  Open(o);
+  for (int round = 0; round < 6; round++) {
+    for (int i = round; i < 3000; i += 6) ASSERT_TRUE(Put(Key(i), "v" + std::to_string(i)).ok());
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  std::string v;
+  for (int i = 0; i < 3000; i += 5) {
+    ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &v).ok());
+    EXPECT_EQ(v, "v" + std::to_string(i));
+  }
+  EXPECT_GT(OpenTableFiles().first, 0);
+  ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  for (int i = 0; i < 3000; i += 5) ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &v).ok());
+  EXPECT_EQ(OpenTableFiles().second, 0) << "a compacted-away table is still open";
+
+  // More files than half the cache's slots: reads go through the cache alone, which never keeps
+  // more than max_open_files tables open.
+  Options few = o;
+  few.max_open_files = 20;
+  Reopen(few);
+  for (int round = 0; round < 40; round++) {
+    for (int i = round; i < 4000; i += 40) ASSERT_TRUE(Put(Key(i), "w").ok());
+    ASSERT_TRUE(db_->Flush().ok());
+  }
+  for (int i = 0; i < 4000; i += 3) ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &v).ok());
+  EXPECT_LE(OpenTableFiles().first, few.max_open_files);
 }
 
 }  // namespace

@@ -161,10 +161,22 @@ Status Table::InternalGet(
   if (filter_policy_ != nullptr && !filter_policy_->KeyMayMatch(filter_key, filter_.data)) {
     return Status::OK();
   }
-  auto index = index_block_->NewIterator(options_.comparator, file_name_);
+  // The common case without iterators: the index entry Seek picks, then its data block, each
+  // searched in place (key buffers reused per thread).
+  thread_local std::string index_key;
+  thread_local std::string entry_key;
+  bool in_index = false;
+  std::string_view index_value;
+  STASH_RETURN_IF_ERROR(index_block_->Seek(options_.comparator, file_name_, key, &in_index,
+                                           &index_key, &index_value));
+  if (!in_index) return Status::OK();
+  bool in_block = false;
+  STASH_RETURN_IF_ERROR(SeekDataBlock(index_value, key, &in_block, &entry_key, found));
+  if (in_block) return Status::OK();
   // The first entry >= key is normally in the block Seek picks; with an arbitrary comparator's
   // separators it can be the first entry of a later block.
-  for (index->Seek(key); index->Valid(); index->Next()) {
+  auto index = index_block_->NewIterator(options_.comparator, file_name_);
+  for (index->Seek(key), index->Next(); index->Valid(); index->Next()) {
     auto block = NewDataBlockIterator(index->value());
     block->Seek(key);
     if (block->Valid()) {
@@ -174,6 +186,43 @@ Status Table::InternalGet(
     STASH_RETURN_IF_ERROR(block->status());
   }
   return index->status();
+}
+
+Status Table::SeekDataBlock(
+    std::string_view index_value, std::string_view key, bool* in_block, std::string* entry_key,
+    const std::function<void(std::string_view, std::string_view)>& found) const {
+  BlockHandle handle;
+  if (!handle.DecodeFrom(&index_value)) {
+    return CorruptionAt(file_name_, index_offset_, "bad data block handle in index block");
+  }
+  Cache* cache = options_.block_cache;
+  char cache_key_buf[16];
+  const std::string_view cache_key(cache_key_buf, sizeof(cache_key_buf));
+  Cache::Handle* cached = nullptr;
+  std::unique_ptr<Block> owned;
+  const Block* block = nullptr;
+  if (cache != nullptr) {
+    EncodeFixed64(cache_key_buf, cache_id_);
+    EncodeFixed64(cache_key_buf + 8, handle.offset);
+    cached = cache->Lookup(cache_key);
+  }
+  if (cached == nullptr) {
+    BlockContents contents;
+    Status s =
+        ReadBlock(*file_, file_name_, data_limit_, handle, options_.verify_checksums, &contents);
+    if (s.ok()) s = Block::Parse(std::move(contents), file_name_, handle.offset, &owned);
+    if (!s.ok()) return s;
+    if (cache != nullptr) {
+      const size_t charge = owned->MemoryUsage();
+      cached = cache->Insert(cache_key, owned.release(), charge, &DeleteCachedBlock);
+    }
+  }
+  block = cached != nullptr ? static_cast<const Block*>(cache->Value(cached)) : owned.get();
+  std::string_view value;
+  Status s = block->Seek(options_.comparator, file_name_, key, in_block, entry_key, &value);
+  if (s.ok() && *in_block) found(*entry_key, value);
+  if (cached != nullptr) cache->Release(cached);
+  return s;
 }
 
 uint64_t Table::ApproximateOffsetOf(std::string_view key) const {

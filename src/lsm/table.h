@@ -72,6 +72,12 @@ class Table : public std::enable_shared_from_this<Table> {
   // Reads and validates a block through the footer-verified path (always checksummed).
   Status ReadMetaBlock(const BlockHandle& handle, std::unique_ptr<Block>* block) const;
   Status ReadMeta(const Block& metaindex);
+  // InternalGet in the data block index_value locates (through the block cache, filling it):
+  // *in_block false when every entry there is < key; else found was called with the first entry
+  // >= key (its key in *entry_key).
+  Status SeekDataBlock(std::string_view index_value, std::string_view key, bool* in_block,
+                       std::string* entry_key,
+                       const std::function<void(std::string_view, std::string_view)>& found) const;
   // An iterator over the data block the index value locates (from the cache when there is one).
   std::unique_ptr<Iterator> NewDataBlockIterator(std::string_view index_value,
                                                  bool fill_cache = true) const;

@@ -33,6 +33,7 @@ TableCache::TableCache(std::string dir, const TableOptions* options, Env* env, i
       options_(options),
       env_(env),
       shared_budget_(shared_budget),
+      entries_(entries < 1 ? 1 : entries),
       // Each entry is charged 1, so the capacity counts tables. Shard only when every shard
       // still gets a useful share of the slots.
       cache_(NewLRUCache(static_cast<size_t>(entries < 1 ? 1 : entries), entries >= 256 ? 4 : 0)) {}
@@ -73,8 +74,38 @@ std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t file_number, uint64_t
 Status TableCache::Get(uint64_t file_number, uint64_t file_size, std::string_view internal_key,
                        std::string_view user_key,
                        const std::function<void(std::string_view, std::string_view)>& found) {
+  // A cached table is used under the cache's pin, without copying its shared_ptr (an atomic
+  // count every reading thread would bounce between cores).
+  char key[8];
+  EncodeFixed64(key, file_number);
+  if (Cache::Handle* h = cache_->Lookup(std::string_view(key, sizeof(key)))) {
+    Status s =
+        static_cast<Entry*>(cache_->Value(h))->table->InternalGet(internal_key, user_key, found);
+    cache_->Release(h);
+    return s;
+  }
   std::shared_ptr<Table> table;
   STASH_RETURN_IF_ERROR(FindTable(file_number, file_size, &table));
+  return table->InternalGet(internal_key, user_key, found);
+}
+
+Status TableCache::GetPinned(TablePin* pin, bool may_pin, uint64_t file_number, uint64_t file_size,
+                             std::string_view internal_key, std::string_view user_key,
+                             const std::function<void(std::string_view, std::string_view)>& found) {
+  if (pin == nullptr) return Get(file_number, file_size, internal_key, user_key, found);
+  if (Table* table = pin->table.load(std::memory_order_acquire)) {
+    return table->InternalGet(internal_key, user_key, found);
+  }
+  if (!may_pin) return Get(file_number, file_size, internal_key, user_key, found);
+  std::shared_ptr<Table> table;
+  STASH_RETURN_IF_ERROR(FindTable(file_number, file_size, &table));
+  {
+    std::lock_guard<std::mutex> lock(pin->mu);
+    if (pin->owner == nullptr) {
+      pin->owner = table;
+      pin->table.store(table.get(), std::memory_order_release);
+    }
+  }
   return table->InternalGet(internal_key, user_key, found);
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,14 @@
 namespace stash {
 
 class Table;
+
+// A file's open table kept by the file's metadata (FileMetaData::pin) for as long as a Version
+// holds the file: a point read then reaches the table without the cache's lock and hash.
+struct TablePin {
+  std::atomic<Table*> table{nullptr};  // set once, with owner
+  std::mutex mu;                       // guards setting owner
+  std::shared_ptr<Table> owner;
+};
 
 class TableCache {
  public:
@@ -48,6 +57,15 @@ class TableCache {
              std::string_view user_key,
              const std::function<void(std::string_view, std::string_view)>& found);
 
+  // Get through pin (null: plain Get): the table it holds, else the cache's (opening it if needed),
+  // which, with may_pin, the pin then keeps. A caller lets the pins keep tables only while its
+  // files fit in the cache, so that pinned tables never keep more files open than the cache would.
+  Status GetPinned(TablePin* pin, bool may_pin, uint64_t file_number, uint64_t file_size,
+                   std::string_view internal_key, std::string_view user_key,
+                   const std::function<void(std::string_view, std::string_view)>& found);
+  // How many tables the cache keeps open (Options::max_open_files less the reserved ones).
+  int entries() const { return entries_; }
+
   // Opens (or finds) the table, e.g. to check a freshly written file. The table stays cached.
   Status FindTable(uint64_t file_number, uint64_t file_size, std::shared_ptr<Table>* table);
 
@@ -67,6 +85,7 @@ class TableCache {
   const TableOptions* const options_;
   Env* const env_;
   const size_t shared_budget_;
+  const int entries_;
   std::atomic<size_t> table_bytes_{0};
   std::unique_ptr<Cache> cache_;
 };

@@ -94,22 +94,27 @@ Status Version::Get(const LookupKey& key, std::string* value) const {
   const std::string_view ikey = key.internal_key();
 
   enum class State { kNotFound, kFound, kDeleted, kCorrupt };
+  // Point reads keep the tables they open in the files' pins while this Version's files fit in
+  // the table cache (so the pins never hold more open than the cache would).
+  size_t files = 0;
+  for (const FileList& level : files_) files += level.size();
+  const bool may_pin = files <= static_cast<size_t>(cache->entries()) / 2;
   auto search = [&](const FileMetaData& f, State* state) -> Status {
     *state = State::kNotFound;
-    return cache->Get(f.number, f.file_size, ikey, user_key,
-                      [&](std::string_view found_key, std::string_view found_value) {
-                        ParsedInternalKey parsed;
-                        if (!ParseInternalKey(found_key, &parsed)) {
-                          *state = State::kCorrupt;
-                        } else if (icmp.CompareUserKeys(parsed.user_key, user_key) == 0) {
-                          if (parsed.type == kTypeValue) {
-                            *state = State::kFound;
-                            value->assign(found_value);
-                          } else {
-                            *state = State::kDeleted;
-                          }
-                        }
-                      });
+    return cache->GetPinned(f.pin.get(), may_pin, f.number, f.file_size, ikey, user_key,
+                            [&](std::string_view found_key, std::string_view found_value) {
+                              ParsedInternalKey parsed;
+                              if (!ParseInternalKey(found_key, &parsed)) {
+                                *state = State::kCorrupt;
+                              } else if (icmp.CompareUserKeys(parsed.user_key, user_key) == 0) {
+                                if (parsed.type == kTypeValue) {
+                                  *state = State::kFound;
+                                  value->assign(found_value);
+                                } else {
+                                  *state = State::kDeleted;
+                                }
+                              }
+                            });
   };
   // Returns true when f settled the lookup (*result holds the answer).
   auto settle = [&](const FileMetaData& f, Status* result) -> bool {

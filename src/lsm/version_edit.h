@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,11 +19,16 @@ namespace stash {
 
 // An SSTable as the version set knows it. Immutable once it is part of a Version; shared by all
 // the Versions that contain it.
+struct TablePin;  // lsm/table_cache.h
+
 struct FileMetaData {
   uint64_t number = 0;
   uint64_t file_size = 0;
   std::string smallest;  // smallest internal key in the file
   std::string largest;   // largest internal key in the file
+  // Set for the files of Versions (VersionSet's builder): where point reads keep the file's
+  // open table once they found it (TableCache::GetPinned). Not part of the encoding.
+  std::shared_ptr<TablePin> pin;
 };
 
 // Levels an edit may name; Options::num_levels must not exceed it.
@@ -41,8 +47,8 @@ struct VersionEdit {
 
   void AddFile(int level, uint64_t number, uint64_t file_size, std::string_view smallest,
                std::string_view largest) {
-    new_files.emplace_back(
-        level, FileMetaData{number, file_size, std::string(smallest), std::string(largest)});
+    new_files.emplace_back(level, FileMetaData{number, file_size, std::string(smallest),
+                                               std::string(largest), nullptr});
   }
   void RemoveFile(int level, uint64_t number) { deleted_files.emplace(level, number); }
 

@@ -8,6 +8,8 @@
 // which was never acknowledged; any other damage refuses to open, naming the file.
 #include "lsm/version_set.h"
 
+#include "lsm/table_cache.h"
+
 #include <algorithm>
 #include <cassert>
 #include <map>
@@ -48,7 +50,9 @@ class VersionBuilder {
     for (const auto& [level, f] : edit.new_files) {
       if (level >= n) return LevelError(level);
       levels_[level].deleted.erase(f.number);
-      levels_[level].added[f.number] = std::make_shared<const FileMetaData>(f);
+      auto meta = std::make_shared<FileMetaData>(f);
+      meta->pin = std::make_shared<TablePin>();
+      levels_[level].added[f.number] = std::move(meta);
     }
     return Status::OK();
   }
