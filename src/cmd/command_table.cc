@@ -1,6 +1,7 @@
 #include "cmd/command_table.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace stash {
 
@@ -31,7 +32,11 @@ std::vector<std::string_view> CommandFlagNames(uint32_t flags) {
   return out;
 }
 
-CommandTable::CommandTable() {
+namespace {
+std::atomic<uint64_t> g_next_table_id{1};
+}  // namespace
+
+CommandTable::CommandTable() : id_(g_next_table_id.fetch_add(1, std::memory_order_relaxed)) {
 #define STASH_COMMAND_GROUP(F) Add(F());
 #include "cmd/command_groups.h"
 #undef STASH_COMMAND_GROUP

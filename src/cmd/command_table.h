@@ -34,8 +34,11 @@ class CommandTable {
   std::vector<CommandEntry*> All() const;
   size_t size() const { return commands_.size(); }
   void ResetStats();
+  // Different for every table the process makes (a later table may reuse an earlier's address).
+  uint64_t id() const { return id_; }
 
  private:
+  const uint64_t id_;
   void Add(std::span<const CommandSpec> group);
   std::unordered_map<std::string, std::unique_ptr<CommandEntry>> commands_;
 };

@@ -42,12 +42,25 @@ CommandEntry* Resolve(ServerApi& server, const Session& session,
                       const std::vector<std::string>& argv, std::string* error) {
   error->clear();
   thread_local std::string name;
-  name.assign(argv[0]);
-  AsciiLowerInPlace(&name);
-  CommandEntry* entry = server.commands().Find(name);
-  if (entry == nullptr) {
-    *error = UnknownCommandError(argv);
-    return nullptr;
+  // The last name this thread resolved, as sent, and its entry: a pipeline repeats its command,
+  // and the table never changes while the server runs.
+  thread_local std::string last_sent;
+  thread_local uint64_t last_table = 0;
+  thread_local CommandEntry* last_entry = nullptr;
+  CommandEntry* entry;
+  if (last_entry != nullptr && last_table == server.commands().id() && argv[0] == last_sent) {
+    entry = last_entry;
+  } else {
+    name.assign(argv[0]);
+    AsciiLowerInPlace(&name);
+    entry = server.commands().Find(name);
+    if (entry == nullptr) {
+      *error = UnknownCommandError(argv);
+      return nullptr;
+    }
+    last_sent.assign(argv[0]);
+    last_table = server.commands().id();
+    last_entry = entry;
   }
   if (!entry->spec->subcommands.empty() && argv.size() >= 2) {
     name.assign(argv[1]);

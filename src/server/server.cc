@@ -52,10 +52,13 @@ void Server::ApplySettings(const Settings& s) {
   std::lock_guard<std::mutex> lock(limits_mu_);
   limits_.max_bulk_len = static_cast<size_t>(s.proto_max_bulk_len);
   limits_.query_buffer_limit = static_cast<size_t>(s.client_query_buffer_limit);
-  output_limit_ = {s.output_limit_normal.hard_bytes, s.output_limit_normal.soft_bytes,
-                   s.output_limit_normal.soft_seconds};
-  pubsub_output_limit_ = {s.output_limit_pubsub.hard_bytes, s.output_limit_pubsub.soft_bytes,
-                          s.output_limit_pubsub.soft_seconds};
+  int c = 0;
+  for (const auto* l : {&s.output_limit_normal, &s.output_limit_pubsub}) {
+    output_limits_[c][0].store(l->hard_bytes, std::memory_order_relaxed);
+    output_limits_[c][1].store(l->soft_bytes, std::memory_order_relaxed);
+    output_limits_[c][2].store(l->soft_seconds, std::memory_order_relaxed);
+    c++;
+  }
   limits_.generation = limits_generation_.fetch_add(1) + 1;
 }
 
@@ -65,8 +68,9 @@ RequestLimits Server::Limits() const {
 }
 
 net::OutputLimit Server::OutputLimits(bool pubsub) const {
-  std::lock_guard<std::mutex> lock(limits_mu_);
-  return pubsub ? pubsub_output_limit_ : output_limit_;
+  const auto& l = output_limits_[pubsub ? 1 : 0];
+  return {l[0].load(std::memory_order_relaxed), l[1].load(std::memory_order_relaxed),
+          l[2].load(std::memory_order_relaxed)};
 }
 
 std::string Server::Info(const std::vector<std::string>& sections) {

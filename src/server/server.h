@@ -129,8 +129,10 @@ class Server final : public ServerApi {
   std::atomic<uint32_t> notify_flags_{0};
   mutable std::mutex limits_mu_;
   RequestLimits limits_{};
-  net::OutputLimit output_limit_{};
-  net::OutputLimit pubsub_output_limit_{};
+  // client-output-buffer-limit normal [0] and pubsub [1]: hard bytes, soft bytes, soft seconds.
+  // Atomics because every command of every connection reads them (OutputLimits); a reader racing
+  // a CONFIG SET may mix old and new fields of one class for that one check.
+  std::atomic<int64_t> output_limits_[2][3] = {};
   std::atomic<uint64_t> limits_generation_{1};
 };
 

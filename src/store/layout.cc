@@ -47,7 +47,10 @@ std::string MetaPrefix(uint32_t slot) {
 }
 
 std::string MetaKey(uint32_t slot, std::string_view user_key) {
-  std::string k = MetaPrefix(slot);
+  std::string k;
+  k.reserve(5 + user_key.size());  // one allocation (the hot paths build one of these per key)
+  k.push_back(kMetaPrefix);
+  PutBigEndian32(&k, slot);
   k.append(user_key);
   return k;
 }

@@ -392,7 +392,7 @@ Status Store::GetAt(uint32_t slot, const Snapshot* snapshot, std::string_view ke
                     Record* out) {
   ReadOptions ro;
   ro.snapshot = snapshot;
-  std::string raw;
+  thread_local std::string raw;  // keeps its buffer: a read allocates only for its Record
   STASH_RETURN_IF_ERROR(db_->Get(ro, MetaKey(slot, key), &raw));
   if (!DecodeRecord(raw, out)) return Status::Corruption("damaged value of a key");
   if (out->expire_at_ms != 0 && out->expire_at_ms <= now_ms) return Status::NotFound();
