@@ -255,11 +255,11 @@ bool RequestParser::ParseWhole(std::vector<std::string>* argv) {
   // at most 18 digits (no sign, no leading zero but "0"): its value and the byte after the line.
   auto read_line = [&](const char* p, int64_t* n) -> const char* {
     const char* q = p + 1;
-    const char* const stop = std::min(end, q + 19);
+    const char* const stop = end - q > 18 ? q + 18 : end;
     int64_t v = 0;
     while (q < stop && static_cast<unsigned char>(*q - '0') <= 9) v = v * 10 + (*q++ - '0');
     const size_t digits = static_cast<size_t>(q - p - 1);
-    if (q == stop || *q != '\r' || digits == 0 || digits > 18 || (digits > 1 && p[1] == '0') ||
+    if (q == end || *q != '\r' || digits == 0 || (digits > 1 && p[1] == '0') ||
         digits + 1 > limits_.max_inline_len || end - q < 2) {
       return nullptr;
     }
