@@ -117,12 +117,9 @@ CommandStatus ReadString(WriteContext& c, std::string_view key, Record* r, bool*
 
 // Writes a string; a read failure when the key's old record could not be read (nothing
 // written).
-CommandStatus StoreString(WriteContext& c, std::string_view key, std::string value,
+CommandStatus StoreString(WriteContext& c, std::string_view key, std::string_view value,
                           int64_t expire_at) {
-  Record r;
-  r.payload = std::move(value);
-  r.expire_at_ms = expire_at;
-  Status s = c.txn.Put(c.db, key, r);
+  Status s = c.txn.Put(c.db, key, ValueType::kString, expire_at, value);
   return s.ok() ? CommandStatus() : ReadFailure(s);
 }
 

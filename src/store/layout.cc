@@ -49,10 +49,14 @@ std::string MetaPrefix(uint32_t slot) {
 std::string MetaKey(uint32_t slot, std::string_view user_key) {
   std::string k;
   k.reserve(5 + user_key.size());  // one allocation (the hot paths build one of these per key)
-  k.push_back(kMetaPrefix);
-  PutBigEndian32(&k, slot);
-  k.append(user_key);
+  AppendMetaKey(&k, slot, user_key);
   return k;
+}
+
+void AppendMetaKey(std::string* out, uint32_t slot, std::string_view user_key) {
+  out->push_back(kMetaPrefix);
+  PutBigEndian32(out, slot);
+  out->append(user_key);
 }
 
 std::string ExpirePrefix(uint32_t slot) {
@@ -168,12 +172,17 @@ bool ParseExpireKey(std::string_view key, uint32_t* slot, int64_t* when_ms,
 }
 
 void EncodeRecord(const Record& r, std::string* out) {
+  EncodeRecord(r.type, r.expire_at_ms, r.payload, out);
+}
+
+void EncodeRecord(ValueType type, int64_t expire_at_ms, std::string_view payload,
+                  std::string* out) {
   out->clear();
-  out->reserve(10 + r.payload.size());
-  out->push_back(static_cast<char>(r.type));
-  out->push_back(static_cast<char>(r.expire_at_ms != 0 ? kHasExpire : 0));
-  if (r.expire_at_ms != 0) PutFixed64(out, static_cast<uint64_t>(r.expire_at_ms));
-  out->append(r.payload);
+  out->reserve(10 + payload.size());
+  out->push_back(static_cast<char>(type));
+  out->push_back(static_cast<char>(expire_at_ms != 0 ? kHasExpire : 0));
+  if (expire_at_ms != 0) PutFixed64(out, static_cast<uint64_t>(expire_at_ms));
+  out->append(payload);
 }
 
 bool DecodeHeader(std::string_view raw, ValueType* type, int64_t* expire_at_ms,

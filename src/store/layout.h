@@ -101,6 +101,8 @@ struct Record {
 };
 
 std::string MetaKey(uint32_t slot, std::string_view user_key);
+// Appends MetaKey(slot, user_key) to *out.
+void AppendMetaKey(std::string* out, uint32_t slot, std::string_view user_key);
 // The prefix every metadata key of a slot starts with ('M' slot).
 std::string MetaPrefix(uint32_t slot);
 std::string ExpireKey(uint32_t slot, int64_t when_ms, std::string_view user_key);
@@ -125,6 +127,7 @@ void ForEachDueExpiry(Iterator* it, uint32_t slot, std::string_view from, int64_
                       const std::function<bool(std::string_view user_key, int64_t when_ms)>& fn);
 
 void EncodeRecord(const Record& r, std::string* out);
+void EncodeRecord(ValueType type, int64_t expire_at_ms, std::string_view payload, std::string* out);
 // false when the bytes are not a valid record (a corrupt value).
 bool DecodeRecord(std::string_view raw, Record* r);
 // Decodes only type and expiry (cheap checks without copying the payload).

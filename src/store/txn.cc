@@ -24,20 +24,26 @@ std::unique_ptr<Iterator> Txn::NewRawIterator() {
 }
 
 void Txn::NoteReplaced(uint32_t slot, std::string_view key, std::string_view old_payload,
-                       ValueType old_type, const Record* replacement) {
+                       ValueType old_type, const ValueType* new_type,
+                       std::string_view new_payload) {
   if (!IsCollection(old_type)) return;
   CollectionMeta old_meta;
   if (!DecodeCollectionMeta(old_payload, &old_meta)) return;
-  if (replacement != nullptr && replacement->type == old_type) {
+  if (new_type != nullptr && *new_type == old_type) {
     CollectionMeta new_meta;
-    if (DecodeCollectionMeta(replacement->payload, &new_meta) &&
-        new_meta.version == old_meta.version) {
+    if (DecodeCollectionMeta(new_payload, &new_meta) && new_meta.version == old_meta.version) {
       return;  // the same collection, changed
     }
   }
   if (old_meta.count < kReclaimElements || FreshVersion(old_meta.version)) return;
   dead_ranges_.emplace_back(ElementPrefix(slot, key, old_meta.version),
                             ElementPrefix(slot, key, old_meta.version + 1));
+}
+
+const std::string& Txn::Meta(uint32_t slot, std::string_view key) {
+  meta_.clear();
+  AppendMetaKey(&meta_, slot, key);
+  return meta_;
 }
 
 void Txn::BeginCommand(WriteBatch* batch) { batch_ = batch; }
@@ -182,7 +188,7 @@ Status DamagedRecord() { return Status::Corruption("damaged value of a key"); }
 
 Status Txn::Get(int db, std::string_view key, int64_t now_ms, Record* out) {
   std::string raw;
-  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(st_.slots[db], key), &raw));
+  STASH_RETURN_IF_ERROR(ReadRaw(Meta(st_.slots[db], key), &raw));
   if (!DecodeRecord(raw, out)) return Fail(DamagedRecord());
   if (out->expire_at_ms != 0 && out->expire_at_ms <= now_ms) {
     // A write command that looks at a key past its TTL removes it first, as Redis's
@@ -200,7 +206,7 @@ Status Txn::Exists(int db, std::string_view key, int64_t now_ms) {
 
 Status Txn::ExistsExpired(int db, std::string_view key, int64_t now_ms) {
   std::string raw;
-  STASH_RETURN_IF_ERROR(ReadRaw(MetaKey(st_.slots[db], key), &raw));
+  STASH_RETURN_IF_ERROR(ReadRaw(Meta(st_.slots[db], key), &raw));
   ValueType type;
   int64_t expire;
   std::string_view payload;
@@ -209,18 +215,22 @@ Status Txn::ExistsExpired(int db, std::string_view key, int64_t now_ms) {
 }
 
 Status Txn::Put(int db, std::string_view key, const Record& record) {
+  return Put(db, key, record.type, record.expire_at_ms, record.payload);
+}
+
+Status Txn::Put(int db, std::string_view key, ValueType new_type, int64_t expire_at_ms,
+                std::string_view new_payload) {
   if (hook_ != nullptr) hook_->KeyTouched(db, key, false);
   uint32_t slot = st_.slots[db];
-  std::string meta = MetaKey(slot, key);
-  std::string raw;
-  Status s = ReadRaw(meta, &raw);
+  const std::string& meta = Meta(slot, key);
+  Status s = ReadRaw(meta, &raw_);
   if (!s.ok() && !s.IsNotFound()) return s;
   int64_t old_expire = 0;
   if (s.ok()) {
     ValueType type;
     std::string_view payload;
-    if (!DecodeHeader(raw, &type, &old_expire, &payload)) return Fail(DamagedRecord());
-    NoteReplaced(slot, key, payload, type, &record);
+    if (!DecodeHeader(raw_, &type, &old_expire, &payload)) return Fail(DamagedRecord());
+    NoteReplaced(slot, key, payload, type, &new_type, new_payload);
   }
   if (hook_ != nullptr) {
     bool over_expired = s.ok() && old_expire != 0 && old_expire <= now_ms_;
@@ -229,17 +239,17 @@ Status Txn::Put(int db, std::string_view key, const Record& record) {
   SaveCountersForUndo(db);
   Store::Counters& c = st_.counters[db];
   if (s.IsNotFound()) c.keys++;
-  if (old_expire != 0 && old_expire != record.expire_at_ms) {
+  if (old_expire != 0 && old_expire != expire_at_ms) {
     WriteRaw(ExpireKey(slot, old_expire, key), std::nullopt);
   }
-  if (old_expire != 0 && record.expire_at_ms == 0) c.expires--;
-  if (old_expire == 0 && record.expire_at_ms != 0) c.expires++;
-  if (record.expire_at_ms != 0) {
-    WriteRaw(ExpireKey(slot, record.expire_at_ms, key), "");
-    store_.NoteExpiryEntry(slot, record.expire_at_ms, key);
+  if (old_expire != 0 && expire_at_ms == 0) c.expires--;
+  if (old_expire == 0 && expire_at_ms != 0) c.expires++;
+  if (expire_at_ms != 0) {
+    WriteRaw(ExpireKey(slot, expire_at_ms, key), "");
+    store_.NoteExpiryEntry(slot, expire_at_ms, key);
   }
   std::string encoded;
-  EncodeRecord(record, &encoded);
+  EncodeRecord(new_type, expire_at_ms, new_payload, &encoded);
   WriteRaw(meta, std::move(encoded));
   st_.counters_dirty[db] = true;
   return Status::OK();
@@ -249,20 +259,19 @@ void Txn::UpdateRecord(int db, std::string_view key, const Record& record) {
   if (hook_ != nullptr) hook_->KeyTouched(db, key, false);
   std::string encoded;
   EncodeRecord(record, &encoded);
-  WriteRaw(MetaKey(st_.slots[db], key), std::move(encoded));
+  WriteRaw(Meta(st_.slots[db], key), std::move(encoded));
 }
 
 Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
   if (live != nullptr) *live = false;
   uint32_t slot = st_.slots[db];
-  std::string meta = MetaKey(slot, key);
-  std::string raw;
-  STASH_RETURN_IF_ERROR(ReadRaw(meta, &raw));
+  const std::string& meta = Meta(slot, key);
+  STASH_RETURN_IF_ERROR(ReadRaw(meta, &raw_));
   ValueType type;
   int64_t expire;
   std::string_view payload;
-  if (!DecodeHeader(raw, &type, &expire, &payload)) return Fail(DamagedRecord());
-  NoteReplaced(slot, key, payload, type, nullptr);
+  if (!DecodeHeader(raw_, &type, &expire, &payload)) return Fail(DamagedRecord());
+  NoteReplaced(slot, key, payload, type, nullptr, {});
   SaveCountersForUndo(db);
   Store::Counters& c = st_.counters[db];
   if (expire != 0) {
@@ -281,7 +290,7 @@ Status Txn::Delete(int db, std::string_view key, int64_t now_ms, bool* live) {
 Status Txn::DeleteStaleExpiry(int db, std::string_view key, int64_t when_ms) {
   uint32_t slot = st_.slots[db];
   std::string raw;
-  Status s = ReadRaw(MetaKey(slot, key), &raw);
+  Status s = ReadRaw(Meta(slot, key), &raw);
   if (!s.ok() && !s.IsNotFound()) return s;
   if (s.ok()) {
     ValueType type;

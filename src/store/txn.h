@@ -83,6 +83,9 @@ class Txn {
   // Creates or replaces key (keeping counters and the expiry index right). Fails (changing
   // nothing) when the old record cannot be read.
   Status Put(int db, std::string_view key, const Record& record);
+  // The same from the record's parts (no Record to build: SET's value goes in as a view).
+  Status Put(int db, std::string_view key, ValueType type, int64_t expire_at_ms,
+             std::string_view payload);
   // Rewrites key's record when the live one has the same type, version and expiry (a
   // collection whose count changed): no counter or expiry index changes, no read.
   void UpdateRecord(int db, std::string_view key, const Record& record);
@@ -136,7 +139,10 @@ class Txn {
   // The record raw of key in slot is being replaced or deleted: when it was a collection and
   // the new record (if any, raw too) is not the same version of it, its elements are garbage.
   void NoteReplaced(uint32_t slot, std::string_view key, std::string_view old_payload,
-                    ValueType old_type, const Record* replacement);
+                    ValueType old_type, const ValueType* new_type, std::string_view new_payload);
+  // key's metadata key in slot, built in a buffer the Txn reuses (valid until the next call).
+  // No Txn method holds it across a call that builds another key's.
+  const std::string& Meta(uint32_t slot, std::string_view key);
   // Tells the hook that db is being emptied (other -1) or swapped with other.
   void RunDbHook(int db, int other);
   // Saves the whole slot map and every counter before the running command first changes the
@@ -162,6 +168,8 @@ class Txn {
     Txn* txn_;
   };
 
+  std::string meta_;  // Meta's buffer
+  std::string raw_;   // Put's and Delete's read of the old record (keeps its capacity)
   Overlay overlay_;
   // Overlay entries written since BeginCommand (repeats included; EndCommand dedupes).
   std::vector<Overlay::iterator> pending_;
