@@ -233,6 +233,8 @@ const std::vector<ConfigOption>& ConfigOptions() {
       Enum("lsm-compression", &Settings::lsm_compression, {"zstd", "none"}, false,
            "block compression"),
       Int("lsm-compression-level", &Settings::lsm_compression_level, -7, 22, false, "zstd level"),
+      Int("lsm-compression-min-level", &Settings::lsm_compression_min_level, 0, 7, false,
+          "levels below this one are written uncompressed"),
       Int("lsm-bloom-bits-per-key", &Settings::lsm_bloom_bits_per_key, 0, 64, false,
           "bloom filter bits per key; 0 = no filter"),
       Memory("lsm-block-cache-size", &Settings::lsm_block_cache_size, 0, kMaxLong, false,

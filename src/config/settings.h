@@ -49,6 +49,7 @@ struct Settings {
   int64_t lsm_block_size = 4096;
   std::string lsm_compression = "zstd";  // zstd | none
   int64_t lsm_compression_level = 3;
+  int64_t lsm_compression_min_level = 2;
   int64_t lsm_bloom_bits_per_key = 10;
   int64_t lsm_block_cache_size = 0;
   int64_t lsm_max_open_files = 1000;

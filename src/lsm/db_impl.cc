@@ -29,6 +29,8 @@ DBImpl::DBImpl(const Options& options, std::string dir)
   table_options_.filter_policy = internal_filter_.get();
   table_options_.block_cache = block_cache_.get();
   table_options_.verify_checksums = true;
+  table_options_uncompressed_ = table_options_;
+  table_options_uncompressed_.compression = TableOptions::Compression::kNone;
   table_cache_ = std::make_unique<TableCache>(
       dir_, &table_options_, env_, options_.max_open_files,
       options_.block_cache_includes_tables ? options_.block_cache_size : 0);

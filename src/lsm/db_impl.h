@@ -229,6 +229,12 @@ class DBImpl final : public DB {
   std::unique_ptr<const FilterPolicy> internal_filter_;
   std::unique_ptr<Cache> block_cache_;
   TableOptions table_options_;
+  // The same without compression: for tables of levels below Options::compression_min_level.
+  TableOptions table_options_uncompressed_;
+  // The table options of a table written to level.
+  const TableOptions& TableOptionsFor(int level) const {
+    return level < options_.compression_min_level ? table_options_uncompressed_ : table_options_;
+  }
   std::unique_ptr<TableCache> table_cache_;
   std::unique_ptr<FileLock> db_lock_;
 

@@ -84,7 +84,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, uint64_t* file
   pending_outputs_.insert(meta.number);
   std::unique_ptr<Iterator> iter = mem->NewIterator();
   lock->unlock();
-  Status s = BuildTable(dir_, env_, table_options_, table_cache_.get(), iter.get(), &meta);
+  Status s = BuildTable(dir_, env_, TableOptionsFor(0), table_cache_.get(), iter.get(), &meta);
   iter.reset();
   if (s.ok() && meta.file_size > 0) s = env_->SyncDir(dir_);
   lock->lock();
@@ -192,7 +192,8 @@ Status DBImpl::OpenCompactionOutput(CompactionState* compact, std::unique_lock<s
   lock->unlock();
   compact->outputs.push_back(out);
   STASH_RETURN_IF_ERROR(env_->NewWritableFile(TableFileName(dir_, out.number), &compact->outfile));
-  compact->builder = std::make_unique<TableBuilder>(table_options_, compact->outfile.get());
+  compact->builder = std::make_unique<TableBuilder>(
+      TableOptionsFor(compact->compaction->output_level()), compact->outfile.get());
   return Status::OK();
 }
 

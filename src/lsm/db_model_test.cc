@@ -22,6 +22,7 @@ class ModelTest : public ::testing::TestWithParam<int> {
     // Vary the table layout per seed so both codecs and filter/no-filter paths run.
     options_.compression =
         GetParam() % 2 == 0 ? TableOptions::Compression::kZstd : TableOptions::Compression::kNone;
+    options_.compression_min_level = GetParam() % 4 == 0 ? 0 : 2;  // zstd on every level, or L2+
     options_.bloom_bits_per_key = GetParam() % 3 == 0 ? 0 : 10;
     options_.block_restart_interval = 1 + GetParam() % 4;
     options_.max_open_files = 20;

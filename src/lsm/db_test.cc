@@ -396,5 +396,34 @@ TEST_F(DBTest, PinnedTablesCloseWhenTheirFilesLeaveEveryVersion) {
   EXPECT_LE(OpenTableFiles().first, few.max_open_files);
 }
 
+// Tables of levels below Options::compression_min_level are written uncompressed (a flush goes
+// to L0), the rest with the configured compression.
+TEST_F(DBTest, LevelsBelowTheCompressionMinLevelAreUncompressed) {
+  auto l0_table_bytes = [&](int min_level) {
+    Options o = test::TinyOptions();
+    o.compression = TableOptions::Compression::kZstd;
+    o.compression_min_level = min_level;
+    o.memtable_size = 1 << 20;  // one flush, one L0 table
+    Reopen(o);
+    const std::string value(400, 'z');  // compresses to almost nothing
+    for (int i = 0; i < 200; i++) EXPECT_TRUE(Put(Key(i), value).ok());
+    EXPECT_TRUE(db_->Flush().ok());
+    std::string v;
+    EXPECT_TRUE(db_->Get(ReadOptions(), Key(7), &v).ok());
+    EXPECT_EQ(v, value);
+    uint64_t bytes = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+      if (e.path().extension() == ".sst") bytes += e.file_size();
+    }
+    EXPECT_TRUE(db_->Close().ok());
+    db_.reset();
+    std::filesystem::remove_all(dir_.path());
+    std::filesystem::create_directories(dir_.path());
+    return bytes;
+  };
+  EXPECT_GT(l0_table_bytes(2), 200u * 400);      // L0 < 2: raw
+  EXPECT_LT(l0_table_bytes(0), 200u * 400 / 2);  // every level compressed
+}
+
 }  // namespace
 }  // namespace stash

@@ -75,6 +75,10 @@ struct Options {
   int block_restart_interval = 16;
   TableOptions::Compression compression = TableOptions::Compression::kZstd;
   int compression_level = 3;
+  // Tables of levels below this one are written without compression whatever `compression` says
+  // (as RocksDB's common setting for L0/L1): the recent, often-read and soon-rewritten data costs
+  // no compression on every flush and compaction into it, nor decompression on reads.
+  int compression_min_level = 2;
   // 0 disables bloom filters.
   int bloom_bits_per_key = 10;
   // Bytes of uncompressed blocks kept in the shared LRU block cache.

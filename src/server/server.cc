@@ -92,6 +92,7 @@ Status Server::OpenStore(const Settings& s) {
   o.compression = s.lsm_compression == "none" ? TableOptions::Compression::kNone
                                               : TableOptions::Compression::kZstd;
   o.compression_level = static_cast<int>(s.lsm_compression_level);
+  o.compression_min_level = static_cast<int>(s.lsm_compression_min_level);
   o.bloom_bits_per_key = static_cast<int>(s.lsm_bloom_bits_per_key);
   o.max_open_files = static_cast<int>(s.lsm_max_open_files);
   o.target_file_size = static_cast<uint64_t>(s.lsm_target_file_size);
