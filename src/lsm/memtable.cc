@@ -36,7 +36,18 @@ inline char* CopyBytes(char* dst, std::string_view bytes) {
 }  // namespace
 
 int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
-  return icmp.CompareKeys(DecodeLengthPrefixed(a), DecodeLengthPrefixed(b));
+  const std::string_view ka = DecodeLengthPrefixed(a);
+  const std::string_view kb = DecodeLengthPrefixed(b);
+  if (!icmp.user_is_bytewise()) return icmp.CompareKeys(ka, kb);
+  // CompareKeys for bytewise user keys, inline: an insert compares ~30 times.
+  const size_t ua = ka.size() - kInternalKeyTagSize;
+  const size_t ub = kb.size() - kInternalKeyTagSize;
+  const int r = std::memcmp(ka.data(), kb.data(), std::min(ua, ub));
+  if (r != 0) return r;
+  if (ua != ub) return ua < ub ? -1 : 1;
+  const uint64_t tag_a = DecodeFixed64(ka.data() + ua);
+  const uint64_t tag_b = DecodeFixed64(kb.data() + ub);
+  return tag_a > tag_b ? -1 : (tag_a < tag_b ? 1 : 0);  // larger tag = newer = first
 }
 
 MemTable::MemTable(const InternalKeyComparator& cmp, size_t arena_block_size)
