@@ -4,6 +4,7 @@
 // of bounds.
 #include "lsm/block.h"
 
+#include "lsm/dbformat.h"
 #include "util/coding.h"
 
 namespace stash {
@@ -67,7 +68,7 @@ class BlockIterator final : public Iterator {
       const uint32_t mid = left + (right - left + 1) / 2;
       std::string_view mid_key;
       if (!RestartKey(mid, &mid_key)) return;
-      if (comparator_->Compare(mid_key, target) < 0) {
+      if (Compare(mid_key, target) < 0) {
         left = mid;
       } else {
         right = mid - 1;
@@ -75,11 +76,19 @@ class BlockIterator final : public Iterator {
     }
     SeekToRestart(left);
     while (ParseNextEntry()) {
-      if (comparator_->Compare(key_, target) >= 0) return;
+      if (Compare(key_, target) >= 0) return;
     }
   }
 
  private:
+  int Compare(std::string_view a, std::string_view b) const {
+    // A damaged entry's key may be shorter than a tag: the comparator's own call deals with it.
+    if (bytewise_internal_ && a.size() >= kInternalKeyTagSize && b.size() >= kInternalKeyTagSize) {
+      return CompareBytewiseInternalKeys(a, b);
+    }
+    return comparator_->Compare(a, b);
+  }
+
   uint32_t RestartPoint(uint32_t index) const {
     return DecodeFixed32(data_ + restarts_offset_ + index * sizeof(uint32_t));
   }
@@ -129,6 +138,7 @@ class BlockIterator final : public Iterator {
   std::string own_key_;
   std::string& key_;
   const Comparator* const comparator_;
+  const bool bytewise_internal_ = comparator_->IsBytewiseInternal();
   const char* const data_;
   const uint32_t restarts_offset_;
   const uint32_t num_restarts_;

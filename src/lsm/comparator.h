@@ -19,6 +19,9 @@ class Comparator {
   virtual void FindShortestSeparator(std::string* start, std::string_view limit) const = 0;
   // May change *key to a short key >= *key.
   virtual void FindShortSuccessor(std::string* key) const = 0;
+  // True for the internal-key order over bytewise user keys (dbformat.h): hot loops then compare
+  // inline with CompareBytewiseInternalKeys instead of calling Compare.
+  virtual bool IsBytewiseInternal() const { return false; }
 };
 
 // Lexicographic unsigned-byte order; a process-wide singleton.

@@ -38,16 +38,7 @@ inline char* CopyBytes(char* dst, std::string_view bytes) {
 int MemTable::EntryComparator::operator()(const char* a, const char* b) const {
   const std::string_view ka = DecodeLengthPrefixed(a);
   const std::string_view kb = DecodeLengthPrefixed(b);
-  if (!icmp.user_is_bytewise()) return icmp.CompareKeys(ka, kb);
-  // CompareKeys for bytewise user keys, inline: an insert compares ~30 times.
-  const size_t ua = ka.size() - kInternalKeyTagSize;
-  const size_t ub = kb.size() - kInternalKeyTagSize;
-  const int r = std::memcmp(ka.data(), kb.data(), std::min(ua, ub));
-  if (r != 0) return r;
-  if (ua != ub) return ua < ub ? -1 : 1;
-  const uint64_t tag_a = DecodeFixed64(ka.data() + ua);
-  const uint64_t tag_b = DecodeFixed64(kb.data() + ub);
-  return tag_a > tag_b ? -1 : (tag_a < tag_b ? 1 : 0);  // larger tag = newer = first
+  return icmp.user_is_bytewise() ? CompareBytewiseInternalKeys(ka, kb) : icmp.CompareKeys(ka, kb);
 }
 
 MemTable::MemTable(const InternalKeyComparator& cmp, size_t arena_block_size)

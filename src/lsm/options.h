@@ -72,7 +72,7 @@ struct Options {
 
   // SSTable layout.
   size_t block_size = 4096;
-  int block_restart_interval = 16;
+  int block_restart_interval = 8;
   TableOptions::Compression compression = TableOptions::Compression::kZstd;
   int compression_level = 3;
   // Tables of levels below this one are written without compression whatever `compression` says
