@@ -363,9 +363,9 @@ std::pair<int, int> OpenTableFiles() {
 }
 
 // Point reads keep the tables they open in the files' pins (TableCache::GetPinned) while the
-// Version's files fit in half the table cache. A pinned table must close once its file leaves
-// every Version (compacted away), and with more files than that nothing is pinned, so the
-// cache's limit on open files holds.
+// Version's files fit in the pin slots (a quarter of max_open_files). A pinned table must close
+// once its file leaves every Version (compacted away), and with more files than that nothing is
+// pinned, so the limit on open files holds.
 TEST_F(DBTest, PinnedTablesCloseWhenTheirFilesLeaveEveryVersion) {
   Options o = test::TinyOptions();
   Open(o);
@@ -383,8 +383,8 @@ TEST_F(DBTest, PinnedTablesCloseWhenTheirFilesLeaveEveryVersion) {
   for (int i = 0; i < 3000; i += 5) ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &v).ok());
   EXPECT_EQ(OpenTableFiles().second, 0) << "a compacted-away table is still open";
 
-  // More files than half the cache's slots: reads go through the cache alone, which never keeps
-  // more than max_open_files tables open.
+  // More files than the pin slots: reads go through the cache alone, and pins and cache together
+  // never keep more than max_open_files tables open.
   Options few = o;
   few.max_open_files = 20;
   Reopen(few);

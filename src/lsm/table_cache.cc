@@ -1,5 +1,7 @@
 #include "lsm/table_cache.h"
 
+#include <algorithm>
+
 #include "lsm/filename.h"
 #include "lsm/table.h"
 #include "util/coding.h"
@@ -33,10 +35,11 @@ TableCache::TableCache(std::string dir, const TableOptions* options, Env* env, i
       options_(options),
       env_(env),
       shared_budget_(shared_budget),
-      entries_(entries < 1 ? 1 : entries),
-      // Each entry is charged 1, so the capacity counts tables. Shard only when every shard
-      // still gets a useful share of the slots.
-      cache_(NewLRUCache(static_cast<size_t>(entries < 1 ? 1 : entries), entries >= 256 ? 4 : 0)) {}
+      pin_slots_(entries / 4),
+      // Each entry is charged 1, so the capacity counts tables: what the pins may keep open
+      // beside it is set aside. Shard only when every shard still gets a useful share.
+      cache_(NewLRUCache(static_cast<size_t>(std::max(1, entries - entries / 4)),
+                         entries >= 256 ? 4 : 0)) {}
 
 TableCache::~TableCache() = default;
 

@@ -1,7 +1,8 @@
-// TableCache: the open SSTables, by file number, at most `entries` of them (Options::
-// max_open_files); the least recently used table is closed when another must be opened. Every
-// user of a table holds a shared_ptr to it, so eviction (or Evict after the file was deleted)
-// never closes a table under a running read or iterator.
+// TableCache: the open SSTables, by file number. Of Options::max_open_files (`entries`), a
+// quarter may be kept open by files' pins (TablePin, for point reads) and the cache keeps at most
+// the rest open, closing the least recently used table when another must be opened. Every user
+// of a table holds a shared_ptr to it, so eviction (or Evict after the file was deleted) never
+// closes a table under a running read or iterator.
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -57,14 +58,16 @@ class TableCache {
              std::string_view user_key,
              const std::function<void(std::string_view, std::string_view)>& found);
 
-  // Get through pin (null: plain Get): the table it holds, else the cache's (opening it if needed),
-  // which, with may_pin, the pin then keeps. A caller lets the pins keep tables only while its
-  // files fit in the cache, so that pinned tables never keep more files open than the cache would.
+  // Get through pin (null: plain Get): the table it holds, else the cache's (opening it if
+  // needed), which, with may_pin, the pin then keeps. A caller lets the pins keep tables only
+  // while its files number at most pin_slots(): the cache keeps the rest of `entries` open, so
+  // the cache and the pins together (a pinned table the cache dropped stays open) keep at most
+  // `entries` tables open.
   Status GetPinned(TablePin* pin, bool may_pin, uint64_t file_number, uint64_t file_size,
                    std::string_view internal_key, std::string_view user_key,
                    const std::function<void(std::string_view, std::string_view)>& found);
-  // How many tables the cache keeps open (Options::max_open_files less the reserved ones).
-  int entries() const { return entries_; }
+  // How many files may have their tables pinned: a quarter of `entries`.
+  int pin_slots() const { return pin_slots_; }
 
   // Opens (or finds) the table, e.g. to check a freshly written file. The table stays cached.
   Status FindTable(uint64_t file_number, uint64_t file_size, std::shared_ptr<Table>* table);
@@ -85,7 +88,7 @@ class TableCache {
   const TableOptions* const options_;
   Env* const env_;
   const size_t shared_budget_;
-  const int entries_;
+  const int pin_slots_;
   std::atomic<size_t> table_bytes_{0};
   std::unique_ptr<Cache> cache_;
 };

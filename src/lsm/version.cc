@@ -95,10 +95,10 @@ Status Version::Get(const LookupKey& key, std::string* value) const {
 
   enum class State { kNotFound, kFound, kDeleted, kCorrupt };
   // Point reads keep the tables they open in the files' pins while this Version's files fit in
-  // the table cache (so the pins never hold more open than the cache would).
+  // the table cache's pin slots (so that pins and cache together stay within max_open_files).
   size_t files = 0;
   for (const FileList& level : files_) files += level.size();
-  const bool may_pin = files <= static_cast<size_t>(cache->entries()) / 2;
+  const bool may_pin = files <= static_cast<size_t>(cache->pin_slots());
   auto search = [&](const FileMetaData& f, State* state) -> Status {
     *state = State::kNotFound;
     return cache->GetPinned(f.pin.get(), may_pin, f.number, f.file_size, ikey, user_key,
