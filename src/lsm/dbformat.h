@@ -75,6 +75,7 @@ inline uint64_t ExtractTag(std::string_view internal_key) {
 
 class InternalKey;
 
+// Orders internal keys as described at the top of this file. Cheap to copy; thread-safe.
 // InternalKeyComparator::CompareKeys for bytewise user keys, inline (a memtable insert or a
 // block seek compares ~30 times). REQUIRES: both are internal keys (at least the tag long).
 inline int CompareBytewiseInternalKeys(std::string_view a, std::string_view b) {
@@ -89,7 +90,6 @@ inline int CompareBytewiseInternalKeys(std::string_view a, std::string_view b) {
   return tag_a > tag_b ? -1 : (tag_a < tag_b ? 1 : 0);  // larger tag = newer = first
 }
 
-// Orders internal keys as described at the top of this file. Cheap to copy; thread-safe.
 class InternalKeyComparator final : public Comparator {
  public:
   // user_comparator is not owned and must outlive this object (and its copies).

@@ -105,48 +105,42 @@ Status Table::ReadMeta(const Block& metaindex) {
   return Status::OK();
 }
 
-Status Table::ReadDataBlock(std::string_view index_value, bool fill_cache, const Block** block,
-                            Cache::Handle** cached, std::unique_ptr<Block>* owned) const {
-  *cached = nullptr;
+std::unique_ptr<Iterator> Table::NewDataBlockIterator(std::string_view index_value,
+                                                      bool fill_cache) const {
   BlockHandle handle;
   if (!handle.DecodeFrom(&index_value)) {
-    return CorruptionAt(file_name_, index_offset_, "bad data block handle in index block");
+    return NewEmptyIterator(
+        CorruptionAt(file_name_, index_offset_, "bad data block handle in index block"));
   }
+  const Comparator* comparator = options_.comparator;
   Cache* cache = options_.block_cache;
   char cache_key_buf[16];
-  const std::string_view cache_key(cache_key_buf, sizeof(cache_key_buf));
+  std::string_view cache_key(cache_key_buf, sizeof(cache_key_buf));
   if (cache != nullptr) {
     EncodeFixed64(cache_key_buf, cache_id_);
     EncodeFixed64(cache_key_buf + 8, handle.offset);
-    if ((*cached = cache->Lookup(cache_key)) != nullptr) {
-      *block = static_cast<const Block*>(cache->Value(*cached));
-      return Status::OK();
+    if (Cache::Handle* cached = cache->Lookup(cache_key); cached != nullptr) {
+      auto iter =
+          static_cast<const Block*>(cache->Value(cached))->NewIterator(comparator, file_name_);
+      iter->RegisterCleanup([cache, cached] { cache->Release(cached); });
+      return iter;
     }
   }
-  BlockContents contents;
-  STASH_RETURN_IF_ERROR(
-      ReadBlock(*file_, file_name_, data_limit_, handle, options_.verify_checksums, &contents));
-  STASH_RETURN_IF_ERROR(Block::Parse(std::move(contents), file_name_, handle.offset, owned));
-  *block = owned->get();
-  if (cache != nullptr && fill_cache) {
-    const size_t charge = (*owned)->MemoryUsage();
-    *cached = cache->Insert(cache_key, owned->release(), charge, &DeleteCachedBlock);
-  }
-  return Status::OK();
-}
 
-std::unique_ptr<Iterator> Table::NewDataBlockIterator(std::string_view index_value,
-                                                      bool fill_cache) const {
-  const Block* block = nullptr;
-  Cache::Handle* cached = nullptr;
-  std::unique_ptr<Block> owned;
-  Status s = ReadDataBlock(index_value, fill_cache, &block, &cached, &owned);
+  BlockContents contents;
+  std::unique_ptr<Block> block;
+  Status s =
+      ReadBlock(*file_, file_name_, data_limit_, handle, options_.verify_checksums, &contents);
+  if (s.ok()) s = Block::Parse(std::move(contents), file_name_, handle.offset, &block);
   if (!s.ok()) return NewEmptyIterator(std::move(s));
-  auto iter = block->NewIterator(options_.comparator, file_name_);
-  if (cached != nullptr) {
-    iter->RegisterCleanup([cache = options_.block_cache, cached] { cache->Release(cached); });
+
+  auto iter = block->NewIterator(comparator, file_name_);
+  if (cache != nullptr && fill_cache) {
+    const size_t charge = block->MemoryUsage();
+    Cache::Handle* cached = cache->Insert(cache_key, block.release(), charge, &DeleteCachedBlock);
+    iter->RegisterCleanup([cache, cached] { cache->Release(cached); });
   } else {
-    iter->RegisterCleanup([o = owned.release()] { delete o; });
+    iter->RegisterCleanup([owned = block.release()] { delete owned; });
   }
   return iter;
 }
@@ -197,14 +191,37 @@ Status Table::InternalGet(
 Status Table::SeekDataBlock(
     std::string_view index_value, std::string_view key, bool* in_block, std::string* entry_key,
     const std::function<void(std::string_view, std::string_view)>& found) const {
-  const Block* block = nullptr;
+  BlockHandle handle;
+  if (!handle.DecodeFrom(&index_value)) {
+    return CorruptionAt(file_name_, index_offset_, "bad data block handle in index block");
+  }
+  Cache* cache = options_.block_cache;
+  char cache_key_buf[16];
+  const std::string_view cache_key(cache_key_buf, sizeof(cache_key_buf));
   Cache::Handle* cached = nullptr;
   std::unique_ptr<Block> owned;
-  STASH_RETURN_IF_ERROR(ReadDataBlock(index_value, /*fill_cache=*/true, &block, &cached, &owned));
+  const Block* block = nullptr;
+  if (cache != nullptr) {
+    EncodeFixed64(cache_key_buf, cache_id_);
+    EncodeFixed64(cache_key_buf + 8, handle.offset);
+    cached = cache->Lookup(cache_key);
+  }
+  if (cached == nullptr) {
+    BlockContents contents;
+    Status s =
+        ReadBlock(*file_, file_name_, data_limit_, handle, options_.verify_checksums, &contents);
+    if (s.ok()) s = Block::Parse(std::move(contents), file_name_, handle.offset, &owned);
+    if (!s.ok()) return s;
+    if (cache != nullptr) {
+      const size_t charge = owned->MemoryUsage();
+      cached = cache->Insert(cache_key, owned.release(), charge, &DeleteCachedBlock);
+    }
+  }
+  block = cached != nullptr ? static_cast<const Block*>(cache->Value(cached)) : owned.get();
   std::string_view value;
   Status s = block->Seek(options_.comparator, file_name_, key, in_block, entry_key, &value);
   if (s.ok() && *in_block) found(*entry_key, value);
-  if (cached != nullptr) options_.block_cache->Release(cached);
+  if (cached != nullptr) cache->Release(cached);
   return s;
 }
 

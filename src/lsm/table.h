@@ -16,7 +16,6 @@
 #include <string_view>
 
 #include "lsm/block.h"
-#include "lsm/cache.h"
 #include "lsm/format.h"
 #include "lsm/iterator.h"
 #include "lsm/table_options.h"
@@ -73,11 +72,6 @@ class Table : public std::enable_shared_from_this<Table> {
   // Reads and validates a block through the footer-verified path (always checksummed).
   Status ReadMetaBlock(const BlockHandle& handle, std::unique_ptr<Block>* block) const;
   Status ReadMeta(const Block& metaindex);
-  // The data block index_value locates, from the block cache or read from the file (and then,
-  // with fill_cache, put in the cache). *cached is the cache handle the caller releases when done
-  // with *block, or null when *owned holds the block.
-  Status ReadDataBlock(std::string_view index_value, bool fill_cache, const Block** block,
-                       Cache::Handle** cached, std::unique_ptr<Block>* owned) const;
   // InternalGet in the data block index_value locates (through the block cache, filling it):
   // *in_block false when every entry there is < key; else found was called with the first entry
   // >= key (its key in *entry_key).

@@ -43,16 +43,12 @@ TableCache::TableCache(std::string dir, const TableOptions* options, Env* env, i
 
 TableCache::~TableCache() = default;
 
-Cache::Handle* TableCache::Lookup(uint64_t file_number, char (&key)[8]) {
-  EncodeFixed64(key, file_number);
-  return cache_->Lookup(std::string_view(key, sizeof(key)));
-}
-
 Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
                              std::shared_ptr<Table>* table) {
   char key[8];
-  const std::string_view cache_key(key, sizeof(key));
-  if (Cache::Handle* h = Lookup(file_number, key)) {
+  EncodeFixed64(key, file_number);
+  std::string_view cache_key(key, sizeof(key));
+  if (Cache::Handle* h = cache_->Lookup(cache_key)) {
     *table = static_cast<Entry*>(cache_->Value(h))->table;
     cache_->Release(h);
     return Status::OK();
@@ -84,7 +80,8 @@ Status TableCache::Get(uint64_t file_number, uint64_t file_size, std::string_vie
   // A cached table is used under the cache's pin, without copying its shared_ptr (an atomic
   // count every reading thread would bounce between cores).
   char key[8];
-  if (Cache::Handle* h = Lookup(file_number, key)) {
+  EncodeFixed64(key, file_number);
+  if (Cache::Handle* h = cache_->Lookup(std::string_view(key, sizeof(key)))) {
     Status s =
         static_cast<Entry*>(cache_->Value(h))->table->InternalGet(internal_key, user_key, found);
     cache_->Release(h);

@@ -81,8 +81,6 @@ class TableCache {
  private:
   struct Entry;
   static void DeleteEntry(std::string_view key, void* value);
-  // The cache's entry of file_number (pinned; null when not open), its key encoded in key.
-  Cache::Handle* Lookup(uint64_t file_number, char (&key)[8]);
   // Adds delta to the tables' bytes and resizes the block cache to what the budget leaves.
   void ChangeTableBytes(int64_t delta);
 
