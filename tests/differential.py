@@ -6,10 +6,10 @@ iteration, RANDOMKEY by whether it found a key, and DBSIZE against the number of
 shows (Redis counts keys whose EXAT/PXAT lies in the past until it reclaims them; StashDB's
 DBSIZE is exact by design).
 
-Command groups (Differential(groups=...)): "strings" (the above), "hash" and "set" (every hash or
-set command with valid and invalid arguments over small key/field/member pools, plus the keyspace
-commands and commands of the other types on the same keys), "mixed" (strings, hashes and sets on
-one small key space: keys change type, WRONGTYPE is frequent). More is normalised for them:
+Command groups (Differential(groups=...)): "strings" (the above), "hash", "set" and "list" (every
+hash, set or list command with valid and invalid arguments over small key/field/member pools,
+plus the keyspace commands and commands of the other types on the same keys), "mixed" (strings,
+hashes, sets and lists on one small key space: keys change type, WRONGTYPE is frequent). More is normalised for them:
 unordered replies (HKEYS HVALS HGETALL SMEMBERS SINTER SUNION SDIFF) are compared as multisets,
 HSCAN/SSCAN as the elements of a whole iteration, and the random ones (HRANDFIELD SRANDMEMBER
 SPOP) by their shape, length and membership in the collection as Redis holds it (see
@@ -223,7 +223,18 @@ SET_ARITY = [
     [b"SRANDMEMBER", b"str", b"1", b"2"], [b"SMOVE", b"s0", b"s1"], [b"SINTER"], [b"SUNION"],
     [b"SDIFF"], [b"SINTERSTORE", b"s0"], [b"SUNIONSTORE", b"s0"], [b"SDIFFSTORE"],
     [b"SINTERCARD"], [b"SINTERCARD", b"1"], [b"SSCAN", b"s0"], [b"SSCAN"]]
-GROUPS = ("strings", "hash", "set", "mixed")
+LIST_KEYS = [b"l0", b"l1", b"l2", b"l3", b"", b"l\x00z", b"str", b"h0"]
+LIST_INDEXES = [b"0", b"1", b"2", b"-1", b"-2", b"-3", b"5", b"-10", b"100", b"x", b"1.5",
+                b"9223372036854775807", b"-9223372036854775808"]
+LIST_COUNTS = [b"0", b"1", b"2", b"3", b"10", b"-1", b"-2", b"x", b"", b"9223372036854775807",
+               b"-9223372036854775808"]
+LIST_ARITY = [
+    [b"LPUSH", b"l0"], [b"RPUSH"], [b"LPUSHX", b"l0"], [b"LPOP"], [b"LPOP", b"l0", b"1", b"2"],
+    [b"RPOP", b"str", b"1", b"2"], [b"LLEN"], [b"LLEN", b"l0", b"x"], [b"LINDEX", b"l0"],
+    [b"LRANGE", b"l0", b"0"], [b"LSET", b"l0", b"0"], [b"LINSERT", b"l0", b"BEFORE", b"a"],
+    [b"LREM", b"l0", b"0"], [b"LTRIM", b"l0", b"0"], [b"LPOS", b"l0"], [b"LMOVE", b"l0", b"l1"],
+    [b"RPOPLPUSH", b"l0"], [b"LMPOP", b"1"], [b"LMPOP", b"1", b"l0"]]
+GROUPS = ("strings", "hash", "set", "list", "mixed")
 
 PATTERNS = [b"*", b"k*", b"k?", b"k[0-3]", b"k[^0-3]", b"k[3-0]", b"user:*", b"user:1*", b"*1*",
             b"a\\*b", b"a*b", b"[a-k]*", b"nomatch*", b"?", b"k\\", b"k[", b"*\x00*", b"h?llo",
@@ -240,7 +251,7 @@ class Generator:
         self.offsets = list(range(1, 50000))  # units of 10 s after start
         self.rng.shuffle(self.offsets)
         self.groups = groups
-        self.keys = {"strings": KEYS, "hash": HASH_KEYS, "set": SET_KEYS,
+        self.keys = {"strings": KEYS, "hash": HASH_KEYS, "set": SET_KEYS, "list": LIST_KEYS,
                      "mixed": MIXED_KEYS}[groups]
         self.scan_types = SCAN_TYPES if groups == "strings" else SCAN_TYPES + [b"set", b"SET"]
         self.queue = []  # commands that must follow the last one
@@ -255,13 +266,17 @@ class Generator:
             return self.hash_cmd()
         if self.groups == "set":
             return self.set_cmd()
+        if self.groups == "list":
+            return self.list_cmd()
         c = self.rng.randrange(100)
-        if c < 25:
+        if c < 20:
             return self.cmd()
-        if c < 58:
+        if c < 45:
             return self.hash_cmd()
-        if c < 90:
+        if c < 68:
             return self.set_cmd()
+        if c < 90:
+            return self.list_cmd()
         return self.type_change()
 
     def key(self):
@@ -661,6 +676,81 @@ class Generator:
             return self.cross_type()
         return self.cmd(c=g.randrange(50, 92))
 
+    def list_cmd(self):
+        g = self.rng
+        k, e = self.key, self.member
+        c = g.randrange(100)
+        if c < 12:
+            return [g.choice([b"LPUSH", b"RPUSH", b"lpush"]), k()] + self.members()
+        if c < 15:
+            return [g.choice([b"LPUSHX", b"RPUSHX"]), k()] + self.members()
+        if c < 22:
+            args = [g.choice([b"LPOP", b"RPOP"]), k()]
+            if g.random() < 0.5:
+                args.append(g.choice(LIST_COUNTS))
+            return args
+        if c < 28:
+            return [b"LRANGE", k(), g.choice(RANGES), g.choice(RANGES)]
+        if c < 31:
+            return [b"LINDEX", k(), g.choice(LIST_INDEXES)]
+        if c < 33:
+            return [b"LLEN", k()]
+        if c < 36:
+            return [b"LSET", k(), g.choice(LIST_INDEXES), e()]
+        if c < 41:
+            return [b"LINSERT", k(), g.choice([b"BEFORE", b"after", b"AFTER", b"middle"]), e(),
+                    e()]
+        if c < 46:
+            return [b"LREM", k(), g.choice(LIST_COUNTS), e()]
+        if c < 50:
+            return [b"LTRIM", k(), g.choice(RANGES), g.choice(RANGES)]
+        if c < 56:
+            return self.lpos()
+        if c < 61:
+            ends = [b"LEFT", b"RIGHT", b"left", b"right"]
+            return [b"LMOVE", k(), k(), g.choice(ends + [b"up"] if g.random() < 0.1 else ends),
+                    g.choice(ends)]
+        if c < 63:
+            return [b"RPOPLPUSH", k(), k()]
+        if c < 68:
+            return self.lmpop()
+        if c < 70:
+            return g.choice(LIST_ARITY)
+        if c < 71:
+            n = g.randrange(100, 700)
+            return [b"RPUSH", k()] + [b"%d" % g.randrange(50) for _ in range(n)]
+        if c < 80:
+            return self.cross_type()
+        return self.cmd(c=g.randrange(50, 92))
+
+    def lpos(self):
+        g = self.rng
+        args = [b"LPOS", self.key(), self.member()]
+        options = [[b"RANK", g.choice([b"1", b"2", b"-1", b"-2", b"3", b"0", b"x",
+                                       b"-9223372036854775808", b"9223372036854775807"])],
+                   [b"COUNT", g.choice([b"0", b"1", b"2", b"5", b"-1", b"x"])],
+                   [b"MAXLEN", g.choice([b"0", b"1", b"3", b"10", b"-1", b"x"])]]
+        g.shuffle(options)
+        for opt in options[:g.randrange(0, 4)]:
+            args += opt
+        if g.random() < 0.05:
+            args += g.choice([[b"RANK"], [b"bogus", b"1"], [b"COUNT"]])
+        return args
+
+    def lmpop(self):
+        g = self.rng
+        n = g.choice([1, 1, 2, 3])
+        r = g.random()
+        numkeys = b"%d" % n if r < 0.85 else g.choice([b"0", b"-1", b"x", b"%d" % (n + 1)])
+        args = [b"LMPOP", numkeys] + [self.key() for _ in range(n)]
+        args.append(g.choice([b"LEFT", b"RIGHT", b"right"]) if g.random() < 0.95 else b"up")
+        r = g.random()
+        if r < 0.4:
+            args += [b"COUNT", g.choice([b"1", b"2", b"3", b"10", b"0", b"-1", b"x"])]
+        elif r < 0.45:
+            args += g.choice([[b"COUNT"], [b"bogus"], [b"COUNT", b"1", b"COUNT", b"2"]])
+        return args
+
     def sintercard(self):
         g = self.rng
         n = g.choice([1, 2, 2, 3])
@@ -697,6 +787,9 @@ class Generator:
             [b"SADD", k, self.member()], [b"SMEMBERS", k], [b"SCARD", k],
             [b"SISMEMBER", k, b"a"], [b"SPOP", k, b"-1"], [b"SRANDMEMBER", k, b"x"],
             [b"SINTERCARD", b"1", k, b"LIMIT", b"x"], [b"TYPE", k], [b"DEL", k],
+            [b"LPUSH", k, self.member()], [b"LRANGE", k, b"0", b"-1"], [b"LLEN", k],
+            [b"RPOP", k], [b"LINDEX", k, b"x"], [b"LPOS", k, b"a", b"RANK", b"0"],
+            [b"LMOVE", k, self.key(), b"LEFT", b"RIGHT"],
         ])
 
     def type_change(self):
@@ -713,6 +806,8 @@ class Generator:
             [[b"SMOVE", a, b, self.member()]],
             [[b"HSET", a, self.field(), self.hvalue()], [b"EXPIRE", a, self.ttl_arg(1000, True)]],
             [[b"SADD", a] + self.members(), [b"TYPE", a]],
+            [[b"DEL", a], [b"RPUSH", a] + self.members()],
+            [[b"RPOPLPUSH", a, b]],
         ])
         self.queue.extend(seq[1:])
         return seq[0]
@@ -1089,7 +1184,8 @@ class Differential:
         for key in ref_keys:
             kind = self.ref.call(b"TYPE", key)
             cmds = [[b"PTTL", key], [b"TYPE", key]]
-            cmds.append({"hash": [b"HLEN", key], "set": [b"SCARD", key]}.get(kind, [b"GET", key]))
+            cmds.append({"hash": [b"HLEN", key], "set": [b"SCARD", key],
+                         "list": [b"LRANGE", key, b"0", b"-1"]}.get(kind, [b"GET", key]))
             for cmd in cmds:
                 expected = self.ref.call(*cmd)
                 got = self.dut.call(*cmd)

@@ -133,13 +133,15 @@ CommandStatus DbSize(CommandContext& c) {
 
 // OBJECT ENCODING: Redis's name for what it would use for this value. Strings by their bytes;
 // hashes and sets by their size class under hash-max-listpack-entries and
-// set-max-intset-entries (the length of hash values is not tracked: a small hash is listpack).
+// set-max-intset-entries (the length of hash values is not tracked: a small hash is listpack);
+// lists are quicklist, as Redis 7.0's always are.
 std::string_view Encoding(CommandContext& c, const Record& r) {
   if (r.type == store::ValueType::kString) {
     int64_t v;
     if (r.payload.size() <= 20 && ParseInteger(r.payload, &v)) return "int";
     return r.payload.size() <= 44 ? "embstr" : "raw";
   }
+  if (r.type == store::ValueType::kList) return "quicklist";  // Redis 7.0's only list encoding
   store::CollectionMeta meta;
   store::DecodeCollectionMeta(r.payload, &meta);
   const Settings settings = c.server.config().Snapshot();

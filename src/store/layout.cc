@@ -145,13 +145,15 @@ void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload) {
   PutFixed64(payload, m.version);
   PutFixed64(payload, m.count);
   PutFixed64(payload, m.non_integers);
+  if (m.head != 0) PutFixed64(payload, m.head);
 }
 
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m) {
-  if (payload.size() != 24) return false;
+  if (payload.size() != 24 && payload.size() != 32) return false;
   m->version = DecodeFixed64(payload.data());
   m->count = DecodeFixed64(payload.data() + 8);
   m->non_integers = DecodeFixed64(payload.data() + 16);
+  m->head = payload.size() == 32 ? DecodeFixed64(payload.data() + 24) : 0;
   return true;
 }
 

@@ -13,10 +13,12 @@
 //                                           the field's value; set: empty)
 //   'E' slot(u32) keylen(u32) user_key version(u64) 0x00 position(u64)
 //                                        -> the element at that position: the positions of a
-//                                           collection's elements are exactly 0..count-1, so a
-//                                           uniformly random element is one point read
+//                                           hash's or set's elements are exactly 0..count-1,
+//                                           so a uniformly random element is one point read
 //                                           (HRANDFIELD, SRANDMEMBER, SPOP); removing an
-//                                           element moves the last one into its position
+//                                           element moves the last one into its position.
+//                                           A list has only these records: its elements in
+//                                           order at positions head..head+count-1 (list.h)
 //   'V'                                  -> fixed64 next collection version
 //
 // A logical database (0..databases-1) names a physical slot; FLUSHDB points the database at a
@@ -26,13 +28,14 @@
 // Metadata value:
 //   type(u8) flags(u8) [expire_at_ms(u64) if flags & kHasExpire] payload
 // type is a ValueType; for strings the payload is the value itself. For a collection (hash,
-// set) the payload is its metadata: fixed64 version, fixed64 count, fixed64 non-integer count
-// (sets: members that are not integers, for OBJECT ENCODING), and the elements are 'E' records
-// under that version. So DEL, an overwrite, RENAME's replaced target, expiry and FLUSHDB touch
-// only the metadata record, whatever the size: the elements of a version no metadata names are
-// garbage, dropped by compaction (CollectionFilter, store.cc) and, for big collections, reclaimed
-// at once (Store::Commit). Versions come from the 'V' counter, written in the batch that first
-// uses them, so a version is never handed out twice, across restarts, FLUSHDB and SWAPDB
+// set, list) the payload is its metadata: fixed64 version, fixed64 count, fixed64 non-integer
+// count (sets: members that are not integers, for OBJECT ENCODING; else 0), for lists only a
+// fourth fixed64 head (the position of the first element, never 0), and the elements are 'E'
+// records under that version. So DEL, an overwrite, RENAME's replaced target, expiry and FLUSHDB
+// touch only the metadata record, whatever the size: the elements of a version no metadata names
+// are garbage, dropped by compaction (CollectionFilter, store.cc) and, for big collections,
+// reclaimed at once (Store::Commit). Versions come from the 'V' counter, written in the batch that
+// first uses them, so a version is never handed out twice, across restarts, FLUSHDB and SWAPDB
 // included; a new key never sees elements of an old one. The count is always the number of
 // elements: both change in one batch.
 //
@@ -65,7 +68,7 @@ inline constexpr char kVersionKey[] = "V";
 
 // Whether records of type keep their elements apart ('E' records under a version).
 inline bool IsCollection(ValueType type) {
-  return type == ValueType::kHash || type == ValueType::kSet;
+  return type == ValueType::kHash || type == ValueType::kSet || type == ValueType::kList;
 }
 
 // The metadata payload of a collection record.
@@ -73,6 +76,7 @@ struct CollectionMeta {
   uint64_t version = 0;
   uint64_t count = 0;         // elements
   uint64_t non_integers = 0;  // sets: members that are not integers (else 0)
+  uint64_t head = 0;          // lists: the first element's position (else 0: not encoded)
 };
 void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload);
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m);
