@@ -1,6 +1,6 @@
 // CLIENT ID | GETNAME | SETNAME | SETINFO | LIST | INFO | KILL | TRACKING | CACHING | GETREDIR |
-// TRACKINGINFO | HELP. Client classes: a client subscribed to anything is "pubsub", the others
-// "normal" (StashDB has no masters or replicas).
+// TRACKINGINFO | UNBLOCK | HELP. Client classes: a client subscribed to anything is "pubsub", the
+// others "normal" (StashDB has no masters or replicas).
 #include <fmt/format.h>
 
 #include "cmd/command_table.h"
@@ -9,6 +9,7 @@
 #include "cmd/server_api.h"
 #include "cmd/session.h"
 #include "cmd/tracking.h"
+#include "cmd/writer.h"
 #include "resp/reply_writer.h"
 
 namespace stash {
@@ -275,6 +276,28 @@ CommandStatus TrackingInfoReply(CommandContext& c) {
   return {};
 }
 
+// CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client waiting in a blocking command gets its timeout
+// reply or the UNBLOCKED error (cmd/blocking.h); 1 when it was waiting, else 0.
+CommandStatus Unblock(CommandContext& c) {
+  if (c.argv.size() > 4) {
+    return Fail(fmt::format(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+        c.argv[1]));
+  }
+  BlockedClient::Leave how = BlockedClient::Leave::kTimeout;
+  if (c.argv.size() == 4) {
+    if (EqualsIgnoreCase(c.argv[3], "error")) {
+      how = BlockedClient::Leave::kError;
+    } else if (!EqualsIgnoreCase(c.argv[3], "timeout")) {
+      return Fail("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  int64_t id;
+  if (!ParseInteger(c.argv[2], &id)) return Fail(kNotIntegerError);
+  c.out.Integer(c.server.writer().Unblock(static_cast<uint64_t>(id), how) ? 1 : 0);
+  return {};
+}
+
 CommandStatus Help(CommandContext& c) {
   static const std::vector<std::string_view> kLines = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -304,6 +327,8 @@ CommandStatus Help(CommandContext& c) {
       "    Return the client ID we are redirecting to when tracking is enabled.",
       "TRACKINGINFO",
       "    Report tracking status for the current connection.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
       "HELP",
       "    Print this help."};
   ReplyHelp(c.out, kLines);
@@ -324,6 +349,7 @@ const CommandSpec kSubcommands[] = {
     {.name = "caching", .arity = 3, .flags = kFlags, .handler = Caching},
     {.name = "getredir", .arity = 2, .flags = kFlags, .handler = GetRedir},
     {.name = "trackinginfo", .arity = 2, .flags = kFlags, .handler = TrackingInfoReply},
+    {.name = "unblock", .arity = -3, .flags = kFlags | kCmdAdmin, .handler = Unblock},
     {.name = "help", .arity = 2, .flags = kFlags, .handler = Help},
 };
 

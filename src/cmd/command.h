@@ -22,6 +22,7 @@
 namespace stash {
 
 class KeyEvents;
+struct BlockingOp;
 class ServerApi;
 class Session;
 struct ServerStats;
@@ -118,6 +119,8 @@ struct WriteContext {
   WatchRegistry& watches;
   const std::shared_ptr<WatchState>& watch;  // the session's (WATCH adds keys to it)
   KeyEvents& events;                         // keyspace notifications (cmd/keyspace_events.h)
+  // A blocking command's exchange with the writer (cmd/blocking.h); null: it may not block.
+  BlockingOp* blocking = nullptr;
 
   // Reports Redis's keyspace event (class cls: config/notify_flags.h) on key in db (default:
   // the request's database).

@@ -112,6 +112,14 @@ void Finish(ServerStats& stats, CommandEntry& entry, int64_t usec, const Command
   ReplyError(stats, status.error(), out);
 }
 
+void FinishUnblocked(ServerStats& stats, CommandEntry& entry, int64_t usec,
+                     const CommandStatus& status, resp::ReplyWriter& out) {
+  entry.usec.fetch_add(static_cast<uint64_t>(usec), std::memory_order_relaxed);
+  if (status.ok()) return;
+  entry.failed_calls.fetch_add(1, std::memory_order_relaxed);
+  ReplyError(stats, status.error(), out);
+}
+
 void Run(ServerApi& server, Session& session, CommandEntry& entry,
          const std::vector<std::string>& argv, resp::ReplyWriter& out, store::KeyReader& keys) {
   session.SetLastCommand(&entry);

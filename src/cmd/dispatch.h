@@ -35,6 +35,10 @@ void Reject(ServerStats& stats, CommandEntry* entry, std::string_view error,
 // counts as a failed call and in errorstats.
 void Finish(ServerStats& stats, CommandEntry& entry, int64_t usec, const CommandStatus& status,
             resp::ReplyWriter& out);
+// Counts the end of a blocking command that waited (its call was counted when it blocked, by
+// Finish): its time, and an error status as its reply, a failed call and in errorstats.
+void FinishUnblocked(ServerStats& stats, CommandEntry& entry, int64_t usec,
+                     const CommandStatus& status, resp::ReplyWriter& out);
 // Runs a resolved command with a connection-thread handler, reading keys through keys (the
 // Store; inside EXEC, the transaction), and counts it.
 void Run(ServerApi& server, Session& session, CommandEntry& entry,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cmd/blocking.h"
 #include "cmd/command.h"
 #include "cmd/watch.h"
 #include "pubsub/hub.h"
@@ -63,6 +64,7 @@ void KeyEvents::Remember(uint64_t client, const std::vector<std::string_view>& k
 
 void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
   watches_.DbChanging(db, other, txn);
+  if (other != -1 && blocking_ != nullptr) blocking_->DbSwapped(db, other);
   if (other != -1 || tracker_ == nullptr || !tracker_->active()) return;
   // FLUSHALL empties every database: one flush for the command.
   const bool again =
@@ -71,6 +73,7 @@ void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
 }
 
 void KeyEvents::KeyAdded(int db, std::string_view key, bool over_expired) {
+  if (blocking_ != nullptr) blocking_->KeyAdded(db, key);
   if (over_expired) Notify(kNotifyExpired, "expired", db, key);
   if (!quiet_new_) Notify(kNotifyNew, "new", db, key);
 }

@@ -25,6 +25,7 @@
 namespace stash {
 
 class WatchRegistry;
+class BlockingRegistry;
 namespace pubsub {
 class Hub;
 }
@@ -48,6 +49,8 @@ class KeyEvents final : public store::TouchHook {
 
   // The tracking table to tell about touched keys (null: none; before the writer starts).
   void SetTracker(Tracker* tracker) { tracker_ = tracker; }
+  // Where keys that come into being are reported ready for blocked clients (cmd/blocking.h).
+  void SetBlocking(BlockingRegistry* blocking) { blocking_ = blocking; }
   // The client whose commands run from now on (0: none, active expiry).
   void SetOrigin(uint64_t client_id) { origin_ = client_id; }
 
@@ -117,6 +120,7 @@ class KeyEvents final : public store::TouchHook {
   std::vector<Tracker::Event> tracking_;  // only while the tracker has clients
   size_t tracking_mark_ = 0;
   bool quiet_new_ = false;
+  BlockingRegistry* blocking_ = nullptr;
 };
 
 }  // namespace stash

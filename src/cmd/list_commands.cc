@@ -1,11 +1,13 @@
 // List commands (Redis 7.0 t_list.c). Reads (LLEN LINDEX LRANGE LPOS) run on the connection's
 // thread at one read point; writes (LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LSET LINSERT LREM
-// LTRIM LMOVE RPOPLPUSH LMPOP) on the writer. Storage and costs: store/list.h. Each check
-// happens where Redis makes it, so that a command with a bad argument and a key of the wrong
-// type replies what Redis replies.
+// LTRIM LMOVE RPOPLPUSH LMPOP) on the writer, and so do the blocking pops (BLPOP BRPOP BLMOVE
+// BRPOPLPUSH BLMPOP), which wait through cmd/blocking.h. Storage and costs: store/list.h.
+// Each check happens where Redis makes it, so that a command with a bad argument and a key of
+// the wrong type replies what Redis replies.
 #include <limits>
 #include <span>
 
+#include "cmd/blocking.h"
 #include "cmd/collection_source.h"
 #include "cmd/command_table.h"
 #include "cmd/errors.h"
@@ -424,31 +426,44 @@ CommandStatus LMove(WriteContext& c) {
 
 CommandStatus RPopLPush(WriteContext& c) { return Move(c, c.argv[1], c.argv[2], false, true); }
 
-CommandStatus LMPop(WriteContext& c) {
+// LMPOP's and BLMPOP's arguments from argv[at]: numkeys key [key ...] LEFT|RIGHT [COUNT n].
+struct MPopArgs {
+  std::span<const std::string> keys;
+  bool left = true;
+  int64_t count = 1;
+};
+
+CommandStatus ParseMPop(const std::vector<std::string>& argv, size_t at, MPopArgs* out) {
   int64_t numkeys;
-  if (!ParseInteger(c.argv[1], &numkeys) || numkeys < 1) {
+  if (!ParseInteger(argv[at], &numkeys) || numkeys < 1) {
     return Fail("ERR numkeys should be greater than 0");
   }
-  const size_t keys = static_cast<size_t>(numkeys);
-  if (numkeys > static_cast<int64_t>(c.argv.size()) || 2 + keys >= c.argv.size()) {
-    return Fail(kSyntaxError);
-  }
-  bool left;
-  if (!ParseEnd(c.argv[2 + keys], &left)) return Fail(kSyntaxError);
+  if (numkeys >= static_cast<int64_t>(argv.size() - at - 1)) return Fail(kSyntaxError);
+  const auto keys = static_cast<size_t>(numkeys);
+  out->keys = std::span<const std::string>(argv).subspan(at + 1, keys);
+  if (!ParseEnd(argv[at + 1 + keys], &out->left)) return Fail(kSyntaxError);
   int64_t count = -1;
-  for (size_t j = 3 + keys; j < c.argv.size(); j++) {
-    if (count == -1 && EqualsIgnoreCase(c.argv[j], "count") && j + 1 < c.argv.size()) {
-      if (!ParseInteger(c.argv[++j], &count) || count < 1) {
+  for (size_t j = at + 2 + keys; j < argv.size(); j++) {
+    if (count == -1 && EqualsIgnoreCase(argv[j], "count") && j + 1 < argv.size()) {
+      if (!ParseInteger(argv[++j], &count) || count < 1) {
         return Fail("ERR count should be greater than 0");
       }
     } else {
       return Fail(kSyntaxError);
     }
   }
-  if (count == -1) count = 1;
-  for (size_t k = 0; k < keys; k++) {
+  out->count = count == -1 ? 1 : count;
+  return {};
+}
+
+CommandStatus LMPop(WriteContext& c) {
+  MPopArgs a;
+  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 1, &a));
+  const bool left = a.left;
+  const int64_t count = a.count;
+  for (size_t k = 0; k < a.keys.size(); k++) {
     store::CollectionWrite w;
-    STASH_RETURN_IF_FAILED(OpenForWrite(c, c.argv[2 + k], ValueType::kList, &w));
+    STASH_RETURN_IF_FAILED(OpenForWrite(c, a.keys[k], ValueType::kList, &w));
     if (!w.existed) continue;
     std::vector<std::string> popped;
     STASH_RETURN_IF_FAILED(PopValues(c, &w, left, static_cast<uint64_t>(count), &popped));
@@ -461,6 +476,133 @@ CommandStatus LMPop(WriteContext& c) {
   }
   c.out.NullArray();
   return {};
+}
+
+// --- blocking pops ---
+
+// Redis's getTimeoutFromObjectOrReply in seconds: *deadline_ms (wall clock), 0 for "forever"
+// (also for a timeout under a millisecond, as in Redis).
+CommandStatus ParseTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms) {
+  long double seconds;
+  if (!ParseLongDouble(arg, &seconds)) return Fail("ERR timeout is not a float or out of range");
+  const long double ms = seconds * 1000.0L;
+  // Redis converts to a C long long: out of range that is the smallest one (x86), negative.
+  if (!(ms > -9.2e18L && ms < 9.2e18L)) return Fail("ERR timeout is negative");
+  const auto t = static_cast<int64_t>(ms);
+  if (t < 0) return Fail("ERR timeout is negative");
+  if (t > 0 && t > std::numeric_limits<int64_t>::max() - now_ms) {
+    return Fail("ERR timeout is out of range");
+  }
+  *deadline_ms = t == 0 ? 0 : now_ms + t;
+  return {};
+}
+
+// Whether the command runs to serve a waiting client (cmd/blocking.h): then only the key
+// that became ready is tried.
+bool Serving(const WriteContext& c) {
+  return c.blocking != nullptr && !c.blocking->ready_key.empty();
+}
+
+// Nothing to pop: a serving command stays blocked; a command that may wait blocks on keys;
+// one that may not (inside MULTI) replies null (null_array: *-1, else $-1 in RESP2).
+CommandStatus NothingToPop(WriteContext& c, std::span<const std::string> keys, int64_t deadline_ms,
+                           bool null_array) {
+  BlockingOp* b = c.blocking;
+  if (Serving(c)) {
+    b->blocked = true;
+    return {};
+  }
+  if (b == nullptr || !b->may_block) {
+    null_array ? c.out.NullArray() : c.out.Null();
+    return {};
+  }
+  b->blocked = true;
+  b->keys.assign(keys.begin(), keys.end());
+  b->deadline_ms = deadline_ms;
+  return {};
+}
+
+// Opens a key a blocking command pops from: *usable when it holds a list. A key of another
+// type is WRONGTYPE, except when serving (the client goes on waiting, as in Redis 7.0).
+CommandStatus OpenSource(WriteContext& c, std::string_view key, store::CollectionWrite* w,
+                         bool* usable) {
+  bool wrong_type;
+  Status s = store::OpenCollection(c.txn, c.db, key, ValueType::kList, c.now_ms, w, &wrong_type);
+  if (!s.ok()) return ReadFailure(s);
+  if (wrong_type && !Serving(c)) return Fail(kWrongTypeError);
+  *usable = !wrong_type && w->existed;
+  return {};
+}
+
+// BLPOP/BRPOP (count -1: reply [key, element]) and BLMPOP (reply [key, [elements]]).
+CommandStatus BlockingPop(WriteContext& c, std::span<const std::string> keys, bool left,
+                          int64_t count, int64_t deadline_ms) {
+  std::string ready;
+  if (Serving(c)) {
+    ready.assign(c.blocking->ready_key);
+    keys = std::span<const std::string>(&ready, 1);
+  }
+  for (const std::string& key : keys) {
+    store::CollectionWrite w;
+    bool usable;
+    STASH_RETURN_IF_FAILED(OpenSource(c, key, &w, &usable));
+    if (!usable) continue;
+    std::vector<std::string> popped;
+    STASH_RETURN_IF_FAILED(
+        PopValues(c, &w, left, count < 0 ? 1 : static_cast<uint64_t>(count), &popped));
+    STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
+    NotifyPopped(c, w, left);
+    c.out.ArrayHeader(2);
+    c.out.Bulk(key);
+    count < 0 ? c.out.Bulk(popped[0]) : c.out.BulkArray(popped);
+    return {};
+  }
+  return NothingToPop(c, keys, deadline_ms, true);
+}
+
+CommandStatus BPop(WriteContext& c, bool left) {
+  int64_t deadline;
+  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv.back(), c.now_ms, &deadline));
+  return BlockingPop(c, std::span<const std::string>(c.argv).subspan(1, c.argv.size() - 2), left,
+                     -1, deadline);
+}
+
+CommandStatus BLPop(WriteContext& c) { return BPop(c, true); }
+CommandStatus BRPop(WriteContext& c) { return BPop(c, false); }
+
+// BLMOVE/BRPOPLPUSH: LMOVE once the source has an element.
+CommandStatus BlockingMove(WriteContext& c, bool from_left, bool to_left, int64_t deadline) {
+  store::CollectionWrite src;
+  bool usable;
+  STASH_RETURN_IF_FAILED(OpenSource(c, c.argv[1], &src, &usable));
+  if (!usable) {
+    return NothingToPop(c, std::span<const std::string>(c.argv).subspan(1, 1), deadline, false);
+  }
+  return Move(c, c.argv[1], c.argv[2], from_left, to_left);
+}
+
+CommandStatus BLMove(WriteContext& c) {
+  bool from_left, to_left;
+  if (!ParseEnd(c.argv[3], &from_left) || !ParseEnd(c.argv[4], &to_left)) {
+    return Fail(kSyntaxError);
+  }
+  int64_t deadline;
+  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv[5], c.now_ms, &deadline));
+  return BlockingMove(c, from_left, to_left, deadline);
+}
+
+CommandStatus BRPopLPush(WriteContext& c) {
+  int64_t deadline;
+  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv[3], c.now_ms, &deadline));
+  return BlockingMove(c, false, true, deadline);
+}
+
+CommandStatus BLMPop(WriteContext& c) {
+  int64_t deadline;
+  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv[1], c.now_ms, &deadline));
+  MPopArgs a;
+  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 2, &a));
+  return BlockingPop(c, a.keys, a.left, a.count, deadline);
 }
 
 constexpr uint32_t kRead = kCmdReadonly | kCmdFast;
@@ -500,6 +642,31 @@ const CommandSpec kCommands[] = {
      .keys = {1, 2, 1},
      .write = RPopLPush},
     {.name = "lmpop", .arity = -4, .flags = kCmdWrite, .keys = {0, 0, 0}, .write = LMPop},
+    {.name = "blpop",
+     .arity = -3,
+     .flags = kCmdWrite | kCmdNoscript | kCmdBlocking,
+     .keys = {1, -2, 1},
+     .write = BLPop},
+    {.name = "brpop",
+     .arity = -3,
+     .flags = kCmdWrite | kCmdNoscript | kCmdBlocking,
+     .keys = {1, -2, 1},
+     .write = BRPop},
+    {.name = "blmove",
+     .arity = 6,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdNoscript | kCmdBlocking,
+     .keys = {1, 2, 1},
+     .write = BLMove},
+    {.name = "brpoplpush",
+     .arity = 4,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdNoscript | kCmdBlocking,
+     .keys = {1, 2, 1},
+     .write = BRPopLPush},
+    {.name = "blmpop",
+     .arity = -5,
+     .flags = kCmdWrite | kCmdBlocking,
+     .keys = {0, 0, 0},
+     .write = BLMPop},
 };
 
 }  // namespace

@@ -92,8 +92,12 @@ void Session::ProcessInput() {
       continue;
     }
     if (error.empty() && entry->spec->write != nullptr) {
+      const bool blocking = entry->spec->flags & kCmdBlocking;
       AddWrite(entry);
       AfterCommand(entry);
+      // A blocking command ends its request: if it waits, nothing after it runs until it is
+      // answered (cmd/blocking.h).
+      if (blocking && pending_) SubmitWrites();
       continue;
     }
     if (pending_) {
@@ -161,6 +165,8 @@ void Session::DisableTracking() {
 }
 
 void Session::OnClose() {
+  closed_->store(true);
+  server_.writer().Unblock(id_, BlockedClient::Leave::kClosed);
   subscriptions_.Close();
   DisableTracking();
 }
@@ -247,6 +253,10 @@ void Session::Submit(std::unique_ptr<WriteRequest> req) {
   req->done = [this, alive = link_.KeepAlive()](std::string replies) {
     link_.Post([this, r = std::move(replies)]() mutable { OnWritesDone(std::move(r)); });
   };
+  req->blocked = [this, alive = link_.KeepAlive()](std::string replies) {
+    link_.Post([this, r = std::move(replies)]() mutable { OnBlocked(std::move(r)); });
+  };
+  req->closed = closed_;
   waiting_ = true;
   server_.writer().Submit(std::move(req));
 }
@@ -273,6 +283,13 @@ void Session::ReclaimExpiredReads(size_t mark) {
   expired_reads_.clear();
   reclaiming_ = true;
   Submit(std::move(req));
+}
+
+void Session::OnBlocked(std::string replies) {
+  // The replies before the blocking command go out; the session still waits for its reply.
+  link_.Output().append(replies);
+  if (!link_.CheckOutputLimit()) return;
+  link_.Flush();
 }
 
 void Session::OnWritesDone(std::string replies) {
@@ -345,6 +362,7 @@ std::string Session::Describe() const {
   // B: broadcast mode), N none.
   std::string flags;
   if (subscriptions_.active()) flags += 'P';
+  if (server_.writer().blocking().IsBlocked(id_)) flags += 'b';
   if (multi >= 0) flags += 'x';
   int64_t redir = -1;
   if (tracking_.load(std::memory_order_relaxed)) {

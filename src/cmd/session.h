@@ -159,6 +159,8 @@ class Session {
   void SubmitWrites();
   void Submit(std::unique_ptr<WriteRequest> req);
   void OnWritesDone(std::string replies);
+  // The request's last command blocks: the replies before it (cmd/blocking.h).
+  void OnBlocked(std::string replies);
   // After a read that noted expired keys: holds the reply output from mark on, and sends the
   // keys to the writer to be reclaimed.
   void ReclaimExpiredReads(size_t mark);
@@ -190,6 +192,8 @@ class Session {
   std::vector<ExpiredRead> expired_reads_;  // noted by the running read
   std::string held_reply_;                  // a read's reply waiting for its reclaim
   bool reclaiming_ = false;                 // the request at the writer is a reclaim
+  // Set when the connection closes: a blocked command of this session is never served then.
+  std::shared_ptr<std::atomic<bool>> closed_ = std::make_shared<std::atomic<bool>>(false);
   // A read that noted expired keys: its keys are remembered once the reclaim is done (the
   // reclaim's invalidation must not forget them, as in Redis).
   const CommandEntry* reclaim_read_ = nullptr;

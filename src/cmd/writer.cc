@@ -33,7 +33,9 @@ std::string RefusedReply(std::string_view origin, const Status& s) {
 }  // namespace
 
 Writer::Writer(store::Store& store, ServerStats& stats, ServerApi* server)
-    : server_(server), store_(store), stats_(stats) {}
+    : server_(server), store_(store), stats_(stats) {
+  events_.SetBlocking(&blocking_);
+}
 
 Writer::~Writer() { Stop(); }
 
@@ -58,13 +60,29 @@ void Writer::Submit(std::unique_ptr<WriteRequest> request) {
   cv_.notify_one();
 }
 
+bool Writer::Unblock(uint64_t client_id, BlockedClient::Leave how) {
+  if (!blocking_.Mark(client_id, how)) return false;
+  { std::lock_guard<std::mutex> lock(mu_); }  // the writer is waiting, or sees the mark
+  cv_.notify_one();
+  return true;
+}
+
 void Writer::Loop() {
   auto next_expire = std::chrono::steady_clock::now() + kExpireCycleInterval;
   std::vector<std::unique_ptr<WriteRequest>> group;
   while (true) {
     {
+      // Wake for requests, for the expiry cycle, for the first blocked client's timeout, and
+      // for a blocked client marked to leave (Unblock).
+      auto wake = next_expire;
+      if (int64_t deadline = blocking_.NextDeadline(); deadline != 0) {
+        wake =
+            std::min(wake, std::chrono::steady_clock::now() +
+                               std::chrono::milliseconds(std::max<int64_t>(0, deadline - NowMs())));
+      }
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, next_expire, [this] { return stopping_ || !queue_.empty(); });
+      cv_.wait_until(lock, wake,
+                     [this] { return stopping_ || !queue_.empty() || blocking_.HasMarked(); });
       if (queue_.empty() && stopping_) return;
       size_t ops = 0;
       while (!queue_.empty() && ops < kMaxGroupOps) {
@@ -94,6 +112,7 @@ void Writer::Loop() {
       RunGroup(group);
       group.clear();
     }
+    ReplyLeaving();
   }
 }
 
@@ -130,7 +149,7 @@ void Writer::AfterCommit(bool committed,
 }
 
 void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
-                   std::string& replies) {
+                   std::string& replies, BlockingOp* blocking) {
   size_t before = replies.size();
   const CommandSpec& spec = *op.entry->spec;
   int64_t start = MonotonicNanos();
@@ -150,8 +169,14 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, res
     out.SetProtocol(req.session->protocol());
   } else {
     WriteContext ctx{txn, *db, op.argv, out, now_ms, stats_, watches_, req.watch, events_};
+    ctx.blocking = blocking;
     status = spec.write(ctx);
   }
+  EndOp(txn, *op.entry, start, std::move(status), out, replies, before);
+}
+
+void Writer::EndOp(store::Txn& txn, CommandEntry& entry, int64_t start, CommandStatus status,
+                   resp::ReplyWriter& out, std::string& replies, size_t before) {
   if (txn.op_error().ok()) {
     txn.EndOp();
   } else {
@@ -161,7 +186,81 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, res
     txn.AbortOp();
     replies.resize(before);
   }
-  Finish(stats_, *op.entry, MicrosSince(start), status, out);
+  Finish(stats_, entry, MicrosSince(start), status, out);
+}
+
+void Writer::Block(WriteRequest& req, BlockingOp& b) {
+  WriteOp& op = req.ops.back();
+  auto c = std::make_unique<BlockedClient>();
+  c->client_id = req.client_id;
+  c->db = req.db;
+  c->proto = req.proto;
+  c->argv = std::move(op.argv);
+  c->entry = op.entry;
+  c->keys = std::move(b.keys);
+  c->deadline_ms = b.deadline_ms;
+  c->watch = req.watch;
+  c->done = req.done;  // a copy: a failed commit still replies through req.done
+  c->closed = req.closed;
+  blocking_.Add(std::move(c));
+}
+
+void Writer::ServeReady(store::Txn& txn, std::vector<Served>* served, uint64_t origin) {
+  int db;
+  std::string key;
+  while (blocking_.TakeReady(&db, &key)) {
+    for (BlockedClient* c : blocking_.Waiters(db, key)) {
+      if (c->closed != nullptr && c->closed->load()) continue;  // Unblock drops it
+      Served s;
+      resp::ReplyWriter out(&s.reply);
+      out.SetProtocol(c->proto);
+      BlockingOp b;
+      b.may_block = true;
+      b.ready_key = key;
+      events_.SetOrigin(c->client_id);
+      const int64_t start = MonotonicNanos();
+      const int64_t now_ms = NowMs();
+      txn.BeginOp();
+      txn.SetNow(now_ms);
+      WriteContext ctx{txn, c->db, c->argv, out, now_ms, stats_, watches_, c->watch, events_};
+      ctx.blocking = &b;
+      CommandStatus status = c->entry->spec->write(ctx);
+      if (txn.op_error().ok()) {
+        txn.EndOp();
+        if (b.blocked) break;  // the key has nothing for anyone (gone, or another type)
+      } else {
+        status = Fail(ReadErrorReply(txn.op_error().ToString()));
+        txn.AbortOp();
+        s.reply.clear();
+      }
+      FinishUnblocked(stats_, *c->entry, MicrosSince(start), status, out);
+      s.client = blocking_.Remove(c);
+      served->push_back(std::move(s));
+    }
+  }
+  events_.SetOrigin(origin);
+}
+
+void Writer::ReplyLeaving() {
+  if (!blocking_.HasMarked()) {
+    const int64_t deadline = blocking_.NextDeadline();
+    if (deadline == 0 || deadline > NowMs()) return;
+  }
+  for (std::unique_ptr<BlockedClient>& c : blocking_.TakeLeaving(NowMs())) {
+    if (c->leave == BlockedClient::Leave::kClosed) continue;
+    if (c->closed != nullptr && c->closed->load()) continue;
+    std::string reply;
+    resp::ReplyWriter out(&reply);
+    out.SetProtocol(c->proto);
+    CommandStatus status;
+    if (c->leave == BlockedClient::Leave::kError) {
+      status = Fail("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else {
+      out.NullArray();  // Redis's reply to a timed-out blocking list command
+    }
+    FinishUnblocked(stats_, *c->entry, 0, status, out);
+    c->done(std::move(reply));
+  }
 }
 
 void Writer::RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out,
@@ -194,6 +293,8 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   WriteBatch batch;
   txn.BeginCommand(&batch);
   std::vector<std::string> replies(group.size());
+  std::vector<Served> served;                      // blocked clients served by this group
+  std::vector<bool> blocked(group.size(), false);  // requests whose last command waits
   for (size_t r = 0; r < group.size(); r++) {
     WriteRequest& req = *group[r];
     resp::ReplyWriter out(&replies[r]);
@@ -201,10 +302,26 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     events_.SetOrigin(req.client_id);
     if (req.exec) {
       RunExec(req, txn, out, replies[r]);
+      ServeReady(txn, &served, req.client_id);  // after the transaction, as Redis does
       continue;
     }
     int db = req.db;
-    for (WriteOp& op : req.ops) RunOp(req, op, &db, txn, out, replies[r]);
+    for (size_t i = 0; i < req.ops.size(); i++) {
+      WriteOp& op = req.ops[i];
+      if (!(op.entry->spec->flags & kCmdBlocking)) {
+        RunOp(req, op, &db, txn, out, replies[r]);
+      } else {
+        // Only the last command of a request may wait: the session sends nothing after it.
+        BlockingOp b;
+        b.may_block = i + 1 == req.ops.size() && req.blocked != nullptr;
+        RunOp(req, op, &db, txn, out, replies[r], &b);
+        if (b.blocked) {
+          blocked[r] = true;
+          Block(req, b);
+        }
+      }
+      ServeReady(txn, &served, req.client_id);
+    }
   }
   txn.EndCommand();
   events_.SetOrigin(0);
@@ -224,6 +341,21 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
     // says the outcome is unknown instead (docs/errors.md).
     const bool unknown = IsOutcomeUnknown(s);
     std::string error = unknown ? "ERR " + s.message() : RefusedReply(store_.WriteErrorOrigin(), s);
+    // A client that blocked in this group does not wait (its command gets the error too); one
+    // served by it gets the error instead of what it was served.
+    for (size_t r = 0; r < group.size(); r++) {
+      if (!blocked[r]) continue;
+      blocked[r] = false;
+      std::erase_if(served,
+                    [&](const Served& sv) { return sv.client->client_id == group[r]->client_id; });
+      blocking_.Remove(group[r]->client_id);
+    }
+    for (Served& sv : served) {
+      sv.reply.clear();
+      resp::ReplyWriter out(&sv.reply);
+      out.SetProtocol(sv.client->proto);
+      ReplyError(stats_, error, out);
+    }
     for (size_t r = 0; r < group.size(); r++) {
       replies[r].clear();
       resp::ReplyWriter out(&replies[r]);
@@ -244,8 +376,15 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   }
   for (size_t r = 0; r < group.size(); r++) {
     replies[r] += own[r];
-    group[r]->done(std::move(replies[r]));
+    if (blocked[r]) {
+      group[r]->blocked(std::move(replies[r]));
+    } else {
+      group[r]->done(std::move(replies[r]));
+    }
   }
+  // After the requests: a client served here that blocked in this group has had its earlier
+  // replies first.
+  for (Served& sv : served) sv.client->done(std::move(sv.reply));
   store_.RunDeferredReclaims();  // after the replies: it switches the memtable
 }
 

@@ -7,6 +7,7 @@
 // writes come back by themselves once the cause is gone (as Redis retries a failed AOF write).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -17,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "cmd/blocking.h"
+#include "cmd/command.h"
 #include "cmd/keyspace_events.h"
 #include "cmd/watch.h"
 #include "store/store.h"
@@ -52,6 +55,12 @@ struct WriteRequest {
   // Called on the writer thread with the replies of every op, concatenated in order. The
   // callee must move them to its own thread.
   std::function<void(std::string replies)> done;
+  // A request whose last op is a blocking command (cmd/blocking.h) that waits: called instead
+  // of done with the replies of the ops before it; done follows with that command's reply.
+  // Null: a blocking command answers at once, as inside MULTI.
+  std::function<void(std::string replies)> blocked;
+  // Set once the connection is closed (a blocked client is then never served).
+  std::shared_ptr<const std::atomic<bool>> closed;
 };
 
 class Writer {
@@ -68,6 +77,12 @@ class Writer {
   // A group takes whole requests until it holds this many commands.
   static constexpr size_t kMaxGroupOps = 4096;
 
+  // The clients waiting in blocking commands (any thread: IsBlocked, count).
+  const BlockingRegistry& blocking() const { return blocking_; }
+  // Any thread: the blocked client leaves (CLIENT UNBLOCK, a closed connection); the writer
+  // replies on its next turn. False when it is not blocked.
+  bool Unblock(uint64_t client_id, BlockedClient::Leave how);
+
  private:
   void Loop();
   // Once a second while the engine refuses writes: DB::Resume, logging the outcome (a still
@@ -76,7 +91,26 @@ class Writer {
   void RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group);
   void RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out, std::string& replies);
   void RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
-             std::string& replies);
+             std::string& replies, BlockingOp* blocking = nullptr);
+  // After a command's handler ran: takes its writes back if one of its reads failed (its reply
+  // from before on becomes the error), then counts it (Finish).
+  void EndOp(store::Txn& txn, CommandEntry& entry, int64_t start, CommandStatus status,
+             resp::ReplyWriter& out, std::string& replies, size_t before);
+
+  // A client whose blocking command was served in the running group: its reply goes out
+  // after the commit.
+  struct Served {
+    std::unique_ptr<BlockedClient> client;
+    std::string reply;
+  };
+  // Runs the waiting commands of every ready key (cmd/blocking.h), first blocked first, while
+  // the key serves them.
+  void ServeReady(store::Txn& txn, std::vector<Served>* served, uint64_t origin);
+  // Keeps the blocking command of req (its last op) waiting.
+  void Block(WriteRequest& req, BlockingOp& b);
+  // Replies to the blocked clients that timed out or were unblocked, and drops those whose
+  // connection closed.
+  void ReplyLeaving();
 
   // Before a group or an expiry cycle: the notification classes and the tracking table now.
   void PrepareEvents();
@@ -89,6 +123,7 @@ class Writer {
   ServerApi* server_;
   store::Store& store_;
   WatchRegistry watches_;
+  BlockingRegistry blocking_;
   KeyEvents events_{watches_};  // the Txn's hook: keyspace events, then WATCH
   ServerStats& stats_;
   std::mutex mu_;
