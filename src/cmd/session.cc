@@ -166,7 +166,8 @@ void Session::DisableTracking() {
 
 void Session::OnClose() {
   closed_->store(true);
-  server_.writer().Unblock(id_, BlockedClient::Leave::kClosed);
+  // (While loading no writer runs, and no client can be blocked.)
+  if (!server_.Loading()) server_.writer().Unblock(id_, BlockedClient::Leave::kClosed);
   subscriptions_.Close();
   DisableTracking();
 }
@@ -362,7 +363,7 @@ std::string Session::Describe() const {
   // B: broadcast mode), N none.
   std::string flags;
   if (subscriptions_.active()) flags += 'P';
-  if (server_.writer().blocking().IsBlocked(id_)) flags += 'b';
+  if (!server_.Loading() && server_.writer().blocking().IsBlocked(id_)) flags += 'b';
   if (multi >= 0) flags += 'x';
   int64_t redir = -1;
   if (tracking_.load(std::memory_order_relaxed)) {

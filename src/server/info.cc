@@ -79,7 +79,7 @@ void ServerSection(Server& srv, Lines* o) {
 void ClientsSection(Server& srv, Lines* o) {
   Add(o, "connected_clients", srv.ClientCount());
   Add(o, "maxclients", srv.config().Snapshot().maxclients);
-  Add(o, "blocked_clients", srv.writer().blocking().count());
+  Add(o, "blocked_clients", srv.Loading() ? 0 : srv.writer().blocking().count());
 }
 
 // Bytes the clients' buffers hold: replies not yet sent, read buffers, unparsed requests.
