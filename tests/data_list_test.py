@@ -321,6 +321,43 @@ class ListKeyspaceTest(ListTestCase):
         self.assertEqual(c.call("RPUSH", "l", "more"), 51)
 
 
+class ListConfigTest(ListTestCase):
+    def test_encoding_parameters_are_kept_and_reported(self):
+        names = {"list-max-listpack-size": b"-2", "list-max-ziplist-size": b"-2",
+                 "list-compress-depth": b"0", "zset-max-listpack-entries": b"128",
+                 "zset-max-ziplist-entries": b"128", "zset-max-listpack-value": b"64",
+                 "zset-max-ziplist-value": b"64"}
+        for name, default in names.items():
+            self.assertEqual(self.call("CONFIG", "GET", name), [name.encode(), default], name)
+        try:
+            self.assertEqual(self.call("CONFIG", "SET", "list-max-ziplist-size", "-5"), "OK")
+            self.assertEqual(self.call("CONFIG", "GET", "list-max-listpack-size"),
+                             [b"list-max-listpack-size", b"-5"])
+            self.assertEqual(self.call("CONFIG", "SET", "list-max-listpack-size", "128"), "OK")
+            self.assertEqual(self.call("CONFIG", "SET", "zset-max-listpack-entries", "7",
+                                       "zset-max-ziplist-value", "9"), "OK")
+            self.assertEqual(self.call("CONFIG", "GET", "zset-max-ziplist-entries"),
+                             [b"zset-max-ziplist-entries", b"7"])
+            self.assertEqual(self.call("CONFIG", "GET", "zset-max-listpack-value"),
+                             [b"zset-max-listpack-value", b"9"])
+            self.assertEqual(self.call("CONFIG", "SET", "list-compress-depth", "-1"), (
+                "error", "ERR CONFIG SET failed (possibly related to argument "
+                "'list-compress-depth') - argument must be between 0 and 2147483647 inclusive"))
+            self.assertEqual(self.call("CONFIG", "SET", "list-max-listpack-size", "2147483648"), (
+                "error", "ERR CONFIG SET failed (possibly related to argument "
+                "'list-max-listpack-size') - argument must be between -2147483648 and "
+                "2147483647 inclusive"))
+            # The layout does not change: a long list is still one list, in order.
+            self.assertEqual(self.call("RPUSH", "l", *[str(i) for i in range(300)]), 300)
+            self.assertEqual(self.call("LINDEX", "l", "299"), b"299")
+            self.assertEqual(self.call("OBJECT", "ENCODING", "l"), b"quicklist")
+        finally:
+            self.assertEqual(self.call("CONFIG", "SET", "list-max-listpack-size", "-2",
+                                       "list-compress-depth", "0",
+                                       "zset-max-listpack-entries", "128",
+                                       "zset-max-listpack-value", "64"), "OK")
+
+
 class BigListTest(ListTestCase):
     """BIG_COLLECTION elements (default 1,000,000) in one list: its ends, its middle and a
     range in the middle answered without reading the rest; popped from both ends, trimmed and
