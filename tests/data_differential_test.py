@@ -1,6 +1,6 @@
 """Differential test: seeded random commands against stashd and a stock redis-server
 (tests/differential.py), replies compared exactly. The string/keyspace/expiry/SCAN group runs in
-RESP2; the hash, set, list and mixed groups (keys changing type) run in RESP2 and RESP3 (raw reply
+RESP2; the hash, set, list, zset and mixed groups (keys changing type) run in RESP2 and RESP3 (raw reply
 bytes compared), each seed once one command at a time and once with frequent pipelines.
 A mismatch prints the seed and the command history; rerun one seed with DIFF_SEEDS=<seed>
 (DIFF_COUNT sets the number of commands per seed of the string group, DIFF_COLLECTION_COUNT
@@ -62,6 +62,12 @@ class DifferentialTest(StashdTestCase):
 
     def test_list_commands_match_redis_resp3(self):
         self.run_group("list", 3)
+
+    def test_zset_commands_match_redis(self):
+        self.run_group("zset", 2)
+
+    def test_zset_commands_match_redis_resp3(self):
+        self.run_group("zset", 3)
 
     def test_mixed_types_match_redis(self):
         self.run_group("mixed", 2)

@@ -6,10 +6,12 @@ iteration, RANDOMKEY by whether it found a key, and DBSIZE against the number of
 shows (Redis counts keys whose EXAT/PXAT lies in the past until it reclaims them; StashDB's
 DBSIZE is exact by design).
 
-Command groups (Differential(groups=...)): "strings" (the above), "hash", "set" and "list" (every
-hash, set or list command with valid and invalid arguments over small key/field/member pools,
-plus the keyspace commands and commands of the other types on the same keys), "mixed" (strings,
-hashes, sets and lists on one small key space: keys change type, WRONGTYPE is frequent). More is normalised for them:
+Command groups (Differential(groups=...)): "strings" (the above), "hash", "set", "list" and
+"zset" (every command of the type with valid and invalid arguments over small key/field/member
+pools, plus the keyspace commands and commands of the other types on the same keys; the lex
+commands only on keys whose members all have score 0, where Redis defines them), "mixed"
+(strings, hashes, sets, lists and sorted sets on one small key space: keys change type,
+WRONGTYPE is frequent). More is normalised for them:
 unordered replies (HKEYS HVALS HGETALL SMEMBERS SINTER SUNION SDIFF) are compared as multisets,
 HSCAN/SSCAN as the elements of a whole iteration, and the random ones (HRANDFIELD SRANDMEMBER
 SPOP) by their shape, length and membership in the collection as Redis holds it (see
@@ -234,7 +236,25 @@ LIST_ARITY = [
     [b"LRANGE", b"l0", b"0"], [b"LSET", b"l0", b"0"], [b"LINSERT", b"l0", b"BEFORE", b"a"],
     [b"LREM", b"l0", b"0"], [b"LTRIM", b"l0", b"0"], [b"LPOS", b"l0"], [b"LMOVE", b"l0", b"l1"],
     [b"RPOPLPUSH", b"l0"], [b"LMPOP", b"1"], [b"LMPOP", b"1", b"l0"]]
-GROUPS = ("strings", "hash", "set", "list", "mixed")
+ZSET_KEYS = [b"z0", b"z1", b"z2", b"", b"z\x00z", b"str", b"s0", b"zl0", b"zl1"]
+# Keys whose members all get score 0: the lex commands are defined only on those.
+LEX_KEYS = {b"zl0", b"zl1"}
+SCORES = [b"0", b"1", b"2", b"-1", b"1.5", b"-2.5", b"10", b"100", b"inf", b"-inf", b"+inf",
+          b"1e3", b"0.1", b"-0", b"3.0", b"0.30000000000000004", b"1e-320", b"0x10"]
+BAD_SCORES = [b"x", b"", b"nan", b" 1", b"1e400", b"1 ", b"1e-400"]
+SCORE_BOUNDS = [b"-inf", b"+inf", b"inf", b"(1", b"1", b"(0", b"0", b"2.5", b"(2.5", b"-1",
+                b"(-inf", b"10", b"(100", b"", b"x", b"(x", b"((1", b"nan"]
+LEX_BOUNDS = [b"-", b"+", b"[a", b"(a", b"[c", b"(c", b"[", b"(", b"[1", b"(e", b"[\x00",
+              b"a", b"+a", b"-a"]
+ZSET_ARITY = [
+    [b"ZADD", b"z0"], [b"ZADD", b"z0", b"1"], [b"ZINCRBY", b"z0", b"1"], [b"ZREM", b"z0"],
+    [b"ZCARD"], [b"ZSCORE", b"z0"], [b"ZMSCORE", b"z0"], [b"ZRANK", b"z0"],
+    [b"ZCOUNT", b"z0", b"0"], [b"ZRANGE", b"z0", b"0"], [b"ZRANGEBYSCORE", b"z0", b"0"],
+    [b"ZREVRANGE", b"z0", b"0"], [b"ZRANGESTORE", b"d", b"z0", b"0"], [b"ZPOPMIN"],
+    [b"ZPOPMIN", b"z0", b"1", b"2"], [b"ZMPOP", b"1", b"z0"], [b"ZUNION", b"1"],
+    [b"ZUNIONSTORE", b"d", b"1"], [b"ZINTERCARD", b"1"], [b"ZREMRANGEBYRANK", b"z0", b"0"],
+    [b"ZLEXCOUNT", b"zl0", b"-"]]
+GROUPS = ("strings", "hash", "set", "list", "zset", "mixed")
 
 PATTERNS = [b"*", b"k*", b"k?", b"k[0-3]", b"k[^0-3]", b"k[3-0]", b"user:*", b"user:1*", b"*1*",
             b"a\\*b", b"a*b", b"[a-k]*", b"nomatch*", b"?", b"k\\", b"k[", b"*\x00*", b"h?llo",
@@ -252,7 +272,7 @@ class Generator:
         self.rng.shuffle(self.offsets)
         self.groups = groups
         self.keys = {"strings": KEYS, "hash": HASH_KEYS, "set": SET_KEYS, "list": LIST_KEYS,
-                     "mixed": MIXED_KEYS}[groups]
+                     "zset": ZSET_KEYS, "mixed": MIXED_KEYS}[groups]
         self.scan_types = SCAN_TYPES if groups == "strings" else SCAN_TYPES + [b"set", b"SET"]
         self.queue = []  # commands that must follow the last one
 
@@ -268,15 +288,19 @@ class Generator:
             return self.set_cmd()
         if self.groups == "list":
             return self.list_cmd()
+        if self.groups == "zset":
+            return self.zset_cmd()
         c = self.rng.randrange(100)
-        if c < 20:
+        if c < 16:
             return self.cmd()
-        if c < 45:
+        if c < 34:
             return self.hash_cmd()
-        if c < 68:
+        if c < 52:
             return self.set_cmd()
-        if c < 90:
+        if c < 70:
             return self.list_cmd()
+        if c < 90:
+            return self.zset_cmd()
         return self.type_change()
 
     def key(self):
@@ -723,6 +747,163 @@ class Generator:
             return self.cross_type()
         return self.cmd(c=g.randrange(50, 92))
 
+    def score(self):
+        g = self.rng
+        r = g.random()
+        if r < 0.8:
+            return g.choice(SCORES)
+        if r < 0.95:
+            return b"%d" % g.randrange(-5, 20)
+        return g.choice(BAD_SCORES)
+
+    def zadd(self, k):
+        g = self.rng
+        args = [b"ZADD", k]
+        if g.random() < 0.35:
+            opts = [b"NX", b"XX", b"GT", b"LT", b"CH", b"INCR", b"nx", b"ch"]
+            args += [g.choice(opts) for _ in range(g.choice([1, 1, 2]))]
+        lex = k in LEX_KEYS
+        for _ in range(g.choice([1, 1, 1, 2, 3, 4])):
+            args += [b"0" if lex else self.score(), self.member()]
+        if g.random() < 0.03:
+            args.pop()
+        return args
+
+    def range_limit(self):
+        g = self.rng
+        return [b"LIMIT", g.choice([b"0", b"1", b"2", b"-1", b"5", b"x"]),
+                g.choice([b"1", b"2", b"-1", b"0", b"10", b"x"])]
+
+    def zrange(self):
+        g = self.rng
+        k = self.key()
+        lex = k in LEX_KEYS
+        form = g.randrange(8)
+        ws = [b"WITHSCORES"] if g.random() < 0.5 else []
+        if form == 0:
+            args = [b"ZRANGE", k, g.choice(RANGES), g.choice(RANGES)]
+            opts = [[b"REV"], [b"BYSCORE"], [b"WITHSCORES"], self.range_limit()]
+            if lex:
+                opts.append([b"BYLEX"])
+            g.shuffle(opts)
+            by = g.random()
+            if by < 0.4:
+                args = [b"ZRANGE", k, g.choice(SCORE_BOUNDS), g.choice(SCORE_BOUNDS), b"BYSCORE"]
+            elif by < 0.55 and lex:
+                args = [b"ZRANGE", k, g.choice(LEX_BOUNDS), g.choice(LEX_BOUNDS), b"BYLEX"]
+            for o in opts[:g.randrange(0, 3)]:
+                args += o
+            return args
+        if form == 1:
+            return [b"ZREVRANGE", k, g.choice(RANGES), g.choice(RANGES)] + ws
+        if form in (2, 3):
+            args = [g.choice([b"ZRANGEBYSCORE", b"ZREVRANGEBYSCORE"]), k,
+                    g.choice(SCORE_BOUNDS), g.choice(SCORE_BOUNDS)] + ws
+            if g.random() < 0.4:
+                args += self.range_limit()
+            return args
+        if form == 4 and lex:
+            args = [g.choice([b"ZRANGEBYLEX", b"ZREVRANGEBYLEX"]), k,
+                    g.choice(LEX_BOUNDS), g.choice(LEX_BOUNDS)]
+            if g.random() < 0.4:
+                args += self.range_limit()
+            return args
+        if form == 5:
+            return [b"ZRANGESTORE", self.store_key(), k, g.choice(RANGES), g.choice(RANGES)] + \
+                g.choice([[], [b"REV"], [b"WITHSCORES"]])
+        return [b"ZRANGE", k, g.choice(RANGES), g.choice(RANGES)] + ws
+
+    def store_key(self):
+        """A destination of ZRANGESTORE/Z*STORE: never a key kept for the lex commands."""
+        k = self.key()
+        return b"z0" if k in LEX_KEYS else k
+
+    def zset_setop(self):
+        g = self.rng
+        n = g.choice([1, 2, 2, 3])
+        keys = [self.key() for _ in range(n)]
+        numkeys = b"%d" % n if g.random() < 0.9 else g.choice([b"0", b"-1", b"x", b"%d" % (n + 1)])
+        cmd = g.choice([b"ZUNION", b"ZINTER", b"ZDIFF", b"ZUNIONSTORE", b"ZINTERSTORE",
+                        b"ZDIFFSTORE", b"ZINTERCARD"])
+        args = [cmd] + ([self.store_key()] if cmd.endswith(b"STORE") else []) + [numkeys] + keys
+        if cmd == b"ZINTERCARD":
+            if g.random() < 0.4:
+                args += [b"LIMIT", g.choice([b"0", b"1", b"2", b"-1", b"x"])]
+            return args
+        if g.random() < 0.4:
+            args += [b"WEIGHTS"] + [g.choice([b"1", b"2", b"-1", b"0.5", b"0", b"inf", b"x"])
+                                    for _ in range(n)]
+        if g.random() < 0.4:
+            args += [b"AGGREGATE", g.choice([b"SUM", b"MIN", b"MAX", b"max", b"avg"])]
+        if not cmd.endswith(b"STORE") and g.random() < 0.5:
+            args.append(b"WITHSCORES")
+        return args
+
+    def zset_cmd(self):
+        g = self.rng
+        k, m = self.key, self.member
+        c = g.randrange(100)
+        if c < 16:
+            return self.zadd(k())
+        if c < 19:
+            key = k()
+            return [b"ZINCRBY", key, b"0" if key in LEX_KEYS else self.score(), m()]
+        if c < 24:
+            return [b"ZREM", k()] + self.members(1, 3)
+        if c < 26:
+            return [b"ZCARD", k()]
+        if c < 29:
+            return [b"ZSCORE", k(), m()]
+        if c < 31:
+            return [b"ZMSCORE", k()] + self.members(1, 3)
+        if c < 34:
+            return [g.choice([b"ZRANK", b"ZREVRANK"]), k(), m()]
+        if c < 37:
+            return [b"ZCOUNT", k(), g.choice(SCORE_BOUNDS), g.choice(SCORE_BOUNDS)]
+        if c < 39:
+            return [b"ZLEXCOUNT", g.choice(sorted(LEX_KEYS)), g.choice(LEX_BOUNDS),
+                    g.choice(LEX_BOUNDS)]
+        if c < 52:
+            return self.zrange()
+        if c < 56:
+            which = g.randrange(3)
+            if which == 0:
+                return [b"ZREMRANGEBYRANK", k(), g.choice(RANGES), g.choice(RANGES)]
+            if which == 1:
+                return [b"ZREMRANGEBYSCORE", k(), g.choice(SCORE_BOUNDS), g.choice(SCORE_BOUNDS)]
+            return [b"ZREMRANGEBYLEX", g.choice(sorted(LEX_KEYS)), g.choice(LEX_BOUNDS),
+                    g.choice(LEX_BOUNDS)]
+        if c < 62:
+            args = [g.choice([b"ZPOPMIN", b"ZPOPMAX"]), k()]
+            if g.random() < 0.5:
+                args.append(g.choice([b"0", b"1", b"2", b"5", b"-1", b"x"]))
+            return args
+        if c < 65:
+            n = g.choice([1, 2])
+            args = [b"ZMPOP", b"%d" % n] + [k() for _ in range(n)] + \
+                [g.choice([b"MIN", b"MAX", b"max", b"bad"])]
+            if g.random() < 0.4:
+                args += [b"COUNT", g.choice([b"1", b"2", b"10", b"0", b"x"])]
+            return args
+        if c < 73:
+            return self.zset_setop()
+        if c < 75:
+            return [b"ZSCAN-LOOP", k()] + self.scan_key_options(False)
+        if c < 77:
+            return g.choice(ZSET_ARITY)
+        if c < 78:
+            n = g.randrange(100, 400)
+            key = k()
+            args = [b"ZADD", key]
+            for i in range(n):
+                args += [b"0" if key in LEX_KEYS else b"%d" % g.randrange(50), b"m%d" % i]
+            return args
+        if c < 82:
+            return [b"SADD", k()] + self.members()
+        if c < 88:
+            return self.cross_type()
+        return self.cmd(c=g.randrange(50, 92))
+
     def lpos(self):
         g = self.rng
         args = [b"LPOS", self.key(), self.member()]
@@ -790,6 +971,8 @@ class Generator:
             [b"LPUSH", k, self.member()], [b"LRANGE", k, b"0", b"-1"], [b"LLEN", k],
             [b"RPOP", k], [b"LINDEX", k, b"x"], [b"LPOS", k, b"a", b"RANK", b"0"],
             [b"LMOVE", k, self.key(), b"LEFT", b"RIGHT"],
+            [b"ZADD", k, b"0", self.member()], [b"ZRANGE", k, b"0", b"-1"], [b"ZCARD", k],
+            [b"ZSCORE", k, b"a"], [b"ZPOPMIN", k], [b"ZRANGEBYSCORE", k, b"x", b"1"],
         ])
 
     def type_change(self):
@@ -808,6 +991,8 @@ class Generator:
             [[b"SADD", a] + self.members(), [b"TYPE", a]],
             [[b"DEL", a], [b"RPUSH", a] + self.members()],
             [[b"RPOPLPUSH", a, b]],
+            [[b"DEL", a], [b"ZADD", a, b"1", self.member(), b"2", self.member()]],
+            [[b"ZUNIONSTORE", a, b"2", b, self.key()]],
         ])
         self.queue.extend(seq[1:])
         return seq[0]
@@ -834,7 +1019,7 @@ RANDOM = {b"HRANDFIELD", b"SRANDMEMBER", b"SPOP"}
 LOOSE = {b"KEYS", b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME", b"SCAN", b"RANDOMKEY",
          b"HSCAN", b"SSCAN"}
 # Commands run on their own, never in a pipeline (the harness checks them in several steps).
-ALONE = {b"SCAN-LOOP", b"HSCAN-LOOP", b"SSCAN-LOOP", b"DBSIZE", b"EXPIRETIME"}
+ALONE = {b"SCAN-LOOP", b"HSCAN-LOOP", b"SSCAN-LOOP", b"ZSCAN-LOOP", b"DBSIZE", b"EXPIRETIME"}
 
 
 def compare(args, expected, got):
@@ -966,7 +1151,7 @@ class Differential:
                 pending, target = [], 0
                 if not alone:
                     continue
-            if name in (b"SCAN-LOOP", b"HSCAN-LOOP", b"SSCAN-LOOP"):
+            if name in (b"SCAN-LOOP", b"HSCAN-LOOP", b"SSCAN-LOOP", b"ZSCAN-LOOP"):
                 self.scan_loop(args, db)
                 continue
             if name == b"DBSIZE" and len(args) == 1:
@@ -1141,7 +1326,7 @@ class Differential:
             assert isinstance(cursor, bytes), "%s cursor is not a bulk string: %r" % (cmd, reply)
             items += batch
             if cursor == b"0":
-                if cmd == b"HSCAN":
+                if cmd in (b"HSCAN", b"ZSCAN"):
                     pairs = list(zip(items[::2], items[1::2]))
                     return dict(pairs), len(dict(pairs)) != len(pairs) or len(items) % 2 != 0
                 return set(items), len(set(items)) != len(items)
@@ -1185,7 +1370,9 @@ class Differential:
             kind = self.ref.call(b"TYPE", key)
             cmds = [[b"PTTL", key], [b"TYPE", key]]
             cmds.append({"hash": [b"HLEN", key], "set": [b"SCARD", key],
-                         "list": [b"LRANGE", key, b"0", b"-1"]}.get(kind, [b"GET", key]))
+                         "list": [b"LRANGE", key, b"0", b"-1"],
+                         "zset": [b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]}.get(
+                             kind, [b"GET", key]))
             for cmd in cmds:
                 expected = self.ref.call(*cmd)
                 got = self.dut.call(*cmd)

@@ -1,8 +1,49 @@
 #include "cmd/blocking.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "cmd/errors.h"
+#include "cmd/keyspace_util.h"
+#include "resp/reply_writer.h"
 
 namespace stash {
+
+CommandStatus ParseBlockingTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms) {
+  long double seconds;
+  if (!ParseLongDouble(arg, &seconds)) return Fail("ERR timeout is not a float or out of range");
+  const long double ms = seconds * 1000.0L;
+  // Redis converts to a C long long: out of range that is the smallest one (x86), negative.
+  if (!(ms > -9.2e18L && ms < 9.2e18L)) return Fail("ERR timeout is negative");
+  const auto t = static_cast<int64_t>(ms);
+  if (t < 0) return Fail("ERR timeout is negative");
+  if (t > 0 && t > std::numeric_limits<int64_t>::max() - now_ms) {
+    return Fail("ERR timeout is out of range");
+  }
+  *deadline_ms = t == 0 ? 0 : now_ms + t;
+  return {};
+}
+
+bool Serving(const WriteContext& c) {
+  return c.blocking != nullptr && !c.blocking->ready_key.empty();
+}
+
+CommandStatus WaitForKeys(WriteContext& c, std::span<const std::string> keys, int64_t deadline_ms,
+                          bool null_array) {
+  BlockingOp* b = c.blocking;
+  if (Serving(c)) {
+    b->blocked = true;
+    return {};
+  }
+  if (b == nullptr || !b->may_block) {
+    null_array ? c.out.NullArray() : c.out.Null();
+    return {};
+  }
+  b->blocked = true;
+  b->keys.assign(keys.begin(), keys.end());
+  b->deadline_ms = deadline_ms;
+  return {};
+}
 
 bool BlockingRegistry::Add(std::unique_ptr<BlockedClient> c) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -26,10 +26,13 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "cmd/command.h"
 
 namespace stash {
 
@@ -45,6 +48,17 @@ struct BlockingOp {
   std::vector<std::string> keys;  // out: the keys it waits on
   int64_t deadline_ms = 0;        // out: wall-clock ms when it times out; 0: never
 };
+
+// Redis's blocking timeout (seconds as a float, getTimeoutFromObjectOrReply): *deadline_ms on
+// the wall clock, 0 for "forever" (also for a timeout under a millisecond, as in Redis).
+CommandStatus ParseBlockingTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms);
+// Whether the command runs to serve a waiting client: then only the ready key is tried.
+bool Serving(const WriteContext& c);
+// A blocking command found nothing: serving, the client stays blocked; one that may wait
+// blocks on keys until deadline_ms; one that may not (inside MULTI) replies null (null_array:
+// *-1, else $-1 in RESP2).
+CommandStatus WaitForKeys(WriteContext& c, std::span<const std::string> keys, int64_t deadline_ms,
+                          bool null_array);
 
 // A client waiting in a blocking command.
 struct BlockedClient {

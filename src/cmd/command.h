@@ -121,6 +121,8 @@ struct WriteContext {
   KeyEvents& events;                         // keyspace notifications (cmd/keyspace_events.h)
   // A blocking command's exchange with the writer (cmd/blocking.h); null: it may not block.
   BlockingOp* blocking = nullptr;
+  // zset-max-listpack-entries / -value as the group began (zset_commands.cc).
+  std::pair<int64_t, int64_t> zset_listpack = {128, 64};
 
   // Reports Redis's keyspace event (class cls: config/notify_flags.h) on key in db (default:
   // the request's database).

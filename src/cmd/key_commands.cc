@@ -133,8 +133,9 @@ CommandStatus DbSize(CommandContext& c) {
 
 // OBJECT ENCODING: Redis's name for what it would use for this value. Strings by their bytes;
 // hashes and sets by their size class under hash-max-listpack-entries and
-// set-max-intset-entries (the length of hash values is not tracked: a small hash is listpack);
-// lists are quicklist, as Redis 7.0's always are.
+// set-max-intset-entries, sorted sets under zset-max-listpack-entries (the length of hash values
+// and members is not tracked: a small hash or sorted set is listpack); lists are quicklist, as
+// Redis 7.0's always are.
 std::string_view Encoding(CommandContext& c, const Record& r) {
   if (r.type == store::ValueType::kString) {
     int64_t v;
@@ -148,6 +149,9 @@ std::string_view Encoding(CommandContext& c, const Record& r) {
   if (r.type == store::ValueType::kHash) {
     return static_cast<int64_t>(meta.count) <= settings.hash_max_listpack_entries ? "listpack"
                                                                                   : "hashtable";
+  }
+  if (r.type == store::ValueType::kZSet) {
+    return meta.skiplist() ? "skiplist" : "listpack";
   }
   if (r.type == store::ValueType::kSet && meta.non_integers == 0 &&
       static_cast<int64_t>(meta.count) <= settings.set_max_intset_entries) {

@@ -480,48 +480,6 @@ CommandStatus LMPop(WriteContext& c) {
 
 // --- blocking pops ---
 
-// Redis's getTimeoutFromObjectOrReply in seconds: *deadline_ms (wall clock), 0 for "forever"
-// (also for a timeout under a millisecond, as in Redis).
-CommandStatus ParseTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms) {
-  long double seconds;
-  if (!ParseLongDouble(arg, &seconds)) return Fail("ERR timeout is not a float or out of range");
-  const long double ms = seconds * 1000.0L;
-  // Redis converts to a C long long: out of range that is the smallest one (x86), negative.
-  if (!(ms > -9.2e18L && ms < 9.2e18L)) return Fail("ERR timeout is negative");
-  const auto t = static_cast<int64_t>(ms);
-  if (t < 0) return Fail("ERR timeout is negative");
-  if (t > 0 && t > std::numeric_limits<int64_t>::max() - now_ms) {
-    return Fail("ERR timeout is out of range");
-  }
-  *deadline_ms = t == 0 ? 0 : now_ms + t;
-  return {};
-}
-
-// Whether the command runs to serve a waiting client (cmd/blocking.h): then only the key
-// that became ready is tried.
-bool Serving(const WriteContext& c) {
-  return c.blocking != nullptr && !c.blocking->ready_key.empty();
-}
-
-// Nothing to pop: a serving command stays blocked; a command that may wait blocks on keys;
-// one that may not (inside MULTI) replies null (null_array: *-1, else $-1 in RESP2).
-CommandStatus NothingToPop(WriteContext& c, std::span<const std::string> keys, int64_t deadline_ms,
-                           bool null_array) {
-  BlockingOp* b = c.blocking;
-  if (Serving(c)) {
-    b->blocked = true;
-    return {};
-  }
-  if (b == nullptr || !b->may_block) {
-    null_array ? c.out.NullArray() : c.out.Null();
-    return {};
-  }
-  b->blocked = true;
-  b->keys.assign(keys.begin(), keys.end());
-  b->deadline_ms = deadline_ms;
-  return {};
-}
-
 // Opens a key a blocking command pops from: *usable when it holds a list. A key of another
 // type is WRONGTYPE, except when serving (the client goes on waiting, as in Redis 7.0).
 CommandStatus OpenSource(WriteContext& c, std::string_view key, store::CollectionWrite* w,
@@ -557,12 +515,12 @@ CommandStatus BlockingPop(WriteContext& c, std::span<const std::string> keys, bo
     count < 0 ? c.out.Bulk(popped[0]) : c.out.BulkArray(popped);
     return {};
   }
-  return NothingToPop(c, keys, deadline_ms, true);
+  return WaitForKeys(c, keys, deadline_ms, true);
 }
 
 CommandStatus BPop(WriteContext& c, bool left) {
   int64_t deadline;
-  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv.back(), c.now_ms, &deadline));
+  STASH_RETURN_IF_FAILED(ParseBlockingTimeout(c.argv.back(), c.now_ms, &deadline));
   return BlockingPop(c, std::span<const std::string>(c.argv).subspan(1, c.argv.size() - 2), left,
                      -1, deadline);
 }
@@ -576,7 +534,7 @@ CommandStatus BlockingMove(WriteContext& c, bool from_left, bool to_left, int64_
   bool usable;
   STASH_RETURN_IF_FAILED(OpenSource(c, c.argv[1], &src, &usable));
   if (!usable) {
-    return NothingToPop(c, std::span<const std::string>(c.argv).subspan(1, 1), deadline, false);
+    return WaitForKeys(c, std::span<const std::string>(c.argv).subspan(1, 1), deadline, false);
   }
   return Move(c, c.argv[1], c.argv[2], from_left, to_left);
 }
@@ -587,19 +545,19 @@ CommandStatus BLMove(WriteContext& c) {
     return Fail(kSyntaxError);
   }
   int64_t deadline;
-  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv[5], c.now_ms, &deadline));
+  STASH_RETURN_IF_FAILED(ParseBlockingTimeout(c.argv[5], c.now_ms, &deadline));
   return BlockingMove(c, from_left, to_left, deadline);
 }
 
 CommandStatus BRPopLPush(WriteContext& c) {
   int64_t deadline;
-  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv[3], c.now_ms, &deadline));
+  STASH_RETURN_IF_FAILED(ParseBlockingTimeout(c.argv[3], c.now_ms, &deadline));
   return BlockingMove(c, false, true, deadline);
 }
 
 CommandStatus BLMPop(WriteContext& c) {
   int64_t deadline;
-  STASH_RETURN_IF_FAILED(ParseTimeout(c.argv[1], c.now_ms, &deadline));
+  STASH_RETURN_IF_FAILED(ParseBlockingTimeout(c.argv[1], c.now_ms, &deadline));
   MPopArgs a;
   STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 2, &a));
   return BlockingPop(c, a.keys, a.left, a.count, deadline);

@@ -11,6 +11,7 @@
 #include "cmd/server_api.h"
 #include "cmd/session.h"
 #include "resp/reply_writer.h"
+#include "store/zset.h"
 #include "util/glob.h"
 
 namespace stash {
@@ -138,6 +139,7 @@ CommandStatus ScanElements(CommandContext& c, store::ValueType type, bool with_v
     from.push_back('\0');  // the smallest element after the one examined last
   }
   std::vector<std::string> out;
+  bool damaged = false;
   int64_t examined = 0;
   std::string last;
   bool more = false;
@@ -151,9 +153,19 @@ CommandStatus ScanElements(CommandContext& c, store::ValueType type, bool with_v
       last.assign(e);
       if (a.match && !GlobMatch(a.pattern, e, false)) return true;
       out.emplace_back(e);
-      if (with_values) out.emplace_back(v);
+      if (!with_values) return true;
+      double score;
+      if (type != store::ValueType::kZSet) {
+        out.emplace_back(v);
+      } else if (store::DecodeScore(v, &score)) {
+        out.push_back(resp::ReplyWriter::DoubleText(score));  // a sorted set's: the score
+      } else {
+        damaged = true;
+        return false;
+      }
       return true;
     });
+    if (s.ok() && damaged) s = Status::Corruption("damaged score of a sorted set member");
     if (!s.ok()) return EngineError(s);
   }
   uint64_t next = more ? c.server.scan_cursors().Save({c.session.db(), last, key}) : 0;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace stash {
@@ -66,6 +67,9 @@ class ServerApi {
   virtual Tracker& tracker() = 0;
   // Any thread: the keyspace notification classes to publish (config/notify_flags.h).
   virtual uint32_t NotifyFlags() const = 0;
+  // Any thread: zset-max-listpack-entries and zset-max-listpack-value (the size class Redis
+  // would hold a sorted set in, which decides whether it keeps a score of -0: zset_commands.cc).
+  virtual std::pair<int64_t, int64_t> ZSetListpackLimits() const = 0;
   // Any thread: starts an orderly shutdown.
   virtual void RequestShutdown(const std::string& reason) = 0;
   // The text of INFO for these (lowercase) section names.

@@ -70,6 +70,7 @@ class FakeServer final : public ServerApi {
   pubsub::Hub& pubsub() override { return hub_; }
   Tracker& tracker() override { return tracker_; }
   uint32_t NotifyFlags() const override { return 0; }
+  std::pair<int64_t, int64_t> ZSetListpackLimits() const override { return {128, 64}; }
   void RequestShutdown(const std::string&) override { shutdown_requests_++; }
   std::string Info(const std::vector<std::string>&) override { return ""; }
 

@@ -135,6 +135,7 @@ void Writer::MaybeResume(std::chrono::steady_clock::time_point now) {
 void Writer::PrepareEvents() {
   events_.SetOrigin(0);
   if (server_ == nullptr) return;
+  zset_listpack_ = server_->ZSetListpackLimits();
   events_.SetFlags(server_->NotifyFlags());
   events_.SetTracker(&server_->tracker());
 }
@@ -170,6 +171,7 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, res
   } else {
     WriteContext ctx{txn, *db, op.argv, out, now_ms, stats_, watches_, req.watch, events_};
     ctx.blocking = blocking;
+    ctx.zset_listpack = zset_listpack_;
     status = spec.write(ctx);
   }
   EndOp(txn, *op.entry, start, std::move(status), out, replies, before);
@@ -224,10 +226,13 @@ void Writer::ServeReady(store::Txn& txn, std::vector<Served>* served, uint64_t o
       txn.SetNow(now_ms);
       WriteContext ctx{txn, c->db, c->argv, out, now_ms, stats_, watches_, c->watch, events_};
       ctx.blocking = &b;
+      ctx.zset_listpack = zset_listpack_;
       CommandStatus status = c->entry->spec->write(ctx);
       if (txn.op_error().ok()) {
         txn.EndOp();
-        if (b.blocked) break;  // the key has nothing for anyone (gone, or another type)
+        // Nothing for this one (the key is gone, or of a type it does not pop): it waits on,
+        // and the next may still be served (a BZPOPMIN behind a BLPOP on a new sorted set).
+        if (b.blocked) continue;
       } else {
         status = Fail(ReadErrorReply(txn.op_error().ToString()));
         txn.AbortOp();

@@ -124,6 +124,7 @@ class Writer {
   store::Store& store_;
   WatchRegistry watches_;
   BlockingRegistry blocking_;
+  std::pair<int64_t, int64_t> zset_listpack_ = {128, 64};  // as of the group (PrepareEvents)
   KeyEvents events_{watches_};  // the Txn's hook: keyspace events, then WATCH
   ServerStats& stats_;
   std::mutex mu_;

@@ -82,17 +82,16 @@ void ReplyWriter::SetHeader(size_t n) { Header(proto_ == 3 ? '~' : '*', n); }
 
 void ReplyWriter::PushHeader(size_t n) { Header(proto_ == 3 ? '>' : '*', n); }
 
-void ReplyWriter::Double(double d) {
+std::string ReplyWriter::DoubleText(double d) {
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  if (std::isnan(d)) return "nan";  // glibc would print "-nan" for a NaN with the sign bit set
   char buf[64];
-  std::string_view text;
-  if (std::isinf(d)) {
-    text = d > 0 ? "inf" : "-inf";
-  } else if (std::isnan(d)) {
-    text = "nan";  // glibc would print "-nan" for a NaN with the sign bit set
-  } else {
-    const int n = std::snprintf(buf, sizeof(buf), "%.17g", d);
-    text = std::string_view(buf, static_cast<size_t>(n));
-  }
+  const int n = std::snprintf(buf, sizeof(buf), "%.17g", d);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void ReplyWriter::Double(double d) {
+  const std::string text = DoubleText(d);
   if (proto_ == 3) {
     Line(',', text);
   } else {

@@ -37,6 +37,8 @@ class ReplyWriter {
   // Redis 7.0 addReplyDouble: %.17g; inf / -inf spelled out; NaN written as "nan".
   // RESP3 ,d; RESP2 a bulk string.
   void Double(double d);
+  // Redis's text of a double ("%.17g"; inf, -inf, nan): what Double sends.
+  static std::string DoubleText(double d);
   void Bool(bool b);  // RESP3 #t / #f, RESP2 :1 / :0
   // RESP3 =len fmt:text; RESP2 a bulk string of text. REQUIRES: format.size() == 3 (another
   // size is replaced by "txt").

@@ -49,6 +49,8 @@ Server::~Server() {
 void Server::ApplySettings(const Settings& s) {
   auth_required_.store(!s.requirepass.empty());
   notify_flags_.store(s.notify_keyspace_events, std::memory_order_relaxed);
+  zset_listpack_entries_.store(s.zset_max_listpack_entries, std::memory_order_relaxed);
+  zset_listpack_value_.store(s.zset_max_listpack_value, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(limits_mu_);
   limits_.max_bulk_len = static_cast<size_t>(s.proto_max_bulk_len);
   limits_.query_buffer_limit = static_cast<size_t>(s.client_query_buffer_limit);

@@ -62,6 +62,10 @@ class Server final : public ServerApi {
   pubsub::Hub& pubsub() override { return hub_; }
   Tracker& tracker() override { return tracker_; }
   uint32_t NotifyFlags() const override { return notify_flags_.load(std::memory_order_relaxed); }
+  std::pair<int64_t, int64_t> ZSetListpackLimits() const override {
+    return {zset_listpack_entries_.load(std::memory_order_relaxed),
+            zset_listpack_value_.load(std::memory_order_relaxed)};
+  }
   void RequestShutdown(const std::string& reason) override;
   std::string Info(const std::vector<std::string>& sections) override;
 
@@ -127,6 +131,8 @@ class Server final : public ServerApi {
 
   std::atomic<bool> auth_required_{false};
   std::atomic<uint32_t> notify_flags_{0};
+  std::atomic<int64_t> zset_listpack_entries_{128};
+  std::atomic<int64_t> zset_listpack_value_{64};
   mutable std::mutex limits_mu_;
   RequestLimits limits_{};
   // client-output-buffer-limit normal [0] and pubsub [1]: hard bytes, soft bytes, soft seconds.

@@ -146,8 +146,10 @@ Status CloneElements(Txn& txn, uint32_t src_slot, std::string_view src_key, uint
   Status s = it->status();
   it.reset();
   if (!s.ok()) return txn.Fail(s);
-  // A hash's or set's element has two records (element, position), a list's one.
-  const uint64_t per_element = record->type == ValueType::kList ? 1 : 2;
+  // A hash's or set's element has two records (element, position), a list's one, a sorted
+  // set's four (and its two index entries: zset.h).
+  const uint64_t per_element =
+      record->type == ValueType::kList ? 1 : (record->type == ValueType::kZSet ? 4 : 2);
   if (records.size() != per_element * meta.count) {
     return txn.Fail(Status::Corruption("a collection's count differs from its elements"));
   }

@@ -29,7 +29,8 @@
 //   type(u8) flags(u8) [expire_at_ms(u64) if flags & kHasExpire] payload
 // type is a ValueType; for strings the payload is the value itself. For a collection (hash,
 // set, list) the payload is its metadata: fixed64 version, fixed64 count, fixed64 non-integer
-// count (sets: members that are not integers, for OBJECT ENCODING; else 0), for lists only a
+// count (sets: members that are not integers, for OBJECT ENCODING; sorted sets: 1 once in
+// Redis's skiplist size class; else 0), for lists only a
 // fourth fixed64 head (the position of the first element, never 0), and the elements are 'E'
 // records under that version. So DEL, an overwrite, RENAME's replaced target, expiry and FLUSHDB
 // touch only the metadata record, whatever the size: the elements of a version no metadata names
@@ -67,16 +68,17 @@ inline constexpr char kElementPrefix = 'E';
 inline constexpr char kVersionKey[] = "V";
 
 // Whether records of type keep their elements apart ('E' records under a version).
-inline bool IsCollection(ValueType type) {
-  return type == ValueType::kHash || type == ValueType::kSet || type == ValueType::kList;
-}
+inline bool IsCollection(ValueType type) { return type != ValueType::kString; }
 
 // The metadata payload of a collection record.
 struct CollectionMeta {
   uint64_t version = 0;
   uint64_t count = 0;         // elements
-  uint64_t non_integers = 0;  // sets: members that are not integers (else 0)
-  uint64_t head = 0;          // lists: the first element's position (else 0: not encoded)
+  uint64_t non_integers = 0;  // sets: members that are not integers; sorted sets: skiplist()
+  // Sorted sets: 1 once Redis would hold it as a skiplist, not a listpack (OBJECT ENCODING,
+  // and a score of -0 kept; zset_commands.cc decides when).
+  bool skiplist() const { return non_integers != 0; }
+  uint64_t head = 0;  // lists: the first element's position (else 0: not encoded)
 };
 void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload);
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m);

@@ -1,0 +1,140 @@
+#include "store/zset.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "util/coding.h"
+
+namespace stash::store {
+namespace {
+
+constexpr char kAscending = '\x02';
+constexpr char kDescending = '\x03';
+
+// The double's bits as a number whose unsigned order is the doubles' order (-0 as 0, as Redis
+// compares them).
+uint64_t SortableBits(double score) {
+  if (score == 0) score = 0;
+  uint64_t bits;
+  std::memcpy(&bits, &score, 8);
+  return (bits & (uint64_t{1} << 63)) ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+double FromSortableBits(uint64_t u) {
+  const uint64_t bits = (u & (uint64_t{1} << 63)) ? u & ~(uint64_t{1} << 63) : ~u;
+  double d;
+  std::memcpy(&d, &bits, 8);
+  return d;
+}
+
+void AppendDescendingMember(std::string* out, std::string_view member) {
+  for (char ch : member) {
+    const auto c = static_cast<unsigned char>(~static_cast<unsigned char>(ch));
+    out->push_back(static_cast<char>(c));
+    if (c == 0xFF) out->push_back('\0');
+  }
+  out->append("\xFF\xFF", 2);
+}
+
+std::string IndexPrefix(uint32_t slot, std::string_view key, uint64_t version, char which) {
+  std::string k = ElementPrefix(slot, key, version);
+  k.push_back(which);
+  return k;
+}
+
+std::string AscendingKey(const CollectionWrite& w, double score, std::string_view member) {
+  std::string k = IndexPrefix(w.slot, w.key, w.meta.version, kAscending);
+  PutBigEndian64(&k, SortableBits(score));
+  k.append(member);
+  return k;
+}
+
+std::string DescendingKey(const CollectionWrite& w, double score, std::string_view member) {
+  std::string k = IndexPrefix(w.slot, w.key, w.meta.version, kDescending);
+  PutBigEndian64(&k, ~SortableBits(score));
+  AppendDescendingMember(&k, member);
+  return k;
+}
+
+}  // namespace
+
+std::string EncodeScore(double score) {
+  uint64_t bits;
+  std::memcpy(&bits, &score, 8);
+  std::string v;
+  PutFixed64(&v, bits);
+  return v;
+}
+
+bool DecodeScore(std::string_view value, double* score) {
+  if (value.size() != 8) return false;
+  const uint64_t bits = DecodeFixed64(value.data());
+  std::memcpy(score, &bits, 8);
+  return true;
+}
+
+void PutMember(Txn& txn, CollectionWrite* w, std::string_view member, double score,
+               const ElementRead& before) {
+  if (before.found) {
+    double old;
+    if (DecodeScore(before.value, &old)) {
+      txn.DeleteRaw(AscendingKey(*w, old, member));
+      txn.DeleteRaw(DescendingKey(*w, old, member));
+    }
+  }
+  // A listpack keeps -0 as 0 (see zset.h).
+  if (score == 0 && !w->meta.skiplist()) score = 0;
+  WriteElement(txn, w, member, EncodeScore(score), before);  // hands out the version if new
+  // The index keys hold -0 as 0; the values say it was -0.
+  const bool negative_zero = score == 0 && std::signbit(score);
+  txn.PutRaw(AscendingKey(*w, score, member), negative_zero ? "-" : "");
+  txn.PutRaw(DescendingKey(*w, score, member), (negative_zero ? "-" : "+") + std::string(member));
+}
+
+Status RemoveMember(Txn& txn, CollectionWrite* w, std::string_view member,
+                    const ElementRead& before) {
+  double score;
+  if (!DecodeScore(before.value, &score)) {
+    return txn.Fail(Status::Corruption("damaged score of a sorted set member"));
+  }
+  txn.DeleteRaw(AscendingKey(*w, score, member));
+  txn.DeleteRaw(DescendingKey(*w, score, member));
+  return RemoveElement(txn, w, member, before);
+}
+
+Status ForEachByScore(Iterator* it, uint32_t slot, std::string_view key, uint64_t version,
+                      const ScoreStart& start,
+                      const std::function<bool(std::string_view member, double score)>& fn) {
+  const char which = start.from_end ? kDescending : kAscending;
+  const std::string prefix = IndexPrefix(slot, key, version, which);
+  std::string target = prefix;
+  if (start.has_score) {
+    uint64_t bits = SortableBits(start.score);
+    if (start.from_end) bits = ~bits;
+    if (start.exclusive) bits++;  // the first entry of the next score
+    PutBigEndian64(&target, bits);
+    if (start.exclusive) {
+    } else if (start.from_end) {
+      if (!start.member.empty()) AppendDescendingMember(&target, start.member);
+    } else {
+      target.append(start.member);
+    }
+  }
+  it->Seek(target);
+  for (; it->Valid(); it->Next()) {
+    std::string_view k = it->key();
+    if (!k.starts_with(prefix)) break;
+    if (k.size() < prefix.size() + 8) return Status::Corruption("damaged sorted set index");
+    uint64_t bits = GetBigEndian64(k.data() + prefix.size());
+    if (start.from_end) bits = ~bits;
+    double score = FromSortableBits(bits);
+    const std::string_view value = it->value();
+    if (start.from_end && value.empty()) return Status::Corruption("damaged sorted set index");
+    if (!value.empty() && value[0] == '-') score = -0.0;
+    const std::string_view member = start.from_end ? value.substr(1) : k.substr(prefix.size() + 8);
+    if (!fn(member, score)) break;
+  }
+  return it->status();
+}
+
+}  // namespace stash::store
