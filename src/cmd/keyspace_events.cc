@@ -73,7 +73,8 @@ void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
 }
 
 void KeyEvents::KeyAdded(int db, std::string_view key, bool over_expired) {
-  if (blocking_ != nullptr) blocking_->KeyAdded(db, key);
+  // A key overwritten in one command (QuietNew: Redis's dbOverwrite) wakes no blocked client.
+  if (blocking_ != nullptr && !quiet_new_) blocking_->KeyAdded(db, key);
   if (over_expired) Notify(kNotifyExpired, "expired", db, key);
   if (!quiet_new_) Notify(kNotifyNew, "new", db, key);
 }

@@ -151,7 +151,9 @@ CommandStatus LPos(CommandContext& c) {
     Status s = ReadRange(src, ref, from, scan, reverse, [&](uint64_t i, std::string_view e) {
       if (e != c.argv[2] || matches++ < skip) return true;
       found.push_back(static_cast<int64_t>(i));
-      // Without COUNT the first match is the answer; COUNT 0 means all of them.
+      // Without COUNT the first match is the answer; COUNT 0 means all of them, and so does
+      // any COUNT with the smallest RANK (Redis's matches-rank+1 overflows).
+      if (rank == std::numeric_limits<int64_t>::min() && count > 0) return true;
       return count > 0 ? found.size() < static_cast<uint64_t>(count) : count == 0;
     });
     if (!s.ok()) return EngineError(s);
