@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench-redis.sh [-n N] [-P DEPTHS] [-c CLIENTS] [-r KEYSPACE] [-d BYTES] [-t TESTS]
 #                        [--rounds R] [--appendfsync MODE] [--out DIR] [--group-commit]
-#                        [--collections] [--lists] [--publish SUBSCRIBERS]
+#                        [--collections] [--lists] [--zsets] [--publish SUBSCRIBERS]
 # redis-benchmark against StashDB and against a stock redis-server (Debian package), both started
 # by this script on free loopback ports, each keeping a log: StashDB --appendfsync MODE, Redis
 # --appendonly yes --appendfsync MODE --save ''. MODE is everysec by default; always makes every
@@ -18,6 +18,8 @@
 #   random part of each field or member drawn from 100,000; -t -r -P are ignored).
 # --lists: the list tests of redis-benchmark, -t lpush,rpush,lpop,rpop,lrange_100 -r 1000 -P 16
 #   (1,000 lists, so that LRANGE reads lists of about 100 elements; -t -r -P are ignored).
+# --zsets: the sorted set tests, -t zadd,zpopmin -r 100000 -P 16 (one sorted set whose members
+#   are drawn from 100,000; -t -r -P are ignored).
 # --publish S: Pub/Sub, redis-benchmark PUBLISH bench <-d bytes> while S subscribers on each
 #   server (scripts/pubsub-drain.py, one process per server) read every message; -P 16,1 by
 #   default, -t -r ignored. Test name in the CSV: "PUBLISH (S subscribers)".
@@ -33,7 +35,7 @@ scripts/setup.sh bench
 [ -n "${NO_BUILD:-}" ] || scripts/build.sh release
 
 n=100000; pipelines=16,1; clients=50; keyspace=1000000; size=100; rounds=3; fsync=everysec
-tests=set,get,incr,mset; out=build/bench; group_commit=; collections=; lists=; publish=
+tests=set,get,incr,mset; out=build/bench; group_commit=; collections=; lists=; zsets=; publish=
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift ;;
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
     --group-commit) group_commit=1 ;;
     --collections) collections=1 ;;
     --lists) lists=1 ;;
+    --zsets) zsets=1 ;;
     --publish) publish=$2; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -61,6 +64,7 @@ done
 if [ -n "$group_commit" ]; then fsync=always; tests="set"; pipelines=1; fi
 if [ -n "$collections" ]; then tests=hset,sadd,spop; keyspace=100000; pipelines=16; fi
 if [ -n "$lists" ]; then tests=lpush,rpush,lpop,rpop,lrange_100; keyspace=1000; pipelines=16; fi
+if [ -n "$zsets" ]; then tests=zadd,zpopmin; keyspace=100000; pipelines=16; fi
 if [ -n "$publish" ]; then
   [[ $publish =~ ^[0-9]+$ ]] || { echo "--publish wants a number of subscribers" >&2; exit 2; }
   tests=publish; keyspace=0

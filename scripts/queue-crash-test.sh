@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/queue-crash-test.sh [--cycles N] [--appendfsync always|everysec|no] [--seed S]
-# [--binary PATH]: the kill -9 crash loop for a reliable queue on lists. Runs
-# tests/queue_crash_checker.py against a release stashd: --binary PATH, else $STASHD_RELEASE
+# [--binary PATH] [--workload queue|zsets|mixed]: the kill -9 crash loop for a reliable queue on
+# lists (or for sorted-set counters, or both). Runs tests/queue_crash_checker.py against a
+# release stashd: --binary PATH, else $STASHD_RELEASE
 # (scripts/test.sh sets it), else build/release/stashd after scripts/build.sh release.
 #   - stashd on a free 127.0.0.1 port, fresh data directory under /tmp, appendfsync always by
 #     default, small memtables and SSTables so that flushes, log switches and compactions happen;
@@ -14,20 +15,36 @@
 #     its acknowledged LREM, none invented, no moved job back in "queue", LLEN = LRANGE length);
 #     the jobs left in "processing" are then moved back to "queue" and the next cycle starts;
 #   - after the last cycle, a clean stop (SIGTERM), restart and one more verification.
+# Sorted sets: --workload zsets runs, instead of the queue's workers, 3 (--zset-writers N) writer
+# connections that each own a sorted set "board:<w>" and send it one command at a time: ZINCRBY
+# by an integer, ZADD (absolute scores, sometimes several pairs), ZREM, ZPOPMIN (rarely of every
+# member); the oracle knows each board's exact state after every acknowledged reply and the state
+# the command unanswered at the kill would leave. After each restart each board must hold one of
+# those two states, read back with ZRANGE/ZREVRANGE 0 -1 WITHSCORES, ZRANGEBYSCORE -inf +inf,
+# ZREVRANGEBYSCORE, ZSCAN, ZMSCORE, which must agree (scores ordered, ties by member bytes, no
+# member twice), and ZCARD/EXISTS/TYPE must match (details at the top of
+# tests/queue_crash_checker.py); the writers continue from the verified state. --workload mixed
+# runs the queue's workers and the zset writers together.
 # Prints one line per cycle, then
 #   N cycles, A acknowledged pushes, 0 lost, 0 duplicated, 0 invented
-# and exits 0; any violation (also a wrong reply or a server that does not restart) prints the
-# seed and what was wrong, keeps the work directory (data, server log) and exits 1.
+# (with zsets: ..., 0 invented, Z acknowledged zset ops, 0 zset violations) and exits 0; any
+# violation (also a wrong reply or a server that does not restart) prints the seed and what was
+# wrong, keeps the work directory (data, server log) and exits 1.
 #
-# Short form (CI; tests/queue_crash_test.py): scripts/queue-crash-test.sh --cycles 10
+# Short form (CI; tests/queue_crash_test.py): scripts/queue-crash-test.sh --cycles 10, and
+# scripts/queue-crash-test.sh --cycles 10 --workload zsets
 # Long form (about 1.5 s per cycle): scripts/queue-crash-test.sh --cycles 200
 #
 # Negative check (the oracle must be able to fail): the hidden --inject-loss removes one job
 # that must exist (LREM on a separate connection) after the first restart, before verifying;
-# the run must report "1 lost" and exit 1:
+# the run must report "1 lost" and exit 1. With --workload zsets it removes (ZREM) one member
+# that both possible states of a board hold instead (mixed: both), and the run must report
+# "1 zset violations" and exit 1:
 #   scripts/queue-crash-test.sh --cycles 2 --inject-loss; echo "exit $?"      # expect: exit 1
+#   scripts/queue-crash-test.sh --cycles 2 --workload zsets --inject-loss     # expect: exit 1
 #
 # Other options are passed to the checker: --producers N (default 2), --consumers N (default 4),
+# --workload queue|zsets|mixed (default queue), --zset-writers N (default 3),
 # --kill-min S / --kill-max S (default 0.2 / 2), --memtable-size SIZE (default 256kb), --keep
 # (keep the work directory even on success).
 set -euo pipefail
@@ -35,7 +52,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: scripts/queue-crash-test.sh [--cycles N] [--appendfsync always|everysec|no]" \
-    "[--seed S] [--binary PATH]" >&2
+    "[--seed S] [--binary PATH] [--workload queue|zsets|mixed]" >&2
   exit 2
 }
 
@@ -55,10 +72,11 @@ while [ $# -gt 0 ]; do
     --binary) [ $# -ge 2 ] || usage; binary="$2"; shift 2 ;;
     --binary=*) binary="${1#*=}"; shift ;;
     --inject-loss|--keep) extra+=("$1"); shift ;;
-    --producers|--consumers|--kill-min|--kill-max|--memtable-size)
+    --producers|--consumers|--kill-min|--kill-max|--memtable-size|--workload|--zset-writers)
       [ $# -ge 2 ] || usage; extra+=("$1" "$2"); shift 2 ;;
-    --producers=*|--consumers=*|--kill-min=*|--kill-max=*|--memtable-size=*)
+    --producers=*|--consumers=*|--kill-min=*|--kill-max=*|--memtable-size=*|--workload=*)
       extra+=("$1"); shift ;;
+    --zset-writers=*) extra+=("$1"); shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac

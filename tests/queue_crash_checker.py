@@ -39,12 +39,42 @@ The oracle, after each restart. Counting each job's occurrences across queue + p
     the order it pushed them (interleaved).
 The observed state then becomes the next cycle's baseline: what is present must stay present.
 
+The sorted-set counters workload (--workload zsets, or mixed: beside the queue workers): W writer
+connections (--zset-writers, default 3) each own one sorted set "board:<w>" and send, one command
+at a time, a random mix of ZINCRBY board <integer increment> member, ZADD board <score> member
+(sometimes 2-4 pairs at once; scores mostly small integers so that ties are frequent, some halves,
+-0, inf and -inf), ZREM board member (sometimes 2-3), ZPOPMIN board [2-3], and rarely
+ZPOPMIN board 100, which empties the set (it is created again, under a new version). The members
+come from a pool of 51, among them "", "x", "x\\0", "x\\xff", "x\\xff\\xff", "\\xff" (ties and the
+escaped descending index) and one of 80 bytes (Redis's skiplist class). As the writer is the only
+client of its key and waits for each reply, the oracle knows the exact state after every
+acknowledged command (and checks each reply against it: ZINCRBY's new score, ZADD's and ZREM's
+counts, the members and scores ZPOPMIN returns: else "zset-reply"), and for the one command in
+flight at the kill the state it leaves when applied. After each restart every board is read back
+with ZRANGE 0 -1 WITHSCORES, ZREVRANGE 0 -1 WITHSCORES, ZRANGEBYSCORE -inf +inf WITHSCORES,
+ZREVRANGEBYSCORE +inf -inf WITHSCORES, a full ZSCAN (random COUNT 1-10, so several cursors), ZCARD,
+ZMSCORE of the whole pool, EXISTS and TYPE, and judged:
+  - "zset-state": ZRANGE's members and scores must be the state after the last acknowledged
+    command, or after the unanswered one (applied or not, wholly: a multi-member ZADD or ZREM
+    or a ZPOPMIN of several is all-or-nothing); else members are lost, resurrected or have a
+    wrong score (the details name them);
+  - "zset-order": ZRANGE ascending by score, ties by member bytes, no member twice;
+  - "zset-reads": ZREVRANGE and ZREVRANGEBYSCORE are exactly ZRANGE reversed, ZRANGEBYSCORE is
+    ZRANGE, ZSCAN returns each of ZRANGE's members once with its score, ZMSCORE gives each pool
+    member ZRANGE's score (nil when absent), and every reply is well formed;
+  - "zset-count": ZCARD equals the number of members each read returned, EXISTS is 1 and TYPE
+    zset exactly when the set is not empty; DBSIZE counts the non-empty boards too.
+The observed state then becomes the writer's state for the next cycle; after the clean stop each
+board must hold exactly its last verified state.
+
 Exit status: 0 when every cycle verified, 1 on any violation (a wrong reply, e.g. an LREM of a
 job this consumer just moved replying :0, counts too; the data directory and server log are then
 kept and their path printed), 2 on a usage or harness error. The hidden --inject-loss removes one
 job that must exist (LREM from its list, on a separate connection) after the first restart that
 has one, before verifying, without telling the oracle (its producers do not pause, so the queue
-is never empty at a kill): the run must then report 1 lost and exit 1.
+is never empty at a kill): the run must then report 1 lost and exit 1. With --workload zsets it
+removes (ZREM) instead one member that both possible states of a board hold (mixed: both): the run
+must then report 1 zset violation ("zset-state", the member lost) and exit 1.
 """
 import argparse
 import collections
@@ -68,6 +98,10 @@ PROCESSING = b"processing"
 SIDES = (b"LEFT", b"RIGHT")
 BLOCK_TIMEOUTS = (b"0", b"0.1", b"1")
 MAX_JOBS_PER_CYCLE = 200000  # per producer: bounds memory whatever the speed
+# The sorted-set workload: each writer's key and the members it draws from (see the top).
+ZSET_POOL = [b"m%d" % i for i in range(44)] + [b"", b"x", b"x\x00", b"x\xff", b"x\xff\xff",
+                                                b"\xff", b"y" * 80]
+ZPOP_ALL = 100  # > len(ZSET_POOL): empties the set
 
 
 class BadReply(Exception):
@@ -188,11 +222,138 @@ class Consumer(Worker):
             self.done.append(job)
 
 
+def zset_key(w):
+    return b"board:%d" % w
+
+
+def zset_order(state):
+    """A sorted set's {member: score} as [(member, score)] in ZRANGE's order."""
+    return sorted(state.items(), key=lambda ms: (ms[1], ms[0]))
+
+
+def show_member(member):
+    return repr(member)[1:] if len(member) <= 24 else "%r...(%d bytes)" % (member[:12],
+                                                                          len(member))
+
+
+def show_zset(state, limit=8):
+    items = zset_order(state)
+    text = " ".join("%s=%s" % (show_member(m), repr(sc)) for m, sc in items[:limit])
+    return "{%s%s}" % (text, " ... %d more" % (len(items) - limit) if len(items) > limit else "")
+
+
+def show_cmd(cmd):
+    return " ".join(show_member(a) for a in cmd)
+
+
+class ZsetWriter(Worker):
+    """Sends the sorted-set commands described at the top to its own key, one at a time, and
+    keeps the exact state they leave."""
+
+    def __init__(self, name, rng, key, state):
+        super().__init__(name, rng)
+        self.key = key
+        self.state = dict(state)  # member -> score after the last acknowledged command
+        self.acked = 0
+        self.in_flight = None     # (command, state it leaves) while unanswered
+
+    def score(self):
+        """A ZADD score: (argument, value)."""
+        r = self.rng.random()
+        if r < 0.86:
+            n = self.rng.randint(-20, 20)
+            return b"%d" % n, float(n)
+        if r < 0.96:
+            v = self.rng.randint(-20, 20) + 0.5
+            return repr(v).encode(), v
+        if r < 0.98:
+            return b"-0", -0.0
+        return (b"inf", float("inf")) if r < 0.99 else (b"-inf", float("-inf"))
+
+    def next_command(self):
+        """(command, state after it, check(reply) -> complaint or None)."""
+        r, key, state = self.rng.random(), self.key, self.state
+        after = dict(state)
+        if r < 0.45:
+            member, incr = self.rng.choice(ZSET_POOL), self.rng.randint(-5, 5)
+            after[member] = state.get(member, 0.0) + incr
+
+            def check(got):
+                return None if isinstance(got, bytes) and parse_score(got) == after[member] \
+                    else "expected the new score %r" % after[member]
+            return (b"ZINCRBY", key, b"%d" % incr, member), after, check
+        if r < 0.72:
+            members = self.rng.sample(ZSET_POOL, 1 if self.rng.random() < 0.85
+                                      else self.rng.randint(2, 4))
+            cmd = [b"ZADD", key]
+            for m in members:
+                arg, after[m] = self.score()
+                cmd += [arg, m]
+            added = sum(1 for m in members if m not in state)
+            return tuple(cmd), after, lambda got: (
+                None if got == added else "expected :%d (members added)" % added)
+        if r < 0.90:
+            members = self.rng.sample(ZSET_POOL, 1 if self.rng.random() < 0.85
+                                      else self.rng.randint(2, 3))
+            for m in members:
+                after.pop(m, None)
+            removed = sum(1 for m in members if m in state)
+            return (b"ZREM", key) + tuple(members), after, lambda got: (
+                None if got == removed else "expected :%d (members removed)" % removed)
+        if r < 0.997:
+            count = None if self.rng.random() < 0.7 else self.rng.randint(2, 3)
+        else:
+            count = ZPOP_ALL
+        popped = zset_order(state)[:count or 1]
+        for m, _ in popped:
+            del after[m]
+        cmd = (b"ZPOPMIN", key) + ((b"%d" % count,) if count else ())
+
+        def check_pop(got):
+            pairs = parse_pairs(got)
+            return None if pairs == popped else "expected %s" % show_zset(dict(popped))
+        return cmd, after, check_pop
+
+    def work(self, conn):
+        while True:
+            cmd, after, check = self.next_command()
+            self.in_flight = (cmd, after)
+            got = conn.call(*cmd)
+            if isinstance(got, ReplyError) or check(got):
+                raise BadReply("%s replied %r, %s (state before: %s)" % (
+                    show_cmd(cmd), got, check(got) or "an error", show_zset(self.state)))
+            self.state = after
+            self.in_flight = None
+            self.acked += 1
+
+
+def parse_score(b):
+    """A score reply as a float (None if it is not one)."""
+    try:
+        return float(b) if isinstance(b, bytes) and b.strip() == b else None
+    except ValueError:
+        return None
+
+
+def parse_pairs(reply):
+    """A WITHSCORES reply [member, score, ...] as [(member, score)]; None if malformed."""
+    if not isinstance(reply, list) or len(reply) % 2:
+        return None
+    pairs = []
+    for member, score in zip(reply[::2], reply[1::2]):
+        value = parse_score(score)
+        if not isinstance(member, bytes) or value is None:
+            return None
+        pairs.append((member, value))
+    return pairs
+
+
 # ----------------------------------------------------------------------------- verification
 
 class Verdict:
+    ZSET_CATEGORIES = ("zset-state", "zset-order", "zset-reads", "zset-count", "zset-reply")
     CATEGORIES = ("lost", "duplicated", "invented", "unmoved", "phantom-move", "length",
-                  "out-of-order", "bad-reply", "restart", "clean-stop", "hang")
+                  "out-of-order", "bad-reply", "restart", "clean-stop", "hang") + ZSET_CATEGORIES
 
     def __init__(self):
         self.counts = {c: 0 for c in self.CATEGORIES}
@@ -239,7 +400,8 @@ class Oracle:
         """Jobs that must be present once after this cycle (before any LREM of theirs)."""
         return (self.pending | log.acked | log.moved) - log.lrem_sent
 
-    def verify(self, log, state, verdict):
+    def verify(self, log, state, verdict, other_keys=0):
+        """other_keys: how many other keys (the non-empty boards) DBSIZE counts."""
         queue, processing = state["queue"], state["processing"]
         counts = collections.Counter(queue + processing)
         in_queue = set(queue)
@@ -280,9 +442,10 @@ class Oracle:
                     name, llen, len(items), exists))
         self.check_order(log, queue, verdict)
         lists = (1 if queue else 0) + (1 if processing else 0)
-        if state["dbsize"] != lists:
-            verdict.add("length", "DBSIZE %r, but %d list(s) exist and nothing else was written"
-                        % (state["dbsize"], lists))
+        if state["dbsize"] != lists + other_keys:
+            verdict.add("length", "DBSIZE %r, but %d list(s)%s exist and nothing else was written"
+                        % (state["dbsize"], lists, " and %d sorted set(s)" % other_keys
+                           if other_keys else ""))
 
     def check_order(self, log, queue, verdict):
         """Reports the first element of queue out of the order described at the top."""
@@ -364,6 +527,206 @@ def requeue(conn, oracle):
     return n
 
 
+class ZsetLog:
+    """One writer's cycle: its key's state at the start, after the last acknowledged command,
+    and the command unanswered at the kill with the state it leaves (None if there was none)."""
+
+    def __init__(self, key, start, writer=None):
+        self.key = key
+        self.start = start
+        self.acked_state = writer.state if writer else start
+        self.in_flight = writer.in_flight if writer else None
+        self.acked = writer.acked if writer else 0
+
+    def candidates(self):
+        """(what, state) pairs the key may hold now."""
+        out = [("after the last acknowledged command", self.acked_state)]
+        if self.in_flight:
+            out.append(("after the unanswered %s" % show_cmd(self.in_flight[0]),
+                        self.in_flight[1]))
+        return out
+
+
+class ZsetOracle:
+    """Each board's verified state, across cycles."""
+
+    def __init__(self, writers):
+        self.keys = [zset_key(w) for w in range(writers)]
+        self.states = {k: {} for k in self.keys}
+        self.applied = 0        # unanswered commands found applied, over the run
+        self.unanswered = 0
+
+    def verify(self, logs, observed, verdict):
+        """Judges each board (observed: read_zsets); returns how many of the unanswered commands
+        were found applied."""
+        applied = 0
+        for log in logs:
+            obs = observed[log.key]
+            key = log.key.decode()
+            ranged = obs["range"]
+            if ranged is None:
+                verdict.add("zset-reads", "%s: ZRANGE 0 -1 WITHSCORES replied %r" % (
+                    key, obs["raw_range"]))
+                continue
+            self.check_reads(key, obs, ranged, verdict)
+            state = dict(ranged)
+            matches = [what for what, cand in log.candidates() if cand == state]
+            if not matches:
+                verdict.add("zset-state", "%s: %s" % (key, self.explain(log, state)))
+            elif log.in_flight and matches[0] != log.candidates()[0][0]:
+                applied += 1
+        return applied
+
+    @staticmethod
+    def explain(log, state):
+        """How state differs from the nearest state the board may hold."""
+        diffs = []
+        for what, expected in log.candidates():
+            lost = sorted(m for m in expected if m not in state)
+            extra = sorted(m for m in state if m not in expected)
+            wrong = sorted(m for m in state if m in expected and state[m] != expected[m])
+            diffs.append((len(lost) + len(extra) + len(wrong), what, expected, lost, extra,
+                          wrong))
+        _, what, expected, lost, extra, wrong = min(diffs, key=lambda d: d[0])
+        parts = []
+        if lost:
+            parts.append("lost %s" % " ".join(
+                "%s=%r" % (show_member(m), expected[m]) for m in lost))
+        if extra:
+            parts.append("resurrected or invented %s" % " ".join(
+                "%s=%r%s" % (show_member(m), state[m], " (present at the start of the cycle)"
+                             if m in log.start else "") for m in extra))
+        if wrong:
+            parts.append("wrong score %s" % " ".join(
+                "%s=%r (expected %r)" % (show_member(m), state[m], expected[m]) for m in wrong))
+        text = "%s (%d command(s) acknowledged this cycle), compared with the nearest state " \
+            "the board may hold, %s %s; found %s" % (
+                "; ".join(parts), log.acked, what, show_zset(expected), show_zset(state))
+        if len(diffs) > 1:
+            text += " (the other: %s)" % "; ".join(
+                "%s %s" % (d[1], show_zset(d[2])) for d in diffs if d[1] != what)
+        return text
+
+    @staticmethod
+    def check_reads(key, obs, ranged, verdict):
+        members = [m for m, _ in ranged]
+        dup = sorted(m for m, n in collections.Counter(members).items() if n > 1)
+        if dup:
+            verdict.add("zset-order", "%s: ZRANGE returns %s more than once" % (
+                key, " ".join(show_member(m) for m in dup)))
+        for i in range(1, len(ranged)):
+            a, b = ranged[i - 1], ranged[i]
+            if not (a[1], a[0]) < (b[1], b[0]):
+                verdict.add("zset-order", "%s: ZRANGE has %s=%r before %s=%r" % (
+                    key, show_member(a[0]), a[1], show_member(b[0]), b[1]))
+                break
+        rev = list(reversed(ranged))
+        for name, want in (("ZREVRANGE 0 -1 WITHSCORES", rev),
+                           ("ZRANGEBYSCORE -inf +inf WITHSCORES", ranged),
+                           ("ZREVRANGEBYSCORE +inf -inf WITHSCORES", rev)):
+            got = obs[name]
+            if got != want:
+                verdict.add("zset-reads", "%s: %s is %s, ZRANGE 0 -1 WITHSCORES%s is %s" % (
+                    key, name, show_zset(dict(got)) if got is not None else "malformed",
+                    " reversed" if want is rev else "", show_zset(dict(want))))
+        scan = obs["scan"]
+        if scan is None:
+            verdict.add("zset-reads", "%s: a ZSCAN reply is malformed: %r" % (key,
+                                                                              obs["raw_scan"]))
+        elif sorted(scan) != sorted(ranged):
+            verdict.add("zset-reads", "%s: ZSCAN returns %d member(s)%s, ZRANGE %s" % (
+                key, len(scan), " (%s more than once)" % " ".join(
+                    show_member(m) for m, n in collections.Counter(m for m, _ in scan).items()
+                    if n > 1) if len(set(m for m, _ in scan)) < len(scan) else "",
+                "%s: %s" % (show_zset(dict(scan)), show_zset(dict(ranged)))))
+        mscore = obs["ZMSCORE"]
+        want = dict(ranged)
+        if not isinstance(mscore, list) or len(mscore) != len(ZSET_POOL):
+            verdict.add("zset-reads", "%s: ZMSCORE of the pool replied %r" % (key, mscore))
+        else:
+            bad = [(m, got) for m, got in zip(ZSET_POOL, mscore)
+                   if (None if got is None else parse_score(got)) != want.get(m)]
+            if bad:
+                verdict.add("zset-reads", "%s: ZMSCORE disagrees with ZRANGE: %s" % (
+                    key, " ".join("%s: %r (ZRANGE %r)" % (show_member(m), got, want.get(m))
+                                  for m, got in bad[:6])))
+        n = len(ranged)
+        counts = [("ZCARD", obs["ZCARD"], n), ("EXISTS", obs["EXISTS"], 1 if n else 0),
+                  ("TYPE", obs["TYPE"], "zset" if n else "none")]
+        counts += [("members of " + name, len(obs[name]), n) for name in
+                   ("ZREVRANGE 0 -1 WITHSCORES", "ZRANGEBYSCORE -inf +inf WITHSCORES",
+                    "ZREVRANGEBYSCORE +inf -inf WITHSCORES") if obs[name] is not None]
+        if scan is not None:
+            counts.append(("members of ZSCAN", len(scan), n))
+        wrong = ["%s %r" % (what, got) for what, got, want in counts if got != want]
+        if wrong:
+            verdict.add("zset-count", "%s: ZRANGE 0 -1 returns %d member(s), but %s" % (
+                key, n, ", ".join(wrong)))
+
+    def advance(self, logs, observed):
+        for log in logs:
+            self.states[log.key] = dict(observed[log.key]["range"])
+
+
+ZSET_READS = (("ZRANGE 0 -1 WITHSCORES", (b"ZRANGE", b"0", b"-1", b"WITHSCORES")),
+              ("ZREVRANGE 0 -1 WITHSCORES", (b"ZREVRANGE", b"0", b"-1", b"WITHSCORES")),
+              ("ZRANGEBYSCORE -inf +inf WITHSCORES",
+               (b"ZRANGEBYSCORE", b"-inf", b"+inf", b"WITHSCORES")),
+              ("ZREVRANGEBYSCORE +inf -inf WITHSCORES",
+               (b"ZREVRANGEBYSCORE", b"+inf", b"-inf", b"WITHSCORES")))
+
+
+def read_zsets(conn, keys, rng):
+    """Each board read in the ways described at the top: key -> {read: parsed reply}."""
+    out = {}
+    for key in keys:
+        cmds = [(c[0], key) + c[1:] for _, c in ZSET_READS]
+        cmds += [(b"ZCARD", key), (b"EXISTS", key), (b"TYPE", key),
+                 (b"ZMSCORE", key) + tuple(ZSET_POOL)]
+        replies = conn.pipeline(cmds)
+        obs = {name: parse_pairs(r) for (name, _), r in zip(ZSET_READS, replies)}
+        obs["range"] = obs["ZRANGE 0 -1 WITHSCORES"]
+        obs["raw_range"] = replies[0]
+        obs["ZCARD"], obs["EXISTS"], obs["TYPE"], obs["ZMSCORE"] = replies[len(ZSET_READS):]
+        scan, cursor, raw = [], b"0", None
+        for _ in range(10000):
+            raw = conn.call(b"ZSCAN", key, cursor, b"COUNT", b"%d" % rng.randint(1, 10))
+            page = parse_pairs(raw[1]) if isinstance(raw, list) and len(raw) == 2 else None
+            if page is None or not isinstance(raw[0], bytes):
+                scan = None
+                break
+            scan += page
+            cursor = raw[0]
+            if cursor == b"0":
+                break
+        else:
+            scan = None  # a cursor that never ends
+        obs["scan"], obs["raw_scan"] = scan, raw
+        out[key] = obs
+    return out
+
+
+def non_empty(observed):
+    return sum(1 for obs in observed.values() if obs["range"])
+
+
+def inject_zset_loss(conn, logs):
+    """Removes one member that every state a board may hold has, behind the oracle's back;
+    returns a description."""
+    for log in logs:
+        present = conn.call(b"ZRANGE", log.key, b"0", b"-1")
+        if not isinstance(present, list):
+            continue
+        for member in present:
+            if all(member in cand for _, cand in log.candidates()):
+                if conn.call(b"ZREM", log.key, member) != 1:
+                    raise HarnessError("inject-loss: ZREM %s %s did not remove it" % (
+                        log.key.decode(), show_member(member)))
+                return "removed acknowledged member %s from %s" % (show_member(member),
+                                                                   log.key.decode())
+    return None
+
+
 # ----------------------------------------------------------------------------- main
 
 def main():
@@ -375,6 +738,10 @@ def main():
     ap.add_argument("--seed", default=None)
     ap.add_argument("--producers", type=int, default=2)
     ap.add_argument("--consumers", type=int, default=4)
+    ap.add_argument("--workload", choices=("queue", "zsets", "mixed"), default="queue",
+                    help="the queue's producers and consumers, sorted-set counter writers, or "
+                    "both")
+    ap.add_argument("--zset-writers", type=int, default=3)
     ap.add_argument("--kill-min", type=float, default=0.2)
     ap.add_argument("--kill-max", type=float, default=2.0)
     ap.add_argument("--memtable-size", default="256kb",
@@ -382,8 +749,10 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--inject-loss", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.cycles < 1 or args.producers < 1 or args.consumers < 1:
-        ap.error("need --cycles, --producers and --consumers >= 1")
+    if args.cycles < 1 or args.producers < 1 or args.consumers < 1 or args.zset_writers < 1:
+        ap.error("need --cycles, --producers, --consumers and --zset-writers >= 1")
+    args.queue = args.workload in ("queue", "mixed")
+    args.zsets = args.workload in ("zsets", "mixed")
     if not 0 < args.kill_min <= args.kill_max:
         ap.error("need 0 < --kill-min <= --kill-max")
     seed = args.seed if args.seed is not None else str(random.SystemRandom().randrange(10**9))
@@ -425,9 +794,9 @@ def main():
     return status
 
 
-def run_cycle(args, cycle, seed, server, ids, kill_at):
-    """Producers and consumers until the kill; returns (CycleLog, seconds killed at, verdict
-    with any wrong reply or hang)."""
+def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle):
+    """Producers and consumers and/or sorted-set writers until the kill; returns (CycleLog,
+    [ZsetLog], seconds killed at, verdict with any wrong reply or hang)."""
     rng = random.Random("%s:%d" % (seed, cycle))
     # With --inject-loss the producers do not pause: the queue then grows, so that the first
     # restart surely has an acknowledged job to remove.
@@ -435,7 +804,11 @@ def run_cycle(args, cycle, seed, server, ids, kill_at):
                           pauses=not args.inject_loss) for i in range(args.producers)]
     consumers = [Consumer("consumer %d" % i, random.Random(rng.random()), i % 2 == 1)
                  for i in range(args.consumers)]
-    workers = producers + consumers
+    zwriters = [ZsetWriter("zset writer %d" % w, random.Random(rng.random()), key,
+                           zoracle.states[key]) for w, key in enumerate(zoracle.keys)]
+    if not args.queue:
+        producers, consumers = [], []
+    workers = producers + consumers + (zwriters if args.zsets else [])
     threads = [threading.Thread(target=w.run, args=(server.port,), daemon=True) for w in workers]
     t0 = time.monotonic()
     for t in threads:
@@ -449,63 +822,96 @@ def run_cycle(args, cycle, seed, server, ids, kill_at):
         if t.is_alive():
             verdict.add("hang", "%s still running 30 s after the kill" % w.name)
         elif w.bad_reply:
-            verdict.add("bad-reply", w.bad_reply)
+            verdict.add("zset-reply" if isinstance(w, ZsetWriter) else "bad-reply", w.bad_reply)
         elif w.error and w.error.startswith("internal"):
             raise HarnessError("%s: %s" % (w.name, w.error))
-    return CycleLog(producers, consumers), killed_at, verdict
+    zlogs = [ZsetLog(w.key, zoracle.states[w.key], w) for w in zwriters] if args.zsets else []
+    return CycleLog(producers, consumers), zlogs, killed_at, verdict
 
 
 def run(args, seed, server, keep):
-    print("queue-crash-test: %d cycles, appendfsync %s, seed %s, %d producers, %d consumers, "
-          "binary %s" % (args.cycles, args.appendfsync, seed, args.producers, args.consumers,
-                         args.binary), flush=True)
+    workers = []
+    if args.queue:
+        workers.append("%d producers, %d consumers" % (args.producers, args.consumers))
+    if args.zsets:
+        workers.append("%d zset writers" % args.zset_writers)
+    print("queue-crash-test: %d cycles, appendfsync %s, seed %s, %s%s, binary %s" % (
+        args.cycles, args.appendfsync, seed, "workload %s, " % args.workload
+        if args.workload != "queue" else "", ", ".join(workers), args.binary), flush=True)
     ids = JobIds()
     oracle = Oracle()
+    zoracle = ZsetOracle(args.zset_writers)
+    read_rng = random.Random("%s:read" % seed)
     kill_rng = random.Random("%s:kill" % seed)
     totals = {c: 0 for c in Verdict.CATEGORIES}
-    acked_pushes = 0
-    injected = False
+    acked = {"pushes": 0, "zset ops": 0 if args.zsets else None}
+    injected = {"queue": not args.queue, "zsets": not args.zsets}
     server.start()
     t_start = time.monotonic()
     for cycle in range(1, args.cycles + 1):
-        log, killed_at, verdict = run_cycle(args, cycle, seed, server, ids,
-                                            kill_rng.uniform(args.kill_min, args.kill_max))
-        acked_pushes += len(log.acked)
+        log, zlogs, killed_at, verdict = run_cycle(
+            args, cycle, seed, server, ids, kill_rng.uniform(args.kill_min, args.kill_max),
+            zoracle)
+        acked["pushes"] += len(log.acked)
+        if args.zsets:
+            acked["zset ops"] += sum(z.acked for z in zlogs)
         try:
             recovery = server.start()
         except ServerFailed as e:
             verdict.add("restart", "cycle %d: %s" % (cycle, e))
             print("cycle %d/%d: killed at %.2f s: RESTART FAILED" % (cycle, args.cycles,
                                                                      killed_at))
-            return finish(verdict, totals, cycle, acked_pushes, seed)
+            return finish(verdict, totals, cycle, acked, seed)
         conn = Conn(server.port)
         try:
-            note = ""
-            if args.inject_loss and not injected:
+            notes = []
+            if args.inject_loss and not injected["queue"]:
                 what = inject_loss(conn, oracle, log)
                 if what:
-                    injected = True
-                    note = " [inject-loss: %s]" % what
+                    injected["queue"] = True
+                    notes.append(what)
+            if args.inject_loss and not injected["zsets"]:
+                what = inject_zset_loss(conn, zlogs)
+                if what:
+                    injected["zsets"] = True
+                    notes.append(what)
+            note = "".join(" [inject-loss: %s]" % n for n in notes)
             state = read_state(conn)
+            zobserved = read_zsets(conn, zoracle.keys, read_rng) if args.zsets else {}
+            applied = 0
             if not verdict.counts["hang"]:
-                oracle.verify(log, state, verdict)
+                oracle.verify(log, state, verdict, non_empty(zobserved))
+                applied = zoracle.verify(zlogs, zobserved, verdict)
             requeued = 0
             if not verdict:
                 oracle.advance(log, state)
                 requeued = requeue(conn, oracle)
+                zoracle.advance(zlogs, zobserved)
         finally:
             conn.close()
-        print("cycle %d/%d: %d pushes acknowledged (%d sent), %d moves (%d found the queue "
-              "empty, %d unanswered), %d done (%d LREMs sent), killed at %.2f s, restart %.2f s, "
-              "queue %d, processing %d (requeued %d): %s%s"
-              % (cycle, args.cycles, len(log.acked), len(log.sent), log.moves, log.empty,
-                 log.moves_in_flight, len(log.done), len(log.lrem_sent), killed_at, recovery,
-                 len(state["queue"]), len(state["processing"]), requeued, verdict.summary(),
-                 note), flush=True)
+        parts = []
+        if args.queue:
+            parts.append("%d pushes acknowledged (%d sent), %d moves (%d found the queue empty, "
+                         "%d unanswered), %d done (%d LREMs sent)" % (
+                             len(log.acked), len(log.sent), log.moves, log.empty,
+                             log.moves_in_flight, len(log.done), len(log.lrem_sent)))
+        if args.zsets:
+            parts.append("%d zset ops acknowledged (%d unanswered, %d found applied)" % (
+                sum(z.acked for z in zlogs), sum(1 for z in zlogs if z.in_flight), applied))
+        parts.append("killed at %.2f s, restart %.2f s" % (killed_at, recovery))
+        if args.queue:
+            parts.append("queue %d, processing %d (requeued %d)" % (
+                len(state["queue"]), len(state["processing"]), requeued))
+        if args.zsets:
+            parts.append("boards %s members" % "/".join(
+                "%d" % len(o["range"]) if o["range"] is not None else "?"
+                for o in zobserved.values()))
+        print("cycle %d/%d: %s: %s%s" % (cycle, args.cycles, ", ".join(parts), verdict.summary(),
+                                         note), flush=True)
         if verdict:
-            return finish(verdict, totals, cycle, acked_pushes, seed, keep=keep or
+            return finish(verdict, totals, cycle, acked, seed, keep=keep or
                           not args.inject_loss)
-    # A clean stop must keep every pending job too.
+    # A clean stop must keep every pending job, and every board as last verified, too.
     verdict = Verdict()
     code = server.stop()
     if code != 0:
@@ -514,23 +920,33 @@ def run(args, seed, server, keep):
         recovery = server.start()
     except ServerFailed as e:
         verdict.add("restart", "after the clean stop: %s" % e)
-        return finish(verdict, totals, args.cycles, acked_pushes, seed)
+        return finish(verdict, totals, args.cycles, acked, seed)
     conn = Conn(server.port)
     try:
         state = read_state(conn)
+        zobserved = read_zsets(conn, zoracle.keys, read_rng) if args.zsets else {}
     finally:
         conn.close()
-    oracle.verify(CycleLog(), state, verdict)
+    oracle.verify(CycleLog(), state, verdict, non_empty(zobserved))
+    if args.zsets:
+        zoracle.verify([ZsetLog(k, zoracle.states[k]) for k in zoracle.keys], zobserved,
+                       verdict)
     code = server.stop()
     if code != 0:
         verdict.add("clean-stop", "final SIGTERM: stashd exit code %s" % code)
-    print("clean stop and restart %.2f s: %d jobs pending: %s" % (recovery, len(state["queue"]),
-                                                                   verdict.summary()))
+    parts = []
+    if args.queue:
+        parts.append("%d jobs pending" % len(state["queue"]))
+    if args.zsets:
+        parts.append("boards %s members" % "/".join(
+            "%d" % len(zoracle.states[k]) for k in zoracle.keys))
+    print("clean stop and restart %.2f s: %s: %s" % (recovery, ", ".join(parts),
+                                                     verdict.summary()))
     print("elapsed %.1f s" % (time.monotonic() - t_start), flush=True)
-    return finish(verdict, totals, args.cycles, acked_pushes, seed, keep=keep or bool(verdict))
+    return finish(verdict, totals, args.cycles, acked, seed, keep=keep or bool(verdict))
 
 
-def finish(verdict, totals, cycles, acked_pushes, seed, keep=True):
+def finish(verdict, totals, cycles, acked, seed, keep=True):
     """Reports verdict's violations and prints the final line; returns (status, keep)."""
     for c, n in verdict.counts.items():
         totals[c] += n
@@ -544,9 +960,13 @@ def finish(verdict, totals, cycles, acked_pushes, seed, keep=True):
     other = {c: n for c, n in totals.items() if n and c not in ("lost", "duplicated", "invented")}
     if other:
         print("other violations: " + ", ".join("%d %s" % (n, c) for c, n in other.items()))
-    print("%d cycles, %d acknowledged pushes, %d lost, %d duplicated, %d invented"
-          % (cycles, acked_pushes, totals["lost"], totals["duplicated"], totals["invented"]),
-          flush=True)
+    zsets = ""
+    if acked["zset ops"] is not None:
+        zsets = ", %d acknowledged zset ops, %d zset violations" % (
+            acked["zset ops"], sum(totals[c] for c in Verdict.ZSET_CATEGORIES))
+    print("%d cycles, %d acknowledged pushes, %d lost, %d duplicated, %d invented%s"
+          % (cycles, acked["pushes"], totals["lost"], totals["duplicated"], totals["invented"],
+             zsets), flush=True)
     return (1 if verdict else 0), keep
 
 

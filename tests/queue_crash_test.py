@@ -4,7 +4,11 @@ acknowledging them with LREM, SIGKILL 0.2-2 s into each cycle, restart, oracle o
 pushes, moves and LREMs; tests/queue_crash_checker.py) for 10 cycles with appendfsync always
 must lose, duplicate and invent no job; and its oracle must be able to fail: with one
 acknowledged job removed behind its back (--inject-loss) the script exits non-zero and reports
-it lost.
+it lost. The same for the sorted-set counters workload (--workload zsets: writers that each own a
+sorted set and send ZINCRBY/ZADD/ZREM/ZPOPMIN one at a time, an oracle of each set's exact state
+after every acknowledged reply, checked after each restart through ZRANGE, ZREVRANGE,
+ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZSCAN, ZMSCORE and ZCARD): 10 cycles report 0 zset violations,
+and one acknowledged member removed behind the oracle's back makes the script exit non-zero.
 
 Uses a release build: STASHD_RELEASE, else build/release/stashd (then asan, debug); the script
 is given it with --binary, so it never builds."""
@@ -18,6 +22,9 @@ from stashd import ROOT, release_binary
 SCRIPT = os.path.join(ROOT, "scripts", "queue-crash-test.sh")
 FINAL = re.compile(r"^(\d+) cycles, (\d+) acknowledged pushes, (\d+) lost, (\d+) duplicated, "
                    r"(\d+) invented$")
+FINAL_ZSETS = re.compile(r"^(\d+) cycles, (\d+) acknowledged pushes, (\d+) lost, (\d+) "
+                         r"duplicated, (\d+) invented, (\d+) acknowledged zset ops, (\d+) zset "
+                         r"violations$")
 
 
 class QueueCrashLoopTest(unittest.TestCase):
@@ -48,6 +55,31 @@ class QueueCrashLoopTest(unittest.TestCase):
         self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
         self.assertEqual(m.group(3, 4, 5), ("1", "0", "0"), output)
         self.assertIn("inject-loss: removed acknowledged job", output)
+
+    def test_kill9_keeps_every_sorted_set_state(self):
+        code, last, output = self.crash_test("--cycles", "10", "--appendfsync", "always",
+                                             "--workload", "zsets")
+        self.assertEqual(code, 0, output)
+        m = FINAL_ZSETS.match(last)
+        self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
+        self.assertEqual(m.group(1), "10", output)
+        self.assertEqual(m.group(3, 4, 5), ("0", "0", "0"), output)
+        self.assertGreater(int(m.group(6)), 0, output)
+        self.assertEqual(m.group(7), "0", output)
+        self.assertEqual(len(re.findall(r"^cycle \d+/10: \d+ zset ops acknowledged .*: ok$",
+                                        output, re.M)), 10, output)
+        self.assertRegex(output, r"(?m)^clean stop and restart .*: ok$")
+
+    def test_zset_oracle_fails_when_an_acknowledged_member_is_removed(self):
+        code, last, output = self.crash_test("--cycles", "2", "--workload", "zsets",
+                                             "--inject-loss")
+        self.assertEqual(code, 1, output)
+        m = FINAL_ZSETS.match(last)
+        self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
+        self.assertEqual(m.group(3, 4, 5), ("0", "0", "0"), output)
+        self.assertEqual(m.group(7), "1", output)
+        self.assertIn("inject-loss: removed acknowledged member", output)
+        self.assertRegex(output, r"\[zset-state\] board:\d+: lost ")
 
 
 if __name__ == "__main__":
