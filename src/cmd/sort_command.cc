@@ -139,6 +139,7 @@ Status LoadSubject(CollectionSource& src, const CollectionRef& ref, ValueType ty
   }
   store::ScoreStart start;
   start.from_end = range_only && desc;
+  start.floor = ref.meta.floor[start.from_end ? 1 : 0];
   uint64_t skip = range_only ? from : 0;
   const uint64_t take = range_only ? n : ref.meta.count;
   return store::ForEachByScore(it.get(), src.slot(), ref.key, ref.meta.version, start,

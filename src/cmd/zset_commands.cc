@@ -131,8 +131,9 @@ struct ZView {
   const store::CollectionMeta& meta;
 };
 
-Status Walk(const ZView& z, const store::ScoreStart& start,
+Status Walk(const ZView& z, store::ScoreStart start,
             const std::function<bool(std::string_view, double)>& fn) {
+  start.floor = z.meta.floor[start.from_end ? 1 : 0];
   return store::ForEachByScore(z.it, z.slot, z.key, z.meta.version, start, fn);
 }
 
@@ -777,10 +778,16 @@ CommandStatus RemoveMembers(WriteContext& c, store::CollectionWrite* w,
   return {};
 }
 
+// How Redis builds a stored result, which decides its size class (and so whether -0 stays):
+// the set operations build a skiplist and make it a listpack if it fits; ZRANGESTORE starts as
+// a listpack (a skiplist when a rank range is known to be longer than a listpack holds) and
+// converts when a member outgrows it.
+enum class Build { kSetOp, kRange, kRankRange };
+
 // Replaces dst with the members (none: deletes it); the reply is the count. event: the
 // command's (Redis's setKey semantics: a destination that was there is overwritten, not new).
 CommandStatus StoreResult(WriteContext& c, std::string_view dst, const std::vector<Scored>& items,
-                          std::string_view event) {
+                          std::string_view event, Build build) {
   bool replaced;
   if (Status s = c.txn.Delete(c.db, dst, c.now_ms, &replaced); ReadFailed(s)) {
     return ReadFailure(s);
@@ -788,10 +795,17 @@ CommandStatus StoreResult(WriteContext& c, std::string_view dst, const std::vect
   if (!items.empty()) {
     store::CollectionWrite w;
     STASH_RETURN_IF_FAILED(OpenZSet(c, dst, &w));
-    size_t longest = 0;
-    for (const Scored& m : items) longest = std::max(longest, m.member.size());
-    MarkSkiplist(c, &w, items.size(), longest);
-    for (const Scored& m : items) store::PutMember(c.txn, &w, m.member, m.score, {});
+    if (build == Build::kSetOp) {
+      size_t longest = 0;
+      for (const Scored& m : items) longest = std::max(longest, m.member.size());
+      MarkSkiplist(c, &w, items.size(), longest);
+    } else if (build == Build::kRankRange) {
+      MarkSkiplist(c, &w, items.size(), 0);
+    }
+    for (const Scored& m : items) {
+      if (build != Build::kSetOp) MarkSkiplist(c, &w, w.meta.count + 1, m.member.size());
+      store::PutMember(c.txn, &w, m.member, m.score, {});
+    }
     KeyEvents::QuietNew quiet(c.events, replaced);
     STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
     c.Notify(kNotifyZset, event, dst);
@@ -844,10 +858,8 @@ CommandStatus ZAddGeneric(WriteContext& c, bool incr_command) {
   store::CollectionWrite w;
   STASH_RETURN_IF_FAILED(OpenZSet(c, c.argv[1], &w));
   if (!w.existed && !f.xx) {
-    // Redis sizes a new sorted set for all the pairs (zsetTypeCreate's hints).
-    size_t longest = 0;
-    for (size_t j = 0; j < pairs; j++) longest = std::max(longest, c.argv[at + 2 * j + 1].size());
-    MarkSkiplist(c, &w, pairs, longest);
+    // Redis 7.0 creates a skiplist only when a listpack could not take the first member.
+    MarkSkiplist(c, &w, 1, c.argv[at + 1].size());
   }
   int64_t added = 0, updated = 0, processed = 0;
   double last = 0;
@@ -913,6 +925,27 @@ CommandStatus ZRem(WriteContext& c) {
   return {};
 }
 
+// After ZREMRANGEBYRANK / ZREMRANGEBYSCORE removed items (ascending): when they were the lowest
+// (a rank range from 0, a score range from -inf) or the highest members, the walks from that
+// end skip them from now on (the usual trim: ZREMRANGEBYRANK k 0 -101).
+void RaiseFloorAfter(store::CollectionWrite* w, const RangeArgs& a,
+                     const std::vector<Scored>& items) {
+  if (items.empty()) return;
+  const uint64_t before = w->meta.count + items.size();
+  bool lowest = false, highest = false;
+  if (a.by == By::kRank) {
+    uint64_t from, n;
+    ClipRanks(a.start, a.stop, before, &from, &n);
+    lowest = from == 0;
+    highest = from + n == before;
+  } else if (a.by == By::kScore) {
+    lowest = a.score.min == -HUGE_VAL && !a.score.minex;
+    highest = a.score.max == HUGE_VAL && !a.score.maxex;
+  }
+  if (lowest) store::RaiseFloor(w, false, items.back().score, items.back().member);
+  if (highest) store::RaiseFloor(w, true, items.front().score, items.front().member);
+}
+
 CommandStatus RemoveRange(WriteContext& c, By by, std::string_view event) {
   RangeArgs a;
   a.by = by;
@@ -933,6 +966,7 @@ CommandStatus RemoveRange(WriteContext& c, By by, std::string_view event) {
     if (Status s = ComputeRange(z.view, a, &items); !s.ok()) return ReadFailure(c.txn.Fail(s));
   }
   STASH_RETURN_IF_FAILED(RemoveMembers(c, &w, items));
+  RaiseFloorAfter(&w, a, items);
   STASH_RETURN_IF_FAILED(SaveForWrite(c, &w));
   NotifyRemoved(c, w, kNotifyZset, event, static_cast<int64_t>(items.size()));
   c.out.Integer(static_cast<int64_t>(items.size()));
@@ -961,7 +995,8 @@ CommandStatus ZRangeStore(WriteContext& c) {
       return src.Failure(s);
     }
   }
-  return StoreResult(c, c.argv[1], items, "zrangestore");
+  return StoreResult(c, c.argv[1], items, "zrangestore",
+                     a.by == By::kRank ? Build::kRankRange : Build::kRange);
 }
 
 CommandStatus SetOpStore(WriteContext& c, SetOp op, std::string_view name) {
@@ -969,7 +1004,7 @@ CommandStatus SetOpStore(WriteContext& c, SetOp op, std::string_view name) {
   SetOpArgs a;
   std::vector<Input> inputs;
   STASH_RETURN_IF_FAILED(ParseSetOp(src, c.argv, 2, op, true, false, name, &a, &inputs));
-  return StoreResult(c, c.argv[1], ComputeSetOp(op, a, inputs, false), name);
+  return StoreResult(c, c.argv[1], ComputeSetOp(op, a, inputs, false), name, Build::kSetOp);
 }
 
 CommandStatus ZUnionStore(WriteContext& c) { return SetOpStore(c, SetOp::kUnion, "zunionstore"); }
@@ -999,6 +1034,7 @@ CommandStatus PopAndReply(WriteContext& c, store::CollectionWrite* w, bool max, 
     if (!s.ok()) return ReadFailure(c.txn.Fail(s));
   }
   STASH_RETURN_IF_FAILED(RemoveMembers(c, w, items));
+  if (!items.empty()) store::RaiseFloor(w, max, items.back().score, items.back().member);
   STASH_RETURN_IF_FAILED(SaveForWrite(c, w));
   NotifyRemoved(c, *w, kNotifyZset, max ? "zpopmax" : "zpopmin",
                 static_cast<int64_t>(items.size()));

@@ -146,14 +146,35 @@ void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload) {
   PutFixed64(payload, m.count);
   PutFixed64(payload, m.non_integers);
   if (m.head != 0) PutFixed64(payload, m.head);
+  if (!m.floor[0].empty() || !m.floor[1].empty()) {
+    payload->push_back('Z');
+    for (const std::string& f : m.floor) {
+      PutFixed32(payload, static_cast<uint32_t>(f.size()));
+      payload->append(f);
+    }
+  }
 }
 
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m) {
-  if (payload.size() != 24 && payload.size() != 32) return false;
+  const bool floors = payload.size() > 32 && payload[24] == 'Z';
+  if (payload.size() != 24 && payload.size() != 32 && !floors) return false;
   m->version = DecodeFixed64(payload.data());
   m->count = DecodeFixed64(payload.data() + 8);
   m->non_integers = DecodeFixed64(payload.data() + 16);
   m->head = payload.size() == 32 ? DecodeFixed64(payload.data() + 24) : 0;
+  m->floor[0].clear();
+  m->floor[1].clear();
+  if (floors) {
+    std::string_view rest = payload.substr(25);
+    for (std::string& f : m->floor) {
+      if (rest.size() < 4) return false;
+      const uint32_t n = DecodeFixed32(rest.data());
+      if (rest.size() - 4 < n) return false;
+      f.assign(rest.substr(4, n));
+      rest.remove_prefix(4 + n);
+    }
+    if (!rest.empty()) return false;
+  }
   return true;
 }
 

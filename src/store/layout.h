@@ -30,7 +30,8 @@
 // type is a ValueType; for strings the payload is the value itself. For a collection (hash,
 // set, list) the payload is its metadata: fixed64 version, fixed64 count, fixed64 non-integer
 // count (sets: members that are not integers, for OBJECT ENCODING; sorted sets: 1 once in
-// Redis's skiplist size class; else 0), for lists only a
+// Redis's skiplist size class; else 0), for sorted sets with floors 'Z' then the two index
+// floors (fixed32 length + bytes each; absent while both are empty), for lists only a
 // fourth fixed64 head (the position of the first element, never 0), and the elements are 'E'
 // records under that version. So DEL, an overwrite, RENAME's replaced target, expiry and FLUSHDB
 // touch only the metadata record, whatever the size: the elements of a version no metadata names
@@ -79,6 +80,10 @@ struct CollectionMeta {
   // and a score of -0 kept; zset_commands.cc decides when).
   bool skiplist() const { return non_integers != 0; }
   uint64_t head = 0;  // lists: the first element's position (else 0: not encoded)
+  // Sorted sets: for the ascending [0] and descending [1] score index (store/zset.h), a bound
+  // every live entry is at or after (empty: none known); pops move it past the entries they
+  // delete, so that the next walk seeks over their tombstones instead of stepping through them.
+  std::string floor[2];
 };
 void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload);
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m);

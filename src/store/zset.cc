@@ -36,6 +36,21 @@ void AppendDescendingMember(std::string* out, std::string_view member) {
   out->append("\xFF\xFF", 2);
 }
 
+// An index key's part after its prefix: the score, then the member (descending: both reversed).
+std::string IndexSuffix(bool descending, double score, std::string_view member) {
+  std::string k;
+  PutBigEndian64(&k, descending ? ~SortableBits(score) : SortableBits(score));
+  if (descending) {
+    AppendDescendingMember(&k, member);
+  } else {
+    k.append(member);
+  }
+  return k;
+}
+
+// A floor is at most this long: a prefix of a key is still at or before it.
+constexpr size_t kMaxFloor = 8 + 64;
+
 std::string IndexPrefix(uint32_t slot, std::string_view key, uint64_t version, char which) {
   std::string k = ElementPrefix(slot, key, version);
   k.push_back(which);
@@ -43,17 +58,21 @@ std::string IndexPrefix(uint32_t slot, std::string_view key, uint64_t version, c
 }
 
 std::string AscendingKey(const CollectionWrite& w, double score, std::string_view member) {
-  std::string k = IndexPrefix(w.slot, w.key, w.meta.version, kAscending);
-  PutBigEndian64(&k, SortableBits(score));
-  k.append(member);
-  return k;
+  return IndexPrefix(w.slot, w.key, w.meta.version, kAscending) + IndexSuffix(false, score, member);
 }
 
 std::string DescendingKey(const CollectionWrite& w, double score, std::string_view member) {
-  std::string k = IndexPrefix(w.slot, w.key, w.meta.version, kDescending);
-  PutBigEndian64(&k, ~SortableBits(score));
-  AppendDescendingMember(&k, member);
-  return k;
+  return IndexPrefix(w.slot, w.key, w.meta.version, kDescending) + IndexSuffix(true, score, member);
+}
+
+// A member at (score, member) is coming: the floors must stay at or before it.
+void LowerFloors(CollectionWrite* w, double score, std::string_view member) {
+  for (int d = 0; d < 2; d++) {
+    std::string& floor = w->meta.floor[d];
+    if (floor.empty()) continue;
+    std::string suffix = IndexSuffix(d == 1, score, member);
+    if (suffix < floor) floor = suffix.substr(0, kMaxFloor);
+  }
 }
 
 }  // namespace
@@ -85,10 +104,17 @@ void PutMember(Txn& txn, CollectionWrite* w, std::string_view member, double sco
   // A listpack keeps -0 as 0 (see zset.h).
   if (score == 0 && !w->meta.skiplist()) score = 0;
   WriteElement(txn, w, member, EncodeScore(score), before);  // hands out the version if new
+  LowerFloors(w, score, member);
   // The index keys hold -0 as 0; the values say it was -0.
   const bool negative_zero = score == 0 && std::signbit(score);
   txn.PutRaw(AscendingKey(*w, score, member), negative_zero ? "-" : "");
   txn.PutRaw(DescendingKey(*w, score, member), (negative_zero ? "-" : "+") + std::string(member));
+}
+
+void RaiseFloor(CollectionWrite* w, bool from_end, double score, std::string_view member) {
+  std::string floor = IndexSuffix(from_end, score, member).substr(0, kMaxFloor);
+  std::string& mine = w->meta.floor[from_end ? 1 : 0];
+  if (floor > mine) mine = std::move(floor);
 }
 
 Status RemoveMember(Txn& txn, CollectionWrite* w, std::string_view member,
@@ -119,6 +145,11 @@ Status ForEachByScore(Iterator* it, uint32_t slot, std::string_view key, uint64_
     } else {
       target.append(start.member);
     }
+  }
+  // Nothing lives before the floor: seek past the tombstones of what was popped there.
+  if (!start.floor.empty() && target.compare(prefix.size(), std::string::npos, start.floor) < 0) {
+    target.resize(prefix.size());
+    target.append(start.floor);
   }
   it->Seek(target);
   for (; it->Valid(); it->Next()) {

@@ -37,6 +37,10 @@ bool DecodeScore(std::string_view value, double* score);
 // (CollectionMeta::skiplist(), kept by the commands): Redis 7.0's listpack stores -0 as 0.
 void PutMember(Txn& txn, CollectionWrite* w, std::string_view member, double score,
                const ElementRead& before);
+// After removing the first members of one direction's walk (pops, a range from that end): every
+// member left comes after (score, member), the last one removed, so walks that way start there.
+void RaiseFloor(CollectionWrite* w, bool from_end, double score, std::string_view member);
+
 // Removes a member that is there (before: FindElement's answer).
 Status RemoveMember(Txn& txn, CollectionWrite* w, std::string_view member,
                     const ElementRead& before);
@@ -48,6 +52,8 @@ struct ScoreStart {
   double score = 0;
   bool exclusive = false;   // with has_score: from the first member past score
   std::string_view member;  // with has_score: the first (score, member) at or past this one
+  // The set's floor for this direction (CollectionMeta::floor): the walk never seeks before it.
+  std::string_view floor;
 };
 // Calls fn(member, score) in score order (ties by member; from_end: both reversed) from
 // start, until fn returns false. it reads at one read point. Returns its status, or Corruption
