@@ -3,6 +3,7 @@
 #include "config/notify_flags.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <unordered_set>
 
@@ -60,6 +61,81 @@ Status LoadElements(CollectionSource& src, const CollectionRef& ref,
     out->emplace_back(e, v);
     return true;
   });
+}
+
+CommandStatus ParseRandomArgs(const std::vector<std::string>& argv, std::string_view word,
+                              RandomArgs* a) {
+  a->with_count = argv.size() >= 3;
+  if (!a->with_count) return {};
+  if (!ParseInteger(argv[2], &a->count)) return Fail(kNotIntegerError);
+  if (a->count == std::numeric_limits<int64_t>::min()) return Fail(kCountRangeError);
+  if (argv.size() > 4 || (argv.size() == 4 && !EqualsIgnoreCase(argv[3], word))) {
+    return Fail(kSyntaxError);
+  }
+  if (argv.size() == 4) {
+    a->with_values = true;
+    // Redis refuses a count whose pairs would overflow its reply length
+    if (a->count < -std::numeric_limits<int64_t>::max() / 2 ||
+        a->count > std::numeric_limits<int64_t>::max() / 2) {
+      return Fail("ERR value is out of range");
+    }
+  }
+  return {};
+}
+
+CommandStatus PickRandom(CommandContext& c, CollectionSource& src, const CollectionRef& ref,
+                         const RandomArgs& a,
+                         std::vector<std::pair<std::string, std::string>>* picks, bool* replied) {
+  *replied = true;
+  if (!a.with_count && !ref.found) {
+    c.out.Null();
+    return {};
+  }
+  if (a.with_count && (!ref.found || a.count == 0)) {
+    c.out.ArrayHeader(0);
+    return {};
+  }
+  if (a.count < -(int64_t{1} << 32)) return Fail("ERR value is out of range");
+  if (Status s = PickElements(src, ref, a.count, a.with_values, picks); !s.ok()) {
+    return EngineError(s);
+  }
+  if (!a.with_count) {
+    picks->empty() ? c.out.Null() : c.out.Bulk((*picks)[0].first);
+    return {};
+  }
+  *replied = false;
+  return {};
+}
+
+CommandStatus ParseMPop(const std::vector<std::string>& argv, size_t at, std::string_view first_end,
+                        std::string_view second_end, MPopArgs* out) {
+  int64_t numkeys;
+  if (!ParseInteger(argv[at], &numkeys) || numkeys < 1) {
+    return Fail("ERR numkeys should be greater than 0");
+  }
+  if (numkeys >= static_cast<int64_t>(argv.size() - at - 1)) return Fail(kSyntaxError);
+  const auto keys = static_cast<size_t>(numkeys);
+  out->keys = std::span<const std::string>(argv).subspan(at + 1, keys);
+  const std::string& end = argv[at + 1 + keys];
+  if (EqualsIgnoreCase(end, first_end)) {
+    out->first = true;
+  } else if (EqualsIgnoreCase(end, second_end)) {
+    out->first = false;
+  } else {
+    return Fail(kSyntaxError);
+  }
+  int64_t count = -1;
+  for (size_t j = at + 2 + keys; j < argv.size(); j++) {
+    if (count == -1 && EqualsIgnoreCase(argv[j], "count") && j + 1 < argv.size()) {
+      if (!ParseInteger(argv[++j], &count) || count < 1) {
+        return Fail("ERR count should be greater than 0");
+      }
+    } else {
+      return Fail(kSyntaxError);
+    }
+  }
+  out->count = count == -1 ? 1 : count;
+  return {};
 }
 
 CommandStatus ReadElementArg(CommandContext& c, store::ValueType type, std::string* value,

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -106,6 +107,30 @@ Status LoadElements(CollectionSource& src, const CollectionRef& ref,
 // second is the element's value (else empty).
 Status PickElements(CollectionSource& src, const CollectionRef& ref, int64_t count,
                     bool with_values, std::vector<std::pair<std::string, std::string>>* out);
+
+// HRANDFIELD / ZRANDMEMBER key [count [word]] (word: WITHVALUES / WITHSCORES), and what they
+// share after parsing: an absent key or a zero count replied at once (*replied), else the
+// picks (PickElements; pair values only with word).
+struct RandomArgs {
+  bool with_count = false;
+  int64_t count = 1;
+  bool with_values = false;
+};
+CommandStatus ParseRandomArgs(const std::vector<std::string>& argv, std::string_view word,
+                              RandomArgs* a);
+CommandStatus PickRandom(CommandContext& c, CollectionSource& src, const CollectionRef& ref,
+                         const RandomArgs& a,
+                         std::vector<std::pair<std::string, std::string>>* picks, bool* replied);
+
+// LMPOP/ZMPOP and their blocking forms, from argv[at]: numkeys key [key ...] END [COUNT n],
+// END being first_end (then first is true) or second_end, in any case.
+struct MPopArgs {
+  std::span<const std::string> keys;
+  bool first = true;
+  int64_t count = 1;
+};
+CommandStatus ParseMPop(const std::vector<std::string>& argv, size_t at, std::string_view first_end,
+                        std::string_view second_end, MPopArgs* out);
 
 // --- shared by the hash and set commands ---
 // Reads element argv[2] of the collection at argv[1] (of type): *found, and its *value.

@@ -79,43 +79,16 @@ CommandStatus HVals(CommandContext& c) { return HGetAllGeneric(c, Part::kValues)
 CommandStatus HGetAll(CommandContext& c) { return HGetAllGeneric(c, Part::kBoth); }
 
 CommandStatus HRandField(CommandContext& c) {
-  int64_t count = 1;
-  bool with_count = c.argv.size() >= 3, with_values = false;
-  if (with_count) {
-    if (!ParseInteger(c.argv[2], &count)) return Fail(kNotIntegerError);
-    if (count == std::numeric_limits<int64_t>::min()) return Fail(kCountRangeError);
-    if (c.argv.size() == 4 && EqualsIgnoreCase(c.argv[3], "withvalues")) {
-      with_values = true;
-      // Redis refuses a count whose pairs would overflow its reply length
-      if (count < -std::numeric_limits<int64_t>::max() / 2 ||
-          count > std::numeric_limits<int64_t>::max() / 2) {
-        return Fail("ERR value is out of range");
-      }
-    } else if (c.argv.size() >= 4) {
-      return Fail(kSyntaxError);
-    }
-  }
+  RandomArgs a;
+  STASH_RETURN_IF_FAILED(ParseRandomArgs(c.argv, "withvalues", &a));
   ReadSource src(c);
   CollectionRef ref;
   STASH_OPEN_HASH(src, ref);
-  if (!with_count) {
-    if (!ref.found) {
-      c.out.Null();
-      return {};
-    }
-  } else if (!ref.found || count == 0) {
-    c.out.ArrayHeader(0);
-    return {};
-  }
-  if (count < -(int64_t{1} << 32)) return Fail("ERR value is out of range");
   std::vector<std::pair<std::string, std::string>> picks;
-  if (Status s = PickElements(src, ref, count, with_values, &picks); !s.ok()) {
-    return EngineError(s);
-  }
-  if (!with_count) {
-    picks.empty() ? c.out.Null() : c.out.Bulk(picks[0].first);
-    return {};
-  }
+  bool replied;
+  STASH_RETURN_IF_FAILED(PickRandom(c, src, ref, a, &picks, &replied));
+  if (replied) return {};
+  const bool with_values = a.with_values;
   const bool pairs = with_values && c.out.protocol() >= 3;
   c.out.ArrayHeader(with_values && !pairs ? picks.size() * 2 : picks.size());
   for (const auto& [field, value] : picks) {

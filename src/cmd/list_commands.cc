@@ -428,40 +428,10 @@ CommandStatus LMove(WriteContext& c) {
 
 CommandStatus RPopLPush(WriteContext& c) { return Move(c, c.argv[1], c.argv[2], false, true); }
 
-// LMPOP's and BLMPOP's arguments from argv[at]: numkeys key [key ...] LEFT|RIGHT [COUNT n].
-struct MPopArgs {
-  std::span<const std::string> keys;
-  bool left = true;
-  int64_t count = 1;
-};
-
-CommandStatus ParseMPop(const std::vector<std::string>& argv, size_t at, MPopArgs* out) {
-  int64_t numkeys;
-  if (!ParseInteger(argv[at], &numkeys) || numkeys < 1) {
-    return Fail("ERR numkeys should be greater than 0");
-  }
-  if (numkeys >= static_cast<int64_t>(argv.size() - at - 1)) return Fail(kSyntaxError);
-  const auto keys = static_cast<size_t>(numkeys);
-  out->keys = std::span<const std::string>(argv).subspan(at + 1, keys);
-  if (!ParseEnd(argv[at + 1 + keys], &out->left)) return Fail(kSyntaxError);
-  int64_t count = -1;
-  for (size_t j = at + 2 + keys; j < argv.size(); j++) {
-    if (count == -1 && EqualsIgnoreCase(argv[j], "count") && j + 1 < argv.size()) {
-      if (!ParseInteger(argv[++j], &count) || count < 1) {
-        return Fail("ERR count should be greater than 0");
-      }
-    } else {
-      return Fail(kSyntaxError);
-    }
-  }
-  out->count = count == -1 ? 1 : count;
-  return {};
-}
-
 CommandStatus LMPop(WriteContext& c) {
   MPopArgs a;
-  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 1, &a));
-  const bool left = a.left;
+  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 1, "left", "right", &a));
+  const bool left = a.first;
   const int64_t count = a.count;
   for (size_t k = 0; k < a.keys.size(); k++) {
     store::CollectionWrite w;
@@ -561,8 +531,8 @@ CommandStatus BLMPop(WriteContext& c) {
   int64_t deadline;
   STASH_RETURN_IF_FAILED(ParseBlockingTimeout(c.argv[1], c.now_ms, &deadline));
   MPopArgs a;
-  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 2, &a));
-  return BlockingPop(c, a.keys, a.left, a.count, deadline);
+  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 2, "left", "right", &a));
+  return BlockingPop(c, a.keys, a.first, a.count, deadline);
 }
 
 constexpr uint32_t kRead = kCmdReadonly | kCmdFast;

@@ -488,43 +488,16 @@ CommandStatus ZLexCount(CommandContext& c) {
 }
 
 CommandStatus ZRandMember(CommandContext& c) {
-  int64_t count = 1;
-  bool with_count = c.argv.size() >= 3, with_scores = false;
-  if (with_count) {
-    if (!ParseInteger(c.argv[2], &count)) return Fail(kNotIntegerError);
-    if (count == std::numeric_limits<int64_t>::min()) return Fail(kCountRangeError);
-    if (c.argv.size() > 4 || (c.argv.size() == 4 && !EqualsIgnoreCase(c.argv[3], "withscores"))) {
-      return Fail(kSyntaxError);
-    }
-    if (c.argv.size() == 4) {
-      with_scores = true;
-      if (count < -std::numeric_limits<int64_t>::max() / 2 ||
-          count > std::numeric_limits<int64_t>::max() / 2) {
-        return Fail("ERR value is out of range");
-      }
-    }
-  }
+  RandomArgs a;
+  STASH_RETURN_IF_FAILED(ParseRandomArgs(c.argv, "withscores", &a));
   ReadSource src(c);
   CollectionRef ref;
   STASH_OPEN_ZSET(src, c.argv[1], ref);
-  if (!with_count) {
-    if (!ref.found) {
-      c.out.Null();
-      return {};
-    }
-  } else if (!ref.found || count == 0) {
-    c.out.ArrayHeader(0);
-    return {};
-  }
-  if (count < -(int64_t{1} << 32)) return Fail("ERR value is out of range");
   std::vector<std::pair<std::string, std::string>> picks;
-  if (Status s = PickElements(src, ref, count, with_scores, &picks); !s.ok()) {
-    return EngineError(s);
-  }
-  if (!with_count) {
-    picks.empty() ? c.out.Null() : c.out.Bulk(picks[0].first);
-    return {};
-  }
+  bool replied;
+  STASH_RETURN_IF_FAILED(PickRandom(c, src, ref, a, &picks, &replied));
+  if (replied) return {};
+  const bool with_scores = a.with_values;
   std::vector<Scored> items;
   for (auto& [member, value] : picks) {
     double score = 0;
@@ -1083,48 +1056,6 @@ CommandStatus ZPop(WriteContext& c, bool max) {
 CommandStatus ZPopMin(WriteContext& c) { return ZPop(c, false); }
 CommandStatus ZPopMax(WriteContext& c) { return ZPop(c, true); }
 
-// MIN or MAX (any case): *max.
-bool ParseMinMax(std::string_view arg, bool* max) {
-  if (EqualsIgnoreCase(arg, "min")) {
-    *max = false;
-  } else if (EqualsIgnoreCase(arg, "max")) {
-    *max = true;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-// ZMPOP's and BZMPOP's arguments from argv[at]: numkeys key [key ...] MIN|MAX [COUNT n].
-struct MPopArgs {
-  std::span<const std::string> keys;
-  bool max = false;
-  int64_t count = 1;
-};
-
-CommandStatus ParseMPop(const std::vector<std::string>& argv, size_t at, MPopArgs* out) {
-  int64_t numkeys;
-  if (!ParseInteger(argv[at], &numkeys) || numkeys < 1) {
-    return Fail("ERR numkeys should be greater than 0");
-  }
-  if (numkeys >= static_cast<int64_t>(argv.size() - at - 1)) return Fail(kSyntaxError);
-  const auto keys = static_cast<size_t>(numkeys);
-  out->keys = std::span<const std::string>(argv).subspan(at + 1, keys);
-  if (!ParseMinMax(argv[at + 1 + keys], &out->max)) return Fail(kSyntaxError);
-  int64_t count = -1;
-  for (size_t j = at + 2 + keys; j < argv.size(); j++) {
-    if (count == -1 && EqualsIgnoreCase(argv[j], "count") && j + 1 < argv.size()) {
-      if (!ParseInteger(argv[++j], &count) || count < 1) {
-        return Fail("ERR count should be greater than 0");
-      }
-    } else {
-      return Fail(kSyntaxError);
-    }
-  }
-  out->count = count == -1 ? 1 : count;
-  return {};
-}
-
 // Pops from the first key of keys that holds a sorted set (a key of another type is
 // WRONGTYPE, except when serving: then the client waits on); with none, waits or replies null.
 CommandStatus PopFirst(WriteContext& c, std::span<const std::string> keys, bool max, int64_t count,
@@ -1155,8 +1086,8 @@ CommandStatus PopFirst(WriteContext& c, std::span<const std::string> keys, bool 
 
 CommandStatus ZMPop(WriteContext& c) {
   MPopArgs a;
-  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 1, &a));
-  return PopFirst(c, a.keys, a.max, a.count, PopReply::kKeyNested, 0, false);
+  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 1, "min", "max", &a));
+  return PopFirst(c, a.keys, !a.first, a.count, PopReply::kKeyNested, 0, false);
 }
 
 CommandStatus BZPop(WriteContext& c, bool max) {
@@ -1173,8 +1104,8 @@ CommandStatus BZMPop(WriteContext& c) {
   int64_t deadline;
   STASH_RETURN_IF_FAILED(ParseBlockingTimeout(c.argv[1], c.now_ms, &deadline));
   MPopArgs a;
-  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 2, &a));
-  return PopFirst(c, a.keys, a.max, a.count, PopReply::kKeyNested, deadline, true);
+  STASH_RETURN_IF_FAILED(ParseMPop(c.argv, 2, "min", "max", &a));
+  return PopFirst(c, a.keys, !a.first, a.count, PopReply::kKeyNested, deadline, true);
 }
 
 constexpr uint32_t kRead = kCmdReadonly | kCmdFast;
