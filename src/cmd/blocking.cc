@@ -45,6 +45,23 @@ CommandStatus WaitForKeys(WriteContext& c, std::span<const std::string> keys, in
   return {};
 }
 
+std::span<const std::string> KeysToTry(const WriteContext& c, std::span<const std::string> keys,
+                                       std::string* ready) {
+  if (!Serving(c)) return keys;
+  ready->assign(c.blocking->ready_key);
+  return std::span<const std::string>(ready, 1);
+}
+
+CommandStatus OpenPopSource(WriteContext& c, std::string_view key, store::ValueType type,
+                            store::CollectionWrite* w, bool* usable) {
+  bool wrong_type;
+  Status s = store::OpenCollection(c.txn, c.db, key, type, c.now_ms, w, &wrong_type);
+  if (!s.ok()) return ReadFailure(s);
+  if (wrong_type && !Serving(c)) return Fail(kWrongTypeError);
+  *usable = !wrong_type && w->existed;
+  return {};
+}
+
 bool BlockingRegistry::Add(std::unique_ptr<BlockedClient> c) {
   std::lock_guard<std::mutex> lock(mu_);
   if (c->closed != nullptr && c->closed->load()) return false;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "cmd/command.h"
+#include "store/collection.h"
 
 namespace stash {
 
@@ -54,6 +55,14 @@ struct BlockingOp {
 CommandStatus ParseBlockingTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms);
 // Whether the command runs to serve a waiting client: then only the ready key is tried.
 bool Serving(const WriteContext& c);
+// The keys a blocking command tries: its own, or when serving only the ready key (kept in
+// *ready).
+std::span<const std::string> KeysToTry(const WriteContext& c, std::span<const std::string> keys,
+                                       std::string* ready);
+// Opens a key a blocking command pops from: *usable when it holds a collection of type. A key
+// of another type is WRONGTYPE, except when serving (the client waits on, as in Redis 7.0).
+CommandStatus OpenPopSource(WriteContext& c, std::string_view key, store::ValueType type,
+                            store::CollectionWrite* w, bool* usable);
 // A blocking command found nothing: serving, the client stays blocked; one that may wait
 // blocks on keys until deadline_ms; one that may not (inside MULTI) replies null (null_array:
 // *-1, else $-1 in RESP2).

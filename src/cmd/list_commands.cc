@@ -452,30 +452,15 @@ CommandStatus LMPop(WriteContext& c) {
 
 // --- blocking pops ---
 
-// Opens a key a blocking command pops from: *usable when it holds a list. A key of another
-// type is WRONGTYPE, except when serving (the client goes on waiting, as in Redis 7.0).
-CommandStatus OpenSource(WriteContext& c, std::string_view key, store::CollectionWrite* w,
-                         bool* usable) {
-  bool wrong_type;
-  Status s = store::OpenCollection(c.txn, c.db, key, ValueType::kList, c.now_ms, w, &wrong_type);
-  if (!s.ok()) return ReadFailure(s);
-  if (wrong_type && !Serving(c)) return Fail(kWrongTypeError);
-  *usable = !wrong_type && w->existed;
-  return {};
-}
-
 // BLPOP/BRPOP (count -1: reply [key, element]) and BLMPOP (reply [key, [elements]]).
 CommandStatus BlockingPop(WriteContext& c, std::span<const std::string> keys, bool left,
                           int64_t count, int64_t deadline_ms) {
   std::string ready;
-  if (Serving(c)) {
-    ready.assign(c.blocking->ready_key);
-    keys = std::span<const std::string>(&ready, 1);
-  }
+  keys = KeysToTry(c, keys, &ready);
   for (const std::string& key : keys) {
     store::CollectionWrite w;
     bool usable;
-    STASH_RETURN_IF_FAILED(OpenSource(c, key, &w, &usable));
+    STASH_RETURN_IF_FAILED(OpenPopSource(c, key, ValueType::kList, &w, &usable));
     if (!usable) continue;
     std::vector<std::string> popped;
     STASH_RETURN_IF_FAILED(
@@ -504,7 +489,7 @@ CommandStatus BRPop(WriteContext& c) { return BPop(c, false); }
 CommandStatus BlockingMove(WriteContext& c, bool from_left, bool to_left, int64_t deadline) {
   store::CollectionWrite src;
   bool usable;
-  STASH_RETURN_IF_FAILED(OpenSource(c, c.argv[1], &src, &usable));
+  STASH_RETURN_IF_FAILED(OpenPopSource(c, c.argv[1], ValueType::kList, &src, &usable));
   if (!usable) {
     return WaitForKeys(c, std::span<const std::string>(c.argv).subspan(1, 1), deadline, false);
   }

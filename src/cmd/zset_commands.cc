@@ -1061,21 +1061,12 @@ CommandStatus ZPopMax(WriteContext& c) { return ZPop(c, true); }
 CommandStatus PopFirst(WriteContext& c, std::span<const std::string> keys, bool max, int64_t count,
                        PopReply how, int64_t deadline_ms, bool blocking) {
   std::string ready;
-  if (Serving(c)) {
-    ready.assign(c.blocking->ready_key);
-    keys = std::span<const std::string>(&ready, 1);
-  }
+  keys = KeysToTry(c, keys, &ready);
   for (const std::string& key : keys) {
     store::CollectionWrite w;
-    bool wrong_type;
-    Status s = store::OpenCollection(c.txn, c.db, key, ValueType::kZSet, c.now_ms, &w, &wrong_type);
-    if (!s.ok()) return ReadFailure(s);
-    if (wrong_type) {
-      if (Serving(c)) break;
-      return Fail(kWrongTypeError);
-    }
-    if (!w.existed) continue;
-    return PopAndReply(c, &w, max, count, how);
+    bool usable;
+    STASH_RETURN_IF_FAILED(OpenPopSource(c, key, ValueType::kZSet, &w, &usable));
+    if (usable) return PopAndReply(c, &w, max, count, how);
   }
   if (!blocking) {
     c.out.NullArray();
