@@ -226,17 +226,78 @@ Status LexRangeMembers(const ZView& z, const LexRange& r, bool reverse, Limit li
 }
 
 // A member's rank from the bottom (or the top): the entries before it.
+// Counted from whichever end is nearer: walks of growing length from both ends take turns, so
+// the cost is O(min(rank, N - rank)).
 Status Rank(const ZView& z, std::string_view member, double score, bool reverse, int64_t* rank) {
-  store::ScoreStart start;
-  start.from_end = reverse;
-  int64_t n = 0;
-  STASH_RETURN_IF_ERROR(Walk(z, start, [&](std::string_view m, double s) {
-    if (m == member && s == score) return false;
-    n++;
-    return true;
-  }));
-  *rank = n;
-  return Status::OK();
+  const uint64_t count = z.meta.count;
+  for (uint64_t budget = 64;; budget *= 4) {
+    for (const bool from_end : {false, true}) {
+      store::ScoreStart start;
+      start.from_end = from_end;
+      uint64_t n = 0;
+      bool found = false;
+      STASH_RETURN_IF_ERROR(Walk(z, start, [&](std::string_view m, double s) {
+        if (m == member && s == score) {
+          found = true;
+          return false;
+        }
+        return ++n < budget;
+      }));
+      if (found) {
+        const uint64_t from_bottom = from_end ? count - 1 - n : n;
+        *rank = static_cast<int64_t>(reverse ? count - 1 - from_bottom : from_bottom);
+        return Status::OK();
+      }
+    }
+    if (budget >= count) return Status::Corruption("a sorted set's index misses a member");
+  }
+}
+
+// How many members have a score in r: a walk inside the range and walks outside it (below it
+// from the bottom, above it from the top) take turns with growing lengths, and the first to
+// finish answers, so the cost is O(min(M, N - M)) for M members in the range.
+Status CountInRange(const ZView& z, const ScoreRange& r, int64_t* out) {
+  *out = 0;
+  if (r.Empty()) return Status::OK();
+  const uint64_t count = z.meta.count;
+  // Walks from start while in(score), at most budget steps; *done: the walk left the run.
+  auto run = [&](const store::ScoreStart& start, uint64_t budget,
+                 const std::function<bool(double)>& in, uint64_t* n, bool* done) {
+    *n = 0;
+    *done = true;
+    return Walk(z, start, [&](std::string_view, double s) {
+      if (!in(s)) return false;
+      if (++*n >= budget) {
+        *done = false;
+        return false;
+      }
+      return true;
+    });
+  };
+  for (uint64_t budget = 64;; budget *= 4) {
+    store::ScoreStart inside;
+    inside.has_score = true;
+    inside.score = r.min;
+    inside.exclusive = r.minex;
+    uint64_t n, below, above;
+    bool done, below_done, above_done;
+    STASH_RETURN_IF_ERROR(run(
+        inside, budget, [&](double s) { return r.LteMax(s); }, &n, &done));
+    if (done) {
+      *out = static_cast<int64_t>(n);
+      return Status::OK();
+    }
+    store::ScoreStart bottom, top;
+    top.from_end = true;
+    STASH_RETURN_IF_ERROR(run(
+        bottom, budget, [&](double s) { return !r.GteMin(s); }, &below, &below_done));
+    STASH_RETURN_IF_ERROR(run(
+        top, budget, [&](double s) { return !r.LteMax(s); }, &above, &above_done));
+    if (below_done && above_done) {
+      *out = static_cast<int64_t>(count - below - above);
+      return Status::OK();
+    }
+  }
 }
 
 // The score of a member (NotFound when absent).
@@ -461,13 +522,13 @@ CommandStatus ZCount(CommandContext& c) {
   ReadSource src(c);
   CollectionRef ref;
   STASH_OPEN_ZSET(src, c.argv[1], ref);
-  std::vector<Scored> items;
+  int64_t n = 0;
   if (ref.found) {
     std::unique_ptr<Iterator> it = src.NewIterator();
-    Status s = ScoreRangeMembers({it.get(), src.slot(), ref.key, ref.meta}, r, false, {}, &items);
+    Status s = CountInRange({it.get(), src.slot(), ref.key, ref.meta}, r, &n);
     if (!s.ok()) return EngineError(s);
   }
-  c.out.Integer(static_cast<int64_t>(items.size()));
+  c.out.Integer(n);
   return {};
 }
 
