@@ -120,7 +120,7 @@ Status LoadSubject(CollectionSource& src, const CollectionRef& ref, ValueType ty
   if (!ref.found) return Status::OK();
   std::unique_ptr<Iterator> it = src.NewIterator();
   auto add = [&](std::string_view e) {
-    out->push_back({std::string(e)});
+    out->push_back({std::string(e), 0, std::nullopt});
     return true;
   };
   if (type == ValueType::kList) {

@@ -506,7 +506,7 @@ CommandStatus RankRead(CommandContext& c, bool reverse) {
     return {};
   }
   std::unique_ptr<Iterator> it = src.NewIterator();
-  int64_t rank;
+  int64_t rank = 0;
   s = Rank({it.get(), src.slot(), ref.key, ref.meta}, c.argv[2], score, reverse, &rank);
   if (!s.ok()) return EngineError(s);
   c.out.Integer(rank);

@@ -46,7 +46,9 @@ class ListTest : public StoreTest {
     uint64_t expect = reverse ? 0 : from;
     Status s = ForEachListElement(it.get(), store_->Slot(0), "l", m, from, n, reverse,
                                   [&](uint64_t i, std::string_view e) {
-                                    if (!reverse) EXPECT_EQ(i, expect++);
+                                    if (!reverse) {
+                                      EXPECT_EQ(i, expect++);
+                                    }
                                     out.emplace_back(e);
                                     return true;
                                   });

@@ -34,7 +34,9 @@ class ZSetTest : public StoreTest {
   CollectionMeta Meta() {
     Record r;
     CollectionMeta m;
-    if (store_->Get(0, "z", 1000, &r).ok()) EXPECT_TRUE(DecodeCollectionMeta(r.payload, &m));
+    if (store_->Get(0, "z", 1000, &r).ok()) {
+      EXPECT_TRUE(DecodeCollectionMeta(r.payload, &m));
+    }
     return m;
   }
   std::vector<std::pair<double, std::string>> Walk(bool from_end) {
