@@ -9,6 +9,8 @@ PACKAGES=(
   # build
   g++ make cmake pkg-config libboost-dev libfmt-dev libcli11-dev libzstd-dev libgtest-dev
   libjemalloc-dev
+  # scripting: Lua 5.1 (Redis embeds 5.1) with the cjson and bit libraries Redis scripts use
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # tests: real clients, a stock redis-server to compare with, the parser fuzzer
   redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev
   # style and lint: scripts/format.sh (scripts/test.sh checks it), scripts/tidy.sh

@@ -35,6 +35,9 @@ namespace store {
 class Txn;
 class KeyReader;
 }  // namespace store
+namespace script {
+class Engine;
+}
 
 // Flags as COMMAND INFO names them.
 enum CommandFlag : uint32_t {
@@ -123,6 +126,11 @@ struct WriteContext {
   BlockingOp* blocking = nullptr;
   // zset-max-listpack-entries / -value as the group began (zset_commands.cc).
   std::pair<int64_t, int64_t> zset_listpack = {128, 64};
+  // For scripts (script_commands.cc): the Lua engine, the server, and the calling session,
+  // which waits for this reply (its read commands run against the Txn). Null in engine tests.
+  script::Engine* scripts = nullptr;
+  ServerApi* server = nullptr;
+  Session* session = nullptr;
 
   // Reports Redis's keyspace event (class cls: config/notify_flags.h) on key in db (default:
   // the request's database).

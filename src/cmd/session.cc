@@ -251,6 +251,7 @@ void Session::Submit(std::unique_ptr<WriteRequest> req) {
   req->db = db_;
   req->proto = protocol();
   req->client_id = id_;
+  req->session = this;  // it waits for the reply (scripts run its read commands)
   req->done = [this, alive = link_.KeepAlive()](std::string replies) {
     link_.Post([this, r = std::move(replies)]() mutable { OnWritesDone(std::move(r)); });
   };

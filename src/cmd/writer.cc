@@ -172,6 +172,9 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, res
     WriteContext ctx{txn, *db, op.argv, out, now_ms, stats_, watches_, req.watch, events_};
     ctx.blocking = blocking;
     ctx.zset_listpack = zset_listpack_;
+    ctx.scripts = &scripts_;
+    ctx.server = server_;
+    ctx.session = req.session;
     status = spec.write(ctx);
   }
   EndOp(txn, *op.entry, start, std::move(status), out, replies, before);

@@ -22,6 +22,7 @@
 #include "cmd/command.h"
 #include "cmd/keyspace_events.h"
 #include "cmd/watch.h"
+#include "script/engine.h"
 #include "store/store.h"
 #include "store/txn.h"
 
@@ -48,8 +49,9 @@ struct WriteRequest {
   // The connection's WATCH state: WATCH adds to it; an EXEC whose state is dirty runs nothing.
   std::shared_ptr<WatchState> watch;
   // EXEC: ops are a transaction's queued commands (reads too), replied as one array (or a null
-  // array when a watched key changed). session is the waiting session: connection commands
-  // queued in the transaction (SELECT, PING ...) run against it.
+  // array when a watched key changed). session is the waiting session (null in engine tests):
+  // connection commands queued in a transaction (SELECT, PING ...) and a script's read commands
+  // run against it.
   bool exec = false;
   Session* session = nullptr;
   // Called on the writer thread with the replies of every op, concatenated in order. The
@@ -79,6 +81,8 @@ class Writer {
 
   // The clients waiting in blocking commands (any thread: IsBlocked, count).
   const BlockingRegistry& blocking() const { return blocking_; }
+  // The Lua engine: its counters may be read from any thread.
+  const script::Engine& scripts() const { return scripts_; }
   // Any thread: the blocked client leaves (CLIENT UNBLOCK, a closed connection); the writer
   // replies on its next turn. False when it is not blocked.
   bool Unblock(uint64_t client_id, BlockedClient::Leave how);
@@ -124,6 +128,7 @@ class Writer {
   store::Store& store_;
   WatchRegistry watches_;
   BlockingRegistry blocking_;
+  script::Engine scripts_;  // Lua scripts run here, on the writer (script_commands.cc)
   std::pair<int64_t, int64_t> zset_listpack_ = {128, 64};  // as of the group (PrepareEvents)
   KeyEvents events_{watches_};  // the Txn's hook: keyspace events, then WATCH
   ServerStats& stats_;

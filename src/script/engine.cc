@@ -1,0 +1,292 @@
+#include "script/engine.h"
+
+#include <lua.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+#include "script/lua_convert.h"
+#include "script/sandbox.h"
+#include "util/sha1.h"
+#include "util/strings.h"
+
+extern "C" {
+int luaopen_cjson(lua_State* L);
+int luaopen_bit(lua_State* L);
+}
+
+namespace stash::script {
+namespace {
+
+constexpr const char* kFunctionsKey = "stash.functions";
+constexpr const char* kHandlerKey = "stash.error_handler";
+
+// "7.0.0" -> 0x070000, as REDIS_VERSION_NUM.
+int VersionNum(std::string_view v) {
+  int parts[3] = {0, 0, 0};
+  for (int i = 0; i < 3 && !v.empty(); i++) {
+    parts[i] = std::atoi(std::string(v.substr(0, v.find('.'))).c_str());
+    const size_t dot = v.find('.');
+    v = dot == std::string_view::npos ? std::string_view() : v.substr(dot + 1);
+  }
+  return parts[0] << 16 | parts[1] << 8 | parts[2];
+}
+
+void OpenLibrary(lua_State* L, lua_CFunction open, const char* name) {
+  lua_pushcfunction(L, open);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  if (lua_istable(L, -1)) {
+    lua_setglobal(L, name);
+  } else {
+    lua_pop(L, 1);
+  }
+}
+
+}  // namespace
+
+bool ParseShebang(std::string_view body, uint32_t* flags, size_t* skip, std::string* error) {
+  *flags = 0;
+  *skip = 0;
+  if (!body.starts_with("#!")) return true;
+  const size_t eol = body.find('\n');
+  if (eol == std::string_view::npos) {
+    *error = "ERR Invalid script shebang";
+    return false;
+  }
+  *skip = eol;
+  std::vector<std::string_view> parts;
+  std::string_view line = body.substr(0, eol);
+  while (!line.empty()) {
+    const size_t sp = line.find(' ');
+    std::string_view part = line.substr(0, sp);
+    if (!part.empty()) parts.push_back(part);
+    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  }
+  if (parts[0] != "#!lua") {
+    *error = "ERR Unexpected engine in script shebang: " + std::string(parts[0]);
+    return false;
+  }
+  *flags = kScriptShebang;
+  for (size_t i = 1; i < parts.size(); i++) {
+    if (!parts[i].starts_with("flags=")) {
+      *error = "ERR Unknown lua shebang option: " + std::string(parts[i]);
+      return false;
+    }
+    std::string_view list = parts[i].substr(6);
+    // "flags=" has none; "flags=a," has an empty second one.
+    for (size_t start = 0; !list.empty() && start <= list.size();) {
+      const size_t comma = std::min(list.find(',', start), list.size());
+      std::string_view f = list.substr(start, comma - start);
+      start = comma + 1;
+      if (f == "no-writes") {
+        *flags |= kScriptNoWrites;
+      } else if (f == "allow-oom") {
+        *flags |= kScriptAllowOom;
+      } else if (f == "allow-stale") {
+        *flags |= kScriptAllowStale;
+      } else if (f == "no-cluster") {
+        *flags |= kScriptNoCluster;
+      } else if (f == "allow-cross-slot-keys") {
+        *flags |= kScriptAllowCrossSlot;
+      } else {
+        *error = "ERR Unexpected flag in script shebang: " + std::string(f);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+Engine::Engine(std::string_view redis_version) : version_(redis_version) { Open(); }
+
+Engine::~Engine() { Close(); }
+
+void* Engine::Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
+  auto* e = static_cast<Engine*>(ud);
+  if (nsize == 0) {
+    e->memory_.fetch_sub(ptr != nullptr ? osize : 0, std::memory_order_relaxed);
+    std::free(ptr);
+    return nullptr;
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (p != nullptr) {
+    e->memory_.fetch_add(nsize - (ptr != nullptr ? osize : 0), std::memory_order_relaxed);
+  }
+  return p;
+}
+
+void Engine::Open() {
+  L_ = lua_newstate(Alloc, this);
+  const std::pair<lua_CFunction, const char*> kBase[] = {{luaopen_base, ""},
+                                                         {luaopen_table, LUA_TABLIBNAME},
+                                                         {luaopen_string, LUA_STRLIBNAME},
+                                                         {luaopen_math, LUA_MATHLIBNAME}};
+  for (auto [open, name] : kBase) {
+    lua_pushcfunction(L_, open);
+    lua_pushstring(L_, name);
+    lua_call(L_, 1, 0);
+  }
+  OpenLibrary(L_, luaopen_cjson, "cjson");
+  OpenLibrary(L_, luaopen_bit, "bit");
+  lua_getglobal(L_, "math");
+  InstallRandom(L_, &rng_);
+  lua_pop(L_, 1);
+  lua_pushvalue(L_, LUA_GLOBALSINDEX);
+  OpenRedisLib(L_, &call_, version_, VersionNum(version_));
+  lua_pop(L_, 1);
+
+  lua_pushlightuserdata(L_, this);
+  lua_pushcclosure(L_, ErrorHandler, 1);
+  lua_pushvalue(L_, -1);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
+  lua_setglobal(L_, "__redis__err__handler");
+  lua_newtable(L_);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kFunctionsKey);
+
+  Sandbox(L_);
+  // The handler is a global scripts may read, like Redis's.
+  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
+  lua_setfield(L_, -2, "__redis__err__handler");
+  lua_pop(L_, 1);
+}
+
+void Engine::Close() {
+  if (L_ != nullptr) lua_close(L_);
+  L_ = nullptr;
+  flags_.clear();
+  count_.store(0, std::memory_order_relaxed);
+}
+
+void Engine::Flush() {
+  Close();
+  Open();
+}
+
+bool Engine::Load(std::string_view body, std::string* sha, std::string* error) {
+  *sha = Sha1Hex(body);
+  if (flags_.contains(*sha)) return true;
+  uint32_t flags;
+  size_t skip;
+  if (!ParseShebang(body, &flags, &skip, error)) return false;
+  if (luaL_loadbuffer(L_, body.data() + skip, body.size() - skip, "@user_script") != 0) {
+    const char* msg = lua_tostring(L_, -1);
+    *error = "ERR Error compiling script (new function): " + std::string(msg ? msg : "?");
+    lua_pop(L_, 1);
+    return false;
+  }
+  lua_getfield(L_, LUA_REGISTRYINDEX, kFunctionsKey);
+  lua_pushlstring(L_, sha->data(), sha->size());
+  lua_pushvalue(L_, -3);
+  lua_rawset(L_, -3);
+  lua_pop(L_, 2);
+  flags_.emplace(*sha, flags);
+  count_.store(flags_.size(), std::memory_order_relaxed);
+  return true;
+}
+
+bool Engine::Find(std::string_view sha, uint32_t* flags) const {
+  std::string lower(sha);
+  AsciiLowerInPlace(&lower);
+  auto it = flags_.find(lower);
+  if (it == flags_.end()) return false;
+  if (flags != nullptr) *flags = it->second;
+  return true;
+}
+
+int Engine::ErrorHandler(lua_State* L) {
+  auto* e = static_cast<Engine*>(lua_touserdata(L, lua_upvalueindex(1)));
+  std::string text;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    size_t len;
+    const char* s = lua_tolstring(L, 1, &len);
+    text.assign(s, len);
+    if (text != e->call_.raised) text.insert(0, "ERR ");
+  } else if (lua_istable(L, 1)) {
+    lua_pushstring(L, "err");
+    lua_rawget(L, 1);
+    size_t len;
+    const char* s = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
+                        ? lua_tolstring(L, -1, &len)
+                        : nullptr;
+    text = s != nullptr ? std::string(s, len) : "ERR unknown error";
+    lua_pop(L, 1);
+  } else if (lua_isnil(L, 1)) {
+    text = "ERR nil";
+  } else {
+    text = std::string("ERR ") +
+           (lua_isboolean(L, 1) ? (lua_toboolean(L, 1) ? "true" : "false") : luaL_typename(L, 1));
+  }
+  // Where: the function that raised it, or the one that called it when that is a C function
+  // (error(), redis.call, a metamethod).
+  lua_Debug ar;
+  bool where = false;
+  for (int level = 1; level <= 2; level++) {
+    if (lua_getstack(L, level, &ar) == 0 || lua_getinfo(L, "Sl", &ar) == 0) break;
+    if (std::string_view(ar.what) != "C") {
+      where = ar.currentline >= 0 || ar.source != nullptr;
+      break;
+    }
+  }
+  if (where) {
+    text += " script: " + e->running_sha_ + ", on " + std::string(ar.source) + ":" +
+            std::to_string(ar.currentline) + ".";
+  }
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+bool Engine::Run(std::string_view sha, std::span<const std::string> keys,
+                 std::span<const std::string> args, Host& host, resp::ReplyWriter& out,
+                 std::string* error) {
+  call_.host = &host;
+  call_.resp = 2;
+  call_.raised.clear();
+  running_sha_.assign(sha);
+  AsciiLowerInPlace(&running_sha_);
+  rng_.Seed(0);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
+  for (auto [name, values] : {std::pair{"KEYS", keys}, {"ARGV", args}}) {
+    lua_pushstring(L_, name);
+    lua_createtable(L_, static_cast<int>(values.size()), 0);
+    for (size_t i = 0; i < values.size(); i++) {
+      lua_pushlstring(L_, values[i].data(), values[i].size());
+      lua_rawseti(L_, -2, static_cast<int>(i + 1));
+    }
+    lua_rawset(L_, -3);
+  }
+  lua_pop(L_, 1);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kFunctionsKey);
+  lua_pushlstring(L_, running_sha_.data(), running_sha_.size());
+  lua_rawget(L_, -2);
+  lua_remove(L_, -2);
+  bool ok = true;
+  if (lua_pcall(L_, 0, 1, -2) != 0) {
+    const char* msg = lua_tostring(L_, -1);
+    *error = msg != nullptr ? msg : "ERR unknown error";
+    ok = false;
+  } else if (lua_istable(L_, -1)) {
+    lua_pushstring(L_, "err");
+    lua_rawget(L_, -2);
+    if (lua_type(L_, -1) == LUA_TSTRING) {
+      size_t len;
+      const char* s = lua_tolstring(L_, -1, &len);
+      error->assign(s, len);
+      ok = false;
+    } else {
+      lua_pop(L_, 1);
+      WriteValue(L_, -1, call_.resp, out);
+    }
+  } else {
+    WriteValue(L_, -1, call_.resp, out);
+  }
+  lua_settop(L_, 0);
+  call_.host = nullptr;
+  lua_gc(L_, LUA_GCSTEP, 1);
+  return ok;
+}
+
+}  // namespace stash::script
