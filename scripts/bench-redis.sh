@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench-redis.sh [-n N] [-P DEPTHS] [-c CLIENTS] [-r KEYSPACE] [-d BYTES] [-t TESTS]
 #                        [--rounds R] [--appendfsync MODE] [--out DIR] [--group-commit]
-#                        [--collections] [--lists] [--zsets] [--publish SUBSCRIBERS]
+#                        [--collections] [--lists] [--zsets] [--publish SUBSCRIBERS] [--eval]
 # redis-benchmark against StashDB and against a stock redis-server (Debian package), both started
 # by this script on free loopback ports, each keeping a log: StashDB --appendfsync MODE, Redis
 # --appendonly yes --appendfsync MODE --save ''. MODE is everysec by default; always makes every
@@ -23,6 +23,8 @@
 # --publish S: Pub/Sub, redis-benchmark PUBLISH bench <-d bytes> while S subscribers on each
 #   server (scripts/pubsub-drain.py, one process per server) read every message; -P 16,1 by
 #   default, -t -r ignored. Test name in the CSV: "PUBLISH (S subscribers)".
+# --eval: scripting, EVALSHA of a script doing one GET and one SET of KEYS[1] (SCRIPT LOADed on
+#   both servers first), -r 100000 -P 16 by default.
 # --group-commit: StashDB alone, appendfsync always, SET -P 1 at -c 50 and at -c 1 (-t -P -c and
 #   --appendfsync are ignored), R rounds alternating which goes first; prints the median rps and
 #   p99 of each and the ratio (-c 50 rps) / (-c 1 rps) (the goal is >= 20x). Its CSV has the one
@@ -35,7 +37,7 @@ scripts/setup.sh bench
 [ -n "${NO_BUILD:-}" ] || scripts/build.sh release
 
 n=100000; pipelines=16,1; clients=50; keyspace=1000000; size=100; rounds=3; fsync=everysec
-tests=set,get,incr,mset; out=build/bench; group_commit=; collections=; lists=; zsets=; publish=
+tests=set,get,incr,mset; out=build/bench; group_commit=; collections=; lists=; zsets=; publish=; evalsha=
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift ;;
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --collections) collections=1 ;;
     --lists) lists=1 ;;
     --zsets) zsets=1 ;;
+    --eval) evalsha=1 ;;
     --publish) publish=$2; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -65,6 +68,7 @@ if [ -n "$group_commit" ]; then fsync=always; tests="set"; pipelines=1; fi
 if [ -n "$collections" ]; then tests=hset,sadd,spop; keyspace=100000; pipelines=16; fi
 if [ -n "$lists" ]; then tests=lpush,rpush,lpop,rpop,lrange_100; keyspace=1000; pipelines=16; fi
 if [ -n "$zsets" ]; then tests=zadd,zpopmin; keyspace=100000; pipelines=16; fi
+if [ -n "$evalsha" ]; then tests=evalsha; keyspace=100000; fi
 if [ -n "$publish" ]; then
   [[ $publish =~ ^[0-9]+$ ]] || { echo "--publish wants a number of subscribers" >&2; exit 2; }
   tests=publish; keyspace=0
@@ -111,6 +115,7 @@ fi
 bench() {
   local who=$1 port=$2 pid=$3 p=$4 c=$5 t=$6 what=(-t "$6")
   [ "$t" = publish ] && what=(PUBLISH bench "$payload")
+  [ "$t" = evalsha ] && what=(EVALSHA "$sha" 1 "key:__rand_int__" "$payload")
   if ! redis-benchmark -h 127.0.0.1 -p "$port" -n "$n" -P "$p" -c "$c" -d "$size" \
       "${keyopt[@]}" -q --csv "${what[@]}" >"$work/rb.csv" 2>"$work/rb.err" \
       || ! kill -0 "$pid" 2>/dev/null; then
@@ -128,6 +133,8 @@ subs = __import__("os").environ.get("PUBLISH_SUBSCRIBERS")
 for r in rows:
     if subs and r["test"].upper().startswith("PUBLISH"):
         r["test"] = f"PUBLISH ({subs} subscribers)"
+    if r["test"].upper().startswith("EVALSHA"):
+        r["test"] = "EVALSHA GET+SET"
     if float(r["rps"]) > 0:
         print(f'{who},{p},{c},{r["test"].replace(",", ";")},{r["rps"]},{r["p99_latency_ms"]}')
     else:
@@ -135,6 +142,12 @@ for r in rows:
 PY
 }
 
+if [ -n "$evalsha" ]; then
+  payload=$(head -c "$size" /dev/zero | tr '\0' x)
+  script="redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], ARGV[1])"
+  sha=$(redis-cli -p "$sp" SCRIPT LOAD "$script")
+  [ "$(redis-cli -p "$rp" SCRIPT LOAD "$script")" = "$sha" ] || { echo "SCRIPT LOAD differs" >&2; exit 1; }
+fi
 export PUBLISH_SUBSCRIBERS=$publish
 keydesc=${keyopt[*]:-"(no -r: one key)"}
 echo "StashDB $(build/release/stashd --version | head -1); $(redis-server --version | cut -d' ' -f1-3)"

@@ -86,6 +86,11 @@ CommandEntry* Resolve(ServerApi& server, const Session& session,
     // While the data directory loads only `loading` commands run, and of those not the ones
     // that go through the writer (WATCH), which starts once loading is done.
     *error = kLoadingError;
+  } else if (!(spec.flags & kCmdAllowBusy) && server.ScriptBusy()) {
+    // A script has run past busy-reply-threshold (script_commands.cc): as Redis, everything
+    // but the few allow-busy commands (SCRIPT KILL, SHUTDOWN, ...) is refused until it ends.
+    *error =
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
   }
   return entry;
 }

@@ -7,6 +7,7 @@
 #include "cmd/server_api.h"
 #include "cmd/session.h"
 #include "resp/reply_writer.h"
+#include "script/engine.h"
 #include "store/txn.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -42,6 +43,9 @@ void ScriptCaller::Call(std::vector<std::string>& argv, int proto, std::string* 
   }
   if (read_only_ && (spec.flags & kCmdWrite)) {
     return out.Error("ERR Write commands are not allowed from read-only scripts.");
+  }
+  if ((spec.flags & kCmdWrite) && !ctx_.scripts->BeginWrite()) {
+    return out.Error("ERR Script killed by user with SCRIPT KILL...");
   }
   const int64_t start = MonotonicNanos();
   CommandStatus status;

@@ -12,6 +12,8 @@
 #include "cmd/errors.h"
 #include "cmd/reply_util.h"
 #include "cmd/script_call.h"
+#include "cmd/server_api.h"
+#include "cmd/writer.h"
 #include "resp/reply_writer.h"
 #include "script/engine.h"
 #include "util/strings.h"
@@ -40,6 +42,7 @@ CommandStatus RunScript(WriteContext& c, bool by_sha, bool read_only) {
     return Fail("ERR Can not execute a script with write flag using *_ro command.");
   }
   ScriptCaller host(c, read_only || no_writes);
+  c.scripts->SetBusyThreshold(c.server->BusyReplyThresholdMs());
   std::span<const std::string> args(c.argv);
   if (!c.scripts->Run(sha, args.subspan(3, numkeys), args.subspan(3 + numkeys), host, c.out,
                       &error)) {
@@ -79,8 +82,21 @@ CommandStatus ScriptFlush(WriteContext& c) {
   return {};
 }
 
-CommandStatus ScriptKill(CommandContext&) {
-  return Fail("NOTBUSY No scripts in execution right now.");
+// On the connection's thread, while the writer runs the script.
+CommandStatus ScriptKill(CommandContext& c) {
+  switch (c.server.writer().KillScript(false)) {
+    case script::Engine::KillResult::kNotBusy:
+      return Fail("NOTBUSY No scripts in execution right now.");
+    case script::Engine::KillResult::kUnkillable:
+      return Fail(
+          "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+          "can either wait the script termination or kill the server in a hard way using the "
+          "SHUTDOWN NOSAVE command.");
+    case script::Engine::KillResult::kKilling:
+      break;
+  }
+  c.out.Simple("OK");
+  return {};
 }
 
 CommandStatus ScriptHelp(CommandContext& c) {

@@ -70,6 +70,10 @@ class ServerApi {
   // Any thread: zset-max-listpack-entries and zset-max-listpack-value (the size class Redis
   // would hold a sorted set in, which decides whether it keeps a score of -0: zset_commands.cc).
   virtual std::pair<int64_t, int64_t> ZSetListpackLimits() const = 0;
+  // Any thread: busy-reply-threshold (script_commands.cc).
+  virtual int64_t BusyReplyThresholdMs() const = 0;
+  // Any thread: a script has run past busy-reply-threshold (other commands get BUSY).
+  virtual bool ScriptBusy() const = 0;
   // Any thread: starts an orderly shutdown.
   virtual void RequestShutdown(const std::string& reason) = 0;
   // The text of INFO for these (lowercase) section names.

@@ -83,6 +83,8 @@ class Writer {
   const BlockingRegistry& blocking() const { return blocking_; }
   // The Lua engine: its counters may be read from any thread.
   const script::Engine& scripts() const { return scripts_; }
+  // Any thread: SCRIPT KILL (force: SHUTDOWN) of the running script (script/engine.h).
+  script::Engine::KillResult KillScript(bool force) { return scripts_.Kill(force); }
   // Any thread: the blocked client leaves (CLIENT UNBLOCK, a closed connection); the writer
   // replies on its next turn. False when it is not blocked.
   bool Unblock(uint64_t client_id, BlockedClient::Leave how);

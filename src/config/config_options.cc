@@ -274,6 +274,10 @@ const std::vector<ConfigOption>& ConfigOptions() {
           "kept for Redis tools (no effect on the layout)"),
       Int("zset-max-ziplist-value", &Settings::zset_max_listpack_value, 0, kMaxLong, true,
           "alias of zset-max-listpack-value"),
+      Int("busy-reply-threshold", &Settings::busy_reply_threshold, 0, kMaxLong, true,
+          "ms a script runs before other clients get BUSY and SCRIPT KILL may stop it"),
+      Int("lua-time-limit", &Settings::busy_reply_threshold, 0, kMaxLong, true,
+          "alias of busy-reply-threshold"),
       Enum("lsm-wal-recovery", &Settings::lsm_wal_recovery, {"strict", "point-in-time"}, false,
            "strict = refuse to start on a corrupt log; point-in-time = keep the good prefix"),
   };

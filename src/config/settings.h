@@ -70,6 +70,8 @@ struct Settings {
   int64_t list_compress_depth = 0;
   int64_t zset_max_listpack_entries = 128;
   int64_t zset_max_listpack_value = 64;
+  // A script running longer makes other clients get BUSY (cmd/script_commands.cc).
+  int64_t busy_reply_threshold = 5000;
 };
 
 }  // namespace stash

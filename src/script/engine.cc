@@ -3,11 +3,13 @@
 #include <lua.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <vector>
 
 #include "script/lua_convert.h"
 #include "script/sandbox.h"
+#include "util/log.h"
 #include "util/sha1.h"
 #include "util/strings.h"
 
@@ -21,6 +23,14 @@ namespace {
 
 constexpr const char* kFunctionsKey = "stash.functions";
 constexpr const char* kHandlerKey = "stash.error_handler";
+constexpr const char* kEngineKey = "stash.engine";
+constexpr int kHookInstructions = 100000;
+constexpr const char* kKilledError = "Script killed by user with SCRIPT KILL...";
+
+int64_t SteadyMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
 
 // "7.0.0" -> 0x070000, as REDIS_VERSION_NUM.
 int VersionNum(std::string_view v) {
@@ -145,6 +155,8 @@ void Engine::Open() {
   lua_newtable(L_);
   lua_setfield(L_, LUA_REGISTRYINDEX, kFunctionsKey);
 
+  lua_pushlightuserdata(L_, this);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kEngineKey);
   Sandbox(L_);
   // The handler is a global scripts may read, like Redis's.
   lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
@@ -238,6 +250,41 @@ int Engine::ErrorHandler(lua_State* L) {
   return 1;
 }
 
+Engine::KillResult Engine::Kill(bool force) {
+  std::lock_guard<std::mutex> lock(kill_mu_);
+  if (!running_) return KillResult::kNotBusy;
+  if (wrote_ && !force) return KillResult::kUnkillable;
+  kill_.store(true, std::memory_order_release);
+  return KillResult::kKilling;
+}
+
+bool Engine::BeginWrite() {
+  std::lock_guard<std::mutex> lock(kill_mu_);
+  if (kill_.load(std::memory_order_relaxed)) return false;
+  wrote_ = true;
+  return true;
+}
+
+void Engine::Hook(lua_State* L, lua_Debug*) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  auto* e = static_cast<Engine*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  if (!e->busy_.load(std::memory_order_relaxed) &&
+      SteadyMs() - e->start_ms_ >= e->busy_threshold_ms_) {
+    e->busy_.store(true, std::memory_order_release);
+    log::Warning(
+        "Slow script detected: still in execution after {} milliseconds. You can try killing the "
+        "script using the SCRIPT KILL command. Script name is: {}.",
+        SteadyMs() - e->start_ms_, e->running_sha_);
+  }
+  if (!e->kill_.load(std::memory_order_acquire)) return;
+  // From now on every line raises again, so that a pcall in the script cannot go on.
+  lua_sethook(L, Hook, LUA_MASKLINE, 0);
+  e->call_.raised = ErrorTableText(kKilledError);
+  lua_pushlstring(L, e->call_.raised.data(), e->call_.raised.size());
+  lua_error(L);
+}
+
 bool Engine::Run(std::string_view sha, std::span<const std::string> keys,
                  std::span<const std::string> args, Host& host, resp::ReplyWriter& out,
                  std::string* error) {
@@ -247,6 +294,14 @@ bool Engine::Run(std::string_view sha, std::span<const std::string> keys,
   running_sha_.assign(sha);
   AsciiLowerInPlace(&running_sha_);
   rng_.Seed(0);
+  {
+    std::lock_guard<std::mutex> lock(kill_mu_);
+    running_ = true;
+    wrote_ = false;
+    kill_.store(false, std::memory_order_relaxed);
+  }
+  start_ms_ = SteadyMs();
+  lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions);
   lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
   for (auto [name, values] : {std::pair{"KEYS", keys}, {"ARGV", args}}) {
     lua_pushstring(L_, name);
@@ -284,6 +339,13 @@ bool Engine::Run(std::string_view sha, std::span<const std::string> keys,
     WriteValue(L_, -1, call_.resp, out);
   }
   lua_settop(L_, 0);
+  lua_sethook(L_, nullptr, 0, 0);
+  {
+    std::lock_guard<std::mutex> lock(kill_mu_);
+    running_ = false;
+    kill_.store(false, std::memory_order_relaxed);
+  }
+  busy_.store(false, std::memory_order_release);
   call_.host = nullptr;
   lua_gc(L_, LUA_GCSTEP, 1);
   return ok;

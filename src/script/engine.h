@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include "script/redis_lib.h"
 
 struct lua_State;
+struct lua_Debug;
 
 namespace stash::resp {
 class ReplyWriter;
@@ -60,6 +62,19 @@ class Engine {
   // Forgets every script.
   void Flush();
 
+  // A running script longer than this is busy (default busy-reply-threshold, 5000 ms).
+  void SetBusyThreshold(int64_t ms) { busy_threshold_ms_ = ms; }
+  // Any thread: a script has run longer than the threshold; other clients get BUSY.
+  bool Busy() const { return busy_.load(std::memory_order_acquire); }
+  enum class KillResult { kNotBusy, kUnkillable, kKilling };
+  // Any thread (SCRIPT KILL): stops the running script at its next count of instructions with
+  // "Script killed by user with SCRIPT KILL...", unless it has written (force: even then, as
+  // SHUTDOWN does; what it wrote stays, as after any script error).
+  KillResult Kill(bool force = false);
+  // The writer, before a write command of the running script: false when the script is being
+  // killed (the command must not run); else the script counts as having written.
+  bool BeginWrite();
+
   // Any thread: for INFO memory and INFO scripts-like counters.
   size_t memory() const { return memory_.load(std::memory_order_relaxed); }
   size_t scripts() const { return count_.load(std::memory_order_relaxed); }
@@ -69,6 +84,9 @@ class Engine {
   void Close();
   static void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize);
   static int ErrorHandler(lua_State* L);
+  // Every kHookInstructions instructions of a script: marks it busy past the threshold, and
+  // raises the kill error once SCRIPT KILL asked for it.
+  static void Hook(lua_State* L, lua_Debug* ar);
 
   const std::string version_;
   lua_State* L_ = nullptr;
@@ -76,6 +94,13 @@ class Engine {
   Lrand48 rng_;
   std::string running_sha_;                          // for the error text
   std::unordered_map<std::string, uint32_t> flags_;  // sha -> ScriptFlag
+  int64_t busy_threshold_ms_ = 5000;
+  int64_t start_ms_ = 0;  // of the running script (steady clock)
+  std::atomic<bool> busy_{false};
+  std::mutex kill_mu_;  // running_, wrote_, kill_ change together
+  bool running_ = false;
+  bool wrote_ = false;
+  std::atomic<bool> kill_{false};
   std::atomic<size_t> memory_{0};
   std::atomic<size_t> count_{0};
 };

@@ -51,6 +51,7 @@ void Server::ApplySettings(const Settings& s) {
   notify_flags_.store(s.notify_keyspace_events, std::memory_order_relaxed);
   zset_listpack_entries_.store(s.zset_max_listpack_entries, std::memory_order_relaxed);
   zset_listpack_value_.store(s.zset_max_listpack_value, std::memory_order_relaxed);
+  busy_reply_threshold_.store(s.busy_reply_threshold, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(limits_mu_);
   limits_.max_bulk_len = static_cast<size_t>(s.proto_max_bulk_len);
   limits_.query_buffer_limit = static_cast<size_t>(s.client_query_buffer_limit);
@@ -116,6 +117,7 @@ Status Server::OpenStore(const Settings& s) {
   log::Notice("DB loaded from disk: {:.3f} seconds", (NowMs() - start) / 1000.0);
   writer_ = std::make_unique<Writer>(*store_, stats_, this);
   writer_->Start();
+  running_writer_.store(writer_.get(), std::memory_order_release);
   return Status::OK();
 }
 
@@ -276,6 +278,8 @@ void Server::Cron() {
 }
 
 void Server::RequestShutdown(const std::string& reason) {
+  // A script still running would hold the writer, and so the shutdown, forever: it is stopped.
+  if (Writer* w = running_writer_.load(std::memory_order_acquire)) w->KillScript(true);
   asio::post(main_ctx_, [this, reason] {
     if (shutting_down_.exchange(true)) return;
     log::Warning("{}, shutting down...", reason);

@@ -66,6 +66,13 @@ class Server final : public ServerApi {
     return {zset_listpack_entries_.load(std::memory_order_relaxed),
             zset_listpack_value_.load(std::memory_order_relaxed)};
   }
+  bool ScriptBusy() const override {
+    const Writer* w = running_writer_.load(std::memory_order_acquire);
+    return w != nullptr && w->scripts().Busy();
+  }
+  int64_t BusyReplyThresholdMs() const override {
+    return busy_reply_threshold_.load(std::memory_order_relaxed);
+  }
   void RequestShutdown(const std::string& reason) override;
   std::string Info(const std::vector<std::string>& sections) override;
 
@@ -100,6 +107,7 @@ class Server final : public ServerApi {
   CommandTable commands_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Writer> writer_;
+  std::atomic<Writer*> running_writer_{nullptr};  // writer_ once loading is done
   ScanCursorTable scan_cursors_;
   ServerStats stats_;
   pubsub::Hub hub_;
@@ -132,6 +140,7 @@ class Server final : public ServerApi {
   std::atomic<bool> auth_required_{false};
   std::atomic<uint32_t> notify_flags_{0};
   std::atomic<int64_t> zset_listpack_entries_{128};
+  std::atomic<int64_t> busy_reply_threshold_{5000};
   std::atomic<int64_t> zset_listpack_value_{64};
   mutable std::mutex limits_mu_;
   RequestLimits limits_{};
