@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/queue-crash-test.sh [--cycles N] [--appendfsync always|everysec|no] [--seed S]
-# [--binary PATH] [--workload queue|zsets|mixed]: the kill -9 crash loop for a reliable queue on
-# lists (or for sorted-set counters, or both). Runs tests/queue_crash_checker.py against a
-# release stashd: --binary PATH, else $STASHD_RELEASE
-# (scripts/test.sh sets it), else build/release/stashd after scripts/build.sh release.
+# [--binary PATH] [--workload queue|zsets|mixed|scripts]: the kill -9 crash loop for a reliable
+# queue on lists (or for sorted-set counters, or both; or for Lua scripts moving value between
+# keys). Runs tests/queue_crash_checker.py against a release stashd: --binary PATH, else
+# $STASHD_RELEASE (scripts/test.sh sets it), else build/release/stashd after
+# scripts/build.sh release.
 #   - stashd on a free 127.0.0.1 port, fresh data directory under /tmp, appendfsync always by
 #     default, small memtables and SSTables so that flushes, log switches and compactions happen;
 #   - each cycle, 2 producer connections RPUSH unique jobs onto "queue" (in bursts, so that the
@@ -25,26 +26,42 @@
 # member twice), and ZCARD/EXISTS/TYPE must match (details at the top of
 # tests/queue_crash_checker.py); the writers continue from the verified state. --workload mixed
 # runs the queue's workers and the zset writers together.
+# Scripts: --workload scripts runs, alone, 3 (--script-writers N) writer connections that move
+# value between 8 accounts "acct:0".."acct:7" (set to 1000 each by one EVAL before the first
+# cycle) with a Lua transfer script, one transfer at a time: SCRIPT LOAD (in the first cycle,
+# never in the second, now and then later), then EVALSHA, and EVAL when the restarted server's
+# empty script cache answers NOSCRIPT. KEYS = from, to, "ledger", "seq"; ARGV = amount, a unique
+# transfer id "tx:<n>": the script refuses with an error reply (naming the balance it saw) when
+# from holds less than amount, else DECRBY from, INCRBY to, RPUSH ledger id, INCR seq, and
+# returns the new seq. After each restart and the final clean restart: the balances sum to 8000,
+# none is negative, LLEN ledger = GET seq, no id is twice in the ledger, every acknowledged
+# transfer is in it (at index seq - 1), every id in it was sent and not refused, only each
+# writer's one transfer unanswered at the kill may be there or not, and the balances are the
+# replay of the ledger (details at the top of tests/queue_crash_checker.py).
 # Prints one line per cycle, then
 #   N cycles, A acknowledged pushes, 0 lost, 0 duplicated, 0 invented
-# (with zsets: ..., 0 invented, Z acknowledged zset ops, 0 zset violations) and exits 0; any
-# violation (also a wrong reply or a server that does not restart) prints the seed and what was
-# wrong, keeps the work directory (data, server log) and exits 1.
+# (with zsets: ..., 0 invented, Z acknowledged zset ops, 0 zset violations; with scripts:
+#   N cycles, T acknowledged transfers, 0 lost, 0 duplicated, 0 invented, 0 invariant violations)
+# and exits 0; any violation (also a wrong reply or a server that does not restart) prints the
+# seed and what was wrong, keeps the work directory (data, server log) and exits 1.
 #
 # Short form (CI; tests/queue_crash_test.py): scripts/queue-crash-test.sh --cycles 10, and
-# scripts/queue-crash-test.sh --cycles 10 --workload zsets
+# scripts/queue-crash-test.sh --cycles 10 --workload zsets (or --workload scripts)
 # Long form (about 1.5 s per cycle): scripts/queue-crash-test.sh --cycles 200
 #
 # Negative check (the oracle must be able to fail): the hidden --inject-loss removes one job
 # that must exist (LREM on a separate connection) after the first restart, before verifying;
 # the run must report "1 lost" and exit 1. With --workload zsets it removes (ZREM) one member
 # that both possible states of a board hold instead (mixed: both), and the run must report
-# "1 zset violations" and exit 1:
+# "1 zset violations" and exit 1; with --workload scripts it removes (LREM) one acknowledged
+# transfer's id from the ledger, and the run must report "1 lost" and exit 1:
 #   scripts/queue-crash-test.sh --cycles 2 --inject-loss; echo "exit $?"      # expect: exit 1
 #   scripts/queue-crash-test.sh --cycles 2 --workload zsets --inject-loss     # expect: exit 1
+#   scripts/queue-crash-test.sh --cycles 2 --workload scripts --inject-loss   # expect: exit 1
 #
 # Other options are passed to the checker: --producers N (default 2), --consumers N (default 4),
-# --workload queue|zsets|mixed (default queue), --zset-writers N (default 3),
+# --workload queue|zsets|mixed|scripts (default queue), --zset-writers N (default 3),
+# --script-writers N (default 3),
 # --kill-min S / --kill-max S (default 0.2 / 2), --memtable-size SIZE (default 256kb), --keep
 # (keep the work directory even on success).
 set -euo pipefail
@@ -52,7 +69,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: scripts/queue-crash-test.sh [--cycles N] [--appendfsync always|everysec|no]" \
-    "[--seed S] [--binary PATH] [--workload queue|zsets|mixed]" >&2
+    "[--seed S] [--binary PATH] [--workload queue|zsets|mixed|scripts]" >&2
   exit 2
 }
 
@@ -72,11 +89,12 @@ while [ $# -gt 0 ]; do
     --binary) [ $# -ge 2 ] || usage; binary="$2"; shift 2 ;;
     --binary=*) binary="${1#*=}"; shift ;;
     --inject-loss|--keep) extra+=("$1"); shift ;;
-    --producers|--consumers|--kill-min|--kill-max|--memtable-size|--workload|--zset-writers)
+    --producers|--consumers|--kill-min|--kill-max|--memtable-size|--workload|--zset-writers|\
+    --script-writers)
       [ $# -ge 2 ] || usage; extra+=("$1" "$2"); shift 2 ;;
     --producers=*|--consumers=*|--kill-min=*|--kill-max=*|--memtable-size=*|--workload=*)
       extra+=("$1"); shift ;;
-    --zset-writers=*) extra+=("$1"); shift ;;
+    --zset-writers=*|--script-writers=*) extra+=("$1"); shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage ;;
   esac

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """kill -9 crash loop for a reliable queue on lists, with an oracle of acknowledged pushes,
-moves and acknowledgements. Run it through scripts/queue-crash-test.sh, which documents the
+moves and acknowledgements (also for sorted-set counters, and for Lua scripts that move value
+between keys: see below). Run it through scripts/queue-crash-test.sh, which documents the
 options.
 
 One cycle: P producer connections RPUSH unique jobs "job:<n>" onto "queue" (mostly one job per
@@ -67,6 +68,45 @@ ZMSCORE of the whole pool, EXISTS and TYPE, and judged:
 The observed state then becomes the writer's state for the next cycle; after the clean stop each
 board must hold exactly its last verified state.
 
+The scripts workload (--workload scripts, alone): before the first cycle one EVAL sets the 8
+accounts "acct:0".."acct:7" to 1000 each. Each cycle W writer connections (--script-writers,
+default 3) send, one at a time, transfers through TRANSFER_SCRIPT (below) with KEYS = from, to
+(two random distinct accounts), "ledger", "seq" and ARGV = amount (mostly 1-300, sometimes
+300-1500, so that refusals are frequent), a transfer id "tx:<n>" unique over the run. The script
+refuses with redis.error_reply("INSUFFICIENT <from> holds <balance>, transfer <id> needs
+<amount>") when from holds less than amount; else it runs DECRBY from, INCRBY to, RPUSH ledger
+id, INCR seq and returns the new seq. A writer sends it with EVALSHA; on NOSCRIPT it sends the
+same transfer with EVAL (the script cache is not persistent: after a restart EVALSHA answers
+NOSCRIPT until someone loads the script again). In the first cycle each writer SCRIPT LOADs first
+(the reply must be the script's SHA-1), in the second none does (so that the EVAL fallback surely
+runs), later each with probability 1/4. The log: a transfer is recorded before its bytes are
+written, and its outcome when its reply arrived; each writer has at most one transfer
+unanswered at the kill. Every reply is checked ("script-reply"): a new seq above the writer's
+last one (and above the verified seq at the start of the cycle), or the refusal naming this
+transfer's account, id and amount and a balance below the amount; NOSCRIPT after this
+connection loaded the script (SCRIPT LOAD or EVAL) on this server counts too. After each
+restart the accounts (MGET), LRANGE ledger 0 -1, LLEN ledger, GET seq, TYPE of each key and
+DBSIZE are read back and judged:
+  - "sum": the balances sum to 8 * 1000; "negative": none is below 0; "keys": each account
+    holds an integer string, TYPEs are string / list (none while the ledger is empty) / string
+    (none before the first transfer), DBSIZE counts only these keys;
+  - "seq": LLEN ledger equals the length of LRANGE and GET seq (absent = 0);
+  - "duplicated": an id twice in the ledger; "invented": an id in the ledger that no writer
+    sent, whose script replied the refusal, or that was unanswered at an earlier kill and found
+    absent then; "lost": an id of the ledger as last verified, or of a transfer whose script
+    replied a seq, missing from it; a writer's transfer unanswered at the kill may be there
+    (counted "found applied") or not;
+  - "ledger-order": the ledger as last verified is its prefix, each acknowledged id is at
+    index seq - 1, a writer's unanswered transfer comes after its acknowledged ones;
+  - "balances": replaying the ledger's transfers, in its order, from 1000 each never takes an
+    account below the amount it moves and gives exactly the balances read;
+  - "refusal" (on a ledger with nothing lost, duplicated, invented or misplaced): a refused
+    transfer followed by an acknowledged one of the same writer saw a balance (the one its
+    error names) that the ledger's replay gives its account at some seq between the writer's
+    previous acknowledged seq (or the cycle's start) and that next seq - 1.
+The observed ledger then becomes the next cycle's baseline; after the clean stop the ledger and
+the balances must be exactly those last verified.
+
 Exit status: 0 when every cycle verified, 1 on any violation (a wrong reply, e.g. an LREM of a
 job this consumer just moved replying :0, counts too; the data directory and server log are then
 kept and their path printed), 2 on a usage or harness error. The hidden --inject-loss removes one
@@ -74,12 +114,18 @@ job that must exist (LREM from its list, on a separate connection) after the fir
 has one, before verifying, without telling the oracle (its producers do not pause, so the queue
 is never empty at a kill): the run must then report 1 lost and exit 1. With --workload zsets it
 removes (ZREM) instead one member that both possible states of a board hold (mixed: both): the run
-must then report 1 zset violation ("zset-state", the member lost) and exit 1.
+must then report 1 zset violation ("zset-state", the member lost) and exit 1. With --workload
+scripts it removes (LREM) one acknowledged transfer's id from the ledger (one whose script
+replied this cycle, else one of the ledger as last verified): the run must then report 1 lost
+(and, as the ledger no longer matches seq nor the balances, invariant violations) and exit 1.
 """
 import argparse
+import bisect
 import collections
+import hashlib
 import os
 import random
+import re
 import shutil
 import signal
 import sys
@@ -109,17 +155,18 @@ class BadReply(Exception):
 
 
 class JobIds:
-    """Unique job names for the whole run, from any thread."""
+    """Unique job (or transfer) names for the whole run, from any thread."""
 
-    def __init__(self):
+    def __init__(self, prefix=b"job"):
         self.lock = threading.Lock()
         self.next = 0
+        self.prefix = prefix
 
     def take(self, n):
         with self.lock:
             first = self.next
             self.next += n
-        return [b"job:%d" % i for i in range(first, first + n)]
+        return [b"%s:%d" % (self.prefix, i) for i in range(first, first + n)]
 
 
 class Worker:
@@ -352,8 +399,13 @@ def parse_pairs(reply):
 
 class Verdict:
     ZSET_CATEGORIES = ("zset-state", "zset-order", "zset-reads", "zset-count", "zset-reply")
+    # The scripts workload's invariant violations (its lost, duplicated and invented transfers
+    # count as lost, duplicated and invented).
+    SCRIPT_CATEGORIES = ("sum", "negative", "seq", "ledger-order", "balances", "refusal", "keys",
+                         "script-reply")
     CATEGORIES = ("lost", "duplicated", "invented", "unmoved", "phantom-move", "length",
-                  "out-of-order", "bad-reply", "restart", "clean-stop", "hang") + ZSET_CATEGORIES
+                  "out-of-order", "bad-reply", "restart", "clean-stop", "hang") + \
+        ZSET_CATEGORIES + SCRIPT_CATEGORIES
 
     def __init__(self):
         self.counts = {c: 0 for c in self.CATEGORIES}
@@ -727,6 +779,354 @@ def inject_zset_loss(conn, logs):
     return None
 
 
+# ----------------------------------------------------------------------------- scripts workload
+
+ACCOUNTS = 8
+INITIAL_BALANCE = 1000
+LEDGER = b"ledger"
+SEQ = b"seq"
+# KEYS = {from, to, ledger, seq}, ARGV = {amount, transfer id}: refuses (an error reply naming
+# the balance it saw) when from holds less than amount, else moves it, appends the id to the
+# ledger and returns the new seq. tonumber(false or '0'): an absent account holds 0.
+TRANSFER_SCRIPT = b"""\
+local amount = tonumber(ARGV[1])
+local balance = tonumber(redis.call('GET', KEYS[1]) or '0')
+if balance < amount then
+  return redis.error_reply('INSUFFICIENT ' .. KEYS[1] .. ' holds ' .. balance ..
+                           ', transfer ' .. ARGV[2] .. ' needs ' .. amount)
+end
+redis.call('DECRBY', KEYS[1], amount)
+redis.call('INCRBY', KEYS[2], amount)
+redis.call('RPUSH', KEYS[3], ARGV[2])
+return redis.call('INCR', KEYS[4])
+"""
+TRANSFER_SHA = hashlib.sha1(TRANSFER_SCRIPT).hexdigest().encode()
+INIT_SCRIPT = b"for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1]) end return #KEYS"
+REFUSAL = re.compile(r"^INSUFFICIENT (\S+) holds (-?\d+), transfer (\S+) needs (\d+)$")
+
+
+def account(i):
+    return b"acct:%d" % i
+
+
+class ScriptWriter(Worker):
+    """Sends one transfer at a time through EVALSHA (EVAL after a NOSCRIPT) and checks each
+    reply; keeps every transfer it sent with its outcome."""
+
+    def __init__(self, name, rng, ids, start_seq, load_first):
+        super().__init__(name, rng)
+        self.ids = ids
+        self.load_first = load_first  # SCRIPT LOAD before the first EVALSHA
+        self.loaded = False           # this connection knows the script is cached
+        self.last_seq = start_seq     # the seqs it is replied must increase from here
+        self.ops = []                 # [id, from, to, amount, outcome]; outcome None while
+        # unanswered, else ("ok", seq) or ("refused", balance the script saw)
+        self.acked = 0
+        self.refused = 0
+        self.fallbacks = 0            # NOSCRIPT replies followed by EVAL
+
+    def amount(self):
+        r = self.rng.random()
+        return self.rng.randint(1, 300) if r < 0.8 else self.rng.randint(300, 1500)
+
+    def work(self, conn):
+        if self.load_first:
+            got = conn.call(b"SCRIPT", b"LOAD", TRANSFER_SCRIPT)
+            if got != TRANSFER_SHA:
+                raise BadReply("SCRIPT LOAD replied %r, not the script's SHA-1 %s" % (
+                    got, TRANSFER_SHA.decode()))
+            self.loaded = True
+        while len(self.ops) < MAX_JOBS_PER_CYCLE:
+            frm, to = self.rng.sample(range(ACCOUNTS), 2)
+            amount = self.amount()
+            tid = self.ids.take(1)[0]
+            op = [tid, frm, to, amount, None]
+            self.ops.append(op)
+            args = (b"4", account(frm), account(to), LEDGER, SEQ, b"%d" % amount, tid)
+            got = conn.call(b"EVALSHA", TRANSFER_SHA, *args)
+            if isinstance(got, ReplyError) and got.startswith("NOSCRIPT"):
+                if self.loaded:
+                    raise BadReply("EVALSHA of transfer %s replied %r, but this connection had "
+                                   "loaded the script on this server" % (tid.decode(), got))
+                self.fallbacks += 1
+                got = conn.call(b"EVAL", TRANSFER_SCRIPT, *args)
+            op[4] = self.judge(op, got)
+            self.loaded = True
+
+    def judge(self, op, got):
+        tid, frm, to, amount, _ = op
+        what = "transfer %s (%d from acct:%d to acct:%d)" % (tid.decode(), amount, frm, to)
+        if isinstance(got, int) and not isinstance(got, bool):
+            if got <= self.last_seq:
+                raise BadReply("%s replied seq %d, not above %d (this writer's last seq, or the "
+                               "verified seq at the start of the cycle)" % (what, got,
+                                                                           self.last_seq))
+            self.last_seq = got
+            self.acked += 1
+            return ("ok", got)
+        m = REFUSAL.match(got) if isinstance(got, ReplyError) else None
+        if m and m.group(1) == account(frm).decode() and m.group(3) == tid.decode() and \
+                int(m.group(4)) == amount and int(m.group(2)) < amount:
+            self.refused += 1
+            return ("refused", int(m.group(2)))
+        raise BadReply("%s replied %r" % (what, got))
+
+    def in_flight(self):
+        return self.ops[-1] if self.ops and self.ops[-1][4] is None else None
+
+
+class ScriptLog:
+    """One cycle's transfers (empty for the final clean restart)."""
+
+    def __init__(self, writers=()):
+        self.ops = [list(w.ops) for w in writers]          # per writer, in the order sent
+        self.transfers = {op[0]: tuple(op[1:4]) for ops in self.ops for op in ops}
+        self.acked = {op[0]: op[4][1] for ops in self.ops for op in ops
+                      if op[4] and op[4][0] == "ok"}       # id -> seq replied
+        self.refused = {op[0]: op[4][1] for ops in self.ops for op in ops
+                        if op[4] and op[4][0] == "refused"}
+        self.in_flight = {w.in_flight()[0]: n for n, w in enumerate(writers) if w.in_flight()}
+        self.fallbacks = sum(w.fallbacks for w in writers)
+        self.loads = sum(1 for w in writers if w.load_first)
+
+
+def held(history, lo, hi):
+    """The balances an account held after lo..hi ledger entries (history: (positions,
+    balances) at each change, position 0 first)."""
+    positions, balances = history
+    i = bisect.bisect_right(positions, lo) - 1
+    out = {balances[i]}
+    for j in range(i + 1, len(positions)):
+        if positions[j] > hi:
+            break
+        out.add(balances[j])
+    return out
+
+
+class ScriptOracle:
+    """The verified ledger and what is known of every transfer, across cycles."""
+
+    def __init__(self):
+        self.ledger = []          # at the last verification
+        self.transfers = {}       # id -> (from, to, amount), every transfer ever sent
+        self.refused = set()      # acknowledged refusals
+        self.not_applied = set()  # unanswered at a kill and found absent
+        self.balances = [INITIAL_BALANCE] * ACCOUNTS
+
+    def seq(self):
+        return len(self.ledger)
+
+    def replay(self, ledger):
+        """Applies ledger to the initial balances: (balances, history per account, first entry
+        whose source held less than its amount or None); (None, None, None) when an entry is
+        unknown."""
+        bal = [INITIAL_BALANCE] * ACCOUNTS
+        history = [([0], [INITIAL_BALANCE]) for _ in range(ACCOUNTS)]
+        overdrawn = None
+        for p, tid in enumerate(ledger):
+            t = self.transfers.get(tid)
+            if t is None:
+                return None, None, None
+            frm, to, amount = t
+            if bal[frm] < amount and overdrawn is None:
+                overdrawn = (p, tid, frm, amount, bal[frm])
+            bal[frm] -= amount
+            bal[to] += amount
+            for a in (frm, to):
+                history[a][0].append(p + 1)
+                history[a][1].append(bal[a])
+        return bal, history, overdrawn
+
+    def verify(self, log, obs, verdict):
+        """Judges the keys read back (read_scripts); returns how many transfers unanswered at
+        the kill were found applied."""
+        self.transfers.update(log.transfers)
+        prev = self.ledger
+        start = len(prev)
+        ledger, balances = obs["ledger"], obs["balances"]
+        bad_before = sum(verdict.counts[c] for c in ("lost", "duplicated", "invented",
+                                                     "ledger-order"))
+        # The balances: present integers summing to the initial total, none negative.
+        total = 0
+        for i, b in enumerate(balances):
+            if b is None:
+                verdict.add("keys", "acct:%d is not an integer: GET replied %r" % (
+                    i, obs["raw_balances"][i]))
+                continue
+            total += b
+            if b < 0:
+                verdict.add("negative", "acct:%d holds %d" % (i, b))
+        if total != INITIAL_BALANCE * ACCOUNTS:
+            verdict.add("sum", "the balances %s sum to %d, not %d" % (
+                show_balances(balances), total, INITIAL_BALANCE * ACCOUNTS))
+        if ledger is None:
+            verdict.add("keys", "LRANGE ledger 0 -1 replied %r" % (obs["raw_ledger"],))
+            return 0
+        # LLEN ledger == GET seq.
+        if obs["seq"] is None or obs["llen"] != len(ledger) or obs["seq"] != len(ledger):
+            verdict.add("seq", "LLEN ledger %r, LRANGE ledger 0 -1 has %d ids, GET seq %r" % (
+                obs["llen"], len(ledger), obs["raw_seq"]))
+        # Each id once, sent by a writer, and not refused or found unapplied before.
+        counts = collections.Counter(ledger)
+        in_prev = set(prev)
+        for tid, n in counts.items():
+            if n > 1:
+                verdict.add("duplicated", "%s is in the ledger %d times (at %s)" % (
+                    tid.decode(), n, ", ".join(
+                        "%d" % i for i, t in enumerate(ledger) if t == tid)))
+            if tid in in_prev or tid in log.acked or tid in log.in_flight:
+                continue
+            if tid not in self.transfers:
+                why = "no writer ever sent it"
+            elif tid in self.refused or tid in log.refused:
+                why = "its script replied the refusal"
+            elif tid in self.not_applied:
+                why = "it was unanswered at a kill and an earlier cycle found it absent"
+            else:
+                why = "it was sent in an earlier cycle and not found then"
+            verdict.add("invented", "%s is in the ledger, but %s" % (tid.decode(), why))
+        # Every acknowledged transfer is there: the verified ledger, this cycle's replies.
+        lost_prev = [t for t in prev if t not in counts]
+        for tid in lost_prev:
+            verdict.add("lost", "%s is gone from the ledger (present at the last "
+                        "verification)" % tid.decode())
+        for tid, seq in sorted(log.acked.items(), key=lambda ts: ts[1]):
+            if tid not in counts:
+                verdict.add("lost", "%s is not in the ledger, but its script replied seq %d"
+                            % (tid.decode(), seq))
+        # Order: the verified ledger is a prefix, each acknowledged id is at its seq - 1, a
+        # writer's unanswered transfer comes after its acknowledged ones.
+        if not lost_prev and ledger[:start] != prev:
+            i = next(i for i, (a, b) in enumerate(zip(ledger, prev)) if a != b)
+            verdict.add("ledger-order", "ledger[%d] is %s, but was %s at the last "
+                        "verification" % (i, ledger[i].decode(), prev[i].decode()))
+        misplaced = [(seq, tid) for tid, seq in log.acked.items()
+                     if tid in counts and (seq > len(ledger) or ledger[seq - 1] != tid)]
+        if misplaced:
+            seq, tid = min(misplaced)
+            verdict.add("ledger-order", "%d acknowledged transfer(s) not at their seq - 1, the "
+                        "first: %s replied seq %d, ledger[%d] is %s" % (
+                            len(misplaced), tid.decode(), seq, seq - 1, ledger[seq - 1].decode()
+                            if seq <= len(ledger) else "beyond the end"))
+        position = {t: i for i, t in enumerate(ledger)}
+        applied = 0
+        for tid, w in log.in_flight.items():
+            if tid not in position:
+                continue
+            applied += 1
+            mine = [log.acked[op[0]] for op in log.ops[w] if op[0] in log.acked]
+            if mine and position[tid] < max(mine):
+                verdict.add("ledger-order", "%s (unanswered at the kill) is at ledger[%d], "
+                            "before the writer's acknowledged seq %d" % (
+                                tid.decode(), position[tid], max(mine)))
+        # The balances are the replay of the ledger, which never overdraws an account.
+        replayed, history, overdrawn = self.replay(ledger)
+        if replayed is not None:
+            if overdrawn:
+                p, tid, frm, amount, had = overdrawn
+                verdict.add("balances", "ledger[%d] = %s moves %d from acct:%d, which held "
+                            "only %d then" % (p, tid.decode(), amount, frm, had))
+            if replayed != balances:
+                verdict.add("balances", "the balances %s are not the replay of the ledger's "
+                            "%d transfers %s" % (show_balances(balances), len(ledger),
+                                                 show_balances(replayed)))
+        # A refusal saw a balance the source held between the writer's previous transfer and
+        # its next acknowledged one (when there is one: later ones may have seen transfers the
+        # kill dropped); checked on a ledger without lost, duplicated, invented or moved ids.
+        clean = sum(verdict.counts[c] for c in ("lost", "duplicated", "invented",
+                                                "ledger-order")) == bad_before
+        if clean and history is not None:
+            for ops in log.ops:
+                lo = start
+                for n, (tid, frm, to, amount, outcome) in enumerate(ops):
+                    if outcome is None:
+                        break
+                    if outcome[0] == "ok":
+                        lo = outcome[1]
+                        continue
+                    nxt = next((o[4][1] for o in ops[n + 1:] if o[4] and o[4][0] == "ok"),
+                               None)
+                    if nxt is None:
+                        break
+                    saw = outcome[1]
+                    if saw not in held(history[frm], lo, nxt - 1):
+                        verdict.add("refusal", "%s (%d from acct:%d) was refused with acct:%d "
+                                    "holding %d, but the ledger gives acct:%d the balances "
+                                    "%s between seq %d and %d" % (
+                                        tid.decode(), amount, frm, frm, saw, frm,
+                                        sorted(held(history[frm], lo, nxt - 1)), lo, nxt - 1))
+        # The keys: 8 strings, the ledger a list and seq a string once a transfer is in.
+        want_types = [b"string"] * ACCOUNTS + [b"list" if ledger else b"none",
+                      b"string" if obs["raw_seq"] is not None else b"none"]
+        got_types = obs["types"]
+        if got_types != [t.decode() for t in want_types]:
+            verdict.add("keys", "TYPE of acct:0..%d, ledger, seq: %s, expected %s" % (
+                ACCOUNTS - 1, "/".join(map(str, got_types)),
+                "/".join(t.decode() for t in want_types)))
+        want_keys = sum(1 for t in want_types if t != b"none")
+        if obs["dbsize"] != want_keys:
+            verdict.add("keys", "DBSIZE %r, but %d key(s) exist and nothing else was written"
+                        % (obs["dbsize"], want_keys))
+        return applied
+
+    def advance(self, log, obs):
+        present = set(obs["ledger"])
+        self.refused |= set(log.refused)
+        self.not_applied |= {t for t in log.in_flight if t not in present}
+        self.ledger = obs["ledger"]
+        self.balances = obs["balances"]
+
+
+def show_balances(balances):
+    return "/".join("?" if b is None else "%d" % b for b in balances)
+
+
+def parse_int(b):
+    try:
+        return int(b) if isinstance(b, bytes) else None
+    except ValueError:
+        return None
+
+
+def read_scripts(conn):
+    """The accounts, the ledger and seq, their types and DBSIZE."""
+    keys = [account(i) for i in range(ACCOUNTS)] + [LEDGER, SEQ]
+    replies = conn.pipeline([(b"MGET",) + tuple(keys[:ACCOUNTS]),
+                             (b"LRANGE", LEDGER, b"0", b"-1"), (b"LLEN", LEDGER), (b"GET", SEQ)]
+                            + [(b"TYPE", k) for k in keys] + [(b"DBSIZE",)])
+    mget, ledger, llen, seq = replies[:4]
+    raw_balances = mget if isinstance(mget, list) and len(mget) == ACCOUNTS else [mget] * ACCOUNTS
+    ok = isinstance(ledger, list) and all(isinstance(t, bytes) for t in ledger)
+    return {"balances": [parse_int(b) for b in raw_balances], "raw_balances": raw_balances,
+            "ledger": ledger if ok else None, "raw_ledger": ledger, "llen": llen,
+            "seq": 0 if seq is None else parse_int(seq), "raw_seq": seq,
+            "types": replies[4:4 + len(keys)], "dbsize": replies[-1]}
+
+
+def init_accounts(conn, verdict):
+    """Sets every account to INITIAL_BALANCE with one script, before the first cycle."""
+    keys = tuple(account(i) for i in range(ACCOUNTS))
+    got = conn.call(b"EVAL", INIT_SCRIPT, b"%d" % ACCOUNTS, *(keys + (b"%d" % INITIAL_BALANCE,)))
+    if got != ACCOUNTS:
+        verdict.add("script-reply", "the initialising EVAL replied %r, not %d" % (got, ACCOUNTS))
+
+
+def inject_script_loss(conn, soracle, log):
+    """Removes one acknowledged transfer from the ledger (LREM), behind the oracle's back;
+    returns a description."""
+    ledger = conn.call(b"LRANGE", LEDGER, b"0", b"-1")
+    if not isinstance(ledger, list):
+        return None
+    must = set(log.acked) or set(soracle.ledger)
+    for tid in ledger:
+        if tid in must:
+            if conn.call(b"LREM", LEDGER, b"1", tid) != 1:
+                raise HarnessError("inject-loss: LREM ledger 1 %s did not remove it"
+                                   % tid.decode())
+            return "removed acknowledged transfer %s from the ledger" % tid.decode()
+    return None
+
+
 # ----------------------------------------------------------------------------- main
 
 def main():
@@ -738,10 +1138,11 @@ def main():
     ap.add_argument("--seed", default=None)
     ap.add_argument("--producers", type=int, default=2)
     ap.add_argument("--consumers", type=int, default=4)
-    ap.add_argument("--workload", choices=("queue", "zsets", "mixed"), default="queue",
-                    help="the queue's producers and consumers, sorted-set counter writers, or "
-                    "both")
+    ap.add_argument("--workload", choices=("queue", "zsets", "mixed", "scripts"),
+                    default="queue", help="the queue's producers and consumers, sorted-set "
+                    "counter writers, both, or Lua transfer scripts between accounts")
     ap.add_argument("--zset-writers", type=int, default=3)
+    ap.add_argument("--script-writers", type=int, default=3)
     ap.add_argument("--kill-min", type=float, default=0.2)
     ap.add_argument("--kill-max", type=float, default=2.0)
     ap.add_argument("--memtable-size", default="256kb",
@@ -749,10 +1150,13 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--inject-loss", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.cycles < 1 or args.producers < 1 or args.consumers < 1 or args.zset_writers < 1:
-        ap.error("need --cycles, --producers, --consumers and --zset-writers >= 1")
+    if args.cycles < 1 or args.producers < 1 or args.consumers < 1 or args.zset_writers < 1 \
+            or args.script_writers < 1:
+        ap.error("need --cycles, --producers, --consumers, --zset-writers and --script-writers "
+                 ">= 1")
     args.queue = args.workload in ("queue", "mixed")
     args.zsets = args.workload in ("zsets", "mixed")
+    args.scripts = args.workload == "scripts"
     if not 0 < args.kill_min <= args.kill_max:
         ap.error("need 0 < --kill-min <= --kill-max")
     seed = args.seed if args.seed is not None else str(random.SystemRandom().randrange(10**9))
@@ -794,9 +1198,10 @@ def main():
     return status
 
 
-def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle):
-    """Producers and consumers and/or sorted-set writers until the kill; returns (CycleLog,
-    [ZsetLog], seconds killed at, verdict with any wrong reply or hang)."""
+def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle, soracle):
+    """Producers and consumers and/or sorted-set writers, or script writers, until the kill;
+    returns (CycleLog, [ZsetLog], ScriptLog, seconds killed at, verdict with any wrong reply or
+    hang)."""
     rng = random.Random("%s:%d" % (seed, cycle))
     # With --inject-loss the producers do not pause: the queue then grows, so that the first
     # restart surely has an acknowledged job to remove.
@@ -806,9 +1211,14 @@ def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle):
                  for i in range(args.consumers)]
     zwriters = [ZsetWriter("zset writer %d" % w, random.Random(rng.random()), key,
                            zoracle.states[key]) for w, key in enumerate(zoracle.keys)]
+    # Script writers: SCRIPT LOAD first in the first cycle, never in the second (so that the
+    # restarted server's empty cache surely answers NOSCRIPT and EVAL runs), then now and then.
+    swriters = [ScriptWriter("script writer %d" % w, random.Random(rng.random()), ids,
+                             soracle.seq(), cycle == 1 or (cycle > 2 and rng.random() < 0.25))
+                for w in range(args.script_writers)] if args.scripts else []
     if not args.queue:
         producers, consumers = [], []
-    workers = producers + consumers + (zwriters if args.zsets else [])
+    workers = producers + consumers + (zwriters if args.zsets else []) + swriters
     threads = [threading.Thread(target=w.run, args=(server.port,), daemon=True) for w in workers]
     t0 = time.monotonic()
     for t in threads:
@@ -822,11 +1232,12 @@ def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle):
         if t.is_alive():
             verdict.add("hang", "%s still running 30 s after the kill" % w.name)
         elif w.bad_reply:
-            verdict.add("zset-reply" if isinstance(w, ZsetWriter) else "bad-reply", w.bad_reply)
+            verdict.add("zset-reply" if isinstance(w, ZsetWriter) else "script-reply"
+                        if isinstance(w, ScriptWriter) else "bad-reply", w.bad_reply)
         elif w.error and w.error.startswith("internal"):
             raise HarnessError("%s: %s" % (w.name, w.error))
     zlogs = [ZsetLog(w.key, zoracle.states[w.key], w) for w in zwriters] if args.zsets else []
-    return CycleLog(producers, consumers), zlogs, killed_at, verdict
+    return CycleLog(producers, consumers), zlogs, ScriptLog(swriters), killed_at, verdict
 
 
 def run(args, seed, server, keep):
@@ -835,26 +1246,41 @@ def run(args, seed, server, keep):
         workers.append("%d producers, %d consumers" % (args.producers, args.consumers))
     if args.zsets:
         workers.append("%d zset writers" % args.zset_writers)
+    if args.scripts:
+        workers.append("%d script writers, %d accounts" % (args.script_writers, ACCOUNTS))
     print("queue-crash-test: %d cycles, appendfsync %s, seed %s, %s%s, binary %s" % (
         args.cycles, args.appendfsync, seed, "workload %s, " % args.workload
         if args.workload != "queue" else "", ", ".join(workers), args.binary), flush=True)
-    ids = JobIds()
+    ids = JobIds(b"tx" if args.scripts else b"job")
     oracle = Oracle()
     zoracle = ZsetOracle(args.zset_writers)
+    soracle = ScriptOracle()
     read_rng = random.Random("%s:read" % seed)
     kill_rng = random.Random("%s:kill" % seed)
     totals = {c: 0 for c in Verdict.CATEGORIES}
-    acked = {"pushes": 0, "zset ops": 0 if args.zsets else None}
-    injected = {"queue": not args.queue, "zsets": not args.zsets}
+    acked = {"pushes": 0, "zset ops": 0 if args.zsets else None,
+             "transfers": 0 if args.scripts else None}
+    injected = {"queue": not args.queue, "zsets": not args.zsets, "scripts": not args.scripts}
     server.start()
+    if args.scripts:
+        conn = Conn(server.port)
+        try:
+            verdict = Verdict()
+            init_accounts(conn, verdict)
+        finally:
+            conn.close()
+        if verdict:
+            return finish(verdict, totals, 0, acked, seed)
     t_start = time.monotonic()
     for cycle in range(1, args.cycles + 1):
-        log, zlogs, killed_at, verdict = run_cycle(
+        log, zlogs, slog, killed_at, verdict = run_cycle(
             args, cycle, seed, server, ids, kill_rng.uniform(args.kill_min, args.kill_max),
-            zoracle)
+            zoracle, soracle)
         acked["pushes"] += len(log.acked)
         if args.zsets:
             acked["zset ops"] += sum(z.acked for z in zlogs)
+        if args.scripts:
+            acked["transfers"] += len(slog.acked)
         try:
             recovery = server.start()
         except ServerFailed as e:
@@ -875,18 +1301,30 @@ def run(args, seed, server, keep):
                 if what:
                     injected["zsets"] = True
                     notes.append(what)
+            if args.inject_loss and not injected["scripts"]:
+                what = inject_script_loss(conn, soracle, slog)
+                if what:
+                    injected["scripts"] = True
+                    notes.append(what)
             note = "".join(" [inject-loss: %s]" % n for n in notes)
-            state = read_state(conn)
+            state = read_state(conn) if not args.scripts else None
             zobserved = read_zsets(conn, zoracle.keys, read_rng) if args.zsets else {}
-            applied = 0
+            sobserved = read_scripts(conn) if args.scripts else None
+            applied = sapplied = 0
             if not verdict.counts["hang"]:
-                oracle.verify(log, state, verdict, non_empty(zobserved))
-                applied = zoracle.verify(zlogs, zobserved, verdict)
+                if args.scripts:
+                    sapplied = soracle.verify(slog, sobserved, verdict)
+                else:
+                    oracle.verify(log, state, verdict, non_empty(zobserved))
+                    applied = zoracle.verify(zlogs, zobserved, verdict)
             requeued = 0
             if not verdict:
-                oracle.advance(log, state)
-                requeued = requeue(conn, oracle)
-                zoracle.advance(zlogs, zobserved)
+                if args.scripts:
+                    soracle.advance(slog, sobserved)
+                else:
+                    oracle.advance(log, state)
+                    requeued = requeue(conn, oracle)
+                    zoracle.advance(zlogs, zobserved)
         finally:
             conn.close()
         parts = []
@@ -898,6 +1336,11 @@ def run(args, seed, server, keep):
         if args.zsets:
             parts.append("%d zset ops acknowledged (%d unanswered, %d found applied)" % (
                 sum(z.acked for z in zlogs), sum(1 for z in zlogs if z.in_flight), applied))
+        if args.scripts:
+            parts.append("%d transfers acknowledged (%d refused, %d unanswered, %d found "
+                         "applied; %d SCRIPT LOADs, %d NOSCRIPT fallbacks to EVAL)" % (
+                             len(slog.acked), len(slog.refused), len(slog.in_flight), sapplied,
+                             slog.loads, slog.fallbacks))
         parts.append("killed at %.2f s, restart %.2f s" % (killed_at, recovery))
         if args.queue:
             parts.append("queue %d, processing %d (requeued %d)" % (
@@ -906,12 +1349,17 @@ def run(args, seed, server, keep):
             parts.append("boards %s members" % "/".join(
                 "%d" % len(o["range"]) if o["range"] is not None else "?"
                 for o in zobserved.values()))
+        if args.scripts:
+            parts.append("ledger %s, balances %s" % (
+                len(sobserved["ledger"]) if sobserved["ledger"] is not None else "?",
+                show_balances(sobserved["balances"])))
         print("cycle %d/%d: %s: %s%s" % (cycle, args.cycles, ", ".join(parts), verdict.summary(),
                                          note), flush=True)
         if verdict:
             return finish(verdict, totals, cycle, acked, seed, keep=keep or
                           not args.inject_loss)
-    # A clean stop must keep every pending job, and every board as last verified, too.
+    # A clean stop must keep every pending job, every board as last verified, and the ledger
+    # and the balances as last verified, too.
     verdict = Verdict()
     code = server.stop()
     if code != 0:
@@ -923,11 +1371,15 @@ def run(args, seed, server, keep):
         return finish(verdict, totals, args.cycles, acked, seed)
     conn = Conn(server.port)
     try:
-        state = read_state(conn)
+        state = read_state(conn) if not args.scripts else None
         zobserved = read_zsets(conn, zoracle.keys, read_rng) if args.zsets else {}
+        sobserved = read_scripts(conn) if args.scripts else None
     finally:
         conn.close()
-    oracle.verify(CycleLog(), state, verdict, non_empty(zobserved))
+    if args.scripts:
+        soracle.verify(ScriptLog(), sobserved, verdict)  # exactly the last verified ledger
+    else:
+        oracle.verify(CycleLog(), state, verdict, non_empty(zobserved))
     if args.zsets:
         zoracle.verify([ZsetLog(k, zoracle.states[k]) for k in zoracle.keys], zobserved,
                        verdict)
@@ -940,6 +1392,10 @@ def run(args, seed, server, keep):
     if args.zsets:
         parts.append("boards %s members" % "/".join(
             "%d" % len(zoracle.states[k]) for k in zoracle.keys))
+    if args.scripts:
+        parts.append("ledger %s, balances %s" % (
+            len(sobserved["ledger"]) if sobserved["ledger"] is not None else "?",
+            show_balances(sobserved["balances"])))
     print("clean stop and restart %.2f s: %s: %s" % (recovery, ", ".join(parts),
                                                      verdict.summary()))
     print("elapsed %.1f s" % (time.monotonic() - t_start), flush=True)
@@ -960,6 +1416,13 @@ def finish(verdict, totals, cycles, acked, seed, keep=True):
     other = {c: n for c, n in totals.items() if n and c not in ("lost", "duplicated", "invented")}
     if other:
         print("other violations: " + ", ".join("%d %s" % (n, c) for c, n in other.items()))
+    if acked["transfers"] is not None:
+        print("%d cycles, %d acknowledged transfers, %d lost, %d duplicated, %d invented, %d "
+              "invariant violations" % (
+                  cycles, acked["transfers"], totals["lost"], totals["duplicated"],
+                  totals["invented"], sum(totals[c] for c in Verdict.SCRIPT_CATEGORIES)),
+              flush=True)
+        return (1 if verdict else 0), keep
     zsets = ""
     if acked["zset ops"] is not None:
         zsets = ", %d acknowledged zset ops, %d zset violations" % (

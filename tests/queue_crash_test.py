@@ -9,6 +9,13 @@ sorted set and send ZINCRBY/ZADD/ZREM/ZPOPMIN one at a time, an oracle of each s
 after every acknowledged reply, checked after each restart through ZRANGE, ZREVRANGE,
 ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZSCAN, ZMSCORE and ZCARD): 10 cycles report 0 zset violations,
 and one acknowledged member removed behind the oracle's back makes the script exit non-zero.
+And for Lua scripts that move value between keys (--workload scripts: writers sending a transfer
+script by EVALSHA, EVAL after NOSCRIPT, between 8 accounts, each appending its id to "ledger"
+and incrementing "seq"): 10 cycles keep the invariants (balances sum to the initial total, none
+negative, LLEN ledger = seq, no id twice, every acknowledged transfer in the ledger, none
+invented, the balances the ledger's replay) with 0 lost, duplicated, invented and 0 invariant
+violations, the second cycle's EVALSHAs meet NOSCRIPT; and one acknowledged transfer removed
+from the ledger behind the oracle's back makes the script exit non-zero reporting 1 lost.
 
 Uses a release build: STASHD_RELEASE, else build/release/stashd (then asan, debug); the script
 is given it with --binary, so it never builds."""
@@ -25,6 +32,8 @@ FINAL = re.compile(r"^(\d+) cycles, (\d+) acknowledged pushes, (\d+) lost, (\d+)
 FINAL_ZSETS = re.compile(r"^(\d+) cycles, (\d+) acknowledged pushes, (\d+) lost, (\d+) "
                          r"duplicated, (\d+) invented, (\d+) acknowledged zset ops, (\d+) zset "
                          r"violations$")
+FINAL_SCRIPTS = re.compile(r"^(\d+) cycles, (\d+) acknowledged transfers, (\d+) lost, (\d+) "
+                           r"duplicated, (\d+) invented, (\d+) invariant violations$")
 
 
 class QueueCrashLoopTest(unittest.TestCase):
@@ -80,6 +89,34 @@ class QueueCrashLoopTest(unittest.TestCase):
         self.assertEqual(m.group(7), "1", output)
         self.assertIn("inject-loss: removed acknowledged member", output)
         self.assertRegex(output, r"\[zset-state\] board:\d+: lost ")
+
+    def test_kill9_keeps_script_invariants(self):
+        code, last, output = self.crash_test("--cycles", "10", "--appendfsync", "always",
+                                             "--workload", "scripts")
+        self.assertEqual(code, 0, output)
+        m = FINAL_SCRIPTS.match(last)
+        self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
+        self.assertEqual(m.group(1), "10", output)
+        self.assertGreater(int(m.group(2)), 0, output)
+        self.assertEqual(m.group(3, 4, 5, 6), ("0", "0", "0", "0"), output)
+        cycles = re.findall(r"^cycle \d+/10: \d+ transfers acknowledged .*, (\d+) NOSCRIPT "
+                            r"fallbacks to EVAL\).*: ok$", output, re.M)
+        self.assertEqual(len(cycles), 10, output)
+        # The second cycle's writers do not SCRIPT LOAD: the restarted server's empty cache
+        # answers NOSCRIPT and the transfers go through EVAL.
+        self.assertGreater(int(cycles[1]), 0, output)
+        self.assertRegex(output, r"(?m)^clean stop and restart .*: ok$")
+
+    def test_oracle_fails_when_an_acknowledged_transfer_is_removed(self):
+        code, last, output = self.crash_test("--cycles", "2", "--workload", "scripts",
+                                             "--inject-loss")
+        self.assertEqual(code, 1, output)
+        m = FINAL_SCRIPTS.match(last)
+        self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
+        self.assertEqual(m.group(3, 4, 5), ("1", "0", "0"), output)
+        self.assertIn("inject-loss: removed acknowledged transfer", output)
+        self.assertRegex(output, r"\[lost\] tx:\d+ is not in the ledger, but its script replied "
+                         r"seq \d+|\[lost\] tx:\d+ is gone from the ledger")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,13 @@
 
 namespace stash {
 
+// The failure of a script whose error reply text is error, sent as it is (an empty text, or one
+// starting with '-', included: ReplyWriter::Error would drop a leading '-').
+inline CommandStatus ScriptError(std::string error) {
+  if (error.empty() || error[0] == '-') error.insert(0, "-");
+  return Fail(std::move(error));
+}
+
 class ScriptCaller : public script::Host {
  public:
   // ctx: the EVAL's. read_only: EVAL_RO, EVALSHA_RO, a no-writes script.

@@ -25,6 +25,7 @@ constexpr const char* kNoScriptError = "NOSCRIPT No matching script. Please use 
 
 // EVAL script numkeys [key ...] [arg ...] and its forms (by_sha: argv[1] is a SHA-1).
 CommandStatus RunScript(WriteContext& c, bool by_sha, bool read_only) {
+  if (by_sha && c.argv[1].size() != 40) return Fail(kNoScriptError);
   int64_t numkeys;
   if (!ParseInteger(c.argv[2], &numkeys)) return Fail(kNotIntegerError);
   if (numkeys > static_cast<int64_t>(c.argv.size()) - 3) {
@@ -46,7 +47,7 @@ CommandStatus RunScript(WriteContext& c, bool by_sha, bool read_only) {
   std::span<const std::string> args(c.argv);
   if (!c.scripts->Run(sha, args.subspan(3, numkeys), args.subspan(3 + numkeys), host, c.out,
                       &error)) {
-    return Fail(error);
+    return ScriptError(std::move(error));
   }
   return {};
 }
@@ -115,7 +116,7 @@ CommandStatus ScriptHelp(CommandContext& c) {
       "LOAD <script>",
       "    Load a script into the scripts cache without executing it.",
       "HELP",
-      "    Print this help."};
+      "    Prints this help."};
   ReplyHelp(c.out, kLines);
   return {};
 }

@@ -8,9 +8,11 @@
 #include "cmd/server_api.h"
 #include "cmd/session.h"
 #include "cmd/stats.h"
+#include "lsm/iterator.h"
 #include "lsm/write_batch.h"
 #include "resp/reply_writer.h"
 #include "store/expire_cycle.h"
+#include "store/layout.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -67,7 +69,28 @@ bool Writer::Unblock(uint64_t client_id, BlockedClient::Leave how) {
   return true;
 }
 
+void Writer::LoadFunctions() {
+  scripts_.FlushLibraries();
+  store::Txn txn(store_);
+  std::unique_ptr<Iterator> it = txn.NewRawIterator();
+  const std::string prefix(1, store::kFunctionPrefix);
+  size_t loaded = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string library, error;
+    if (scripts_.LoadLibrary(it->value(), false, &library, &error)) {
+      loaded++;
+    } else {
+      log::Warning("Function library {} could not be loaded: {}", it->key().substr(1), error);
+    }
+  }
+  if (!it->status().ok())
+    log::Warning("Reading the function libraries: {}", it->status().ToString());
+  if (loaded > 0) log::Notice("Loaded {} function libraries.", loaded);
+  scripts_.TakeLibrariesChanged();
+}
+
 void Writer::Loop() {
+  LoadFunctions();
   auto next_expire = std::chrono::steady_clock::now() + kExpireCycleInterval;
   std::vector<std::unique_ptr<WriteRequest>> group;
   while (true) {
@@ -334,6 +357,9 @@ void Writer::RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group) {
   txn.EndCommand();
   events_.SetOrigin(0);
   Status s = store_.Commit(txn, &batch);
+  // FUNCTION LOAD & co. changed the engine at once: when their writes are not committed, the
+  // engine goes back to what the store holds.
+  if (scripts_.TakeLibrariesChanged() && !s.ok()) LoadFunctions();
   // The events go out before the replies; what a client owes itself, right after its replies.
   std::vector<std::string> own(group.size());
   AfterCommit(s.ok(), [&](uint64_t client) -> std::string* {

@@ -84,7 +84,9 @@ class Writer {
   // The Lua engine: its counters may be read from any thread.
   const script::Engine& scripts() const { return scripts_; }
   // Any thread: SCRIPT KILL (force: SHUTDOWN) of the running script (script/engine.h).
-  script::Engine::KillResult KillScript(bool force) { return scripts_.Kill(force); }
+  script::Engine::KillResult KillScript(bool force, bool function = false) {
+    return scripts_.Kill(force, function);
+  }
   // Any thread: the blocked client leaves (CLIENT UNBLOCK, a closed connection); the writer
   // replies on its next turn. False when it is not blocked.
   bool Unblock(uint64_t client_id, BlockedClient::Leave how);
@@ -95,6 +97,8 @@ class Writer {
   // failing disk at most every 30 s).
   void MaybeResume(std::chrono::steady_clock::time_point now);
   void RunGroup(std::vector<std::unique_ptr<WriteRequest>>& group);
+  // Loads the function libraries the store holds into the Lua engine (function_commands.cc).
+  void LoadFunctions();
   void RunExec(WriteRequest& req, store::Txn& txn, resp::ReplyWriter& out, std::string& replies);
   void RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, resp::ReplyWriter& out,
              std::string& replies, BlockingOp* blocking = nullptr);

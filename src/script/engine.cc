@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
+#include "script/engine_keys.h"
 #include "script/lua_convert.h"
 #include "script/sandbox.h"
 #include "util/log.h"
@@ -21,10 +23,8 @@ int luaopen_bit(lua_State* L);
 namespace stash::script {
 namespace {
 
-constexpr const char* kFunctionsKey = "stash.functions";
-constexpr const char* kHandlerKey = "stash.error_handler";
-constexpr const char* kEngineKey = "stash.engine";
 constexpr int kHookInstructions = 100000;
+constexpr int64_t kLoadTimeoutMs = 500;
 constexpr const char* kKilledError = "Script killed by user with SCRIPT KILL...";
 
 int64_t SteadyMs() {
@@ -56,6 +56,19 @@ void OpenLibrary(lua_State* L, lua_CFunction open, const char* name) {
 
 }  // namespace
 
+std::vector<std::string_view> ShebangWords(std::string_view line) {
+  std::vector<std::string_view> words;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };
+  for (size_t i = 0; i < line.size();) {
+    while (i < line.size() && space(line[i])) i++;
+    size_t j = i;
+    while (j < line.size() && !space(line[j])) j++;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
 bool ParseShebang(std::string_view body, uint32_t* flags, size_t* skip, std::string* error) {
   *flags = 0;
   *skip = 0;
@@ -66,14 +79,7 @@ bool ParseShebang(std::string_view body, uint32_t* flags, size_t* skip, std::str
     return false;
   }
   *skip = eol;
-  std::vector<std::string_view> parts;
-  std::string_view line = body.substr(0, eol);
-  while (!line.empty()) {
-    const size_t sp = line.find(' ');
-    std::string_view part = line.substr(0, sp);
-    if (!part.empty()) parts.push_back(part);
-    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
-  }
+  std::vector<std::string_view> parts = ShebangWords(body.substr(0, eol));
   if (parts[0] != "#!lua") {
     *error = "ERR Unexpected engine in script shebang: " + std::string(parts[0]);
     return false;
@@ -157,7 +163,12 @@ void Engine::Open() {
 
   lua_pushlightuserdata(L_, this);
   lua_setfield(L_, LUA_REGISTRYINDEX, kEngineKey);
+  lua_newtable(L_);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kCallbacksKey);
   Sandbox(L_);
+  lua_pushlightuserdata(L_, this);
+  lua_pushcclosure(L_, RegisterFunction, 1);
+  BuildLoadGlobals(L_);
   // The handler is a global scripts may read, like Redis's.
   lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
   lua_getfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
@@ -169,12 +180,23 @@ void Engine::Close() {
   if (L_ != nullptr) lua_close(L_);
   L_ = nullptr;
   flags_.clear();
+  libraries_.clear();
+  functions_.clear();
+  CountLibraries();
   count_.store(0, std::memory_order_relaxed);
 }
 
 void Engine::Flush() {
+  // A fresh state forgets every script; the function libraries are loaded into it again.
+  std::vector<std::string> codes;
+  for (const auto& [name, lib] : libraries_) codes.push_back(lib.code);
   Close();
   Open();
+  for (const std::string& code : codes) {
+    std::string library, error;
+    if (!LoadLibrary(code, false, &library, &error))
+      log::Warning("Function library lost: {}", error);
+  }
 }
 
 bool Engine::Load(std::string_view body, std::string* sha, std::string* error) {
@@ -250,9 +272,9 @@ int Engine::ErrorHandler(lua_State* L) {
   return 1;
 }
 
-Engine::KillResult Engine::Kill(bool force) {
+Engine::KillResult Engine::Kill(bool force, bool function) {
   std::lock_guard<std::mutex> lock(kill_mu_);
-  if (!running_) return KillResult::kNotBusy;
+  if (!running_ || (!force && running_function_ != function)) return KillResult::kNotBusy;
   if (wrote_ && !force) return KillResult::kUnkillable;
   kill_.store(true, std::memory_order_release);
   return KillResult::kKilling;
@@ -269,6 +291,13 @@ void Engine::Hook(lua_State* L, lua_Debug*) {
   lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
   auto* e = static_cast<Engine*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
+  if (e->loading_ != nullptr) {
+    // Library code registers functions; it does not get to run for long (Redis: 500 ms).
+    if (SteadyMs() - e->load_start_ms_ < kLoadTimeoutMs) return;
+    e->call_.raised = ErrorTableText("FUNCTION LOAD timeout");
+    lua_pushlstring(L, e->call_.raised.data(), e->call_.raised.size());
+    lua_error(L);
+  }
   if (!e->busy_.load(std::memory_order_relaxed) &&
       SteadyMs() - e->start_ms_ >= e->busy_threshold_ms_) {
     e->busy_.store(true, std::memory_order_release);
@@ -288,38 +317,60 @@ void Engine::Hook(lua_State* L, lua_Debug*) {
 bool Engine::Run(std::string_view sha, std::span<const std::string> keys,
                  std::span<const std::string> args, Host& host, resp::ReplyWriter& out,
                  std::string* error) {
-  call_.host = &host;
-  call_.resp = 2;
-  call_.raised.clear();
-  running_sha_.assign(sha);
-  AsciiLowerInPlace(&running_sha_);
-  rng_.Seed(0);
-  {
-    std::lock_guard<std::mutex> lock(kill_mu_);
-    running_ = true;
-    wrote_ = false;
-    kill_.store(false, std::memory_order_relaxed);
-  }
-  start_ms_ = SteadyMs();
-  lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions);
+  std::string lower(sha);
+  AsciiLowerInPlace(&lower);
+  SetGlobalArrays(keys, args);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
+  lua_getfield(L_, LUA_REGISTRYINDEX, kFunctionsKey);
+  lua_pushlstring(L_, lower.data(), lower.size());
+  lua_rawget(L_, -2);
+  lua_remove(L_, -2);
+  const bool ok = Invoke(lower, 0, false, host, out, error);
+  SetGlobalArrays(std::nullopt, std::nullopt);  // functions see no KEYS and ARGV
+  return ok;
+}
+
+void Engine::SetGlobalArrays(std::optional<std::span<const std::string>> keys,
+                             std::optional<std::span<const std::string>> args) {
   lua_getfield(L_, LUA_REGISTRYINDEX, kGlobalsKey);
   for (auto [name, values] : {std::pair{"KEYS", keys}, {"ARGV", args}}) {
     lua_pushstring(L_, name);
-    lua_createtable(L_, static_cast<int>(values.size()), 0);
-    for (size_t i = 0; i < values.size(); i++) {
-      lua_pushlstring(L_, values[i].data(), values[i].size());
-      lua_rawseti(L_, -2, static_cast<int>(i + 1));
+    if (values) {
+      PushArray(*values);
+    } else {
+      lua_pushnil(L_);
     }
     lua_rawset(L_, -3);
   }
   lua_pop(L_, 1);
-  lua_getfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
-  lua_getfield(L_, LUA_REGISTRYINDEX, kFunctionsKey);
-  lua_pushlstring(L_, running_sha_.data(), running_sha_.size());
-  lua_rawget(L_, -2);
-  lua_remove(L_, -2);
+}
+
+void Engine::PushArray(std::span<const std::string> values) {
+  lua_createtable(L_, static_cast<int>(values.size()), 0);
+  for (size_t i = 0; i < values.size(); i++) {
+    lua_pushlstring(L_, values[i].data(), values[i].size());
+    lua_rawseti(L_, -2, static_cast<int>(i + 1));
+  }
+}
+
+bool Engine::Invoke(std::string_view name, int nargs, bool function, Host& host,
+                    resp::ReplyWriter& out, std::string* error) {
+  call_.host = &host;
+  call_.resp = 2;
+  call_.raised.clear();
+  rng_.Seed(0);
+  {
+    std::lock_guard<std::mutex> lock(kill_mu_);
+    running_sha_.assign(name);
+    start_ms_ = SteadyMs();
+    running_ = true;
+    running_function_ = function;
+    wrote_ = false;
+    kill_.store(false, std::memory_order_relaxed);
+  }
+  lua_sethook(L_, Hook, LUA_MASKCOUNT, kHookInstructions);
   bool ok = true;
-  if (lua_pcall(L_, 0, 1, -2) != 0) {
+  if (lua_pcall(L_, nargs, 1, -(nargs + 2)) != 0) {
     const char* msg = lua_tostring(L_, -1);
     *error = msg != nullptr ? msg : "ERR unknown error";
     ok = false;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "script/lua_convert.h"
+#include "util/log.h"
 #include "util/sha1.h"
 
 namespace stash::script {
@@ -113,9 +114,9 @@ int StatusReply(lua_State* L) {
 
 int Sha1hex(lua_State* L) {
   if (lua_gettop(L) != 1) return Raise(L, "wrong number of arguments");
-  size_t len;
-  const char* s = lua_tolstring(L, 1, &len);
-  if (s == nullptr) return Raise(L, "wrong number of arguments");
+  size_t len = 0;
+  const char* s = lua_tolstring(L, 1, &len);  // not a string or number: hashes ""
+  if (s == nullptr) s = "";
   char hex[41];
   Sha1Hex(std::string_view(s, len)).copy(hex, 40);
   lua_pushlstring(L, hex, 40);
@@ -125,7 +126,7 @@ int Sha1hex(lua_State* L) {
 int Log(lua_State* L) {
   const int argc = lua_gettop(L);
   if (argc < 2) return Raise(L, "redis.log() requires two arguments or more.");
-  if (!lua_isnumber(L, 1)) return Raise(L, "First argument must be a number");
+  if (!lua_isnumber(L, 1)) return Raise(L, "First argument must be a number (log level).");
   const lua_Number level = lua_tonumber(L, 1);
   if (level < 0 || level > 3) return Raise(L, "Invalid debug level.");
   std::string message;
@@ -136,7 +137,11 @@ int Log(lua_State* L) {
     if (i > 2) message += ' ';
     message.append(s, len);
   }
-  State(L)->host->Log(static_cast<int>(level), message);
+  if (State(L)->host != nullptr) {
+    State(L)->host->Log(static_cast<int>(level), message);
+  } else {  // library code, while it loads
+    log::Write(static_cast<log::Level>(static_cast<int>(level)), message);
+  }
   return 0;
 }
 
@@ -149,7 +154,7 @@ int SetResp(lua_State* L) {
 }
 
 int SetRepl(lua_State* L) {
-  if (lua_gettop(L) != 1) return Raise(L, "redis.set_repl() requires one argument.");
+  if (lua_gettop(L) != 1) return Raise(L, "redis.set_repl() requires two arguments.");
   const lua_Number flags = lua_tonumber(L, 1);
   if (flags < 0 || flags > 3 || flags != static_cast<int>(flags)) {
     return Raise(L,

@@ -20,4 +20,15 @@ void Sandbox(lua_State* L);
 
 inline constexpr const char* kGlobalsKey = "stash.globals";
 
+// Function libraries (FUNCTION LOAD). Their code runs first in load globals that hold only
+// `redis` with register_function (the C function at the top of the stack, popped), log, the
+// LOG_* constants and REDIS_VERSION(_NUM); anything else is a nonexistent global. REQUIRES:
+// Sandbox ran.
+void BuildLoadGlobals(lua_State* L);
+// Pushes a fresh read-only environment for one library's code, reading the load globals.
+void PushLibraryEnv(lua_State* L);
+// Once the library has loaded: its environment (at idx) reads the globals scripts see, so its
+// functions run as scripts do (without KEYS and ARGV).
+void ActivateLibraryEnv(lua_State* L, int idx);
+
 }  // namespace stash::script

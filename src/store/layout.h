@@ -20,6 +20,9 @@
 //                                           A list has only these records: its elements in
 //                                           order at positions head..head+count-1 (list.h)
 //   'V'                                  -> fixed64 next collection version
+//   'F' library_name                     -> the code of a function library (FUNCTION LOAD;
+//                                           cmd/function_commands.cc); no slot: FLUSHALL
+//                                           keeps it, as Redis keeps functions
 //
 // A logical database (0..databases-1) names a physical slot; FLUSHDB points the database at a
 // fresh, never-used slot and SWAPDB swaps two entries, each in one atomic batch. Records of
@@ -67,6 +70,7 @@ inline constexpr char kExpirePrefix = 'X';
 inline constexpr char kCounterPrefix = 'C';
 inline constexpr char kElementPrefix = 'E';
 inline constexpr char kVersionKey[] = "V";
+inline constexpr char kFunctionPrefix = 'F';
 
 // Whether records of type keep their elements apart ('E' records under a version).
 inline bool IsCollection(ValueType type) { return type != ValueType::kString; }
