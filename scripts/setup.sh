@@ -11,8 +11,9 @@ PACKAGES=(
   libjemalloc-dev
   # scripting: Lua 5.1 (Redis embeds 5.1) with the cjson and bit libraries Redis scripts use
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
-  # tests: real clients, a stock redis-server to compare with, the parser fuzzer
-  redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev
+  # tests: real clients, a stock redis-server to compare with, the parser fuzzer, Celery (a job
+  # queue with a Redis broker and result backend: tests/celery_test.py)
+  redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev python3-celery
   # style and lint: scripts/format.sh (scripts/test.sh checks it), scripts/tidy.sh
   clang-format clang-tidy
 )

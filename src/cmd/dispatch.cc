@@ -6,10 +6,12 @@
 
 #include "cmd/command_table.h"
 #include "cmd/errors.h"
+#include "cmd/script_call.h"
 #include "cmd/server_api.h"
 #include "cmd/session.h"
 #include "cmd/stats.h"
 #include "resp/reply_writer.h"
+#include "script/engine.h"
 #include "util/strings.h"
 
 namespace stash {
@@ -86,11 +88,10 @@ CommandEntry* Resolve(ServerApi& server, const Session& session,
     // While the data directory loads only `loading` commands run, and of those not the ones
     // that go through the writer (WATCH), which starts once loading is done.
     *error = kLoadingError;
-  } else if (!(spec.flags & kCmdAllowBusy) && server.ScriptBusy()) {
+  } else if (int busy = (spec.flags & kCmdAllowBusy) ? 0 : server.ScriptBusy(); busy != 0) {
     // A script has run past busy-reply-threshold (script_commands.cc): as Redis, everything
     // but the few allow-busy commands (SCRIPT KILL, SHUTDOWN, ...) is refused until it ends.
-    *error =
-        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    *error = busy == script::Engine::kBusyFunction ? kBusyFunctionError : kBusyScriptError;
   }
   return entry;
 }

@@ -4,6 +4,7 @@
 // same batch as the command that changed it, so libraries survive restarts and crashes exactly
 // as acknowledged. The writer loads them when it starts (Writer::LoadFunctions). FCALL runs a
 // function as EVAL runs a script (script_commands.cc).
+#include <set>
 #include <span>
 #include <string>
 
@@ -83,9 +84,16 @@ CommandStatus Delete(WriteContext& c) {
   return {};
 }
 
+// Redis's text for a subcommand given too many arguments (argv[1] as the client sent it).
+CommandStatus TooManyArguments(WriteContext& c) {
+  return Fail("ERR unknown subcommand or wrong number of arguments for '" + c.argv[1] +
+              "'. Try FUNCTION HELP.");
+}
+
 CommandStatus Flush(WriteContext& c) {
-  if (c.argv.size() > 3 || (c.argv.size() == 3 && !EqualsIgnoreCase(c.argv[2], "sync") &&
-                            !EqualsIgnoreCase(c.argv[2], "async"))) {
+  if (c.argv.size() > 3) return TooManyArguments(c);
+  if (c.argv.size() == 3 && !EqualsIgnoreCase(c.argv[2], "sync") &&
+      !EqualsIgnoreCase(c.argv[2], "async")) {
     return Fail("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
   }
   if (c.scripts == nullptr) return Fail(kNoEngine);
@@ -111,7 +119,7 @@ CommandStatus List(WriteContext& c) {
   }
   std::vector<const std::pair<const std::string, script::Engine::Library>*> shown;
   for (const auto& entry : c.scripts->libraries()) {
-    if (!pattern || GlobMatch(*pattern, entry.first, false)) shown.push_back(&entry);
+    if (!pattern || GlobMatch(*pattern, entry.first, true)) shown.push_back(&entry);
   }
   c.out.ArrayHeader(shown.size());
   for (const auto* entry : shown) {
@@ -165,7 +173,7 @@ CommandStatus Dump(WriteContext& c) {
 CommandStatus Restore(WriteContext& c) {
   if (c.scripts == nullptr) return Fail(kNoEngine);
   enum class Policy { kAppend, kReplace, kFlush } policy = Policy::kAppend;
-  if (c.argv.size() > 4) return Fail(kSyntaxError);
+  if (c.argv.size() > 4) return TooManyArguments(c);
   if (c.argv.size() == 4) {
     if (EqualsIgnoreCase(c.argv[3], "append")) {
       policy = Policy::kAppend;
@@ -183,17 +191,22 @@ CommandStatus Restore(WriteContext& c) {
   if (!script::DecodeFunctionDump(c.argv[2], &codes, &error)) return Fail(error);
   // All or nothing: on a failure the libraries as they were are loaded again.
   std::vector<std::string> before;
-  for (const auto& [name, lib] : c.scripts->libraries()) before.push_back(lib.code);
+  std::set<std::string, std::less<>> existing;
+  for (const auto& [name, lib] : c.scripts->libraries()) {
+    before.push_back(lib.code);
+    existing.insert(name);
+  }
   if (policy == Policy::kFlush) c.scripts->FlushLibraries();
   for (const std::string& code : codes) {
     std::string library;
     if (!c.scripts->LoadLibrary(code, policy == Policy::kReplace, &library, &error)) {
       c.scripts->FlushLibraries();
-      std::string ignored;
-      for (const std::string& old : before) c.scripts->LoadLibrary(old, false, &library, &ignored);
-      // Redis words a collision of RESTORE without the quotes of LOAD's.
-      if (error.starts_with("ERR Library '") && error.ends_with("' already exists")) {
-        error = "ERR Library " + error.substr(13, error.size() - 13 - 16) + " already exists";
+      std::string name, ignored;
+      for (const std::string& old : before) c.scripts->LoadLibrary(old, false, &name, &ignored);
+      // Redis words a collision with a library that was there before without LOAD's quotes.
+      if (error == "ERR Library '" + library + "' already exists" && existing.contains(library) &&
+          policy != Policy::kFlush) {
+        error = "ERR Library " + library + " already exists";
       }
       return Fail(error);
     }
@@ -203,36 +216,22 @@ CommandStatus Restore(WriteContext& c) {
   return {};
 }
 
-// On the connection's thread, while the writer runs the function.
-CommandStatus Kill(CommandContext& c) {
-  switch (c.server.writer().KillScript(false, true)) {
-    case script::Engine::KillResult::kNotBusy:
-      return Fail("NOTBUSY No scripts in execution right now.");
-    case script::Engine::KillResult::kUnkillable:
-      return Fail(
-          "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
-          "can either wait the script termination or kill the server in a hard way using the "
-          "SHUTDOWN NOSAVE command.");
-    case script::Engine::KillResult::kKilling:
-      break;
-  }
-  c.out.Simple("OK");
-  return {};
-}
+CommandStatus Kill(CommandContext& c) { return KillRunningScript(c, true); }
 
 // On the connection's thread: the counts the engine keeps, and what runs now.
 CommandStatus Stats(CommandContext& c) {
   const script::Engine& engine = c.server.writer().scripts();
+  // As Redis: during a busy EVAL script, BUSY; a running function is shown.
+  if (engine.BusyKind() == script::Engine::kBusyScript) return Fail(kBusyScriptError);
+  std::optional<script::Engine::Running> running = engine.Current();
   c.out.MapHeader(2);
   c.out.Bulk("running_script");
-  std::optional<script::Engine::Running> running = engine.Current();
   if (running && running->function) {
     c.out.MapHeader(3);
     c.out.Bulk("name");
     c.out.Bulk(running->name);
     c.out.Bulk("command");
-    c.out.ArrayHeader(1);
-    c.out.Bulk("fcall");
+    c.out.BulkArray(running->command);
     c.out.Bulk("duration_ms");
     c.out.Integer(running->ms);
   } else {
@@ -320,9 +319,9 @@ CommandStatus Call(WriteContext& c, bool read_only) {
   c.scripts->SetBusyThreshold(c.server->BusyReplyThresholdMs());
   std::span<const std::string> args(c.argv);
   std::string error;
-  if (!c.scripts->CallFunction(*f, args.subspan(3, numkeys), args.subspan(3 + numkeys), host, c.out,
-                               &error)) {
-    return ScriptError(std::move(error));
+  if (!c.scripts->CallFunction(*f, args, args.subspan(3, numkeys), args.subspan(3 + numkeys), host,
+                               c.out, &error)) {
+    return ScriptError(error);
   }
   return {};
 }

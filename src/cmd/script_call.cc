@@ -6,6 +6,7 @@
 #include "cmd/keyspace_util.h"
 #include "cmd/server_api.h"
 #include "cmd/session.h"
+#include "cmd/writer.h"
 #include "resp/reply_writer.h"
 #include "script/engine.h"
 #include "store/txn.h"
@@ -74,6 +75,24 @@ void ScriptCaller::Call(std::vector<std::string>& argv, int proto, std::string* 
     session.SetDb(caller_db);
   }
   Finish(ctx_.stats, *entry, MicrosSince(start), status, out);
+}
+
+CommandStatus KillRunningScript(CommandContext& c, bool function) {
+  switch (c.server.writer().KillScript(false, function)) {
+    case script::Engine::KillResult::kNotBusy:
+      return Fail("NOTBUSY No scripts in execution right now.");
+    case script::Engine::KillResult::kUnkillable:
+      return Fail(
+          "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+          "can either wait the script termination or kill the server in a hard way using the "
+          "SHUTDOWN NOSAVE command.");
+    case script::Engine::KillResult::kWrongKind:
+      return Fail(function ? kBusyScriptError : kBusyFunctionError);
+    case script::Engine::KillResult::kKilling:
+      break;
+  }
+  c.out.Simple("OK");
+  return {};
 }
 
 bool ScriptCaller::CommandExists(std::string_view name) {

@@ -16,10 +16,22 @@ namespace stash {
 
 // The failure of a script whose error reply text is error, sent as it is (an empty text, or one
 // starting with '-', included: ReplyWriter::Error would drop a leading '-').
-inline CommandStatus ScriptError(std::string error) {
-  if (error.empty() || error[0] == '-') error.insert(0, "-");
-  return Fail(std::move(error));
+inline CommandStatus ScriptError(std::string_view error) {
+  std::string text;
+  if (error.empty() || error.front() == '-') text.push_back('-');
+  text.append(error);
+  return Fail(std::move(text));
 }
+
+// Redis's BUSY errors: while a script (function: a function) runs past busy-reply-threshold.
+inline constexpr const char* kBusyScriptError =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+inline constexpr const char* kBusyFunctionError =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+// SCRIPT KILL (function: FUNCTION KILL) on the connection's thread, while the writer runs the
+// script: asks the engine to stop it, and replies as Redis does.
+CommandStatus KillRunningScript(CommandContext& c, bool function);
 
 class ScriptCaller : public script::Host {
  public:

@@ -47,7 +47,7 @@ CommandStatus RunScript(WriteContext& c, bool by_sha, bool read_only) {
   std::span<const std::string> args(c.argv);
   if (!c.scripts->Run(sha, args.subspan(3, numkeys), args.subspan(3 + numkeys), host, c.out,
                       &error)) {
-    return ScriptError(std::move(error));
+    return ScriptError(error);
   }
   return {};
 }
@@ -83,22 +83,7 @@ CommandStatus ScriptFlush(WriteContext& c) {
   return {};
 }
 
-// On the connection's thread, while the writer runs the script.
-CommandStatus ScriptKill(CommandContext& c) {
-  switch (c.server.writer().KillScript(false)) {
-    case script::Engine::KillResult::kNotBusy:
-      return Fail("NOTBUSY No scripts in execution right now.");
-    case script::Engine::KillResult::kUnkillable:
-      return Fail(
-          "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
-          "can either wait the script termination or kill the server in a hard way using the "
-          "SHUTDOWN NOSAVE command.");
-    case script::Engine::KillResult::kKilling:
-      break;
-  }
-  c.out.Simple("OK");
-  return {};
-}
+CommandStatus ScriptKill(CommandContext& c) { return KillRunningScript(c, false); }
 
 CommandStatus ScriptHelp(CommandContext& c) {
   static constexpr std::string_view kLines[] = {

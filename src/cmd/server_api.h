@@ -72,8 +72,9 @@ class ServerApi {
   virtual std::pair<int64_t, int64_t> ZSetListpackLimits() const = 0;
   // Any thread: busy-reply-threshold (script_commands.cc).
   virtual int64_t BusyReplyThresholdMs() const = 0;
-  // Any thread: a script has run past busy-reply-threshold (other commands get BUSY).
-  virtual bool ScriptBusy() const = 0;
+  // Any thread: 0, or the script::Engine::kBusy* kind of the script that has run past
+  // busy-reply-threshold (other commands get BUSY).
+  virtual int ScriptBusy() const = 0;
   // Any thread: starts an orderly shutdown.
   virtual void RequestShutdown(const std::string& reason) = 0;
   // The text of INFO for these (lowercase) section names.

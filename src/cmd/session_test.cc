@@ -72,7 +72,7 @@ class FakeServer final : public ServerApi {
   uint32_t NotifyFlags() const override { return 0; }
   std::pair<int64_t, int64_t> ZSetListpackLimits() const override { return {128, 64}; }
   int64_t BusyReplyThresholdMs() const override { return 5000; }
-  bool ScriptBusy() const override { return false; }
+  int ScriptBusy() const override { return 0; }
   void RequestShutdown(const std::string&) override { shutdown_requests_++; }
   std::string Info(const std::vector<std::string>&) override { return ""; }
 

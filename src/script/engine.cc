@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "script/engine_keys.h"
+#include "script/lua_cmsgpack.h"
 #include "script/lua_convert.h"
+#include "script/lua_struct.h"
 #include "script/sandbox.h"
 #include "util/log.h"
 #include "util/sha1.h"
@@ -146,6 +148,8 @@ void Engine::Open() {
   }
   OpenLibrary(L_, luaopen_cjson, "cjson");
   OpenLibrary(L_, luaopen_bit, "bit");
+  OpenLibrary(L_, OpenStruct, "struct");
+  OpenLibrary(L_, OpenCmsgpack, "cmsgpack");
   lua_getglobal(L_, "math");
   InstallRandom(L_, &rng_);
   lua_pop(L_, 1);
@@ -274,8 +278,9 @@ int Engine::ErrorHandler(lua_State* L) {
 
 Engine::KillResult Engine::Kill(bool force, bool function) {
   std::lock_guard<std::mutex> lock(kill_mu_);
-  if (!running_ || (!force && running_function_ != function)) return KillResult::kNotBusy;
+  if (!running_) return KillResult::kNotBusy;
   if (wrote_ && !force) return KillResult::kUnkillable;
+  if (!force && running_function_ != function) return KillResult::kWrongKind;
   kill_.store(true, std::memory_order_release);
   return KillResult::kKilling;
 }
@@ -298,9 +303,9 @@ void Engine::Hook(lua_State* L, lua_Debug*) {
     lua_pushlstring(L, e->call_.raised.data(), e->call_.raised.size());
     lua_error(L);
   }
-  if (!e->busy_.load(std::memory_order_relaxed) &&
+  if (e->busy_.load(std::memory_order_relaxed) == 0 &&
       SteadyMs() - e->start_ms_ >= e->busy_threshold_ms_) {
-    e->busy_.store(true, std::memory_order_release);
+    e->busy_.store(e->running_function_ ? kBusyFunction : kBusyScript, std::memory_order_release);
     log::Warning(
         "Slow script detected: still in execution after {} milliseconds. You can try killing the "
         "script using the SCRIPT KILL command. Script name is: {}.",
@@ -394,9 +399,10 @@ bool Engine::Invoke(std::string_view name, int nargs, bool function, Host& host,
   {
     std::lock_guard<std::mutex> lock(kill_mu_);
     running_ = false;
+    running_command_.clear();
     kill_.store(false, std::memory_order_relaxed);
   }
-  busy_.store(false, std::memory_order_release);
+  busy_.store(0, std::memory_order_release);
   call_.host = nullptr;
   lua_gc(L_, LUA_GCSTEP, 1);
   return ok;

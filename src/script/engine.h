@@ -69,8 +69,12 @@ class Engine {
   // A running script longer than this is busy (default busy-reply-threshold, 5000 ms).
   void SetBusyThreshold(int64_t ms) { busy_threshold_ms_ = ms; }
   // Any thread: a script has run longer than the threshold; other clients get BUSY.
-  bool Busy() const { return busy_.load(std::memory_order_acquire); }
-  enum class KillResult { kNotBusy, kUnkillable, kKilling };
+  bool Busy() const { return busy_.load(std::memory_order_acquire) != 0; }
+  // Any thread: 0 when not busy, else kBusyScript or kBusyFunction.
+  int BusyKind() const { return busy_.load(std::memory_order_acquire); }
+  static constexpr int kBusyScript = 1, kBusyFunction = 2;
+  // kWrongKind: SCRIPT KILL while a function runs, or FUNCTION KILL while a script does.
+  enum class KillResult { kNotBusy, kUnkillable, kWrongKind, kKilling };
   // Any thread (SCRIPT KILL): stops the running script at its next count of instructions with
   // "Script killed by user with SCRIPT KILL...", unless it has written (force: even then, as
   // SHUTDOWN does; what it wrote stays, as after any script error).
@@ -106,15 +110,17 @@ class Engine {
   bool TakeLibrariesChanged() { return std::exchange(libraries_changed_, false); }
   const Function* FindFunction(std::string_view name) const;
   // FCALL: runs f's callback with (keys, args); like Run otherwise.
-  bool CallFunction(const Function& f, std::span<const std::string> keys,
-                    std::span<const std::string> args, Host& host, resp::ReplyWriter& out,
-                    std::string* error);
+  // argv: the whole FCALL, for FUNCTION STATS.
+  bool CallFunction(const Function& f, std::span<const std::string> argv,
+                    std::span<const std::string> keys, std::span<const std::string> args,
+                    Host& host, resp::ReplyWriter& out, std::string* error);
   // Any thread (FUNCTION STATS): the running script's name, whether it is a function, and for
   // how long it has run.
   struct Running {
     std::string name;
     bool function = false;
     int64_t ms = 0;
+    std::vector<std::string> command;  // a function's FCALL
   };
   std::optional<Running> Current() const;
 
@@ -163,8 +169,9 @@ class Engine {
   void CountLibraries();
   int64_t busy_threshold_ms_ = 5000;
   int64_t start_ms_ = 0;  // of the running script (steady clock)
-  std::atomic<bool> busy_{false};
-  mutable std::mutex kill_mu_;  // running_, wrote_, kill_ change together
+  std::atomic<int> busy_{0};
+  std::vector<std::string> running_command_;  // FCALL's argv (FUNCTION STATS)
+  mutable std::mutex kill_mu_;                // running_, wrote_, kill_ change together
   bool running_ = false;
   bool running_function_ = false;
   bool wrote_ = false;

@@ -12,6 +12,7 @@
 #include "script/engine_keys.h"
 #include "script/lua_convert.h"
 #include "script/sandbox.h"
+#include "util/strings.h"
 
 namespace stash::script {
 namespace {
@@ -40,13 +41,13 @@ bool ParseLibraryShebang(std::string_view code, std::string* name, size_t* skip,
   }
   *skip = eol;
   std::vector<std::string_view> parts = ShebangWords(code.substr(0, eol));
-  if (parts[0] != "#!lua") {
+  if (!EqualsIgnoreCase(parts[0], "#!lua")) {
     *error = "ERR Engine '" + std::string(parts[0].substr(2)) + "' not found";
     return false;
   }
   bool named = false;
   for (size_t i = 1; i < parts.size(); i++) {
-    if (!parts[i].starts_with("name=")) {
+    if (parts[i].size() < 5 || !EqualsIgnoreCase(parts[i].substr(0, 5), "name=")) {
       *error = "ERR Invalid metadata value given: " + std::string(parts[i]);
       return false;
     }
@@ -175,7 +176,7 @@ int Engine::RegisterFunction(lua_State* L) {
     if (problem == nullptr && !ValidName(p.function.name)) problem = kBadName;
     if (problem == nullptr) {
       for (const Pending& other : *e->loading_) {
-        if (other.function.name == p.function.name)
+        if (EqualsIgnoreCase(other.function.name, p.function.name))
           problem = "Function already exists in the library";
       }
     }
@@ -191,6 +192,7 @@ int Engine::RegisterFunction(lua_State* L) {
 
 bool Engine::LoadLibrary(std::string_view code, bool replace, std::string* library,
                          std::string* error) {
+  error->clear();
   size_t skip;
   if (!ParseLibraryShebang(code, library, &skip, error)) return false;
   auto existing = libraries_.find(*library);
@@ -226,7 +228,7 @@ bool Engine::LoadLibrary(std::string_view code, bool replace, std::string* libra
     *error = "ERR No functions registered";
   } else {
     for (const Pending& p : pending) {
-      auto it = functions_.find(p.function.name);
+      auto it = functions_.find(AsciiLower(p.function.name));
       if (it != functions_.end() && it->second.library != *library) {
         *error = "ERR Function " + p.function.name + " already exists";
         break;
@@ -246,12 +248,13 @@ bool Engine::LoadLibrary(std::string_view code, bool replace, std::string* libra
   lua_getfield(L_, LUA_REGISTRYINDEX, kCallbacksKey);
   for (Pending& p : pending) {
     lib.functions.push_back(p.function.name);
-    lua_pushlstring(L_, p.function.name.data(), p.function.name.size());
+    const std::string key = AsciiLower(p.function.name);  // function names are case-insensitive
+    lua_pushlstring(L_, key.data(), key.size());
     lua_rawgeti(L_, LUA_REGISTRYINDEX, p.ref);
     lua_rawset(L_, -3);
     luaL_unref(L_, LUA_REGISTRYINDEX, p.ref);
     p.function.library = *library;
-    functions_[p.function.name] = std::move(p.function);
+    functions_[key] = std::move(p.function);
   }
   lua_pop(L_, 1);
   libraries_[*library] = std::move(lib);
@@ -262,10 +265,11 @@ bool Engine::LoadLibrary(std::string_view code, bool replace, std::string* libra
 void Engine::DropCallbacks(const std::vector<std::string>& names) {
   lua_getfield(L_, LUA_REGISTRYINDEX, kCallbacksKey);
   for (const std::string& name : names) {
-    lua_pushlstring(L_, name.data(), name.size());
+    const std::string key = AsciiLower(name);
+    lua_pushlstring(L_, key.data(), key.size());
     lua_pushnil(L_);
     lua_rawset(L_, -3);
-    functions_.erase(name);
+    functions_.erase(key);
   }
   lua_pop(L_, 1);
 }
@@ -285,16 +289,21 @@ void Engine::FlushLibraries() {
 }
 
 const Engine::Function* Engine::FindFunction(std::string_view name) const {
-  auto it = functions_.find(std::string(name));
+  auto it = functions_.find(AsciiLower(name));
   return it == functions_.end() ? nullptr : &it->second;
 }
 
-bool Engine::CallFunction(const Function& f, std::span<const std::string> keys,
-                          std::span<const std::string> args, Host& host, resp::ReplyWriter& out,
-                          std::string* error) {
+bool Engine::CallFunction(const Function& f, std::span<const std::string> argv,
+                          std::span<const std::string> keys, std::span<const std::string> args,
+                          Host& host, resp::ReplyWriter& out, std::string* error) {
+  {
+    std::lock_guard<std::mutex> lock(kill_mu_);
+    running_command_.assign(argv.begin(), argv.end());
+  }
   lua_getfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
   lua_getfield(L_, LUA_REGISTRYINDEX, kCallbacksKey);
-  lua_pushlstring(L_, f.name.data(), f.name.size());
+  const std::string key = AsciiLower(f.name);
+  lua_pushlstring(L_, key.data(), key.size());
   lua_rawget(L_, -2);
   lua_remove(L_, -2);
   PushArray(keys);
@@ -311,7 +320,7 @@ void Engine::CountLibraries() {
 std::optional<Engine::Running> Engine::Current() const {
   std::lock_guard<std::mutex> lock(kill_mu_);
   if (!running_) return std::nullopt;
-  return Running{running_sha_, running_function_, SteadyMillis() - start_ms_};
+  return Running{running_sha_, running_function_, SteadyMillis() - start_ms_, running_command_};
 }
 
 }  // namespace stash::script

@@ -4,8 +4,9 @@
 //     or after 0x81 in 8 bytes (big-endian), then the bytes;
 //   then the RDB version, 2 bytes little-endian (10), and the CRC-64/Jones of everything before
 //     it, 8 bytes little-endian (util/crc64.h).
-// StashDB writes codes uncompressed; a payload from Redis whose strings are LZF-compressed or
-// integer-encoded (RDB string encodings 0xc0-0xc3) is refused with an error naming that.
+// StashDB writes codes uncompressed; it reads Redis's other string forms too: LZF-compressed
+// (0xc3, then the compressed and the plain length, then the LZF data, which Redis writes for
+// code longer than 20 bytes) and integers (0xc0-0xc2: 1, 2 or 4 bytes little-endian).
 #pragma once
 
 #include <string>

@@ -224,8 +224,13 @@ void Write(lua_State* L, int idx, int script_resp, resp::ReplyWriter& out, int d
   lua_pushvalue(L, idx);  // at t
   std::string s;
   if (RawStringField(L, t, "err", &s)) {
-    if (s.empty() || s[0] == '-') s.insert(0, "-");  // sent as it is (Error drops one '-')
-    out.Error(s);
+    if (s.empty() || s[0] == '-') {  // sent as it is (Error drops one '-')
+      std::string text(1, '-');
+      text.append(s);
+      out.Error(text);
+    } else {
+      out.Error(s);
+    }
   } else if (RawStringField(L, t, "ok", &s)) {
     out.Simple(s);
   } else if (RawField(L, t, "double", LUA_TNUMBER)) {

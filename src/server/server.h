@@ -66,9 +66,9 @@ class Server final : public ServerApi {
     return {zset_listpack_entries_.load(std::memory_order_relaxed),
             zset_listpack_value_.load(std::memory_order_relaxed)};
   }
-  bool ScriptBusy() const override {
+  int ScriptBusy() const override {
     const Writer* w = running_writer_.load(std::memory_order_acquire);
-    return w != nullptr && w->scripts().Busy();
+    return w != nullptr ? w->scripts().BusyKind() : 0;
   }
   int64_t BusyReplyThresholdMs() const override {
     return busy_reply_threshold_.load(std::memory_order_relaxed);
