@@ -176,7 +176,9 @@ class Engine {
   bool running_function_ = false;
   bool wrote_ = false;
   std::atomic<bool> kill_{false};
-  std::atomic<size_t> memory_{0};
+  size_t allocated_ = 0;           // by the Lua state (Alloc, on the writer)
+  std::atomic<size_t> memory_{0};  // allocated_ as of the last script or load
+  bool globals_set_ = false;       // KEYS and ARGV hold the last EVAL's
   std::atomic<size_t> count_{0};
 };
 

@@ -259,6 +259,7 @@ bool Engine::LoadLibrary(std::string_view code, bool replace, std::string* libra
   lua_pop(L_, 1);
   libraries_[*library] = std::move(lib);
   CountLibraries();
+  memory_.store(allocated_, std::memory_order_relaxed);
   return true;
 }
 
@@ -300,6 +301,7 @@ bool Engine::CallFunction(const Function& f, std::span<const std::string> argv,
     std::lock_guard<std::mutex> lock(kill_mu_);
     running_command_.assign(argv.begin(), argv.end());
   }
+  if (globals_set_) SetGlobalArrays(std::nullopt, std::nullopt);  // functions see no KEYS, ARGV
   lua_getfield(L_, LUA_REGISTRYINDEX, kHandlerKey);
   lua_getfield(L_, LUA_REGISTRYINDEX, kCallbacksKey);
   const std::string key = AsciiLower(f.name);

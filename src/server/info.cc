@@ -119,6 +119,13 @@ void MemorySection(Server& srv, Lines* o) {
   Add(o, "used_memory_block_cache", st.block_cache_usage);
   Add(o, "block_cache_capacity", st.block_cache_capacity);
   Add(o, "used_memory_tables", st.table_memory);
+  // Scripts: one Lua state for EVAL scripts and functions (script/engine.h).
+  const script::Engine& lua = srv.writer().scripts();
+  Add(o, "used_memory_lua", lua.memory());
+  Add(o, "used_memory_lua_human", Human(lua.memory()));
+  Add(o, "number_of_cached_scripts", lua.scripts());
+  Add(o, "number_of_functions", lua.function_count());
+  Add(o, "number_of_libraries", lua.library_count());
 }
 
 // While loading: Redis's loading_* fields, from the log replay's progress.
