@@ -29,7 +29,7 @@ export STASH_WERROR=1
 # The TSan build: the server and the unit tests that run under it (each folder's GoogleTest
 # binary is stash_<folder>_test: CMakeLists.txt, stash_component).
 tsan_unit_tests=(stash_util_test stash_wal_test stash_lsm_test stash_store_test stash_cmd_test
-  stash_net_test)
+  stash_net_test stash_script_test)
 tsan_targets=(stashd "${tsan_unit_tests[@]}")
 # Black-box tests run against the TSan stashd (under a minute here): writer thread, I/O threads,
 # WATCH, MULTI/EXEC, expiry (active cycle and lazy), clients (list/kill, AUTH), SCAN while other
@@ -37,7 +37,7 @@ tsan_targets=(stashd "${tsan_unit_tests[@]}")
 # threads. Not limits_test: its idle-timeout cases depend on the server's speed.
 tsan_blackbox=(tx_concurrency_test tx_replies_test data_expire_test connection_test client_test
   data_scan_test server_test pubsub_test.PubSubDifferentialTest pubsub_test.IoThreadsTest
-  pubsub_test.SlowSubscriberTest pubsub_test.TransactionTest tracking_test)
+  pubsub_test.SlowSubscriberTest pubsub_test.TransactionTest tracking_test function_test.BusyTest)
 tsan_options="halt_on_error=1:second_deadlock_stack=1"
 
 passed=0

@@ -397,15 +397,11 @@ int OpenCmsgpack(lua_State* L) {
   lua_setfield(L, -2, "unpack_one");
   lua_pushcfunction(L, UnpackLimit);
   lua_setfield(L, -2, "unpack_limit");
-  // The fields Redis's module carries, for scripts that look at them.
+  // The module's name and the version of the API it follows, for scripts that check them.
   lua_pushliteral(L, "cmsgpack");
   lua_setfield(L, -2, "_NAME");
   lua_pushliteral(L, "lua-cmsgpack 0.4.0");
   lua_setfield(L, -2, "_VERSION");
-  lua_pushliteral(L, "Copyright (C) 2012, Salvatore Sanfilippo");
-  lua_setfield(L, -2, "_COPYRIGHT");
-  lua_pushliteral(L, "MessagePack C implementation for Lua");
-  lua_setfield(L, -2, "_DESCRIPTION");
   return 1;
 }
 
