@@ -26,8 +26,8 @@ import sys
 import time
 import unittest
 
-from differential import AGAINST_REDIS, RedisServer, start_server
-from stashd import ROOT, stop_server
+from framework_util import on_redis_then_stashd, setup_node
+from stashd import ROOT
 
 SCRIPT = os.path.join(ROOT, "tests", "node", "bull_queue.js")
 NODE_MODULES = os.path.join(ROOT, "build", "node", "node_modules")
@@ -93,13 +93,7 @@ class BullTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        r = subprocess.run([os.path.join(ROOT, "scripts", "setup-node.sh")], capture_output=True,
-                           timeout=600)
-        if r.returncode != 0:
-            raise AssertionError("scripts/setup-node.sh failed (%d):\n%s%s" % (
-                r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")))
-        if not shutil.which("node"):
-            raise AssertionError("no node after scripts/setup-node.sh")
+        setup_node()
 
     def run_on(self, name, port):
         start = time.time()
@@ -220,17 +214,7 @@ class BullTest(unittest.TestCase):
         self.assertEqual(doc["keysAfterObliterate"], {})
 
     def test_jobs_on_redis_then_stashd(self):
-        ref = RedisServer()
-        try:
-            expected = self.run_on("redis-server", ref.port)
-        finally:
-            ref.stop()
-        server = start_server()
-        try:
-            got = self.run_on("redis-server (DATA_TARGET=redis)" if AGAINST_REDIS else "stashd",
-                              server.port)
-        finally:
-            stop_server(server)
+        got, expected = on_redis_then_stashd(self.run_on)
         a, b = comparable(got), comparable(expected)
         for key in b:
             self.assertEqual(a[key], b[key], "stashd and redis-server differ in %s" % key)

@@ -32,8 +32,8 @@ import warnings
 
 import redis
 
-from differential import AGAINST_REDIS, RedisServer, start_server
-from stashd import ROOT, stop_server
+from framework_util import on_redis_then_stashd
+from stashd import ROOT
 
 TESTS = os.path.join(ROOT, "tests")
 TASKS = 500
@@ -284,17 +284,7 @@ class CeleryTest(unittest.TestCase):
         return shapes
 
     def test_worker_broker_and_backend_on_redis_then_stashd(self):
-        ref = RedisServer()
-        try:
-            expected = self.run_on("redis-server", ref.port)
-        finally:
-            ref.stop()
-        server = start_server()
-        try:
-            got = self.run_on("redis-server (DATA_TARGET=redis)" if AGAINST_REDIS else "stashd",
-                              server.port)
-        finally:
-            stop_server(server)
+        got, expected = on_redis_then_stashd(self.run_on)
         for db in ("broker", "backend"):
             self.assertEqual(got[db], expected[db], "keys left in the %s database "
                              "(UUIDs blanked): stashd vs redis-server" % db)

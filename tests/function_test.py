@@ -23,17 +23,13 @@ running past busy-reply-threshold makes the server answer BUSY; FUNCTION STATS s
 KILL, FUNCTION KILL and their errors, UNKILLABLE and SHUTDOWN NOSAVE behave as in Redis."""
 import io
 import signal
-import socket
 import struct
 import time
 import unittest
 
-from differential import Conn, RedisServer, ServerAndRedisTestCase, read_raw, \
-    stashd_only, typed
+from differential import Conn, RedisServer, read_raw, stashd_only, typed
+from script_util import ScriptCompareTestCase
 from stashd import Stashd, encode_command, read_reply
-
-# How long a reply may take before the corpus counts it as missing (then it reconnects).
-REPLY_TIMEOUT = 5
 
 
 def lib(name, body, meta=""):
@@ -236,64 +232,17 @@ end)
 """)
 
 
-class FunctionTestCase(ServerAndRedisTestCase):
-    """stashd (self.server) and a stock redis-server (self.ref)."""
+class FunctionTestCase(ScriptCompareTestCase):
+    """stashd (self.server) and a stock redis-server (self.ref); FUNCTION LIST's replies are
+    compared as normalise_list() says."""
 
     maxDiff = None
+    RESET = (("FLUSHALL",), ("FUNCTION", "FLUSH"), ("SCRIPT", "FLUSH"))
 
-    def ports(self):
-        return [self.server.port, self.ref.port]
-
-    def reset(self):
-        """FLUSHALL, FUNCTION FLUSH and SCRIPT FLUSH on both servers."""
-        for port in self.ports():
-            c = Conn(port)
-            try:
-                assert c.call("FLUSHALL") == "OK"
-                assert c.call("FUNCTION", "FLUSH") == "OK"
-                assert c.call("SCRIPT", "FLUSH") == "OK"
-            finally:
-                c.close()
-
-    def compare(self, commands, protos=(2, 3)):
-        """Runs commands in order on both servers (after reset(), once per protocol) and fails
-        listing every command whose reply bytes differ (FUNCTION LIST's as normalise_list() says).
-        A reply stashd never sends counts as different; the connection is opened again then."""
-        diffs = []
-        for proto in protos:
-            self.reset()
-            dut, ref = Conn(self.server.port, proto), Conn(self.ref.port, proto)
-            dut.sock.settimeout(REPLY_TIMEOUT)
-            try:
-                for cmd in commands:
-                    want = ref.call_raw(*cmd)
-                    try:
-                        got = dut.call_raw(*cmd)
-                    except (socket.timeout, TimeoutError):
-                        got = "no reply within %ds" % REPLY_TIMEOUT
-                        dut.close()
-                        dut = Conn(self.server.port, proto)
-                        dut.sock.settimeout(REPLY_TIMEOUT)
-                    if isinstance(got, bytes) and is_function_list(cmd):
-                        same = normalise_list(got) == normalise_list(want)
-                    else:
-                        same = got == want
-                    if not same:
-                        diffs.append("RESP%d %r\n    stashd: %r\n    redis:  %r" % (
-                            proto, [a if len(a) < 300 else a[:300] + "..." for a in cmd],
-                            got[:600], want[:600]))
-            finally:
-                dut.close()
-                ref.close()
-        if diffs:
-            self.fail("%d replies differ from Redis:\n%s" % (len(diffs), "\n".join(diffs)))
-
-    def both(self, scenario):
-        """scenario(port)'s transcript on stashd, after checking it equals Redis's."""
-        got = scenario(self.server.port)
-        want = scenario(self.ref.port)
-        self.assertEqual(got, want, scenario.__name__)
-        return got
+    def same_reply(self, cmd, got, want):
+        if isinstance(got, bytes) and is_function_list(cmd):
+            return normalise_list(got) == normalise_list(want)
+        return got == want
 
 
 class FunctionLoadTest(FunctionTestCase):

@@ -21,6 +21,7 @@ import threading
 import unittest
 
 from differential import RedisServer, start_server
+from framework_util import setup_node
 from stashd import ROOT, stop_server
 
 SCRIPT = os.path.join(ROOT, "tests", "node", "pubsub_clients.js")
@@ -81,13 +82,7 @@ class NodePubSubTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        r = subprocess.run([os.path.join(ROOT, "scripts", "setup-node.sh")], capture_output=True,
-                           timeout=600)
-        if r.returncode != 0:
-            raise AssertionError("scripts/setup-node.sh failed (%d):\n%s%s" % (
-                r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")))
-        if not shutil.which("node"):
-            raise AssertionError("no node after scripts/setup-node.sh")
+        setup_node()
 
     def run_both(self, which):
         """The script's documents from the server under test and from a stock Redis, run at the

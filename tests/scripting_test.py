@@ -34,17 +34,14 @@ cmsgpack libraries are compared with Redis in ScriptingLibrariesTest."""
 import hashlib
 import io
 import select
-import socket
 import threading
 import time
 import unittest
 
-from differential import AGAINST_REDIS, Conn, ServerAndRedisTestCase, read_raw, stashd_only
+from differential import AGAINST_REDIS, Conn, read_raw, stashd_only
 from keyspace_events_test import Watcher
+from script_util import ScriptCompareTestCase
 from stashd import Stashd, encode_command, read_reply
-
-# How long a reply may take before the corpus counts it as missing (then it reconnects).
-REPLY_TIMEOUT = 5
 
 NONEXISTENT = "Script attempted to access nonexistent global variable"
 READONLY = "Attempt to modify a readonly table"
@@ -94,57 +91,8 @@ def lua_randoms():
         yield (v % 0x7FFFFFFF) / 0x7FFFFFFF
 
 
-class ScriptingTestCase(ServerAndRedisTestCase):
+class ScriptingTestCase(ScriptCompareTestCase):
     """stashd (self.server) and a stock redis-server (self.ref)."""
-
-    def ports(self):
-        return [self.server.port, self.ref.port]
-
-    def reset(self):
-        """FLUSHALL and SCRIPT FLUSH on both servers."""
-        for port in self.ports():
-            c = Conn(port)
-            try:
-                assert c.call("FLUSHALL") == "OK"
-                assert c.call("SCRIPT", "FLUSH") == "OK"
-            finally:
-                c.close()
-
-    def compare(self, commands, protos=(2, 3)):
-        """Runs commands in order on both servers (after reset(), once per protocol) and fails
-        listing every command whose reply bytes differ. A reply stashd never sends counts as
-        different; the connection is opened again then."""
-        diffs = []
-        for proto in protos:
-            self.reset()
-            dut, ref = Conn(self.server.port, proto), Conn(self.ref.port, proto)
-            dut.sock.settimeout(REPLY_TIMEOUT)
-            try:
-                for cmd in commands:
-                    want = ref.call_raw(*cmd)
-                    try:
-                        got = dut.call_raw(*cmd)
-                    except (socket.timeout, TimeoutError):
-                        got = "no reply within %ds" % REPLY_TIMEOUT
-                        dut.close()
-                        dut = Conn(self.server.port, proto)
-                        dut.sock.settimeout(REPLY_TIMEOUT)
-                    if got != want:
-                        diffs.append("RESP%d %r\n    stashd: %r\n    redis:  %r" % (
-                            proto, [a if len(a) < 300 else a[:300] + "..." for a in cmd],
-                            got[:500], want[:500]))
-            finally:
-                dut.close()
-                ref.close()
-        if diffs:
-            self.fail("%d replies differ from Redis:\n%s" % (len(diffs), "\n".join(diffs)))
-
-    def both(self, scenario):
-        """scenario(port)'s transcript on stashd, after checking it equals Redis's."""
-        got = scenario(self.server.port)
-        want = scenario(self.ref.port)
-        self.assertEqual(got, want, scenario.__name__)
-        return got
 
 
 class ScriptingTest(ScriptingTestCase):

@@ -188,6 +188,32 @@ int64_t ToInteger(lua_Number n) {
   return static_cast<int64_t>(n);
 }
 
+void Write(lua_State* L, int idx, int script_resp, resp::ReplyWriter& out, int depth);
+
+// The table at the top of the stack (popped) as a map of its keys and values, or a set of its
+// keys.
+void WriteEntries(lua_State* L, bool map, int script_resp, resp::ReplyWriter& out, int depth) {
+  const int m = lua_gettop(L);
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, m) != 0) {
+    n++;
+    lua_pop(L, 1);
+  }
+  if (map) {
+    out.MapHeader(n);
+  } else {
+    out.SetHeader(n);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, m) != 0) {
+    Write(L, -2, script_resp, out, depth + 1);
+    if (map) Write(L, -1, script_resp, out, depth + 1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 void Write(lua_State* L, int idx, int script_resp, resp::ReplyWriter& out, int depth) {
   if (depth > kMaxDepth || !lua_checkstack(L, 4)) {
     out.Error("ERR reached lua stack limit");
@@ -239,36 +265,9 @@ void Write(lua_State* L, int idx, int script_resp, resp::ReplyWriter& out, int d
   } else if (RawStringField(L, t, "big_number", &s)) {
     out.BigNumber(s);
   } else if (RawField(L, t, "map", LUA_TTABLE)) {
-    const int m = lua_gettop(L);
-    size_t n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, m) != 0) {
-      n++;
-      lua_pop(L, 1);
-    }
-    out.MapHeader(n);
-    lua_pushnil(L);
-    while (lua_next(L, m) != 0) {
-      Write(L, -2, script_resp, out, depth + 1);
-      Write(L, -1, script_resp, out, depth + 1);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    WriteEntries(L, true, script_resp, out, depth);
   } else if (RawField(L, t, "set", LUA_TTABLE)) {
-    const int m = lua_gettop(L);
-    size_t n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, m) != 0) {
-      n++;
-      lua_pop(L, 1);
-    }
-    out.SetHeader(n);
-    lua_pushnil(L);
-    while (lua_next(L, m) != 0) {
-      Write(L, -2, script_resp, out, depth + 1);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    WriteEntries(L, false, script_resp, out, depth);
   } else if (RawField(L, t, "verbatim_string", LUA_TTABLE)) {
     const int v = lua_gettop(L);
     std::string format, text;
