@@ -1300,22 +1300,29 @@ def main():
                      "--lsm-memtable-size", args.memtable_size,
                      "--lsm-target-file-size", args.memtable_size,
                      "--lsm-l1-size", "2mb", "--lsm-block-size", "4kb"] + args.stashd_arg)
-    keep = args.keep
+    return run_guarded("crash-test", server, work, args.keep,
+                       lambda keep: run(args, seed, server, work, keep))
+
+
+def run_guarded(label, server, work, keep, body):
+    """body(keep) -> (status, keep) for a crash loop: a ServerFailed is a violation (status 1),
+    a HarnessError status 2, and either keeps the work directory; the server is killed and the
+    work directory removed (unless kept) in any case. Returns the status."""
     status = 2
     try:
-        status, keep = run(args, seed, server, work, keep)
+        status, keep = body(keep)
     except ServerFailed as e:
-        print("crash-test: VIOLATION: %s" % e, flush=True)
+        print("%s: VIOLATION: %s" % (label, e), flush=True)
         keep = True
         status = 1
     except HarnessError as e:
-        print("crash-test: harness error: %s" % e, flush=True)
+        print("%s: harness error: %s" % (label, e), flush=True)
         keep = True
         status = 2
     finally:
         server.kill()
         if keep:
-            print("crash-test: work directory kept: %s" % work, flush=True)
+            print("%s: work directory kept: %s" % (label, work), flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
     return status

@@ -136,7 +136,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crash_checker import Conn, HarnessError, ReplyError, Server, ServerFailed, \
-    read_reply, snapshot_binary  # noqa: E402
+    read_reply, run_guarded, snapshot_binary  # noqa: E402
 from stashd import encode_command  # noqa: E402
 
 QUEUE = b"queue"
@@ -1177,25 +1177,8 @@ def main():
                      "--lsm-memtable-size", args.memtable_size,
                      "--lsm-target-file-size", args.memtable_size,
                      "--lsm-l1-size", "2mb", "--lsm-block-size", "4kb"])
-    keep = args.keep
-    status = 2
-    try:
-        status, keep = run(args, seed, server, keep)
-    except ServerFailed as e:
-        print("queue-crash-test: VIOLATION: %s" % e, flush=True)
-        keep = True
-        status = 1
-    except HarnessError as e:
-        print("queue-crash-test: harness error: %s" % e, flush=True)
-        keep = True
-        status = 2
-    finally:
-        server.kill()
-        if keep:
-            print("queue-crash-test: work directory kept: %s" % work, flush=True)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    return status
+    return run_guarded("queue-crash-test", server, work, args.keep,
+                       lambda keep: run(args, seed, server, keep))
 
 
 def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle, soracle):
