@@ -1283,25 +1283,36 @@ def main():
         ap.error("need --cycles >= 1 and --writers >= 2")
     seed = args.seed if args.seed is not None else str(random.SystemRandom().randrange(10**9))
 
+    prepared = prepare("crash-test", "stash-crash-", args.binary, args.appendfsync,
+                       args.memtable_size, args.stashd_arg)
+    if prepared is None:
+        return 2
+    work, server = prepared
+    return run_guarded("crash-test", server, work, args.keep,
+                       lambda keep: run(args, seed, server, work, keep))
+
+
+def prepare(label, prefix, binary, appendfsync, memtable_size, stashd_args=()):
+    """A crash loop's setup: SIGTERM ends the run (cleanly, through run_guarded), a work
+    directory /tmp/<prefix>*, and a Server on a snapshot of binary with appendfsync, small
+    memtables and SSTables (so that flushes, log switches and compactions happen) and
+    stashd_args. None, after reporting a harness error, when the binary cannot be copied."""
     def on_term(signum, frame):
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, on_term)
 
-    work = tempfile.mkdtemp(prefix="stash-crash-", dir="/tmp")
+    work = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
     try:
-        binary = snapshot_binary(args.binary, work)
+        binary = snapshot_binary(binary, work)
     except HarnessError as e:
-        print("crash-test: harness error: %s" % e, flush=True)
+        print("%s: harness error: %s" % (label, e), flush=True)
         shutil.rmtree(work, ignore_errors=True)
-        return 2
-    server = Server(binary, os.path.join(work, "data"),
-                    os.path.join(work, "stashd.log"),
-                    ["--appendfsync", args.appendfsync,
-                     "--lsm-memtable-size", args.memtable_size,
-                     "--lsm-target-file-size", args.memtable_size,
-                     "--lsm-l1-size", "2mb", "--lsm-block-size", "4kb"] + args.stashd_arg)
-    return run_guarded("crash-test", server, work, args.keep,
-                       lambda keep: run(args, seed, server, work, keep))
+        return None
+    stashd_args = ["--appendfsync", appendfsync, "--lsm-memtable-size", memtable_size,
+                   "--lsm-target-file-size", memtable_size, "--lsm-l1-size", "2mb",
+                   "--lsm-block-size", "4kb"] + list(stashd_args)
+    return work, Server(binary, os.path.join(work, "data"), os.path.join(work, "stashd.log"),
+                        stashd_args)
 
 
 def run_guarded(label, server, work, keep, body):

@@ -126,17 +126,14 @@ import hashlib
 import os
 import random
 import re
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from crash_checker import Conn, HarnessError, ReplyError, Server, ServerFailed, \
-    read_reply, run_guarded, snapshot_binary  # noqa: E402
+from crash_checker import Conn, HarnessError, ReplyError, ServerFailed, \
+    prepare, read_reply, run_guarded  # noqa: E402
 from stashd import encode_command  # noqa: E402
 
 QUEUE = b"queue"
@@ -1161,22 +1158,11 @@ def main():
         ap.error("need 0 < --kill-min <= --kill-max")
     seed = args.seed if args.seed is not None else str(random.SystemRandom().randrange(10**9))
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-
-    work = tempfile.mkdtemp(prefix="stash-queue-crash-", dir="/tmp")
-    try:
-        binary = snapshot_binary(args.binary, work)
-    except HarnessError as e:
-        print("queue-crash-test: harness error: %s" % e, flush=True)
-        shutil.rmtree(work, ignore_errors=True)
+    prepared = prepare("queue-crash-test", "stash-queue-crash-", args.binary, args.appendfsync,
+                       args.memtable_size)
+    if prepared is None:
         return 2
-    server = Server(binary, os.path.join(work, "data"), os.path.join(work, "stashd.log"),
-                    ["--appendfsync", args.appendfsync,
-                     "--lsm-memtable-size", args.memtable_size,
-                     "--lsm-target-file-size", args.memtable_size,
-                     "--lsm-l1-size", "2mb", "--lsm-block-size", "4kb"])
+    work, server = prepared
     return run_guarded("queue-crash-test", server, work, args.keep,
                        lambda keep: run(args, seed, server, keep))
 
