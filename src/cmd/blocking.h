@@ -48,6 +48,9 @@ struct BlockingOp {
   bool blocked = false;           // out: the command waits (it replied nothing)
   std::vector<std::string> keys;  // out: the keys it waits on
   int64_t deadline_ms = 0;        // out: wall-clock ms when it times out; 0: never
+  // out (optional): the command to run again when a key is ready, instead of the one given
+  // (XREAD's `$` becomes the stream's last ID at the time it blocked)
+  std::vector<std::string> argv;
 };
 
 // Redis's blocking timeout (seconds as a float, getTimeoutFromObjectOrReply): *deadline_ms on

@@ -143,6 +143,7 @@ std::string_view Encoding(CommandContext& c, const Record& r) {
     return r.payload.size() <= 44 ? "embstr" : "raw";
   }
   if (r.type == store::ValueType::kList) return "quicklist";  // Redis 7.0's only list encoding
+  if (r.type == store::ValueType::kStream) return "stream";
   store::CollectionMeta meta;
   store::DecodeCollectionMeta(r.payload, &meta);
   const Settings settings = c.server.config().Snapshot();

@@ -72,6 +72,10 @@ void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
   if (!again) tracking_.push_back({Tracker::Event::kFlush, "", origin_});
 }
 
+void KeyEvents::KeyReady(int db, std::string_view key) {
+  if (blocking_ != nullptr) blocking_->KeyAdded(db, key);
+}
+
 void KeyEvents::KeyAdded(int db, std::string_view key, bool over_expired) {
   // A key overwritten in one command (QuietNew: Redis's dbOverwrite) wakes no blocked client.
   if (blocking_ != nullptr && !quiet_new_) blocking_->KeyAdded(db, key);

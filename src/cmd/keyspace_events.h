@@ -79,6 +79,9 @@ class KeyEvents final : public store::TouchHook {
   void KeyTouched(int db, std::string_view key, bool expired_reclaim) override;
   void DbChanging(int db, int other, store::Txn& txn) override;
   void KeyAdded(int db, std::string_view key, bool over_expired) override;
+  // key in db got new data without coming into being (XADD to a stream): clients blocked on it
+  // are served.
+  void KeyReady(int db, std::string_view key);
   void OpBegun() override {
     op_mark_ = outbox_.size();
     tracking_mark_ = tracking_.size();

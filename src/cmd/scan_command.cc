@@ -55,7 +55,7 @@ CommandStatus ParseScanArgs(const std::vector<std::string>& argv, size_t first, 
       const std::string& t = argv[++i];
       bool known = false;
       for (auto v : {store::ValueType::kString, store::ValueType::kList, store::ValueType::kSet,
-                     store::ValueType::kZSet, store::ValueType::kHash}) {
+                     store::ValueType::kZSet, store::ValueType::kHash, store::ValueType::kStream}) {
         if (EqualsIgnoreCase(t, store::TypeName(v))) type = v, known = true;
       }
       // Redis 7.0 accepts an unknown type name and simply matches nothing.

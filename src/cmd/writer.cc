@@ -223,7 +223,7 @@ void Writer::Block(WriteRequest& req, BlockingOp& b) {
   c->client_id = req.client_id;
   c->db = req.db;
   c->proto = req.proto;
-  c->argv = std::move(op.argv);
+  c->argv = b.argv.empty() ? std::move(op.argv) : std::move(b.argv);
   c->entry = op.entry;
   c->keys = std::move(b.keys);
   c->deadline_ms = b.deadline_ms;

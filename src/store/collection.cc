@@ -150,7 +150,8 @@ Status CloneElements(Txn& txn, uint32_t src_slot, std::string_view src_key, uint
   // set's four (and its two index entries: zset.h).
   const uint64_t per_element =
       record->type == ValueType::kList ? 1 : (record->type == ValueType::kZSet ? 4 : 2);
-  if (records.size() != per_element * meta.count) {
+  // (A stream has groups, consumers and pending entries besides its entries: not counted.)
+  if (record->type != ValueType::kStream && records.size() != per_element * meta.count) {
     return txn.Fail(Status::Corruption("a collection's count differs from its elements"));
   }
   for (auto& [rest, value] : records) txn.PutRaw(dst + rest, std::move(value));

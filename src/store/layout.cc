@@ -16,6 +16,8 @@ std::string_view TypeName(ValueType type) {
       return "zset";
     case ValueType::kHash:
       return "hash";
+    case ValueType::kStream:
+      return "stream";
   }
   return "none";
 }
@@ -153,17 +155,27 @@ void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload) {
       payload->append(f);
     }
   }
+  if (!m.stream.empty()) {
+    payload->push_back('S');
+    payload->append(m.stream);
+  }
 }
 
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m) {
   const bool floors = payload.size() > 32 && payload[24] == 'Z';
-  if (payload.size() != 24 && payload.size() != 32 && !floors) return false;
+  const bool stream = payload.size() > 32 && payload[24] == 'S';
+  if (payload.size() != 24 && payload.size() != 32 && !floors && !stream) return false;
   m->version = DecodeFixed64(payload.data());
   m->count = DecodeFixed64(payload.data() + 8);
   m->non_integers = DecodeFixed64(payload.data() + 16);
   m->head = payload.size() == 32 ? DecodeFixed64(payload.data() + 24) : 0;
   m->floor[0].clear();
   m->floor[1].clear();
+  m->stream.clear();
+  if (stream) {
+    m->stream.assign(payload.substr(25));
+    return true;
+  }
   if (floors) {
     std::string_view rest = payload.substr(25);
     for (std::string& f : m->floor) {
@@ -210,7 +222,7 @@ void EncodeRecord(ValueType type, int64_t expire_at_ms, std::string_view payload
 
 bool DecodeHeader(std::string_view raw, ValueType* type, int64_t* expire_at_ms,
                   std::string_view* payload) {
-  if (raw.size() < 2 || static_cast<uint8_t>(raw[0]) > static_cast<uint8_t>(ValueType::kHash)) {
+  if (raw.size() < 2 || static_cast<uint8_t>(raw[0]) > static_cast<uint8_t>(ValueType::kStream)) {
     return false;
   }
   *type = static_cast<ValueType>(raw[0]);

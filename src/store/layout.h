@@ -34,7 +34,8 @@
 // set, list) the payload is its metadata: fixed64 version, fixed64 count, fixed64 non-integer
 // count (sets: members that are not integers, for OBJECT ENCODING; sorted sets: 1 once in
 // Redis's skiplist size class; else 0), for sorted sets with floors 'Z' then the two index
-// floors (fixed32 length + bytes each; absent while both are empty), for lists only a
+// floors (fixed32 length + bytes each; absent while both are empty), for streams 'S' then the
+// stream's state (store/stream.h), for lists only a
 // fourth fixed64 head (the position of the first element, never 0), and the elements are 'E'
 // records under that version. So DEL, an overwrite, RENAME's replaced target, expiry and FLUSHDB
 // touch only the metadata record, whatever the size: the elements of a version no metadata names
@@ -59,8 +60,15 @@
 
 namespace stash::store {
 
-enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kHash = 4 };
-// Redis's TYPE names: "string", "list", "set", "zset", "hash".
+enum class ValueType : uint8_t {
+  kString = 0,
+  kList = 1,
+  kSet = 2,
+  kZSet = 3,
+  kHash = 4,
+  kStream = 5
+};
+// Redis's TYPE names: "string", "list", "set", "zset", "hash", "stream".
 std::string_view TypeName(ValueType type);
 
 inline constexpr uint8_t kHasExpire = 1;
@@ -88,6 +96,8 @@ struct CollectionMeta {
   // every live entry is at or after (empty: none known); pops move it past the entries they
   // delete, so that the next walk seeks over their tombstones instead of stepping through them.
   std::string floor[2];
+  // Streams: the stream's own state (store/stream.h StreamMeta, encoded), after 'S'.
+  std::string stream;
 };
 void EncodeCollectionMeta(const CollectionMeta& m, std::string* payload);
 bool DecodeCollectionMeta(std::string_view payload, CollectionMeta* m);

@@ -1,0 +1,340 @@
+// XREAD and XREADGROUP (Redis 7.0 xreadCommand). Both run on the writer: XREADGROUP changes its
+// group (last-delivered ID, pending entries, consumers), and with BLOCK either one waits through
+// cmd/blocking.h, woken by XADD (KeyEvents::KeyReady) or by the key coming into being. A
+// waiting XREAD's `$` is replaced by the stream's last ID at the time it blocked, so that when
+// it runs again it returns what was added since. Served after blocking, a command reads only
+// the key that became ready, and at most 1000 entries without COUNT, as Redis does.
+#include <optional>
+
+#include "cmd/blocking.h"
+#include "cmd/command_table.h"
+#include "cmd/stream_util.h"
+#include "config/notify_flags.h"
+#include "resp/reply_writer.h"
+
+namespace stash {
+namespace {
+
+using store::StreamId;
+
+constexpr uint64_t kBlockedDefaultCount = 1000;     // Redis's XREAD_BLOCKED_DEFAULT_COUNT
+constexpr StreamId kNewOnly = store::kMaxStreamId;  // XREADGROUP's ">"
+
+struct ReadArgs {
+  bool group = false;  // XREADGROUP
+  bool have_group = false;
+  std::string group_name, consumer;
+  bool noack = false;
+  int64_t count = 0;
+  bool block = false;
+  int64_t deadline_ms = 0;
+  size_t streams_at = 0;  // argv index of the first key
+  size_t n = 0;           // streams
+};
+
+CommandStatus ParseReadArgs(WriteContext& c, bool xreadgroup, ReadArgs* a) {
+  a->group = xreadgroup;
+  const auto& argv = c.argv;
+  for (size_t i = 1; i < argv.size(); i++) {
+    const size_t more = argv.size() - 1 - i;
+    const std::string& o = argv[i];
+    if (EqualsIgnoreCase(o, "block") && more > 0) {
+      int64_t ms;
+      if (!ParseInteger(argv[++i], &ms))
+        return Fail("ERR timeout is not an integer or out of range");
+      if (ms < 0) return Fail("ERR timeout is negative");
+      a->block = true;
+      a->deadline_ms = ms == 0 ? 0 : c.now_ms + ms;
+    } else if (EqualsIgnoreCase(o, "count") && more > 0) {
+      if (!ParseInteger(argv[++i], &a->count)) return Fail(kNotIntegerError);
+      if (a->count < 0) a->count = 0;
+    } else if (EqualsIgnoreCase(o, "streams") && more > 0) {
+      a->streams_at = i + 1;
+      const size_t rest = argv.size() - a->streams_at;
+      if (rest % 2 != 0) {
+        return Fail(std::string("ERR Unbalanced '") + (xreadgroup ? "xreadgroup" : "xread") +
+                    "' list of streams: for each stream key an ID or '" + (xreadgroup ? ">" : "$") +
+                    "' must be specified.");
+      }
+      a->n = rest / 2;
+      break;
+    } else if (EqualsIgnoreCase(o, "group") && more >= 2) {
+      if (!xreadgroup) {
+        return Fail(
+            "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+      }
+      a->have_group = true;
+      a->group_name = argv[i + 1];
+      a->consumer = argv[i + 2];
+      i += 2;
+    } else if (EqualsIgnoreCase(o, "noack")) {
+      if (!xreadgroup) {
+        return Fail(
+            "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+      }
+      a->noack = true;
+    } else {
+      return Fail(kSyntaxError);
+    }
+  }
+  if (a->streams_at == 0) return Fail(kSyntaxError);
+  if (xreadgroup && !a->have_group) return Fail("ERR Missing GROUP option for XREADGROUP");
+  return {};
+}
+
+// One stream's part of the reply: entries (a missing one, read from a consumer's history, has
+// no record: nil).
+struct StreamReply {
+  std::string key;
+  std::vector<std::pair<StreamId, std::optional<std::string>>> items;
+};
+
+void WriteReply(resp::ReplyWriter& out, const std::vector<StreamReply>& served) {
+  const bool resp3 = out.protocol() == 3;
+  resp3 ? out.MapHeader(served.size()) : out.ArrayHeader(served.size());
+  std::vector<std::string_view> fields;
+  for (const StreamReply& r : served) {
+    if (!resp3) out.ArrayHeader(2);
+    out.Bulk(r.key);
+    out.ArrayHeader(r.items.size());
+    for (const auto& [id, raw] : r.items) {
+      out.ArrayHeader(2);
+      streams::ReplyId(out, id);
+      if (!raw) {
+        out.NullArray();
+        continue;
+      }
+      store::DecodeEntry(*raw, &fields);
+      out.ArrayHeader(fields.size());
+      for (std::string_view f : fields) out.Bulk(f);
+    }
+  }
+}
+
+// Delivers the entries after the group's last ID to consumer (XREADGROUP >).
+CommandStatus DeliverNew(WriteContext& c, streams::GroupWrite& g, const ReadArgs& a, uint64_t count,
+                         StreamReply* r) {
+  store::Stream& s = g.stream();
+  StreamId start = g.state().last;
+  if (!store::IncrId(&start)) return {};
+  streams::Entries entries;
+  {
+    std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
+    Status st = streams::ReadRange(it.get(), s, start, store::kMaxStreamId, false, count, &entries);
+    if (!st.ok()) return ReadFailure(c.txn.Fail(st));
+  }
+  std::vector<std::string_view> fields;
+  for (auto& [id, raw] : entries) {
+    if (!store::DecodeEntry(raw, &fields)) {
+      return ReadFailure(c.txn.Fail(Status::Corruption("a stream entry does not decode")));
+    }
+    store::GroupState& gs = g.state();
+    if (id > gs.last) {
+      if (gs.entries_read != store::kInvalidEntriesRead &&
+          !streams::RangeHasTombstones(s, id, store::kMaxStreamId)) {
+        gs.entries_read++;
+      } else if (s.meta.entries_added != 0) {
+        gs.entries_read = streams::EstimateEntriesRead(s, id);
+      }
+      gs.last = id;
+    }
+    if (!a.noack) STASH_RETURN_IF_FAILED(g.Deliver(id, a.consumer, c.now_ms));
+    r->items.emplace_back(id, std::move(raw));
+  }
+  return {};
+}
+
+// Replies consumer's pending entries after `after` (XREADGROUP with an ID): each delivered
+// again (count + 1), a deleted one as nil.
+CommandStatus DeliverHistory(WriteContext& c, streams::GroupWrite& g, const ReadArgs& a,
+                             StreamId after, uint64_t count, StreamReply* r) {
+  store::Stream& s = g.stream();
+  StreamId start = after;
+  if (!store::IncrId(&start)) return {};
+  std::vector<store::PendingEntry> pending;
+  std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
+  Status st = s.Pending(it.get(), g.name(), a.consumer, start, store::kMaxStreamId,
+                        [&](const store::PendingEntry& p) {
+                          pending.push_back(p);
+                          return count == 0 || pending.size() < count;
+                        });
+  for (store::PendingEntry& p : pending) {
+    if (!st.ok()) break;
+    bool found;
+    std::string raw;
+    st = s.GetEntry(it.get(), p.id, &found, &raw);
+    if (!st.ok()) break;
+    if (!found) {
+      r->items.emplace_back(p.id, std::nullopt);
+      continue;
+    }
+    p.delivery_ms = c.now_ms;
+    p.delivery_count++;
+    s.PutPending(c.txn, g.name(), p, p.consumer);
+    r->items.emplace_back(p.id, std::move(raw));
+  }
+  it.reset();
+  return st.ok() ? CommandStatus() : ReadFailure(c.txn.Fail(st));
+}
+
+CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
+  ReadArgs a;
+  STASH_RETURN_IF_FAILED(ParseReadArgs(c, xreadgroup, &a));
+  const bool serving = Serving(c);
+  std::span<const std::string> keys(c.argv.data() + a.streams_at, a.n);
+  std::span<const std::string> id_args(c.argv.data() + a.streams_at + a.n, a.n);
+
+  // Open every stream and parse its ID (Redis checks types and groups as it goes).
+  struct Source {
+    streams::StreamWrite sw;
+    std::optional<streams::GroupWrite> group;
+    StreamId after;
+  };
+  std::vector<Source> sources(a.n);
+  std::vector<std::string> rewritten;  // argv with `$` resolved, if it blocks
+  for (size_t i = 0; i < a.n; i++) {
+    if (serving && keys[i] != c.blocking->ready_key) continue;
+    Source& src = sources[i];
+    bool found;
+    CommandStatus st = OpenStreamWrite(c, keys[i], false, &src.sw, &found);
+    if (!st.ok()) {
+      if (serving) return WaitForKeys(c, keys, 0, true);  // no longer a stream: waits on
+      return st;
+    }
+    if (xreadgroup) {
+      STASH_RETURN_IF_FAILED(streams::OpenGroup(c, src.sw, a.group_name, &src.group));
+      if (!src.group) {
+        if (serving) {
+          if (!found) return WaitForKeys(c, keys, 0, true);
+          return Fail("NOGROUP the consumer group this client was blocked on no longer exists");
+        }
+        return Fail("NOGROUP No such key '" + keys[i] + "' or consumer group '" + a.group_name +
+                    "' in XREADGROUP with GROUP option");
+      }
+    }
+    const std::string& arg = id_args[i];
+    if (arg == "$") {
+      if (xreadgroup) {
+        return Fail(
+            "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
+            "history of this consumer by specifying a proper ID, or use the > ID to get new "
+            "messages. The $ ID would just return an empty result set.");
+      }
+      src.after = found ? src.sw.s->meta.last : StreamId{};
+      if (rewritten.empty()) rewritten = c.argv;
+      rewritten[a.streams_at + a.n + i] = store::FormatId(src.after);
+    } else if (arg == ">") {
+      if (!xreadgroup) {
+        return Fail(
+            "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
+            "<consumer> option.");
+      }
+      src.after = kNewOnly;
+    } else {
+      STASH_RETURN_IF_FAILED(streams::ParseIdArg(arg, true, 0, &src.after));
+    }
+  }
+
+  uint64_t count = static_cast<uint64_t>(a.count);
+  if (serving && count == 0) count = kBlockedDefaultCount;
+  std::vector<StreamReply> served;
+  for (size_t i = 0; i < a.n; i++) {
+    Source& src = sources[i];
+    if (!src.sw.s) continue;
+    store::Stream& s = *src.sw.s;
+    bool serve = false, history = false;
+    StreamId after = src.after;
+    if (xreadgroup) {
+      if (after != kNewOnly) {
+        serve = history = true;
+      } else {
+        after = src.group->state().last;
+        StreamId top;
+        bool have = false;
+        if (serving) {
+          have = true;
+          top = s.meta.last;
+        } else if (s.length > 0) {
+          std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
+          if (Status st = streams::LastEntryId(it.get(), s, &have, &top); !st.ok()) {
+            return ReadFailure(c.txn.Fail(st));
+          }
+        }
+        serve = have && top > after;
+      }
+    } else if (serving) {
+      serve = s.meta.last > after;
+    } else if (s.length > 0) {
+      StreamId top;
+      bool have;
+      std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
+      if (Status st = streams::LastEntryId(it.get(), s, &have, &top); !st.ok()) {
+        return ReadFailure(c.txn.Fail(st));
+      }
+      serve = have && top > after;
+    }
+    if (!serve) continue;
+    StreamReply& r = served.emplace_back();
+    r.key = keys[i];
+    if (!xreadgroup) {
+      StreamId start = after;
+      if (!store::IncrId(&start)) continue;
+      streams::Entries entries;
+      std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
+      Status st =
+          streams::ReadRange(it.get(), s, start, store::kMaxStreamId, false, count, &entries);
+      if (!st.ok()) return ReadFailure(c.txn.Fail(st));
+      for (auto& [id, raw] : entries) r.items.emplace_back(id, std::move(raw));
+      continue;
+    }
+    streams::GroupWrite& g = *src.group;
+    store::ConsumerState* consumer;
+    bool created;
+    STASH_RETURN_IF_FAILED(g.Consumer(a.consumer, true, &consumer, &created));
+    if (created) c.Notify(kNotifyStream, "xgroup-createconsumer", keys[i]);
+    consumer->seen_ms = c.now_ms;
+    if (history) {
+      STASH_RETURN_IF_FAILED(DeliverHistory(c, g, a, after, count, &r));
+    } else {
+      STASH_RETURN_IF_FAILED(DeliverNew(c, g, a, count, &r));
+      if (!r.items.empty()) consumer->active_ms = c.now_ms;
+    }
+    g.Save();
+    STASH_RETURN_IF_FAILED(SaveStream(c, &src.sw));
+  }
+  if (!served.empty()) {
+    WriteReply(c.out, served);
+    return {};
+  }
+  if (!a.block) {
+    c.out.NullArray();
+    return {};
+  }
+  CommandStatus st = WaitForKeys(c, keys, a.deadline_ms, true);
+  if (c.blocking != nullptr && c.blocking->blocked && !serving) {
+    c.blocking->argv = std::move(rewritten);
+  }
+  return st;
+}
+
+CommandStatus XRead(WriteContext& c) { return XReadGeneric(c, false); }
+CommandStatus XReadGroup(WriteContext& c) { return XReadGeneric(c, true); }
+
+const CommandSpec kCommands[] = {
+    {.name = "xread",
+     .arity = -4,
+     .flags = kCmdReadonly | kCmdBlocking,
+     .keys = {0, 0, 0},
+     .write = XRead},
+    {.name = "xreadgroup",
+     .arity = -7,
+     .flags = kCmdWrite | kCmdBlocking,
+     .keys = {0, 0, 0},
+     .write = XReadGroup},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> StreamReadCommands() { return kCommands; }
+
+}  // namespace stash
