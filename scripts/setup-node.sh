@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Installs the npm packages of the Node client tests (tests/node/, run by tests/node_pubsub_test.py
-# and tests/bull_test.py) into build/node/node_modules, at exact versions. Idempotent and quiet
-# when they are there.
+# Installs the npm packages of the Node client tests (tests/node/, run by tests/node_pubsub_test.py,
+# tests/bull_test.py and tests/bullmq_test.py) into build/node/node_modules, at exact versions.
+# Idempotent and quiet when they are there.
 # Node and npm come from Debian (apt-get install nodejs npm) only when `node` or `npm` is missing.
 #   ioredis 5     RESP2 only (its parser has no RESP3)
 #   redis 5       node-redis; RESP3 with createClient({ RESP: 3 }), pushes for Pub/Sub, sSubscribe.
 #                 5.x because it runs on Debian 12's nodejs 18.20 (redis 6 needs node >= 20).
 #   bull 4        the job queue (Lua scripts through ioredis, BRPOPLPUSH, Pub/Sub), node >= 12
+#   bullmq 5      Bull's successor (Lua scripts, streams: XADD/XREAD BLOCK for its events, BZPOPMIN
+#                 marker), on the same ioredis 5.11.1 as pinned above; 5.x declares node >= 12.22
+#                 and runs on Debian 12's nodejs 18 (6.x moved ioredis to an optional peer).
 # A failed npm install (e.g. no registry) fails this script: tests must not skip silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(ioredis@5.11.1 redis@5.12.4 bull@4.16.5)
+PACKAGES=(ioredis@5.11.1 redis@5.12.4 bull@4.16.5 bullmq@5.81.5)
 PREFIX=build/node
 
 # Already installed at the pinned versions? (name@version -> node_modules/name/package.json)

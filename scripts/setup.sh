@@ -12,8 +12,10 @@ PACKAGES=(
   # scripting: Lua 5.1 (Redis embeds 5.1) with the cjson and bit libraries Redis scripts use
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # tests: real clients, a stock redis-server to compare with, the parser fuzzer, Celery (a job
-  # queue with a Redis broker and result backend: tests/celery_test.py)
+  # queue with a Redis broker and result backend: tests/celery_test.py), RQ (a job queue whose
+  # results live in Redis streams: tests/rq_test.py)
   redis-tools redis-server python3 python3-redis clang libclang-rt-14-dev python3-celery
+  python3-rq
   # style and lint: scripts/format.sh (scripts/test.sh checks it), scripts/tidy.sh
   clang-format clang-tidy
 )
