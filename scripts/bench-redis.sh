@@ -2,6 +2,7 @@
 # scripts/bench-redis.sh [-n N] [-P DEPTHS] [-c CLIENTS] [-r KEYSPACE] [-d BYTES] [-t TESTS]
 #                        [--rounds R] [--appendfsync MODE] [--out DIR] [--group-commit]
 #                        [--collections] [--lists] [--zsets] [--publish SUBSCRIBERS] [--eval]
+#                        [--streams]
 # redis-benchmark against StashDB and against a stock redis-server (Debian package), both started
 # by this script on free loopback ports, each keeping a log: StashDB --appendfsync MODE, Redis
 # --appendonly yes --appendfsync MODE --save ''. MODE is everysec by default; always makes every
@@ -25,6 +26,9 @@
 #   default, -t -r ignored. Test name in the CSV: "PUBLISH (S subscribers)".
 # --eval: scripting, EVALSHA of a script doing one GET and one SET of KEYS[1] (SCRIPT LOADed on
 #   both servers first), -r 100000 -P 16 by default.
+# --streams: streams, redis-benchmark with custom commands: XADD bench:stream * f <-d bytes> (one
+#   stream that grows) and XRANGE bench:range - + COUNT 100 (a stream of 1,000 entries of -d bytes
+#   added first on both servers); -P 16,1 by default, -t -r ignored. Tests "XADD", "XRANGE 100".
 # --group-commit: StashDB alone, appendfsync always, SET -P 1 at -c 50 and at -c 1 (-t -P -c and
 #   --appendfsync are ignored), R rounds alternating which goes first; prints the median rps and
 #   p99 of each and the ratio (-c 50 rps) / (-c 1 rps) (the goal is >= 20x). Its CSV has the one
@@ -37,7 +41,7 @@ scripts/setup.sh bench
 [ -n "${NO_BUILD:-}" ] || scripts/build.sh release
 
 n=100000; pipelines=16,1; clients=50; keyspace=1000000; size=100; rounds=3; fsync=everysec
-tests=set,get,incr,mset; out=build/bench; group_commit=; collections=; lists=; zsets=; publish=; evalsha=
+tests=set,get,incr,mset; out=build/bench; group_commit=; collections=; lists=; zsets=; publish=; evalsha=; streams=
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift ;;
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
     --lists) lists=1 ;;
     --zsets) zsets=1 ;;
     --eval) evalsha=1 ;;
+    --streams) streams=1 ;;
     --publish) publish=$2; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -69,6 +74,7 @@ if [ -n "$collections" ]; then tests=hset,sadd,spop; keyspace=100000; pipelines=
 if [ -n "$lists" ]; then tests=lpush,rpush,lpop,rpop,lrange_100; keyspace=1000; pipelines=16; fi
 if [ -n "$zsets" ]; then tests=zadd,zpopmin; keyspace=100000; pipelines=16; fi
 if [ -n "$evalsha" ]; then tests=evalsha; keyspace=100000; fi
+if [ -n "$streams" ]; then tests=xadd,xrange; keyspace=0; fi
 if [ -n "$publish" ]; then
   [[ $publish =~ ^[0-9]+$ ]] || { echo "--publish wants a number of subscribers" >&2; exit 2; }
   tests=publish; keyspace=0
@@ -116,6 +122,8 @@ bench() {
   local who=$1 port=$2 pid=$3 p=$4 c=$5 t=$6 what=(-t "$6")
   [ "$t" = publish ] && what=(PUBLISH bench "$payload")
   [ "$t" = evalsha ] && what=(EVALSHA "$sha" 1 "key:__rand_int__" "$payload")
+  [ "$t" = xadd ] && what=(XADD bench:stream '*' f "$payload")
+  [ "$t" = xrange ] && what=(XRANGE bench:range - + COUNT 100)
   if ! redis-benchmark -h 127.0.0.1 -p "$port" -n "$n" -P "$p" -c "$c" -d "$size" \
       "${keyopt[@]}" -q --csv "${what[@]}" >"$work/rb.csv" 2>"$work/rb.err" \
       || ! kill -0 "$pid" 2>/dev/null; then
@@ -135,6 +143,9 @@ for r in rows:
         r["test"] = f"PUBLISH ({subs} subscribers)"
     if r["test"].upper().startswith("EVALSHA"):
         r["test"] = "EVALSHA GET+SET"
+    for name, label in (("XADD", "XADD"), ("XRANGE", "XRANGE 100")):
+        if r["test"].upper().startswith(name):
+            r["test"] = label
     if float(r["rps"]) > 0:
         print(f'{who},{p},{c},{r["test"].replace(",", ";")},{r["rps"]},{r["p99_latency_ms"]}')
     else:
@@ -147,6 +158,13 @@ if [ -n "$evalsha" ]; then
   script="redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], ARGV[1])"
   sha=$(redis-cli -p "$sp" SCRIPT LOAD "$script")
   [ "$(redis-cli -p "$rp" SCRIPT LOAD "$script")" = "$sha" ] || { echo "SCRIPT LOAD differs" >&2; exit 1; }
+fi
+if [ -n "$streams" ]; then
+  payload=$(head -c "$size" /dev/zero | tr '\0' x)
+  for port in "$sp" "$rp"; do
+    for i in $(seq 1000); do echo "XADD bench:range * f $payload"; done | redis-cli -p "$port" >/dev/null
+    [ "$(redis-cli -p "$port" XLEN bench:range)" = 1000 ] || { echo "XRANGE setup failed" >&2; exit 1; }
+  done
 fi
 export PUBLISH_SUBSCRIBERS=$publish
 keydesc=${keyopt[*]:-"(no -r: one key)"}
@@ -164,11 +182,14 @@ else
     "appendfsync $fsync; $rounds rounds"
   for r in $(seq 1 "$rounds"); do
     for p in ${pipelines//,/ }; do
-      if [ $((r % 2)) = 1 ]; then
-        bench stash "$sp" "$spid" "$p" "$clients" "$tests"; bench redis "$rp" "$rpid" "$p" "$clients" "$tests"
-      else
-        bench redis "$rp" "$rpid" "$p" "$clients" "$tests"; bench stash "$sp" "$spid" "$p" "$clients" "$tests"
-      fi
+      # Custom commands (streams) run one test per redis-benchmark call.
+      for t in $([ -n "$streams" ] && echo "${tests//,/ }" || echo "$tests"); do
+        if [ $((r % 2)) = 1 ]; then
+          bench stash "$sp" "$spid" "$p" "$clients" "$t"; bench redis "$rp" "$rpid" "$p" "$clients" "$t"
+        else
+          bench redis "$rp" "$rpid" "$p" "$clients" "$t"; bench stash "$sp" "$spid" "$p" "$clients" "$t"
+        fi
+      done
     done
   done
 fi

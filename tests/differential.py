@@ -11,11 +11,22 @@ Command groups (Differential(groups=...)): "strings" (the above), "hash", "set",
 pools, plus the keyspace commands and commands of the other types on the same keys; the lex
 commands only on keys whose members all have score 0, where Redis defines them), "mixed"
 (strings, hashes, sets, lists and sorted sets on one small key space: keys change type,
-WRONGTYPE is frequent). More is normalised for them:
+WRONGTYPE is frequent), "stream" (every stream command but blocking reads: XADD with its
+NOMKSTREAM/MAXLEN/MINID/=/~/LIMIT options and explicit, '<ms>-*' and '*' IDs, XLEN, XRANGE,
+XREVRANGE, XDEL, XTRIM, XREAD, XSETID, XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM,
+XINFO, with invalid arguments, bursts of entries past Redis's 100 entries a node for the
+approximate trims, plus the keyspace commands and other types' commands on the same keys). More
+is normalised for them:
 unordered replies (HKEYS HVALS HGETALL SMEMBERS SINTER SUNION SDIFF) are compared as multisets,
 HSCAN/SSCAN as the elements of a whole iteration, and the random ones (HRANDFIELD SRANDMEMBER
 SPOP) by their shape, length and membership in the collection as Redis holds it (see
-Differential.check_random; SPOP's different choices are mirrored on Redis afterwards).
+Differential.check_random; SPOP's different choices are mirrored on Redis afterwards). Stream
+IDs are explicit and small but for '*' ones (the current time), which are normalised; so are the
+time-dependent fields (XPENDING's idle times, XINFO's idle, seen and delivery times: only whether
+they are recent or a day back counts) and XINFO STREAM's radix-tree-keys/-nodes (Redis's
+internals); XCLAIM/XAUTOCLAIM/XPENDING use min-idle times of 0 or an hour, and IDLE/TIME options
+of now or a day back, so that which entries they take never depends on timing. OBJECT ENCODING
+is compared there only as whether it says "stream".
 
 proto=3 sends HELLO 3 on both connections and compares the replies' exact bytes (read_raw), so
 that a set '~' and an array '*', a map '%' and a flat array, '_' and '$-1', a double ',' and a
@@ -29,6 +40,7 @@ ran at on either server.
 import io
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -256,7 +268,64 @@ ZSET_ARITY = [
     [b"ZLEXCOUNT", b"zl0", b"-"]]
 SORT_BY = [b"w_*", b"w_*", b"h_*->f", b"nosort", b"w_*->f", b"h_*->", b"*", b"w_\x00*"]
 SORT_GET = [b"#", b"w_*", b"h_*->f", b"h_*->g", b"nokey", b"*"]
-GROUPS = ("strings", "hash", "set", "list", "zset", "mixed")
+# The stream group. IDs are explicit and small (milliseconds from STREAM_BASE_MS up), so that
+# an ID made by '*' (the current time, 13 digits) is larger than every other one and can be
+# normalised (TIME_ID) without changing any comparison. Field names never equal an XINFO field
+# whose value is normalised.
+STREAM_KEYS = [b"x0", b"x1", b"x2", b"x3", b"", b"x\x00z", b"str", b"l0"]
+# Most stream commands go to the first keys, groups and consumers: groups must exist there.
+STREAM_HOT_KEYS = [b"x0", b"x0", b"x0", b"x1", b"x1", b"x2"]
+STREAM_COLD_KEYS = [b"x3", b"", b"x\x00z", b"str", b"l0"]
+STREAM_GROUP_NAMES = [b"g1"] * 7 + [b"g2", b"g2", b"g3", b""]
+STREAM_CONSUMERS = [b"c1", b"c1", b"c1", b"c2", b"c2", b"c3", b""]
+STREAM_FIELDS = [b"f", b"f", b"f", b"g", b"a", b"", b"n\x00"]
+STREAM_VALUES = [b"", b"v", b"0", b"1", b"-1", b"abc", b"1.5", b"a\x00b", b"\r\n", b"999"]
+STREAM_BASE_MS = 1000
+MAX_ID = b"18446744073709551615-18446744073709551615"
+BAD_IDS = [b"x", b"1-x", b"-1", b"", b"(5", b"$", b">", b"+", b"-", b"1-", b"-1-0", b"-0",
+           b"18446744073709551616", b"1-18446744073709551616", b"1 ", b"0x10", b"1e3",
+           b"1--1", b"((1", b"1-2-3"]
+STREAM_COUNTS = [b"0", b"1", b"2", b"3", b"5", b"10", b"100", b"-1", b"x", b"", b"1.5",
+                 b"9223372036854775807", b"-9223372036854775808"]
+STREAM_ARITY = [
+    [b"XADD"], [b"XADD", b"x0"], [b"XADD", b"x0", b"*"], [b"XADD", b"x0", b"*", b"f"],
+    [b"XADD", b"x0", b"MAXLEN", b"1", b"*", b"f"], [b"XADD", b"x0", b"MAXLEN", b"1"],
+    [b"XADD", b"x0", b"*", b"f", b"v", b"g"], [b"XADD", b"x0", b"LIMIT", b"5", b"*", b"f", b"v"],
+    [b"XADD", b"x0", b"bogus", b"*", b"f", b"v"], [b"XLEN"], [b"XLEN", b"x0", b"x1"],
+    [b"XRANGE", b"x0", b"-"], [b"XREVRANGE", b"x0", b"+"],
+    [b"XRANGE", b"x0", b"-", b"+", b"COUNT"], [b"XRANGE", b"x0", b"-", b"+", b"LIMIT", b"1"],
+    [b"XDEL", b"x0"], [b"XTRIM", b"x0"], [b"XTRIM", b"x0", b"MAXLEN"],
+    [b"XTRIM", b"x0", b"bogus", b"1"], [b"XTRIM", b"x0", b"MAXLEN", b"1", b"MINID", b"1"],
+    [b"XTRIM", b"x0", b"MAXLEN", b"=", b"=", b"1"], [b"XREAD"], [b"XREAD", b"STREAMS"],
+    [b"XREAD", b"STREAMS", b"x0"], [b"XREAD", b"COUNT", b"1"],
+    [b"XREAD", b"STREAMS", b"x0", b"x1", b"0"], [b"XREAD", b"x0", b"0"],
+    [b"XREAD", b"NOACK", b"STREAMS", b"x0", b"0"],
+    [b"XREAD", b"GROUP", b"g1", b"c1", b"STREAMS", b"x0", b"0"],
+    [b"XREAD", b"BLOCK", b"-1", b"STREAMS", b"x0", b"$"],
+    [b"XREAD", b"BLOCK", b"x", b"STREAMS", b"x0", b"$"], [b"XREAD", b"BLOCK", b"10", b"STREAMS"],
+    [b"XREAD", b"COUNT", b"1", b"BLOCK"],
+    [b"XREADGROUP", b"GROUP", b"g1", b"c1", b"STREAMS", b"x0"], [b"XREADGROUP", b"GROUP", b"g1"],
+    [b"XREADGROUP", b"STREAMS", b"x0", b">"], [b"XREADGROUP", b"GROUP", b"g1", b"c1", b"x0", b">"],
+    [b"XREADGROUP", b"GROUP", b"g1", b"c1", b"BLOCK", b"-1", b"STREAMS", b"x0", b">"],
+    [b"XSETID", b"x0"], [b"XSETID", b"x0", b"5", b"ENTRIESADDED"], [b"XGROUP"],
+    [b"XGROUP", b"CREATE", b"x0", b"g1"], [b"XGROUP", b"CREATE", b"x0", b"g1", b"0", b"bogus"],
+    [b"XGROUP", b"CREATE", b"x0", b"g1", b"0", b"ENTRIESREAD"], [b"XGROUP", b"DESTROY", b"x0"],
+    [b"XGROUP", b"DESTROY", b"x0", b"g1", b"x"], [b"XGROUP", b"SETID", b"x0", b"g1"],
+    [b"XGROUP", b"SETID", b"x0", b"g1", b"0", b"MKSTREAM"],
+    [b"XGROUP", b"CREATECONSUMER", b"x0", b"g1"],
+    [b"XGROUP", b"DELCONSUMER", b"x0", b"g1", b"c1", b"c2"], [b"XGROUP", b"bogus", b"x0", b"g1"],
+    [b"XGROUP", b"HELP"], [b"XGROUP", b"help", b"x"], [b"XACK", b"x0", b"g1"],
+    [b"XPENDING", b"x0"], [b"XPENDING", b"x0", b"g1", b"-", b"+"],
+    [b"XPENDING", b"x0", b"g1", b"IDLE", b"5"],
+    [b"XPENDING", b"x0", b"g1", b"IDLE", b"5", b"-", b"+"], [b"XCLAIM", b"x0", b"g1", b"c1", b"0"],
+    [b"XCLAIM", b"x0", b"g1", b"c1", b"0", b"1", b"IDLE"],
+    [b"XAUTOCLAIM", b"x0", b"g1", b"c1", b"0"],
+    [b"XAUTOCLAIM", b"x0", b"g1", b"c1", b"0", b"0", b"COUNT"], [b"XINFO"], [b"XINFO", b"bogus"],
+    [b"XINFO", b"HELP"], [b"XINFO", b"STREAM"], [b"XINFO", b"GROUPS"],
+    [b"XINFO", b"GROUPS", b"x0", b"x"], [b"XINFO", b"CONSUMERS", b"x0"],
+    [b"XINFO", b"STREAM", b"x0", b"FULL", b"COUNT"], [b"XINFO", b"STREAM", b"x0", b"COUNT", b"1"],
+    [b"XINFO", b"STREAM", b"x0", b"bogus"]]
+GROUPS = ("strings", "hash", "set", "list", "zset", "mixed", "stream")
 
 PATTERNS = [b"*", b"k*", b"k?", b"k[0-3]", b"k[^0-3]", b"k[3-0]", b"user:*", b"user:1*", b"*1*",
             b"a\\*b", b"a*b", b"[a-k]*", b"nomatch*", b"?", b"k\\", b"k[", b"*\x00*", b"h?llo",
@@ -274,8 +343,13 @@ class Generator:
         self.rng.shuffle(self.offsets)
         self.groups = groups
         self.keys = {"strings": KEYS, "hash": HASH_KEYS, "set": SET_KEYS, "list": LIST_KEYS,
-                     "zset": ZSET_KEYS, "mixed": MIXED_KEYS}[groups]
+                     "zset": ZSET_KEYS, "mixed": MIXED_KEYS, "stream": STREAM_KEYS}[groups]
         self.scan_types = SCAN_TYPES if groups == "strings" else SCAN_TYPES + [b"set", b"SET"]
+        if groups == "stream":
+            self.scan_types = SCAN_TYPES + [b"stream", b"STREAM", b"set"]
+        self.stream_ms = STREAM_BASE_MS  # the milliseconds of the newest explicit stream ID
+        self.stream_ids = {}  # key: the last explicit IDs XADD gave it (most of them exist)
+        self.all_stream_ids = []  # the last explicit IDs XADD gave any key
         self.queue = []  # commands that must follow the last one
 
     def next(self):
@@ -292,6 +366,8 @@ class Generator:
             return self.list_cmd()
         if self.groups == "zset":
             return self.zset_cmd()
+        if self.groups == "stream":
+            return self.stream_cmd()
         c = self.rng.randrange(100)
         if c < 16:
             return self.cmd()
@@ -1033,6 +1109,433 @@ class Generator:
         self.queue.extend(seq[1:])
         return seq[0]
 
+    # --- streams (group "stream")
+
+    def skey(self):
+        """The key of a stream command: mostly one of the hot keys."""
+        if self.rng.random() < 0.75:
+            return self.rng.choice(STREAM_HOT_KEYS)
+        return self.key()
+
+    def sgroup(self):
+        return self.rng.choice(STREAM_GROUP_NAMES)
+
+    def sconsumer(self):
+        return self.rng.choice(STREAM_CONSUMERS)
+
+    def sid(self, key=None, bad=0.05):
+        """An ID that key (or any key) was given lately, or one near the newest explicit ones,
+        complete or just ms; sometimes an odd spelling Redis accepts, or (chance bad) an invalid
+        one."""
+        g = self.rng
+        r = g.random()
+        if r < bad:
+            return g.choice(BAD_IDS)
+        if self.stream_ids.get(key) and g.random() < 0.7:
+            return g.choice(self.stream_ids[key])
+        if self.all_stream_ids and g.random() < 0.4:
+            return g.choice(self.all_stream_ids)
+        ms = max(STREAM_BASE_MS, self.stream_ms - g.randrange(0, 25))
+        seq = g.choice([0, 0, 0, 0, 1, 2])
+        r = g.random()
+        if r < 0.65:
+            return b"%d-%d" % (ms, seq)
+        if r < 0.93:
+            return b"%d" % ms
+        return g.choice([b" %d" % ms, b"+%d-%d" % (ms, seq), b"0%d-0%d" % (ms, seq),
+                         b"%d- %d" % (ms, seq), b"%d-+%d" % (ms, seq)])
+
+    def xadd_id(self, key):
+        g = self.rng
+        r = g.random()
+        if r < 0.62:
+            self.stream_ms += g.choice([0, 1, 1, 1, 2, 3])
+            return self.remember(key, b"%d-%d" % (self.stream_ms,
+                                                  g.choice([0, 0, 0, 0, 1, 2, 5])))
+        if r < 0.72:
+            self.stream_ms += g.choice([1, 1, 2])
+            self.remember(key, b"%d-0" % self.stream_ms)
+            return b"%d" % self.stream_ms
+        if r < 0.82:
+            self.stream_ms += g.choice([0, 0, 1])
+            self.remember(key, b"%d-0" % self.stream_ms)
+            return b"%d-*" % self.stream_ms
+        if r < 0.89:
+            return self.sid(key, bad=0)  # mostly not above the top item: an error
+        if r < 0.915:
+            return b"*"
+        if r < 0.955:
+            return g.choice([b"0-0", b"0", b"0-1", b"0-*", b"1-*", b"%d-*" % STREAM_BASE_MS])
+        if r < 0.96:
+            # Exhausts the key's IDs until it is deleted.
+            return g.choice([MAX_ID, b"18446744073709551615-*", b"%d-18446744073709551615"
+                             % self.stream_ms])
+        return g.choice(BAD_IDS)
+
+    def remember(self, key, ident):
+        ids = self.stream_ids.setdefault(key, [])
+        ids.append(ident)
+        del ids[:-30]
+        self.all_stream_ids.append(ident)
+        del self.all_stream_ids[:-40]
+        return ident
+
+    def stream_fields(self):
+        g = self.rng
+        args = []
+        for _ in range(g.choice([1, 1, 1, 1, 2, 2, 3])):
+            args += [g.choice(STREAM_FIELDS), g.choice(STREAM_VALUES)]
+        if g.random() < 0.02:
+            args.pop()
+        return args
+
+    def trim_args(self, key):
+        """MAXLEN|MINID [=|~] threshold [LIMIT n], sometimes invalid."""
+        g = self.rng
+        strategy = g.choice([b"MAXLEN", b"MAXLEN", b"MINID", b"maxlen"])
+        args = [strategy]
+        exact = g.choice([None, None, b"=", b"~", b"~"])
+        if exact:
+            args.append(exact)
+        if strategy.upper() == b"MAXLEN":
+            args.append(g.choice([b"0", b"1", b"2", b"3", b"5", b"10", b"20", b"50", b"100", b"150",
+                                  b"-1", b"x", b"1.5"]))
+        else:
+            args.append(self.sid(key) if g.random() < 0.9 else b"0")
+        if g.random() < 0.25:
+            args += [b"LIMIT", g.choice([b"0", b"1", b"5", b"100", b"200", b"-1", b"x"])]
+        if g.random() < 0.02:
+            args += g.choice([[b"MINID", b"5"], [b"MAXLEN", b"1"], [b"LIMIT"], [b"bogus"]])
+        return args
+
+    def bound(self, key):
+        g = self.rng
+        r = g.random()
+        if r < 0.3:
+            return g.choice([b"-", b"+"])
+        if r < 0.75:
+            return self.sid(key, bad=0)
+        if r < 0.9:
+            return b"(" + self.sid(key, bad=0)
+        return g.choice([b"0", b"0-0", b"(0-0", b"(0", MAX_ID, b"(" + MAX_ID, b"(-", b"(+",
+                         b"x", b"(", b"18446744073709551615", b"(18446744073709551615"])
+
+    def read_id(self):
+        g = self.rng
+        r = g.random()
+        if r < 0.3:
+            return b"$"
+        if r < 0.5:
+            return g.choice([b"0", b"0-0"])
+        if r < 0.93:
+            return self.sid(bad=0)
+        return g.choice([b">", b"+", b"-", b"x", b"(1", MAX_ID])
+
+    def stream_keys_and_ids(self, ident):
+        g = self.rng
+        n = g.choice([1, 1, 1, 1, 1, 2, 2, 3])
+        keys = [self.skey() for _ in range(n)]
+        ids = [ident() for _ in range(n)]
+        if g.random() < 0.02:
+            ids.pop()
+        return [b"STREAMS"] + keys + ids
+
+    def stream_cmd(self):
+        g = self.rng
+        k = self.skey
+        c = g.randrange(100)
+        if c < 20:
+            key = k()
+            ident = self.xadd_id(key)
+            if (ident == b"*" or ident.startswith(b"18446744073709551615") or
+                    ident.endswith(b"-18446744073709551615")) and g.random() < 0.85:
+                # After an ID of the current time or the largest ms or seq, the key takes no
+                # explicit ID any more: mostly a cold key then.
+                key = g.choice(STREAM_COLD_KEYS)
+            args = [b"XADD", key]
+            opts = []
+            if g.random() < 0.1:
+                opts.append([g.choice([b"NOMKSTREAM", b"nomkstream"])])
+            if g.random() < 0.25:
+                opts.append(self.trim_args(key))
+            g.shuffle(opts)
+            for o in opts:
+                args += o
+            return args + [ident] + self.stream_fields()
+        if c < 22:
+            return [b"XLEN", k()]
+        if c < 30:
+            key = k()
+            args = [g.choice([b"XRANGE", b"XREVRANGE", b"xrange"]), key, self.bound(key),
+                    self.bound(key)]
+            if g.random() < 0.4:
+                args += [b"COUNT", g.choice(STREAM_COUNTS)]
+            elif g.random() < 0.03:
+                args += g.choice([[b"COUNT"], [b"bogus"], [b"COUNT", b"1", b"COUNT", b"2"]])
+            return args
+        if c < 33:
+            key = k()
+            return [b"XDEL", key] + [self.sid(key) for _ in range(g.choice([1, 1, 2, 3]))]
+        if c < 36:
+            key = k()
+            return [b"XTRIM", key] + self.trim_args(key)
+        if c < 41:
+            args = [b"XREAD"]
+            if g.random() < 0.4:
+                args += [b"COUNT", g.choice(STREAM_COUNTS)]
+            return args + self.stream_keys_and_ids(self.read_id)
+        if c < 43:
+            key = k()
+            args = [b"XSETID", key]
+            r = g.random()
+            if r < 0.85:
+                args.append(b"%d-%d" % (self.stream_ms - g.randrange(-2, 20),
+                                        g.choice([0, 0, 1, 5])))
+            else:
+                args.append(g.choice([b"0-0", b"0", MAX_ID, b"$", b"x", b"*"]))
+            if g.random() < 0.35:
+                args += [b"ENTRIESADDED", g.choice([b"0", b"1", b"3", b"5", b"20", b"100", b"-1",
+                                                    b"x"])]
+            if g.random() < 0.3:
+                args += [b"MAXDELETEDID", self.sid(key)]
+            if g.random() < 0.03:
+                args.append(g.choice([b"bogus", b"ENTRIESADDED", b"MAXDELETEDID"]))
+            return args
+        if c < 52:
+            return self.xgroup()
+        if c < 63:
+            return self.xreadgroup()
+        if c < 67:
+            key, group = k(), self.sgroup()
+            return self.with_group(key, group, 0.25, lambda ids: [b"XACK", key, group] + (
+                ids or [self.sid(key) for _ in range(g.choice([1, 1, 2, 4]))]))
+        if c < 71:
+            return self.xpending()
+        if c < 76:
+            return self.xclaim()
+        if c < 80:
+            key, group = k(), self.sgroup()
+            args = [b"XAUTOCLAIM", key, group, self.sconsumer(), self.min_idle(),
+                    g.choice([b"0", b"0-0", b"-", b"+", self.sid(key), b"(" + self.sid(key, bad=0),
+                              self.sid(key)])]
+            if g.random() < 0.5:
+                args += [b"COUNT", g.choice([b"1", b"2", b"3", b"10", b"100", b"0", b"-1", b"x"])]
+            if g.random() < 0.3:
+                args.append(b"JUSTID")
+            if g.random() < 0.03:
+                args.append(g.choice([b"bogus", b"COUNT"]))
+            return self.with_group(key, group, 0.2, lambda ids: args)
+        if c < 85:
+            return self.xinfo()
+        if c < 87:
+            return g.choice(STREAM_ARITY)
+        if c < 88:
+            if g.random() < 0.12:
+                return self.stream_burst()
+            if g.random() < 0.5:
+                return [g.choice([b"DEL", b"UNLINK"]), g.choice(STREAM_HOT_KEYS)]
+            return [b"XGROUP", b"CREATE", self.skey(), self.sgroup(), b"0", b"MKSTREAM"]
+        if c < 92:
+            return self.stream_cross_type()
+        return self.cmd(c=g.randrange(50, 92))
+
+    def stream_burst(self):
+        """100-219 XADDs to one key (one small field), maybe after a DEL: past Redis's 100
+        entries a node; then maybe an XDEL of some of them, trims that remove whole nodes (or stop
+        at one) and an XINFO STREAM."""
+        g = self.rng
+        key = self.skey()
+        cmds = [[b"DEL", key]] if g.random() < 0.5 else []
+        for _ in range(g.randrange(100, 220)):
+            self.stream_ms += 1
+            ident = self.remember(key, b"%d-0" % self.stream_ms)
+            cmds.append([b"XADD", key, ident, b"f", b"%d" % g.randrange(100)])
+        ids = [c[2] for c in cmds if c[0] == b"XADD"]
+        if g.random() < 0.5:
+            cmds.append([b"XDEL", key] + g.sample(ids, g.randrange(1, 40)))
+        for _ in range(g.choice([0, 1, 1, 2])):
+            # Trims that remove whole nodes (or stop at one), maybe within a LIMIT.
+            if g.random() < 0.5:
+                trim = [b"MAXLEN", g.choice([b"~", b"~", b"="]), b"%d" % g.randrange(0, 300)]
+            else:
+                trim = [b"MINID", g.choice([b"~", b"~", b"="]), g.choice(ids)]
+            if trim[1] == b"~" and g.random() < 0.4:
+                trim += [b"LIMIT", g.choice([b"0", b"50", b"99", b"100", b"101", b"150"])]
+            cmds.append([b"XTRIM", key] + trim)
+        cmds.append([b"XINFO", b"STREAM", key])
+        self.queue.extend(cmds[1:])
+        return cmds[0]
+
+    def with_group(self, key, group, chance, build):
+        """build(ids): a command on key's group. With the chance, the group is created first
+        (MKSTREAM), moved to one of the key's recent IDs and the next entries delivered to a
+        consumer (ids: IDs given to the key after that one, likely among them), so that the PEL
+        commands find a group and pending entries more often; else ids is None."""
+        g = self.rng
+        if g.random() >= chance:
+            return build(None)
+        known = self.stream_ids.get(key) or [self.sid(key, bad=0)]
+        i = g.randrange(len(known))
+        self.queue += [[b"XGROUP", b"SETID", key, group, known[i]],
+                       [b"XREADGROUP", b"GROUP", group, self.sconsumer(), b"COUNT",
+                        g.choice([b"2", b"5", b"20"]), b"STREAMS", key, b">"],
+                       build(known[i + 1:i + 4] or None)]
+        return [b"XGROUP", b"CREATE", key, group, b"0", b"MKSTREAM"]
+
+    def min_idle(self):
+        """A min-idle time that never depends on timing: 0 (every entry), an hour (only entries
+        whose delivery time an IDLE or TIME option put far back), or an odd one."""
+        return self.rng.choice([b"0", b"0", b"0", b"3600000", b"3600000", b"-1", b"x"])
+
+    def xgroup(self):
+        g = self.rng
+        k = self.skey
+        r = g.random()
+        if r < 0.5:
+            key = k()
+            args = [b"XGROUP", g.choice([b"CREATE", b"create"]), key, self.sgroup(),
+                    g.choice([b"$", b"$", b"0", b"0", b"0-0", self.sid(key), self.sid(key),
+                              MAX_ID])]
+            opts = []
+            if g.random() < 0.5:
+                opts.append([b"MKSTREAM"])
+            if g.random() < 0.25:
+                opts.append([b"ENTRIESREAD", g.choice([b"0", b"1", b"2", b"5", b"100", b"-1", b"-2",
+                                                       b"x", b"9223372036854775807"])])
+            g.shuffle(opts)
+            for o in opts:
+                args += o
+            return args
+        if r < 0.6:
+            key = k()
+            args = [b"XGROUP", b"SETID", key, self.sgroup(),
+                    g.choice([b"$", b"0", self.sid(key), self.sid(key)])]
+            if g.random() < 0.3:
+                args += [b"ENTRIESREAD", g.choice([b"0", b"1", b"3", b"-1", b"-2", b"x"])]
+            return args
+        if r < 0.7:
+            return [b"XGROUP", b"DESTROY", k(), self.sgroup()]
+        if r < 0.85:
+            return [b"XGROUP", b"CREATECONSUMER", k(), self.sgroup(), self.sconsumer()]
+        return [b"XGROUP", b"DELCONSUMER", k(), self.sgroup(), self.sconsumer()]
+
+    def xreadgroup(self):
+        g = self.rng
+        args = [b"XREADGROUP", b"GROUP", self.sgroup(), self.sconsumer()]
+        if g.random() < 0.4:
+            args += [b"COUNT", g.choice([b"1", b"2", b"3", b"10", b"0", b"-1", b"x"])]
+        if g.random() < 0.2:
+            args.append(b"NOACK")
+
+        def ident():
+            r = g.random()
+            if r < 0.7:
+                return b">"
+            if r < 0.85:
+                return b"0"
+            if r < 0.95:
+                return self.sid(bad=0)
+            return g.choice([b"$", b"x", b"+"])
+        rest = self.stream_keys_and_ids(ident)
+        n = (len(rest) - 1) // 2
+        if b">" not in rest[1 + n:] and g.random() < 0.3:
+            # Only history IDs: BLOCK never blocks then (each stream answers, if only with []).
+            args += [b"BLOCK", g.choice([b"0", b"100", b"-1", b"x"])]
+        if g.random() < 0.25:
+            # The group first (BUSYGROUP when it is there already): reads find groups more often.
+            self.queue.append(args + rest)
+            return [b"XGROUP", b"CREATE", rest[1], args[2], g.choice([b"0", b"$"]), b"MKSTREAM"]
+        return args + rest
+
+    def xpending(self):
+        g = self.rng
+        key = self.skey()
+        args = [b"XPENDING", key, self.sgroup()]
+        if g.random() < 0.35:
+            return args
+        if g.random() < 0.3:
+            args += [b"IDLE", g.choice([b"0", b"3600000", b"3600000", b"-1", b"x"])]
+        args += [self.bound(key), self.bound(key), g.choice([b"10", b"10", b"1", b"2", b"100", b"0",
+                                                             b"-1", b"x"])]
+        if g.random() < 0.4:
+            args.append(self.sconsumer())
+        return self.with_group(key, args[2], 0.15, lambda ids: args)
+
+    def xclaim(self):
+        key, group = self.skey(), self.sgroup()
+        return self.with_group(key, group, 0.3, lambda ids: self.xclaim_args(key, group, ids))
+
+    def xclaim_args(self, key, group, ids):
+        g = self.rng
+        args = [b"XCLAIM", key, group, self.sconsumer(), self.min_idle()]
+        args += ids or [self.sid(key) for _ in range(g.choice([1, 1, 2, 3]))]
+        opts = []
+        if g.random() < 0.25:
+            # Far back (a day or more), or now: either way far from any min-idle threshold.
+            opts.append([b"IDLE", g.choice([b"0", b"100000000", b"100000000", b"-1", b"x"])])
+        if g.random() < 0.15:
+            opts.append([b"TIME", g.choice([b"%d" % (self.start_ms - 100000000), b"0", b"1",
+                                            b"%d" % (self.start_ms + 100000000), b"-1", b"x"])])
+        if g.random() < 0.2:
+            opts.append([b"RETRYCOUNT", g.choice([b"0", b"1", b"5", b"-1", b"x"])])
+        if g.random() < 0.2:
+            opts.append([b"FORCE"])
+        if g.random() < 0.3:
+            opts.append([b"JUSTID"])
+        if g.random() < 0.15:
+            opts.append([b"LASTID", self.sid(key)])
+        if g.random() < 0.03:
+            opts.append([g.choice([b"bogus", b"IDLE", b"LASTID"])])
+        g.shuffle(opts)
+        for o in opts:
+            args += o
+        return args
+
+    def xinfo(self):
+        g = self.rng
+        r = g.random()
+        if r < 0.4:
+            args = [b"XINFO", b"STREAM", self.skey()]
+            if g.random() < 0.4:
+                args.append(b"FULL")
+                if g.random() < 0.5:
+                    args += [b"COUNT", g.choice([b"0", b"1", b"2", b"5", b"-1", b"x"])]
+            return args
+        if r < 0.7:
+            return [b"XINFO", b"GROUPS", self.skey()]
+        if r < 0.98:
+            return [b"XINFO", b"CONSUMERS", self.skey(), self.sgroup()]
+        return [b"XINFO", b"HELP"]
+
+    def stream_cross_type(self):
+        """Commands of other types on stream keys (WRONGTYPE), and keys that change type: the
+        commands that create a key of another type only touch the cold keys, so that the hot
+        ones stay streams most of the time."""
+        g = self.rng
+        k = self.key()
+        cold = g.choice(STREAM_COLD_KEYS)
+        seq = g.choice([
+            lambda: [[b"GET", k]], lambda: [[b"STRLEN", k]],
+            lambda: [[b"GETRANGE", k, b"0", b"-1"]], lambda: [[b"LRANGE", k, b"0", b"-1"]],
+            lambda: [[b"RPOP", k]], lambda: [[b"SCARD", k]], lambda: [[b"HLEN", k]],
+            lambda: [[b"ZCARD", k]], lambda: [[b"SORT", k]], lambda: [[b"TYPE", k]],
+            lambda: [[b"GETDEL", cold]], lambda: [[b"OBJECT", b"ENCODING", k]],
+            lambda: [[b"OBJECT", b"ENCODING", g.choice(STREAM_HOT_KEYS)]],
+            lambda: [[b"SET", cold, self.value()]], lambda: [[b"APPEND", cold, b"x"]],
+            lambda: [[b"INCR", cold]], lambda: [[b"LPUSH", cold, b"x"]],
+            lambda: [[b"SADD", cold, b"m"]], lambda: [[b"HSET", cold, b"f", b"v"]],
+            lambda: [[b"ZADD", cold, b"1", b"m"]],
+            lambda: [[b"DEL", cold], [b"RPUSH", cold, b"a", b"b"]],
+            lambda: [[b"DEL", cold], [b"SET", cold, b"v"]], lambda: [[b"SET", b"str", b"v"]],
+            lambda: [[b"DEL", k], [b"XADD", k, self.xadd_id(k), b"f", b"v"]],
+            lambda: [[b"XGROUP", b"CREATE", k, self.sgroup(), b"$", b"MKSTREAM"]],
+            lambda: [[b"COPY", k, cold]], lambda: [[b"COPY", k, cold, b"REPLACE"]],
+            lambda: [[b"RENAME", k, cold]],
+            lambda: [[b"RENAME", cold, g.choice(STREAM_HOT_KEYS)]],
+        ])()
+        self.queue.extend(seq[1:])
+        return seq[0]
+
 
 class Mismatch(AssertionError):
     pass
@@ -1118,9 +1621,90 @@ def _elements(t):
     return [v for _, v in value]
 
 
+# Stream replies (every X command): an ID made by '*' (13 digits of milliseconds; the explicit
+# IDs of the generator are far smaller) and the time-dependent XINFO/XPENDING fields are
+# normalised (stream_normalised); everything else, RESP types included, is compared exactly.
+TIME_ID = re.compile(rb"[1-9][0-9]{12}-[0-9]+")
+IDLE_FIELDS = {b"idle", b"inactive"}          # durations
+TIME_FIELDS = {b"seen-time", b"active-time"}  # points in time (ms since the epoch)
+RAX_FIELDS = {b"radix-tree-keys", b"radix-tree-nodes"}  # Redis's internals: not imitated
+RECENT_MS = 600000
+
+
+def _age(ms):
+    """A duration as what a test of seconds can rely on: under ten minutes, or more (an IDLE or
+    TIME option of XCLAIM put a delivery a day or more back)."""
+    return "recent" if -RECENT_MS < ms < RECENT_MS else "old"
+
+
+def _pel_entry(t, now_ms):
+    """XINFO STREAM FULL's PEL entries: a group's [id, consumer, delivery time, count], a
+    consumer's [id, delivery time, count]."""
+    kind, items = t
+    if kind != "*" or not items or len(items) not in (3, 4):
+        return t
+    i = len(items) - 2
+    if items[i][0] != ":":
+        return t
+    items = list(items)
+    items[i] = (":", _age(now_ms - items[i][1]))
+    return (kind, items)
+
+
+def _normalised_field(key, value, now_ms):
+    if key[0] != "$":
+        return value
+    name = key[1]
+    if value[0] == ":":
+        if name in RAX_FIELDS:
+            return (":", "rax")
+        if name in IDLE_FIELDS:
+            return (":", _age(value[1]))
+        if name in TIME_FIELDS:
+            return (":", _age(now_ms - value[1]))
+    if name == b"pending" and value[0] == "*" and value[1]:
+        return ("*", [_pel_entry(e, now_ms) for e in value[1]])
+    return value
+
+
+def _normalised_stream(t, now_ms):
+    kind, v = t
+    if kind == "$" and v is not None and TIME_ID.fullmatch(v):
+        return ("$", b"<time-id>")
+    if kind in "*~>" and v:
+        items = [_normalised_stream(x, now_ms) for x in v]
+        # XINFO's RESP2 replies: flat arrays of field names and values.
+        for i in range(0, len(items) - 1, 2):
+            items[i + 1] = _normalised_field(items[i], items[i + 1], now_ms)
+        return (kind, items)
+    if kind == "%":
+        pairs = []
+        for k, x in v:
+            k = _normalised_stream(k, now_ms)
+            pairs.append((k, _normalised_field(k, _normalised_stream(x, now_ms), now_ms)))
+        return (kind, pairs)
+    return t
+
+
+def stream_normalised(args, t, now_ms):
+    """A typed reply (typed()) of a stream command with its '*' IDs, idle times, delivery and
+    seen times (as recent or old) and radix-tree sizes normalised. now_ms: the time the reply
+    came, to turn points in time into ages."""
+    t = _normalised_stream(t, now_ms)
+    name = args[0].encode() if isinstance(args[0], str) else args[0]
+    if name.upper() == b"XPENDING" and len(args) > 3 and t[0] == "*" and t[1]:
+        entries = []
+        for e in t[1]:  # [id, consumer, idle, delivery count]
+            if e[0] == "*" and e[1] and len(e[1]) == 4 and e[1][2][0] == ":":
+                e = ("*", e[1][:2] + [(":", _age(e[1][2][1]))] + e[1][3:])
+            entries.append(e)
+        t = (t[0], entries)
+    return t
+
+
 class Differential:
     """Runs one seeded sequence against both servers; raises Mismatch with the history.
-    groups: "strings", "hash", "set" or "mixed" (see Generator); proto: 2 or 3; pipeline_chance:
+    groups: one of GROUPS (see Generator); proto: 2 or 3; pipeline_chance:
     the chance that a pipeline of 2-29 commands starts at a command (default DIFF_PIPELINE)."""
 
     def __init__(self, stashd_port, redis_port, seed, count, groups="strings", proto=2,
@@ -1276,6 +1860,17 @@ class Differential:
             if _normalised(name, te) == _normalised(name, tg):
                 return None
             return "replies differ as multisets" if te[0] == tg[0] else "reply types differ"
+        if name == b"OBJECT" and self.groups == "stream":
+            # Only whether a key is a stream: the other types' encodings are their groups' matter.
+            te, tg = typed(expected), typed(got)
+            return None if (te == ("$", b"stream")) == (tg == ("$", b"stream")) else \
+                "replies differ"
+        if name.startswith(b"X"):
+            now_ms = time.time() * 1000
+            if stream_normalised(args, typed(expected), now_ms) == \
+                    stream_normalised(args, typed(got), now_ms):
+                return None
+            return "replies differ"
         if self.proto == 2:
             return compare(args, parse(expected), parse(got))
         if name in LOOSE:
@@ -1442,10 +2037,19 @@ class Differential:
         for key in ref_keys:
             kind = self.ref.call(b"TYPE", key)
             cmds = [[b"PTTL", key], [b"TYPE", key]]
-            cmds.append({"hash": [b"HLEN", key], "set": [b"SCARD", key],
-                         "list": [b"LRANGE", key, b"0", b"-1"],
-                         "zset": [b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]}.get(
-                             kind, [b"GET", key]))
+            if kind == "stream":
+                for cmd in ([b"XRANGE", key, b"-", b"+"],
+                            [b"XINFO", b"STREAM", key, b"FULL", b"COUNT", b"0"]):
+                    expected, got = self.ref.call_raw(*cmd), self.dut.call_raw(*cmd)
+                    why = self.check(cmd, expected, got, None)
+                    if why:
+                        self.fail("final state of db%d: %s" % (d, why), cmd, self.shown(expected),
+                                  self.shown(got))
+            else:
+                cmds.append({"hash": [b"HLEN", key], "set": [b"SCARD", key],
+                             "list": [b"LRANGE", key, b"0", b"-1"],
+                             "zset": [b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]}.get(
+                                 kind, [b"GET", key]))
             for cmd in cmds:
                 expected = self.ref.call(*cmd)
                 got = self.dut.call(*cmd)

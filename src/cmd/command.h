@@ -131,6 +131,7 @@ struct WriteContext {
   script::Engine* scripts = nullptr;
   ServerApi* server = nullptr;
   Session* session = nullptr;
+  bool in_script = false;  // called by a script (redis.call)
 
   // Reports Redis's keyspace event (class cls: config/notify_flags.h) on key in db (default:
   // the request's database).

@@ -50,6 +50,9 @@ void KeyEvents::Discard() {
 
 void KeyEvents::KeyTouched(int db, std::string_view key, bool expired_reclaim) {
   watches_.KeyTouched(db, key, expired_reclaim);
+  // A key deleted or overwritten: a client waiting on it is answered if it must be (an
+  // XREADGROUP whose stream is gone), else waits on.
+  if (blocking_ != nullptr && blocking_->count() > 0) blocking_->KeyAdded(db, key);
   if (expired_reclaim) Notify(kNotifyExpired, "expired", db, key);
   if (tracker_ != nullptr && tracker_->active()) {
     tracking_.push_back({Tracker::Event::kTouch, std::string(key), origin_});
@@ -64,7 +67,8 @@ void KeyEvents::Remember(uint64_t client, const std::vector<std::string_view>& k
 
 void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
   watches_.DbChanging(db, other, txn);
-  if (other != -1 && blocking_ != nullptr) blocking_->DbSwapped(db, other);
+  // A swap or a flush: every key waited on there changed (a flush: "swapped" with itself).
+  if (blocking_ != nullptr) blocking_->DbSwapped(db, other != -1 ? other : db);
   if (other != -1 || tracker_ == nullptr || !tracker_->active()) return;
   // FLUSHALL empties every database: one flush for the command.
   const bool again =

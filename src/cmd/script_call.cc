@@ -64,6 +64,7 @@ void ScriptCaller::Call(std::vector<std::string>& argv, int proto, std::string* 
     sub.zset_listpack = ctx_.zset_listpack;  // blocking stays null: nothing blocks in a script
     sub.server = ctx_.server;
     sub.session = ctx_.session;
+    sub.in_script = true;
     status = spec.write(sub);
   } else {
     Session& session = *ctx_.session;

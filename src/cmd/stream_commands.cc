@@ -72,7 +72,7 @@ CommandStatus ParseTrimArgs(const std::vector<std::string>& argv, bool xadd, Tri
       a->seq_given = !seq_auto;
       break;
     } else {
-      break;
+      return Fail(kSyntaxError);
     }
   }
   if (a->limit != 0 && a->strategy == TrimArgs::Strategy::kNone) {
@@ -104,7 +104,9 @@ CommandStatus TrimStream(WriteContext& c, streams::StreamWrite& sw, const TrimAr
 }
 
 // The ID XADD gives the entry (Redis's streamAppendItem); false: not above the top item.
-bool NextId(const store::StreamMeta& m, const TrimArgs& a, int64_t now_ms, StreamId* id) {
+bool NextId(const store::StreamMeta& m, const TrimArgs& a, int64_t now_ms, StreamId* id,
+            bool* too_large) {
+  *too_large = false;
   if (!a.id_given) {
     const auto ms = static_cast<uint64_t>(now_ms);
     if (ms > m.last.ms) {
@@ -117,7 +119,10 @@ bool NextId(const store::StreamMeta& m, const TrimArgs& a, int64_t now_ms, Strea
   }
   *id = a.id;
   if (!a.seq_given && m.last.ms == a.id.ms) {
-    if (m.last.seq == UINT64_MAX) return false;
+    if (m.last.seq == UINT64_MAX) {
+      *too_large = true;  // Redis 7.0's reply for this case
+      return false;
+    }
     *id = StreamId{m.last.ms, m.last.seq + 1};
   }
   return *id > m.last;
@@ -145,7 +150,9 @@ CommandStatus XAdd(WriteContext& c) {
     return Fail("ERR The stream has exhausted the last possible ID, unable to add more items");
   }
   StreamId id;
-  if (!NextId(sw.s->meta, a, c.now_ms, &id)) {
+  bool too_large;
+  if (!NextId(sw.s->meta, a, c.now_ms, &id, &too_large)) {
+    if (too_large) return Fail("ERR Elements are too large to be stored");
     return Fail("ERR The ID specified in XADD is equal or smaller than the target stream top item");
   }
   sw.s->Add(c.txn, id, std::span<const std::string>(c.argv).subspan(field_pos));
@@ -160,6 +167,9 @@ CommandStatus XAdd(WriteContext& c) {
 }
 
 CommandStatus XTrim(WriteContext& c) {
+  TrimArgs a;
+  size_t end;
+  STASH_RETURN_IF_FAILED(ParseTrimArgs(c.argv, false, &a, &end));
   streams::StreamWrite sw;
   bool found;
   STASH_RETURN_IF_FAILED(OpenStreamWrite(c, c.argv[1], false, &sw, &found));
@@ -167,10 +177,6 @@ CommandStatus XTrim(WriteContext& c) {
     c.out.Integer(0);
     return {};
   }
-  TrimArgs a;
-  size_t end;
-  STASH_RETURN_IF_FAILED(ParseTrimArgs(c.argv, false, &a, &end));
-  if (end != c.argv.size()) return Fail(kSyntaxError);
   uint64_t removed;
   STASH_RETURN_IF_FAILED(TrimStream(c, sw, a, &removed));
   if (removed > 0) {
@@ -231,10 +237,7 @@ CommandStatus XSetId(WriteContext& c) {
   STASH_RETURN_IF_FAILED(OpenStreamWrite(c, c.argv[1], false, &sw, &found));
   if (!found) return Fail(kNoSuchKeyError);
   store::StreamMeta& m = sw.s->meta;
-  if (id < m.max_deleted) {
-    return Fail("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
-  }
-  if (sw.s->length > 0) {
+  if (sw.s->length > 0) {  // (an empty stream may go back, below its max deleted ID too)
     std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
     bool have;
     StreamId top;
@@ -244,6 +247,9 @@ CommandStatus XSetId(WriteContext& c) {
     if (have && id < top) {
       return Fail("ERR The ID specified in XSETID is smaller than the target stream top item");
     }
+    if (id < m.max_deleted) {
+      return Fail("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
+    }
     if (entries_added != -1 && sw.s->length > static_cast<uint64_t>(entries_added)) {
       return Fail(
           "ERR The entries_added specified in XSETID is smaller than the target stream length");
@@ -252,7 +258,7 @@ CommandStatus XSetId(WriteContext& c) {
   m.last = id;
   if (entries_added != -1) m.entries_added = static_cast<uint64_t>(entries_added);
   if (!max_deleted.zero()) m.max_deleted = max_deleted;
-  STASH_RETURN_IF_FAILED(SaveStream(c, &sw));
+  STASH_RETURN_IF_FAILED(SaveStream(c, &sw, false));
   c.Notify(kNotifyStream, "xsetid", c.argv[1]);
   c.out.Simple("OK");
   return {};

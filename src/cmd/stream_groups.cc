@@ -15,8 +15,8 @@ using store::StreamId;
 using streams::ParseIdArg;
 
 std::string NoGroupError(std::string_view key, std::string_view group) {
-  return "NOGROUP No such key '" + std::string(key) + "' or consumer group '" + std::string(group) +
-         "'";
+  return "NOGROUP No such key '" + streams::CString(key) + "' or consumer group '" +
+         streams::CString(group) + "'";
 }
 
 std::string SubcommandSyntaxError(const std::vector<std::string>& argv) {
@@ -42,10 +42,14 @@ struct GroupCommand {
   int64_t entries_read = store::kInvalidEntriesRead;
 };
 
-CommandStatus OpenGroupCommand(WriteContext& c, bool create, bool needs_group, GroupCommand* g) {
-  if (create) {
+// CREATE's options (MKSTREAM, ENTRIESREAD) and SETID's (ENTRIESREAD) come first, as in Redis.
+enum class GroupOptions { kNone, kCreate, kSetId };
+
+CommandStatus OpenGroupCommand(WriteContext& c, GroupOptions options, bool needs_group,
+                               GroupCommand* g) {
+  if (options != GroupOptions::kNone) {
     for (size_t i = 5; i < c.argv.size(); i++) {
-      if (EqualsIgnoreCase(c.argv[i], "mkstream")) {
+      if (options == GroupOptions::kCreate && EqualsIgnoreCase(c.argv[i], "mkstream")) {
         g->mkstream = true;
       } else if (EqualsIgnoreCase(c.argv[i], "entriesread") && i + 1 < c.argv.size()) {
         STASH_RETURN_IF_FAILED(ParseEntriesRead(c.argv[++i], &g->entries_read));
@@ -56,21 +60,21 @@ CommandStatus OpenGroupCommand(WriteContext& c, bool create, bool needs_group, G
   }
   STASH_RETURN_IF_FAILED(OpenStreamWrite(c, c.argv[2], false, &g->sw, &g->found));
   STASH_RETURN_IF_FAILED(streams::OpenGroup(c, g->sw, c.argv[3], &g->group));
-  if (!g->group && needs_group) {
-    return Fail("NOGROUP No such consumer group '" + c.argv[3] + "' for key name '" + c.argv[2] +
-                "'");
-  }
   if (!g->found && !g->mkstream) {
     return Fail(
         "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
         "to use the MKSTREAM option to create an empty stream automatically.");
+  }
+  if (!g->group && needs_group) {
+    return Fail("NOGROUP No such consumer group '" + streams::CString(c.argv[3]) +
+                "' for key name '" + streams::CString(c.argv[2]) + "'");
   }
   return {};
 }
 
 CommandStatus XGroupCreate(WriteContext& c) {
   GroupCommand g;
-  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, true, false, &g));
+  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, GroupOptions::kCreate, false, &g));
   if (c.argv.size() > 8) return Fail(SubcommandSyntaxError(c.argv));
   StreamId id;
   if (c.argv[4] == "$") {
@@ -91,7 +95,7 @@ CommandStatus XGroupCreate(WriteContext& c) {
   state.entries_read = g.entries_read;
   g.sw.s->PutGroup(c.txn, c.argv[3], state);
   g.sw.s->meta.groups++;
-  STASH_RETURN_IF_FAILED(SaveStream(c, &g.sw));
+  STASH_RETURN_IF_FAILED(SaveStream(c, &g.sw, false));
   c.Notify(kNotifyStream, "xgroup-create", c.argv[2]);
   c.out.Simple("OK");
   return {};
@@ -99,7 +103,7 @@ CommandStatus XGroupCreate(WriteContext& c) {
 
 CommandStatus XGroupSetId(WriteContext& c) {
   GroupCommand g;
-  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, false, true, &g));
+  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, GroupOptions::kSetId, true, &g));
   if (c.argv.size() != 5 && c.argv.size() != 7) return Fail(SubcommandSyntaxError(c.argv));
   StreamId id;
   if (c.argv[4] == "$") {
@@ -107,15 +111,8 @@ CommandStatus XGroupSetId(WriteContext& c) {
   } else {
     STASH_RETURN_IF_FAILED(ParseIdArg(c.argv[4], false, 0, &id));
   }
-  int64_t entries_read = store::kInvalidEntriesRead;
-  if (c.argv.size() == 7) {
-    if (!EqualsIgnoreCase(c.argv[5], "entriesread") || !ParseInteger(c.argv[6], &entries_read)) {
-      return Fail(SubcommandSyntaxError(c.argv));
-    }
-    STASH_RETURN_IF_FAILED(ParseEntriesRead(c.argv[6], &entries_read));
-  }
   g.group->state().last = id;
-  g.group->state().entries_read = entries_read;
+  g.group->state().entries_read = g.entries_read;
   g.group->Save();
   c.Notify(kNotifyStream, "xgroup-setid", c.argv[2]);
   c.out.Simple("OK");
@@ -124,14 +121,14 @@ CommandStatus XGroupSetId(WriteContext& c) {
 
 CommandStatus XGroupDestroy(WriteContext& c) {
   GroupCommand g;
-  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, false, false, &g));
+  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, GroupOptions::kNone, false, &g));
   if (!g.group) {
     c.out.Integer(0);
     return {};
   }
   if (Status s = g.sw.s->DeleteGroup(c.txn, c.argv[3]); !s.ok()) return ReadFailure(s);
   g.sw.s->meta.groups--;
-  STASH_RETURN_IF_FAILED(SaveStream(c, &g.sw));
+  STASH_RETURN_IF_FAILED(SaveStream(c, &g.sw, false));
   c.Notify(kNotifyStream, "xgroup-destroy", c.argv[2]);
   c.events.KeyReady(c.db, c.argv[2]);  // its blocked XREADGROUP clients get NOGROUP
   c.out.Integer(1);
@@ -140,7 +137,7 @@ CommandStatus XGroupDestroy(WriteContext& c) {
 
 CommandStatus XGroupCreateConsumer(WriteContext& c) {
   GroupCommand g;
-  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, false, true, &g));
+  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, GroupOptions::kNone, true, &g));
   store::ConsumerState* consumer;
   bool created;
   STASH_RETURN_IF_FAILED(g.group->Consumer(c.argv[4], true, &consumer, &created));
@@ -154,7 +151,7 @@ CommandStatus XGroupCreateConsumer(WriteContext& c) {
 
 CommandStatus XGroupDelConsumer(WriteContext& c) {
   GroupCommand g;
-  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, false, true, &g));
+  STASH_RETURN_IF_FAILED(OpenGroupCommand(c, GroupOptions::kNone, true, &g));
   store::ConsumerState* consumer;
   STASH_RETURN_IF_FAILED(g.group->Consumer(c.argv[4], false, &consumer));
   uint64_t pending = 0;
@@ -242,7 +239,8 @@ CommandStatus ClaimEntry(WriteContext& c, streams::GroupWrite& g, store::Pending
   if (created) c.Notify(kNotifyStream, "xgroup-createconsumer", c.argv[1]);
   consumer->seen_ms = c.now_ms;
   consumer->active_ms = c.now_ms;
-  const std::string old_owner = existed ? p.consumer : "";
+  std::optional<std::string> old_owner;
+  if (existed) old_owner = p.consumer;
   if (!existed) g.state().pending++;
   p.delivery_ms = claim.delivery_ms;
   if (claim.retry_count >= 0) {
@@ -408,7 +406,7 @@ CommandStatus XAutoClaim(WriteContext& c) {
   uint64_t attempts = static_cast<uint64_t>(count) * 10;
   {
     std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
-    Status s = sw.s->Pending(it.get(), c.argv[2], "", start, store::kMaxStreamId,
+    Status s = sw.s->Pending(it.get(), c.argv[2], std::nullopt, start, store::kMaxStreamId,
                              [&](const store::PendingEntry& p) {
                                if (pel.size() >= attempts) {
                                  cursor = p.id;
@@ -465,7 +463,7 @@ CommandStatus XPending(CommandContext& c) {
   if (!summary && (c.argv.size() < 6 || c.argv.size() > 9)) return Fail(kSyntaxError);
   int64_t min_idle = 0, count = 0;
   StreamId start, end;
-  std::string consumer;
+  std::optional<std::string> consumer;
   if (!summary) {
     size_t at = 3;
     if (EqualsIgnoreCase(c.argv[3], "idle")) {
@@ -506,7 +504,7 @@ CommandStatus XPending(CommandContext& c) {
     uint64_t total = 0;
     StreamId first, last;
     std::map<std::string, uint64_t> per_consumer;
-    Status s = ref.s->Pending(it.get(), group, "", StreamId{}, store::kMaxStreamId,
+    Status s = ref.s->Pending(it.get(), group, std::nullopt, StreamId{}, store::kMaxStreamId,
                               [&](const store::PendingEntry& p) {
                                 if (total++ == 0) first = p.id;
                                 last = p.id;
@@ -532,10 +530,10 @@ CommandStatus XPending(CommandContext& c) {
     }
     return {};
   }
-  if (!consumer.empty()) {
+  if (consumer) {
     bool exists;
     store::ConsumerState unused;
-    if (Status s = ref.s->GetConsumer(it.get(), group, consumer, &exists, &unused); !s.ok()) {
+    if (Status s = ref.s->GetConsumer(it.get(), group, *consumer, &exists, &unused); !s.ok()) {
       return src.Failure(s);
     }
     if (!exists) {

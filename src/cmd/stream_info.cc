@@ -50,6 +50,9 @@ Status CountNodes(Iterator* it, const store::Stream& s, uint64_t* nodes) {
 }
 
 CommandStatus XInfoStream(CommandContext& c) {
+  ReadSource src(c);
+  streams::StreamRef ref;
+  STASH_RETURN_IF_FAILED(OpenInfo(c, src, &ref));
   bool full = false;
   int64_t count = 10;
   const size_t optc = c.argv.size() - 3;
@@ -64,9 +67,6 @@ CommandStatus XInfoStream(CommandContext& c) {
       if (count < 0) count = 10;
     }
   }
-  ReadSource src(c);
-  streams::StreamRef ref;
-  STASH_RETURN_IF_FAILED(OpenInfo(c, src, &ref));
   const store::Stream& s = *ref.s;
   std::unique_ptr<Iterator> it = src.NewIterator();
   uint64_t nodes;
@@ -104,7 +104,7 @@ CommandStatus XInfoStream(CommandContext& c) {
     }
     for (GroupInfo& gi : groups) {
       if (!st.ok()) break;
-      st = s.Pending(it.get(), gi.name, "", StreamId{}, store::kMaxStreamId,
+      st = s.Pending(it.get(), gi.name, std::nullopt, StreamId{}, store::kMaxStreamId,
                      [&](const store::PendingEntry& p) {
                        gi.pel.push_back(p);
                        return limit == 0 || gi.pel.size() < limit;
@@ -253,8 +253,8 @@ CommandStatus XInfoConsumers(CommandContext& c) {
     return src.Failure(st);
   }
   if (!found) {
-    return Fail("NOGROUP No such consumer group '" + c.argv[3] + "' for key name '" + c.argv[2] +
-                "'");
+    return Fail("NOGROUP No such consumer group '" + streams::CString(c.argv[3]) +
+                "' for key name '" + streams::CString(c.argv[2]) + "'");
   }
   std::vector<std::tuple<std::string, store::ConsumerState, uint64_t>> consumers;
   Status st = ref.s->Consumers(it.get(), c.argv[3],

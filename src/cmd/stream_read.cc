@@ -39,6 +39,10 @@ CommandStatus ParseReadArgs(WriteContext& c, bool xreadgroup, ReadArgs* a) {
     const size_t more = argv.size() - 1 - i;
     const std::string& o = argv[i];
     if (EqualsIgnoreCase(o, "block") && more > 0) {
+      if (c.in_script) {
+        return Fail(std::string("ERR ") + (xreadgroup ? "XREADGROUP" : "XREAD") +
+                    " command is not allowed with BLOCK option from scripts");
+      }
       int64_t ms;
       if (!ParseInteger(argv[++i], &ms))
         return Fail("ERR timeout is not an integer or out of range");
@@ -52,9 +56,10 @@ CommandStatus ParseReadArgs(WriteContext& c, bool xreadgroup, ReadArgs* a) {
       a->streams_at = i + 1;
       const size_t rest = argv.size() - a->streams_at;
       if (rest % 2 != 0) {
-        return Fail(std::string("ERR Unbalanced '") + (xreadgroup ? "xreadgroup" : "xread") +
-                    "' list of streams: for each stream key an ID or '" + (xreadgroup ? ">" : "$") +
-                    "' must be specified.");
+        // (Redis 7.0 says XREAD and '$' for XREADGROUP too.)
+        return Fail(
+            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+            "specified.");
       }
       a->n = rest / 2;
       break;
@@ -132,7 +137,8 @@ CommandStatus DeliverNew(WriteContext& c, streams::GroupWrite& g, const ReadArgs
     if (id > gs.last) {
       if (gs.entries_read != store::kInvalidEntriesRead &&
           !streams::RangeHasTombstones(s, id, store::kMaxStreamId)) {
-        gs.entries_read++;
+        // (wrapping as Redis's long long does past ENTRIESREAD 2^63-1)
+        gs.entries_read = static_cast<int64_t>(static_cast<uint64_t>(gs.entries_read) + 1);
       } else if (s.meta.entries_added != 0) {
         gs.entries_read = streams::EstimateEntriesRead(s, id);
       }
@@ -197,19 +203,20 @@ CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
     Source& src = sources[i];
     bool found;
     CommandStatus st = OpenStreamWrite(c, keys[i], false, &src.sw, &found);
-    if (!st.ok()) {
-      if (serving) return WaitForKeys(c, keys, 0, true);  // no longer a stream: waits on
-      return st;
+    if (serving && (!st.ok() || !found)) {
+      // Deleted, or now another type: XREADGROUP is answered, XREAD waits on (Redis 7.0).
+      if (xreadgroup) return Fail("UNBLOCKED the stream key no longer exists");
+      return WaitForKeys(c, keys, 0, true);
     }
+    STASH_RETURN_IF_FAILED(st);
     if (xreadgroup) {
       STASH_RETURN_IF_FAILED(streams::OpenGroup(c, src.sw, a.group_name, &src.group));
       if (!src.group) {
         if (serving) {
-          if (!found) return WaitForKeys(c, keys, 0, true);
           return Fail("NOGROUP the consumer group this client was blocked on no longer exists");
         }
-        return Fail("NOGROUP No such key '" + keys[i] + "' or consumer group '" + a.group_name +
-                    "' in XREADGROUP with GROUP option");
+        return Fail("NOGROUP No such key '" + streams::CString(keys[i]) + "' or consumer group '" +
+                    streams::CString(a.group_name) + "' in XREADGROUP with GROUP option");
       }
     }
     const std::string& arg = id_args[i];
@@ -241,6 +248,12 @@ CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
   for (size_t i = 0; i < a.n; i++) {
     Source& src = sources[i];
     if (!src.sw.s) continue;
+    if (xreadgroup && i > 0) {  // what the streams before it changed (the same key twice)
+      bool found;
+      STASH_RETURN_IF_FAILED(OpenStreamWrite(c, keys[i], false, &src.sw, &found));
+      STASH_RETURN_IF_FAILED(streams::OpenGroup(c, src.sw, a.group_name, &src.group));
+      if (!src.group) continue;
+    }
     store::Stream& s = *src.sw.s;
     bool serve = false, history = false;
     StreamId after = src.after;
@@ -300,7 +313,6 @@ CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
       if (!r.items.empty()) consumer->active_ms = c.now_ms;
     }
     g.Save();
-    STASH_RETURN_IF_FAILED(SaveStream(c, &src.sw));
   }
   if (!served.empty()) {
     WriteReply(c.out, served);

@@ -16,15 +16,14 @@ bool ParseU64(std::string_view s, uint64_t* out) {
     *out = static_cast<uint64_t>(v);
     return true;
   }
-  if (s.empty() || s.size() > 20) return false;
-  for (char ch : s) {
-    if (ch < '0' || ch > '9') return false;
-  }
+  // Then C's strtoull, as Redis: leading spaces and a sign are taken.
+  if (s.empty()) return false;
   std::string text(s);
   errno = 0;
   char* end = nullptr;
   *out = std::strtoull(text.c_str(), &end, 10);
-  return errno == 0 && end != nullptr && *end == '\0';
+  return errno == 0 && end != nullptr && end != text.c_str() && *end == '\0' &&
+         text.find('\0') == std::string::npos;
 }
 
 }  // namespace
@@ -93,7 +92,7 @@ CommandStatus OpenStreamWrite(WriteContext& c, std::string_view key, bool create
   return {};
 }
 
-CommandStatus SaveStream(WriteContext& c, StreamWrite* sw) {
+CommandStatus SaveStream(WriteContext& c, StreamWrite* sw, bool touch) {
   store::CollectionWrite& w = sw->w;
   w.meta.count = sw->s->length;
   store::EncodeStreamMeta(sw->s->meta, &w.meta.stream);
@@ -102,7 +101,7 @@ CommandStatus SaveStream(WriteContext& c, StreamWrite* sw) {
   r.expire_at_ms = w.expire_at_ms;
   store::EncodeCollectionMeta(w.meta, &r.payload);
   if (w.existed) {
-    c.txn.UpdateRecord(w.db, w.key, r);
+    c.txn.UpdateRecord(w.db, w.key, r, touch);
     return {};
   }
   w.existed = true;
@@ -168,16 +167,23 @@ bool RangeHasTombstones(const store::Stream& s, StreamId start, StreamId end) {
   return start <= m.max_deleted && m.max_deleted <= end;
 }
 
+namespace {
+// a - b wrapping, as Redis's long long arithmetic does for any ENTRIESREAD.
+int64_t Minus(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+}  // namespace
+
 std::optional<int64_t> GroupLag(const store::Stream& s, const store::GroupState& g) {
   const auto added = static_cast<int64_t>(s.meta.entries_added);
   if (added == 0) return 0;
   if (g.entries_read != store::kInvalidEntriesRead &&
       !RangeHasTombstones(s, g.last, store::kMaxStreamId)) {
-    return added - g.entries_read;
+    return Minus(added, g.entries_read);
   }
   const int64_t read = EstimateEntriesRead(s, g.last);
   if (read == store::kInvalidEntriesRead) return std::nullopt;
-  return added - read;
+  return Minus(added, read);
 }
 
 CommandStatus GroupWrite::Consumer(std::string_view name, bool create, store::ConsumerState** out,
@@ -213,7 +219,8 @@ CommandStatus GroupWrite::Deliver(StreamId id, std::string_view consumer, int64_
   store::PendingEntry p;
   Status s = sw_.s->GetPending(it.get(), name_, id, &found, &p);
   if (!s.ok()) return ReadFailure(c_.txn.Fail(s));
-  const std::string old_owner = found ? p.consumer : "";
+  std::optional<std::string> old_owner;
+  if (found) old_owner = p.consumer;
   if (!found) g_.pending++;
   p.id = id;
   p.consumer.assign(consumer);

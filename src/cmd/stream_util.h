@@ -30,6 +30,9 @@ bool ParseId(std::string_view arg, bool strict, uint64_t missing_seq, StreamId* 
 // The same, failing with Redis's error.
 CommandStatus ParseIdArg(std::string_view arg, bool strict, uint64_t missing_seq, StreamId* id);
 
+// s as Redis's %s formats it in an error: up to its first NUL byte.
+inline std::string CString(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
 // A stream as a read sees it.
 struct StreamRef {
   bool found = false;
@@ -48,8 +51,10 @@ struct StreamWrite {
 // new empty stream (a fresh version) that SaveStream creates.
 CommandStatus OpenStreamWrite(WriteContext& c, std::string_view key, bool create, StreamWrite* sw,
                               bool* found);
-// Writes the stream's metadata back (a stream exists even when empty).
-CommandStatus SaveStream(WriteContext& c, StreamWrite* sw);
+// Writes the stream's metadata back (a stream exists even when empty). touch: the change counts
+// for WATCH and client-side caching (Redis's signalModifiedKey: entries added or removed, not
+// the group commands' changes).
+CommandStatus SaveStream(WriteContext& c, StreamWrite* sw, bool touch = true);
 
 // Entries read for a reply: id and its record.
 using Entries = std::vector<std::pair<StreamId, std::string>>;

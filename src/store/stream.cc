@@ -288,12 +288,12 @@ Status Stream::GetConsumer(Iterator* it, std::string_view group, std::string_vie
   return Status::OK();
 }
 
-Status Stream::Pending(Iterator* it, std::string_view group, std::string_view consumer,
-                       StreamId start, StreamId end,
+Status Stream::Pending(Iterator* it, std::string_view group,
+                       std::optional<std::string_view> consumer, StreamId start, StreamId end,
                        const std::function<bool(const PendingEntry&)>& fn) const {
   if (start > end) return Status::OK();
   bool bad = false;
-  if (consumer.empty()) {
+  if (!consumer) {
     const std::string prefix = GroupPrefix(kPelKind, group);
     std::string from = prefix;
     PutId(&from, start);
@@ -307,7 +307,7 @@ Status Stream::Pending(Iterator* it, std::string_view group, std::string_view co
     return s.ok() && bad ? Damaged("a pending entry does not decode") : s;
   }
   // One consumer's: its index gives the IDs, the group's PEL their state.
-  const std::string prefix = ConsumerPelPrefix(group, consumer);
+  const std::string prefix = ConsumerPelPrefix(group, *consumer);
   std::string from = prefix;
   PutId(&from, start);
   std::vector<StreamId> ids;
@@ -505,13 +505,13 @@ Status Stream::DeleteConsumer(Txn& txn, std::string_view group, std::string_view
 }
 
 void Stream::PutPending(Txn& txn, std::string_view group, const PendingEntry& p,
-                        std::string_view old_owner) {
+                        std::optional<std::string_view> old_owner) {
   std::string key = GroupPrefix(kPelKind, group);
   PutId(&key, p.id);
   txn.PutRaw(key, EncodePending(p));
   if (old_owner == p.consumer) return;
-  if (!old_owner.empty()) {
-    std::string old = ConsumerPelPrefix(group, old_owner);
+  if (old_owner) {
+    std::string old = ConsumerPelPrefix(group, *old_owner);
     PutId(&old, p.id);
     txn.DeleteRaw(old);
   }

@@ -34,6 +34,7 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -119,10 +120,11 @@ class Stream {
       const std::function<bool(std::string_view name, const ConsumerState&)>& fn) const;
   Status GetConsumer(Iterator* it, std::string_view group, std::string_view consumer, bool* found,
                      ConsumerState* c) const;
-  // The group's pending entries with start <= id <= end in ID order (consumer non-empty: only
-  // that consumer's), until fn returns false.
-  Status Pending(Iterator* it, std::string_view group, std::string_view consumer, StreamId start,
-                 StreamId end, const std::function<bool(const PendingEntry&)>& fn) const;
+  // The group's pending entries with start <= id <= end in ID order (with consumer: only that
+  // consumer's), until fn returns false.
+  Status Pending(Iterator* it, std::string_view group, std::optional<std::string_view> consumer,
+                 StreamId start, StreamId end,
+                 const std::function<bool(const PendingEntry&)>& fn) const;
   Status GetPending(Iterator* it, std::string_view group, StreamId id, bool* found,
                     PendingEntry* p) const;
   // The number of entries in consumer's PEL.
@@ -147,11 +149,10 @@ class Stream {
   // Removes a consumer and its pending entries (the group's counts are the caller's).
   Status DeleteConsumer(Txn& txn, std::string_view group, std::string_view consumer,
                         uint64_t* pending_removed);
-  // Writes a pending entry (old_owner: the consumer that held it before, "" for a new one).
+  // Writes a pending entry (old_owner: the consumer that held it before; none for a new one).
   void PutPending(Txn& txn, std::string_view group, const PendingEntry& p,
-                  std::string_view old_owner);
+                  std::optional<std::string_view> old_owner);
   void DeletePending(Txn& txn, std::string_view group, StreamId id, std::string_view owner);
-  // Copies every record (entries, groups, ...) to another prefix: see CloneElements.
 
   std::string EntryKey(StreamId id) const;
 

@@ -255,8 +255,8 @@ Status Txn::Put(int db, std::string_view key, ValueType new_type, int64_t expire
   return Status::OK();
 }
 
-void Txn::UpdateRecord(int db, std::string_view key, const Record& record) {
-  if (hook_ != nullptr) hook_->KeyTouched(db, key, false);
+void Txn::UpdateRecord(int db, std::string_view key, const Record& record, bool touch) {
+  if (hook_ != nullptr && touch) hook_->KeyTouched(db, key, false);
   std::string encoded;
   EncodeRecord(record, &encoded);
   WriteRaw(Meta(st_.slots[db], key), std::move(encoded));

@@ -88,7 +88,8 @@ class Txn {
              std::string_view payload);
   // Rewrites key's record when the live one has the same type, version and expiry (a
   // collection whose count changed): no counter or expiry index changes, no read.
-  void UpdateRecord(int db, std::string_view key, const Record& record);
+  // touch false: the hook is not told (a change Redis does not signal: stream groups).
+  void UpdateRecord(int db, std::string_view key, const Record& record, bool touch = true);
   // Removes key if it is there (live or expired); *live (may be null): it was live at now_ms.
   Status Delete(int db, std::string_view key, int64_t now_ms, bool* live = nullptr);
   // Removes the expiry-index entry of key at when_ms, only if the key's record does not carry
