@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """kill -9 crash loop for a reliable queue on lists, with an oracle of acknowledged pushes,
-moves and acknowledgements (also for sorted-set counters, and for Lua scripts that move value
-between keys: see below). Run it through scripts/queue-crash-test.sh, which documents the
-options.
+moves and acknowledgements (also for sorted-set counters, for Lua scripts that move value
+between keys, and for a stream read by a consumer group: see below). Run it through
+scripts/queue-crash-test.sh, which documents the options.
 
 One cycle: P producer connections RPUSH unique jobs "job:<n>" onto "queue" (mostly one job per
 round trip, sometimes 2-8 pipelined RPUSHes or one RPUSH of several jobs, in bursts of 0.05-0.2 s
@@ -107,6 +107,77 @@ DBSIZE are read back and judged:
 The observed ledger then becomes the next cycle's baseline; after the clean stop the ledger and
 the balances must be exactly those last verified.
 
+The streams workload (--workload streams, alone): before the first cycle XGROUP CREATE jobs
+workers $ MKSTREAM. Each cycle P producer connections (--producers) send XADD jobs [NOMKSTREAM] *
+job <job:n> (n unique over the run; one per round trip or 2-8 pipelined, in bursts and pauses as
+the queue's producers); an XADD is recorded as sent before its bytes are written and as
+acknowledged, with its ID, when the reply arrived (each ID must be above the producer's last and
+the verified last-generated-id). C consumer connections (--consumers), the consumers
+"consumer:<i>" of the group "workers", alternate XREADGROUP GROUP workers consumer:<i> COUNT n
+[BLOCK 0|100|1000] STREAMS jobs > (nil when nothing is new; else at most n entries, in order,
+each holding exactly the field job) and send one XACK jobs workers <id> per entry it delivered
+(the ack is acknowledged when it replied :1; :0 is allowed only when another connection also
+sent an XACK of that ID, e.g. the reaper took the entry over meanwhile) -- except that with
+probability 3% a consumer "crashes" on an entry and never acknowledges it. At the start of a
+cycle each consumer, with probability 1/2, first re-reads its own pending entries (XREADGROUP ...
+STREAMS jobs 0, then after the last ID re-read, until none is left) and acknowledges them, as a
+restarted consumer does. One reaper connection (consumer "reaper") every 20-100 ms takes over
+the entries pending for at least 100 ms (those of the consumers killed with the server, or left
+by a "crash"): XAUTOCLAIM jobs workers reaper 100 <cursor> COUNT 1-10 (the reply: a cursor, the
+entries claimed, no deleted IDs), or XPENDING jobs workers IDLE 100 - + 10 and XCLAIM jobs
+workers reaper 100 <some of those IDs> [JUSTID] (only IDs it asked for), and acknowledges them.
+Logged: each ">" reply's entries (delivered to that consumer), each re-read, each claim reply,
+each XACK sent and its reply, and whether an XREADGROUP > (with its COUNT) or a claim was
+unanswered at the kill. After each restart the stream is read back: XRANGE jobs - +, XREVRANGE
+jobs + -, XLEN, XINFO STREAM, XINFO STREAM jobs FULL COUNT 0, XINFO GROUPS, XINFO CONSUMERS,
+XPENDING jobs workers (the summary), XPENDING jobs workers - + 1000000 (all pending entries) and
+the same per consumer, TYPE, EXISTS, DBSIZE; and judged:
+  - "lost": an entry of the last verification, an acknowledged XADD's entry (at the ID it
+    replied), or an entry a reply delivered, re-read or claimed, is not in XRANGE;
+    "duplicated": a job in two entries, or an entry below the harness's last XTRIM MINID back;
+    "invented": an entry whose job no producer sent (or whose unacknowledged XADD an earlier
+    cycle found not applied), or not holding exactly the field job; an unacknowledged XADD may
+    be there or not (counted "found applied");
+  - "stream-order": XRANGE's IDs increase, a new entry's ID is above the last-generated-id at the
+    start of the cycle and is the one its XADD replied, each producer's entries are in the order
+    it sent them and its unanswered XADDs found applied are the first of them;
+  - "ack-undone": an ID whose XACK replied :1 (this cycle or before), or was sent and found
+    applied at an earlier verification, is pending again;
+  - "pending-lost": an entry pending at the last verification, or delivered, re-read or claimed
+    this cycle, that no XACK was sent for, is no longer pending;
+  - "owner": a pending entry is owned by the consumer the last reply named it to: the reaper if
+    a claim reply named it, else the consumer a ">" reply delivered it to, else its owner at the
+    last verification; the reaper also when its claim was unanswered at the kill; an entry no
+    reply named (delivered by an XREADGROUP unanswered at the kill) by such a consumer, and no
+    more of them than those XREADGROUPs' COUNTs; a re-read entry was pending for that consumer;
+  - "pending-counts": XPENDING's summary count = the number of entries of its extended form =
+    the sum of its per-consumer counts = the sum of XINFO CONSUMERS' pending = XINFO GROUPS'
+    pending = XINFO STREAM FULL's pel-count; the smallest and greatest IDs, each consumer's count
+    and XPENDING - + <consumer> agree with the extended form, XINFO STREAM FULL's group PEL lists
+    the same entries, owners and delivery counts, and each entry is in exactly one consumer's
+    PEL there, its owner's;
+  - "pending-range": the pending entries are in increasing order, each once, in the stream, at
+    or below the group's last-delivered-id, with a delivery count not below its last verified
+    one (1 for an entry delivered since) plus the claim replies (not JUSTID) naming it since;
+  - "group-state": last-delivered-id is at or above every ID ">" delivered and its last verified
+    value; every entry at or below it is pending or acknowledged (XACK replied or sent), lag is
+    the number of entries above it, entries-read = entries-added - lag (nil only before the
+    first delivery); the only consumers are consumer:<i> and reaper;
+  - "redelivered": ">" delivered an entry twice, or one at or below the verified
+    last-delivered-id;
+  - "stream-length": XLEN = XRANGE's count = XINFO STREAM's length, entries-added = its
+    verified value + the new entries (and at least the XADDs acknowledged so far),
+    last-generated-id = the greatest ID (or its verified value), max-deleted-entry-id unchanged,
+    recorded-first-entry-id, first-entry and last-entry = XRANGE's first and last, one group,
+    TYPE stream, EXISTS 1, DBSIZE 1;
+  - "stream-reads" (a malformed read), "stream-reply": a wrong reply (above), a claim of an entry
+    that was not pending, a reply naming an entry with another job than the stream holds.
+The observed stream and group then become the baseline, and the harness trims the entries every
+consumer is done with: XTRIM jobs MINID <the first entry pending or above last-delivered-id>
+(the reply must count the entries below it), as an application would, so that the stream stays
+small over long runs. After the clean stop the stream, the pending entries and their owners,
+last-delivered-id and XINFO STREAM must be exactly those last verified.
+
 Exit status: 0 when every cycle verified, 1 on any violation (a wrong reply, e.g. an LREM of a
 job this consumer just moved replying :0, counts too; the data directory and server log are then
 kept and their path printed), 2 on a usage or harness error. The hidden --inject-loss removes one
@@ -118,6 +189,12 @@ must then report 1 zset violation ("zset-state", the member lost) and exit 1. Wi
 scripts it removes (LREM) one acknowledged transfer's id from the ledger (one whose script
 replied this cycle, else one of the ledger as last verified): the run must then report 1 lost
 (and, as the ledger no longer matches seq nor the balances, invariant violations) and exit 1.
+With --workload streams it deletes (XDEL) one entry whose XADD was acknowledged (this cycle if
+one is not pending, else one of the last verification): 1 lost (and a stream-length violation:
+entries-added and max-deleted-entry-id no longer match). --inject unack (streams only) makes an
+entry whose XACK replied :1 this cycle pending again (XCLAIM jobs workers reaper 0 <id> FORCE):
+1 acks undone; --inject ack acknowledges (XACK) one entry that must still be pending: 1
+pending-lost violation. Each exits 1 (--inject-loss is --inject loss).
 """
 import argparse
 import bisect
@@ -400,9 +477,14 @@ class Verdict:
     # count as lost, duplicated and invented).
     SCRIPT_CATEGORIES = ("sum", "negative", "seq", "ledger-order", "balances", "refusal", "keys",
                          "script-reply")
+    # The streams workload's (its lost, duplicated and invented entries count as lost,
+    # duplicated and invented; "ack-undone" is reported apart, the others as stream violations).
+    STREAM_CATEGORIES = ("ack-undone", "pending-lost", "owner", "pending-counts", "pending-range",
+                         "group-state", "redelivered", "stream-order", "stream-length",
+                         "stream-reads", "stream-reply")
     CATEGORIES = ("lost", "duplicated", "invented", "unmoved", "phantom-move", "length",
                   "out-of-order", "bad-reply", "restart", "clean-stop", "hang") + \
-        ZSET_CATEGORIES + SCRIPT_CATEGORIES
+        ZSET_CATEGORIES + SCRIPT_CATEGORIES + STREAM_CATEGORIES
 
     def __init__(self):
         self.counts = {c: 0 for c in self.CATEGORIES}
@@ -1124,6 +1206,832 @@ def inject_script_loss(conn, soracle, log):
     return None
 
 
+# ----------------------------------------------------------------------------- streams workload
+
+STREAM = b"jobs"
+GROUP = b"workers"
+REAPER = b"reaper"
+READ_BLOCKS = (b"0", b"100", b"1000")  # XREADGROUP BLOCK, milliseconds (0: until an entry)
+READ_COUNTS = (1, 1, 2, 5, 10)
+MIN_IDLE = b"100"   # ms: the reaper takes over entries pending at least this long
+DROP = 0.03         # the chance that a consumer "crashes" on an entry: it never acknowledges it
+
+
+def consumer_name(i):
+    return b"consumer:%d" % i
+
+
+def parse_sid(b):
+    """A stream ID "<ms>-<seq>" as (ms, seq); None when it is not one."""
+    if not isinstance(b, bytes):
+        return None
+    ms, sep, seq = b.partition(b"-")
+    return (int(ms), int(seq)) if sep and ms.isdigit() and seq.isdigit() else None
+
+
+def sid_arg(sid):
+    return b"%d-%d" % sid
+
+
+def show_sid(sid):
+    return "%d-%d" % sid if sid is not None else "(none)"
+
+
+def show_sids(sids, limit=6):
+    sids = sorted(sids)
+    return " ".join(show_sid(s) for s in sids[:limit]) + (
+        " ... %d more" % (len(sids) - limit) if len(sids) > limit else "")
+
+
+def next_sid(sid):
+    return (sid[0], sid[1] + 1)
+
+
+def parse_entries(reply):
+    """[[id, [field, value, ...]], ...] (XRANGE, XCLAIM, XAUTOCLAIM) as [(sid, job)]; job is None
+    when the fields are not exactly "job" <id>. None when the reply is malformed."""
+    if not isinstance(reply, list):
+        return None
+    out = []
+    for e in reply:
+        if not isinstance(e, list) or len(e) != 2 or parse_sid(e[0]) is None:
+            return None
+        f = e[1]
+        job = f[1] if isinstance(f, list) and len(f) == 2 and f[0] == b"job" and \
+            isinstance(f[1], bytes) else None
+        out.append((parse_sid(e[0]), job))
+    return out
+
+
+def parse_map(reply):
+    """A RESP2 map [key, value, ...] as {key str: value}; None when malformed."""
+    if not isinstance(reply, list) or len(reply) % 2 or \
+            not all(isinstance(k, bytes) for k in reply[::2]):
+        return None
+    return {k.decode(): v for k, v in zip(reply[::2], reply[1::2])}
+
+
+class StreamWorker(Worker):
+    """A connection of the streams workload: what it took (delivered, re-read, claimed) and
+    the XACKs it sent."""
+
+    def __init__(self, name, rng, consumer):
+        super().__init__(name, rng)
+        self.consumer = consumer
+        self.ack_sent = set()   # IDs whose XACK was (being) written
+        self.acked = set()      # XACK replied :1
+        self.ack_zero = set()   # XACK replied :0 (someone else's XACK came first)
+        self.dropped = 0
+
+    def group_read(self, conn, cmd, limit):
+        """Sends XREADGROUP cmd; its entries as [(sid, job)] (None: the reply was nil)."""
+        got = conn.call(*cmd)
+        if got is None:
+            return None
+        entries = None
+        if isinstance(got, list) and len(got) == 1 and isinstance(got[0], list) and \
+                len(got[0]) == 2 and got[0][0] == STREAM:
+            entries = parse_entries(got[0][1])
+        if entries is None or len(entries) > limit or any(j is None for _, j in entries) or \
+                any(a[0] >= b[0] for a, b in zip(entries, entries[1:])):
+            raise BadReply("%s replied %r" % (show_cmd(cmd), got))
+        return entries
+
+    def process(self, conn, entries, drop=0.0):
+        """Processes and acknowledges each entry, one XACK each (or "crashes" on it: never
+        acknowledges it, with probability drop); the XACKs of several entries are sometimes
+        pipelined."""
+        sids = []
+        for sid, _ in entries:
+            if drop and self.rng.random() < drop:
+                self.dropped += 1
+            else:
+                sids.append(sid)
+        batch = max(1, len(sids)) if self.rng.random() < 0.3 else 1
+        for i in range(0, len(sids), batch):
+            chunk = sids[i:i + batch]
+            self.ack_sent.update(chunk)
+            conn.sock.sendall(b"".join(encode_command(b"XACK", STREAM, GROUP, sid_arg(sid))
+                                       for sid in chunk))
+            for sid in chunk:
+                got = read_reply(conn.file)
+                if got == 1:
+                    self.acked.add(sid)
+                elif got == 0:
+                    self.ack_zero.add(sid)
+                else:
+                    raise BadReply("XACK %s %s %s replied %r" % (
+                        STREAM.decode(), GROUP.decode(), show_sid(sid), got))
+
+
+class StreamProducer(Worker):
+    """XADDs unique jobs, in bursts like the queue's producers (unless pauses is false)."""
+
+    def __init__(self, name, rng, ids, pauses, start_last):
+        super().__init__(name, rng)
+        self.ids = ids
+        self.pauses = pauses
+        self.last = start_last  # each XADD must reply an ID above this
+        self.sent = []          # jobs whose XADD was (being) written, in order
+        self.added = {}         # job -> the ID its XADD replied
+
+    def work(self, conn):
+        r = self.rng
+        busy_until = time.monotonic() + r.uniform(0.05, 0.2)
+        while len(self.sent) < MAX_JOBS_PER_CYCLE:
+            if self.pauses and time.monotonic() > busy_until:
+                time.sleep(r.uniform(0.1, 0.4))
+                busy_until = time.monotonic() + r.uniform(0.05, 0.2)
+            jobs = self.ids.take(1 if r.random() < 0.7 else r.randint(2, 8))
+            cmds = [(b"XADD", STREAM) + ((b"NOMKSTREAM",) if r.random() < 0.3 else ()) +
+                    (b"*", b"job", j) for j in jobs]
+            self.sent.extend(jobs)
+            conn.sock.sendall(b"".join(encode_command(*c) for c in cmds))
+            for cmd, job in zip(cmds, jobs):
+                got = read_reply(conn.file)
+                sid = parse_sid(got)
+                if sid is None or sid <= self.last:
+                    raise BadReply("%s replied %r%s" % (
+                        show_cmd(cmd), got, "" if sid is None else ", not above %s (this "
+                        "producer's last ID, or the last-generated-id at the start of the "
+                        "cycle)" % show_sid(self.last)))
+                self.last = sid
+                self.added[job] = sid
+
+
+class StreamConsumer(StreamWorker):
+    """XREADGROUP ... STREAMS jobs > (alternately with BLOCK), then one XACK per entry; with
+    history_first it first re-reads its own pending entries (ID 0) and acknowledges them, as a
+    restarted consumer does."""
+
+    def __init__(self, name, rng, consumer, blocking_first, history_first):
+        super().__init__(name, rng, consumer)
+        self.blocking = blocking_first
+        self.history_first = history_first
+        self.reads = 0
+        self.empty = 0          # reads that replied nil (BLOCK: timed out)
+        self.read_in_flight = 0  # COUNT of the XREADGROUP > unanswered at the kill, else 0
+        self.delivered = {}     # sid -> job, named by a ">" reply
+        self.history = {}       # sid -> job, re-read with ID 0
+
+    def work(self, conn):
+        r = self.rng
+        after = b"0"
+        while self.history_first:
+            count = r.randint(1, 20)
+            cmd = (b"XREADGROUP", b"GROUP", GROUP, self.consumer, b"COUNT", b"%d" % count,
+                   b"STREAMS", STREAM, after)
+            entries = self.group_read(conn, cmd, count)
+            if entries is None:
+                raise BadReply("%s replied nil, not its pending entries" % show_cmd(cmd))
+            if not entries:
+                break
+            self.history.update(entries)
+            self.process(conn, entries)
+            after = sid_arg(entries[-1][0])
+        while True:
+            count = r.choice(READ_COUNTS)
+            cmd = (b"XREADGROUP", b"GROUP", GROUP, self.consumer, b"COUNT", b"%d" % count) + \
+                ((b"BLOCK", r.choice(READ_BLOCKS)) if self.blocking else ()) + \
+                (b"STREAMS", STREAM, b">")
+            self.blocking = not self.blocking
+            self.read_in_flight = count
+            entries = self.group_read(conn, cmd, count)
+            self.read_in_flight = 0
+            self.reads += 1
+            if not entries:
+                if entries is not None:
+                    raise BadReply("%s replied no entries, not nil" % show_cmd(cmd))
+                self.empty += 1
+                continue
+            self.delivered.update(entries)
+            self.process(conn, entries, DROP)
+
+
+class StreamReaper(StreamWorker):
+    """Now and then takes over the entries pending for at least MIN_IDLE ms (those of the
+    consumers killed with the server, or of one that "crashed" on an entry) with XAUTOCLAIM, or
+    with XPENDING IDLE and XCLAIM (sometimes JUSTID), then acknowledges them."""
+
+    def __init__(self, name, rng):
+        super().__init__(name, rng, REAPER)
+        self.claimed = {}       # sid -> job (None: JUSTID), named by a claim reply
+        self.counted = collections.Counter()  # sid -> claim replies (not JUSTID) naming it
+        self.claim_in_flight = None  # unanswered at the kill: "any" (XAUTOCLAIM) or XCLAIM's IDs
+        self.autoclaims = 0
+        self.xclaims = 0
+
+    def work(self, conn):
+        r = self.rng
+        cursor = b"0-0"
+        while True:
+            time.sleep(r.uniform(0.02, 0.1))
+            if r.random() < 0.6:
+                count = r.randint(1, 10)
+                cmd = (b"XAUTOCLAIM", STREAM, GROUP, REAPER, MIN_IDLE, cursor, b"COUNT",
+                       b"%d" % count)
+                self.claim_in_flight = "any"
+                got = conn.call(*cmd)
+                entries = parse_entries(got[1]) if isinstance(got, list) and len(got) == 3 \
+                    else None
+                if entries is None or parse_sid(got[0]) is None or got[2] != [] or \
+                        len(entries) > count or any(j is None for _, j in entries):
+                    raise BadReply("%s replied %r" % (show_cmd(cmd), got))
+                cursor = got[0]
+                self.autoclaims += 1
+            else:
+                pending = conn.call(b"XPENDING", STREAM, GROUP, b"IDLE", MIN_IDLE, b"-", b"+",
+                                    b"10")
+                if not isinstance(pending, list) or not all(
+                        isinstance(p, list) and len(p) == 4 and parse_sid(p[0]) for p in pending):
+                    raise BadReply("XPENDING jobs workers IDLE %s - + 10 replied %r" % (
+                        MIN_IDLE.decode(), pending))
+                if not pending:
+                    continue
+                sids = [parse_sid(p[0]) for p in r.sample(pending, r.randint(1, len(pending)))]
+                justid = r.random() < 0.3
+                cmd = (b"XCLAIM", STREAM, GROUP, REAPER, MIN_IDLE) + \
+                    tuple(sid_arg(s) for s in sids) + ((b"JUSTID",) if justid else ())
+                self.claim_in_flight = set(sids)
+                got = conn.call(*cmd)
+                if justid and isinstance(got, list) and all(parse_sid(s) for s in got):
+                    entries = [(parse_sid(s), None) for s in got]
+                else:
+                    entries = None if justid else parse_entries(got)
+                if entries is None or any(s not in self.claim_in_flight for s, _ in entries) \
+                        or (not justid and any(j is None for _, j in entries)):
+                    raise BadReply("%s replied %r" % (show_cmd(cmd), got))
+                self.xclaims += 1
+            self.claim_in_flight = None
+            self.claimed.update(entries)
+            self.counted.update(sid for sid, job in entries if job is not None)
+            self.process(conn, entries)
+
+
+class StreamLog:
+    """One cycle of the streams workload (empty for the final clean restart)."""
+
+    def __init__(self, producers=(), consumers=(), reaper=None):
+        takers = list(consumers) + ([reaper] if reaper else [])
+        self.sent = [list(p.sent) for p in producers]     # per producer, in order
+        self.sent_jobs = {j for p in producers for j in p.sent}
+        self.added = {j: s for p in producers for j, s in p.added.items()}  # job -> XADD reply
+        self.delivered = {}     # sid -> (consumer, job)
+        self.redelivered = []   # (sid, consumer, consumer): named by two ">" replies
+        for c in consumers:
+            for sid, job in c.delivered.items():
+                if sid in self.delivered:
+                    self.redelivered.append((sid, self.delivered[sid][0], c.consumer))
+                else:
+                    self.delivered[sid] = (c.consumer, job)
+        self.history = {sid: (c.consumer, job) for c in consumers
+                        for sid, job in c.history.items()}
+        self.claimed = dict(reaper.claimed) if reaper else {}
+        # claim replies naming each ID: each raised its delivery count (JUSTID ones excepted)
+        self.claim_counts = collections.Counter(reaper.counted) if reaper else \
+            collections.Counter()
+        self.claim_in_flight = reaper.claim_in_flight if reaper else None
+        self.reads_in_flight = {c.consumer: c.read_in_flight for c in consumers
+                                if c.read_in_flight}
+        self.ack_senders = collections.defaultdict(set)  # sid -> consumers whose XACK was sent
+        for w in takers:
+            for sid in w.ack_sent:
+                self.ack_senders[sid].add(w.consumer)
+        self.xacked = {sid for w in takers for sid in w.acked}
+        self.ack_zero = [(sid, w.consumer) for w in takers for sid in sorted(w.ack_zero)]
+        self.reads = sum(c.reads for c in consumers)
+        self.empty = sum(c.empty for c in consumers)
+        self.dropped = sum(c.dropped for c in consumers)
+        self.autoclaims = reaper.autoclaims if reaper else 0
+        self.xclaims = reaper.xclaims if reaper else 0
+
+
+class StreamOracle:
+    """What the run has established of the stream and its group, across cycles."""
+
+    def __init__(self):
+        self.entries = {}       # sid -> job at the last verification (after the trim)
+        self.ever_sent = set()  # jobs some XADD carried
+        self.not_applied = set()  # jobs unanswered at a kill and found absent then
+        self.trimmed_below = None  # the harness's last XTRIM MINID: no entry below it
+        self.pel = {}           # sid -> owner at the last verification
+        self.deliveries = {}    # sid -> its delivery count at the last verification
+        self.finished = set()   # IDs acknowledged: XACK replied :1, or sent and found applied
+        self.ldi = (0, 0)       # the group's last-delivered-id at the last verification
+        self.info = {}          # XINFO STREAM at the last verification (after the trim)
+        self.added = 0          # acknowledged XADDs over the run
+        self.xacked = 0         # acknowledged XACKs over the run
+
+    def verify(self, log, obs, verdict):
+        """Judges the stream and its group (read_stream); returns (XADDs unanswered at the kill
+        found applied, the stream {sid: job}, the pending {sid: owner}), or None when a read is
+        malformed."""
+        entries = parse_entries(obs["XRANGE"])
+        if entries is None:
+            verdict.add("stream-reads", "XRANGE jobs - + replied %r" % (obs["XRANGE"],))
+            return None
+        for (a, _), (b, _) in zip(entries, entries[1:]):
+            if a >= b:
+                verdict.add("stream-order", "XRANGE jobs - + has %s before %s" % (
+                    show_sid(a), show_sid(b)))
+                break
+        if parse_entries(obs["XREVRANGE"]) != entries[::-1]:
+            verdict.add("stream-reads", "XREVRANGE jobs + - is not XRANGE jobs - + reversed "
+                        "(%d and %d entries)" % (len(obs["XREVRANGE"]) if isinstance(
+                            obs["XREVRANGE"], list) else -1, len(entries)))
+        stream, by_job = {}, collections.defaultdict(list)
+        for sid, job in entries:
+            if job is None:
+                verdict.add("invented", "entry %s does not hold exactly the field job" %
+                            show_sid(sid))
+                continue
+            stream[sid] = job
+            by_job[job].append(sid)
+        applied = self.check_entries(log, stream, by_job, verdict)
+        self.check_stream(log, obs, entries, stream, verdict)
+        pending = self.check_group(log, obs, stream, verdict)
+        return applied, stream, pending
+
+    def check_entries(self, log, stream, by_job, verdict):
+        """(1): nothing acknowledged lost, nothing duplicated or invented, new entries in
+        order."""
+        start_last = parse_sid(self.info["last-generated-id"])
+        applied = 0
+        for job, sids in sorted(by_job.items()):
+            if len(sids) > 1:
+                verdict.add("duplicated", "%s is in %d entries: %s" % (
+                    job.decode(), len(sids), show_sids(sids)))
+        for sid, job in sorted(stream.items()):
+            if sid in self.entries:
+                if self.entries[sid] != job:
+                    verdict.add("invented", "%s holds %s, but held %s at the last verification"
+                                % (show_sid(sid), job.decode(), self.entries[sid].decode()))
+                continue
+            if self.trimmed_below and sid < self.trimmed_below:
+                verdict.add("duplicated", "%s (%s) is back, but XTRIM MINID %s removed every "
+                            "entry below it" % (show_sid(sid), job.decode(),
+                                                show_sid(self.trimmed_below)))
+                continue
+            if job in log.added:
+                if log.added[job] != sid:
+                    verdict.add("stream-order", "%s is at %s, but its XADD replied %s" % (
+                        job.decode(), show_sid(sid), show_sid(log.added[job])))
+            elif job in log.sent_jobs:
+                applied += 1
+            else:
+                verdict.add("invented", "%s (%s) is in the stream, but %s" % (
+                    show_sid(sid), job.decode(),
+                    "an earlier cycle found its unacknowledged XADD not applied"
+                    if job in self.not_applied else "it was absent at an earlier verification"
+                    if job in self.ever_sent else "no producer ever sent it"))
+                continue
+            if sid <= start_last:
+                verdict.add("stream-order", "%s (%s), added this cycle, is not above the "
+                            "last-generated-id %s at the start of the cycle" % (
+                                show_sid(sid), job.decode(), show_sid(start_last)))
+        reported = set()
+        for sid, job in sorted(self.entries.items()):
+            if sid not in stream:
+                reported.add(sid)
+                verdict.add("lost", "%s (%s) is gone (present at the last verification)" % (
+                    show_sid(sid), job.decode()))
+        for job, sid in sorted(log.added.items(), key=lambda js: js[1]):
+            if stream.get(sid) != job and sid not in reported:
+                reported.add(sid)
+                verdict.add("lost", "%s is not at %s, but its XADD replied that ID%s" % (
+                    job.decode(), show_sid(sid), " (%s is)" % stream[sid].decode()
+                    if sid in stream else ""))
+        for what, named in (("a XREADGROUP > reply delivered it to", log.delivered),
+                            ("a XREADGROUP 0 reply re-read it for", log.history),
+                            ("a claim reply gave it to", {s: (REAPER, j) for s, j in
+                                                          log.claimed.items()})):
+            for sid, (who, job) in sorted(named.items()):
+                if sid not in stream:
+                    if sid not in reported:
+                        reported.add(sid)
+                        verdict.add("lost", "%s%s is gone, but %s %s" % (
+                            show_sid(sid), " (%s)" % job.decode() if job else "", what,
+                            who.decode()))
+                elif job is not None and stream[sid] != job:
+                    verdict.add("stream-reply", "%s: %s %s as %s, but the stream holds %s" % (
+                        show_sid(sid), what, who.decode(), job.decode(), stream[sid].decode()))
+        # Each producer's XADDs apply in the order it sent them: its unanswered ones found
+        # applied are the first of them, and the IDs increase in that order.
+        for p, sent in enumerate(log.sent):
+            unanswered = [j for j in sent if j not in log.added]
+            found = [j in by_job for j in unanswered]
+            if any(b and not a for a, b in zip(found, found[1:])):
+                i = next(i for i in range(1, len(found)) if found[i] and not found[i - 1])
+                verdict.add("stream-order", "producer %d: its unanswered %s is in the stream, "
+                            "but its earlier unanswered %s is not" % (
+                                p, unanswered[i].decode(), unanswered[i - 1].decode()))
+            ids = [(by_job[j][0], j) for j in sent if j in by_job]
+            bad = next(((a, b) for a, b in zip(ids, ids[1:]) if a[0] >= b[0]), None)
+            if bad:
+                verdict.add("stream-order", "producer %d sent %s before %s, but they are at %s "
+                            "and %s" % (p, bad[0][1].decode(), bad[1][1].decode(),
+                                        show_sid(bad[0][0]), show_sid(bad[1][0])))
+        return applied
+
+    def check_stream(self, log, obs, entries, stream, verdict):
+        """(4): XLEN, XINFO STREAM's length, entries-added, IDs and entries, TYPE, DBSIZE."""
+        n = len(entries)
+        new = sum(1 for sid in stream if sid not in self.entries and not (
+            self.trimmed_below and sid < self.trimmed_below))
+        info = parse_map(obs["XINFO STREAM"])
+        wrong = []
+        if obs["XLEN"] != n:
+            wrong.append("XLEN %r" % (obs["XLEN"],))
+        if info is None:
+            verdict.add("stream-length", "XINFO STREAM jobs replied %r" % (obs["XINFO STREAM"],))
+        else:
+            want_last = max([parse_sid(self.info["last-generated-id"])] + list(stream))
+            want_added = self.info["entries-added"] + new
+            checks = [("length", info.get("length"), n),
+                      ("entries-added", info.get("entries-added"), want_added),
+                      ("last-generated-id", parse_sid(info.get("last-generated-id")), want_last),
+                      ("max-deleted-entry-id", parse_sid(info.get("max-deleted-entry-id")),
+                       parse_sid(self.info["max-deleted-entry-id"])),
+                      ("groups", info.get("groups"), 1),
+                      ("first-entry", info.get("first-entry"),
+                       obs["XRANGE"][0] if n else None),
+                      ("last-entry", info.get("last-entry"), obs["XRANGE"][-1] if n else None)]
+            if n:
+                checks.append(("recorded-first-entry-id",
+                               parse_sid(info.get("recorded-first-entry-id")), entries[0][0]))
+            wrong += ["%s %s (expected %s)" % (
+                what, show_sid(got) if isinstance(got, tuple) else repr(got),
+                show_sid(want) if isinstance(want, tuple) else repr(want))
+                for what, got, want in checks if got != want]
+            added = info.get("entries-added")
+            if isinstance(added, int) and added < self.added + len(log.added):
+                wrong.append("entries-added %d is below the %d XADDs acknowledged so far" % (
+                    added, self.added + len(log.added)))
+        for what, got, want in (("TYPE", obs["TYPE"], "stream"), ("EXISTS", obs["EXISTS"], 1),
+                                ("DBSIZE", obs["DBSIZE"], 1)):
+            if got != want:
+                wrong.append("%s %r" % (what, got))
+        if wrong:
+            verdict.add("stream-length", "XRANGE jobs - + returns %d entries (%d new), but %s" % (
+                n, new, "; ".join(wrong)))
+
+    def check_group(self, log, obs, stream, verdict):
+        """(2) and (3): the pending entries, the group and its consumers; returns the pending
+        {sid: owner} (None when unreadable)."""
+        groups = obs["XINFO GROUPS"]
+        group = parse_map(groups[0]) if isinstance(groups, list) and len(groups) == 1 else None
+        ext = obs["XPENDING - +"]
+        if group is None or group.get("name") != GROUP or not isinstance(ext, list) or not all(
+                isinstance(p, list) and len(p) == 4 and parse_sid(p[0]) and
+                isinstance(p[1], bytes) and isinstance(p[3], int) for p in ext):
+            verdict.add("stream-reads", "XINFO GROUPS jobs replied %r, XPENDING jobs workers - + "
+                        "replied %r" % (groups, ext if not isinstance(ext, list) else ext[:4]))
+            return None
+        ldi = parse_sid(group.get("last-delivered-id"))
+        pend = [(parse_sid(p[0]), p[1], p[3]) for p in ext]
+        pending = {sid: owner for sid, owner, _ in pend}
+        obs["deliveries"] = {sid: n for sid, _, n in pend}
+        owners = collections.Counter(owner for _, owner, _ in pend)
+        self.check_counts(obs, group, pend, owners, verdict)
+        # Each pending entry once, in order, in the stream, delivered (<= last-delivered-id).
+        bad = ["%s twice or out of order" % show_sid(b[0]) for a, b in zip(pend, pend[1:])
+               if a[0] >= b[0]]
+        bad += ["%s is not in the stream" % show_sid(s) for s, _, _ in pend if s not in stream]
+        bad += ["%s is above the last-delivered-id %s" % (show_sid(s), show_sid(ldi))
+                for s, _, _ in pend if ldi is None or s > ldi]
+        # Delivery counts only grow: from the last verification's (1 for an entry delivered
+        # since), by one for each claim reply (not JUSTID) that named it. (An acknowledged entry
+        # pending again is "ack-undone" below.)
+        for s, _, n in pend:
+            if s in self.finished or s in log.xacked:
+                continue
+            least = self.deliveries.get(s, 1) + log.claim_counts[s]
+            if n < least:
+                bad.append("%s was delivered %r times, but at least %d (%s, %d claim replies "
+                           "since)" % (show_sid(s), n, least, "%d times at the last "
+                                       "verification" % self.deliveries[s] if s in
+                                       self.deliveries else "delivered since",
+                                       log.claim_counts[s]))
+        if bad:
+            verdict.add("pending-range", "%d wrong pending entries: %s" % (len(bad), "; ".join(
+                bad[:6])))
+        # (2) An acknowledged XACK stays: its ID is never pending again.
+        undone = set()
+        for sid, owner in sorted(pending.items()):
+            if sid in self.finished or sid in log.xacked:
+                undone.add(sid)
+                verdict.add("ack-undone", "%s is pending again (for %s), but its XACK %s" % (
+                    show_sid(sid), owner.decode(), "replied :1 this cycle" if sid in log.xacked
+                    else "was acknowledged in an earlier cycle"))
+        # Whatever was delivered, re-read or claimed and not XACKed is still pending.
+        named = set(self.pel) | set(log.delivered) | set(log.history) | set(log.claimed)
+        gone = set()
+        for sid in sorted(named - set(log.ack_senders) - set(pending)):
+            gone.add(sid)
+            verdict.add("pending-lost", "%s is no longer pending, but no XACK of it was sent (%s)"
+                        % (show_sid(sid), "pending for %s at the last verification" %
+                           self.pel[sid].decode() if sid in self.pel else
+                           "delivered to %s" % log.delivered[sid][0].decode()
+                           if sid in log.delivered else "claimed by the reaper"
+                           if sid in log.claimed else "re-read"))
+        # Every pending entry is owned by the consumer the last reply named it to.
+        unexplained = []
+        for sid, owner in sorted(pending.items()):
+            if sid in undone:
+                continue
+            if sid in log.claimed:
+                allowed, why = {REAPER}, "a claim reply gave it to reaper"
+            elif sid in log.delivered:
+                allowed, why = {log.delivered[sid][0]}, "delivered to %s" % \
+                    log.delivered[sid][0].decode()
+            elif sid in self.pel:
+                allowed, why = {self.pel[sid]}, "pending for %s at the last verification" % \
+                    self.pel[sid].decode()
+            else:
+                unexplained.append(sid)
+                allowed = set(log.reads_in_flight)
+                why = "named by no reply: only an XREADGROUP unanswered at the kill (%s) may " \
+                    "have delivered it" % (", ".join(sorted(c.decode() for c in allowed))
+                                           or "none was")
+            cif = log.claim_in_flight
+            if cif == "any" or (cif and sid in cif):
+                allowed = allowed | {REAPER}
+                why += ", or the reaper's claim unanswered at the kill"
+            if owner not in allowed:
+                verdict.add("owner", "%s is pending for %s, but %s" % (show_sid(sid),
+                                                                        owner.decode(), why))
+        if len(unexplained) > sum(log.reads_in_flight.values()):
+            verdict.add("owner", "%d pending entries no reply named (%s), but the XREADGROUPs "
+                        "unanswered at the kill asked for %d" % (
+                            len(unexplained), show_sids(unexplained),
+                            sum(log.reads_in_flight.values())))
+        for sid, (consumer, _) in sorted(log.history.items()):
+            if self.pel.get(sid) != consumer:
+                verdict.add("owner", "XREADGROUP ... %s ... STREAMS jobs 0 re-read %s, but it was "
+                            "%s at the last verification" % (
+                                consumer.decode(), show_sid(sid), "pending for %s" %
+                                self.pel[sid].decode() if sid in self.pel else "not pending"))
+        # Replies: a claim takes pending entries only; an XACK replies :0 only when another
+        # connection's XACK of that ID came first; ">" delivers each new entry once.
+        for sid in sorted(log.claimed):
+            if sid not in self.pel and sid not in log.delivered and sid not in log.history \
+                    and not (log.reads_in_flight and sid > self.ldi):
+                verdict.add("stream-reply", "the reaper claimed %s, which was not pending (not "
+                            "at the last verification and delivered by no reply)" %
+                            show_sid(sid))
+        for sid, who in log.ack_zero:
+            if not log.ack_senders[sid] - {who}:
+                verdict.add("stream-reply", "XACK jobs workers %s by %s replied :0, but no other "
+                            "XACK of it was sent" % (show_sid(sid), who.decode()))
+        for sid, first, second in log.redelivered:
+            verdict.add("redelivered", "%s was delivered by XREADGROUP > to %s and to %s" % (
+                show_sid(sid), first.decode(), second.decode()))
+        early = sorted(s for s in log.delivered if s <= self.ldi)
+        if early:
+            verdict.add("redelivered", "XREADGROUP > delivered %s, at or below the "
+                        "last-delivered-id %s of the last verification" % (
+                            show_sids(early), show_sid(self.ldi)))
+        # The group: last-delivered-id covers every delivery and never goes back; the entries
+        # up to it are each pending or acknowledged, those after it neither, and lag counts them.
+        top = max(log.delivered, default=self.ldi)
+        wrong = []
+        if ldi is None or ldi < max(top, self.ldi):
+            wrong.append("last-delivered-id %s is below %s (%s)" % (
+                show_sid(ldi), show_sid(max(top, self.ldi)), "delivered this cycle"
+                if top > self.ldi else "at the last verification"))
+        if ldi is not None:
+            limbo = [s for s in stream if s <= ldi and s not in pending and s not in gone and
+                     s not in self.finished and s not in log.ack_senders]
+            if limbo:
+                wrong.append("%d entries at or below last-delivered-id %s neither pending nor "
+                             "acknowledged: %s" % (len(limbo), show_sid(ldi), show_sids(limbo)))
+            lag = sum(1 for s in stream if s > ldi)
+            info = parse_map(obs["XINFO STREAM"]) or {}
+            added = info.get("entries-added")
+            if group.get("lag") != lag:
+                wrong.append("lag %r, but %d entries are above last-delivered-id" % (
+                    group.get("lag"), lag))
+            if group.get("entries-read") is not None and isinstance(added, int) and \
+                    group.get("entries-read") != added - lag:
+                wrong.append("entries-read %r, not entries-added %d - lag %d" % (
+                    group.get("entries-read"), added, lag))
+            if group.get("entries-read") is None and ldi != (0, 0):
+                wrong.append("entries-read is nil")
+        names = obs["consumers"]
+        strangers = [c for c in names if c != REAPER and not re.match(rb"^consumer:\d+$", c)]
+        if strangers:
+            wrong.append("unknown consumers %s" % b" ".join(strangers).decode())
+        if wrong:
+            verdict.add("group-state", "; ".join(wrong))
+        return pending
+
+    @staticmethod
+    def check_counts(obs, group, pend, owners, verdict):
+        """(3): XPENDING's summary, its extended form (all of it and per consumer), XINFO
+        GROUPS, XINFO CONSUMERS and XINFO STREAM FULL agree on every pending entry's owner."""
+        n = len(pend)
+        wrong = []
+        summary = obs["XPENDING"]
+        if not isinstance(summary, list) or len(summary) != 4:
+            wrong.append("XPENDING jobs workers replied %r" % (summary,))
+        else:
+            count, lo, hi, per = summary
+            if count != n:
+                wrong.append("XPENDING's count %r" % (count,))
+            if (parse_sid(lo), parse_sid(hi)) != ((pend[0][0], pend[-1][0]) if n else
+                                                  (None, None)):
+                wrong.append("XPENDING's smallest/greatest ID %r/%r" % (lo, hi))
+            try:
+                per = {c: int(k) for c, k in per or []}
+            except (TypeError, ValueError):
+                per = None
+            if per != dict(owners):
+                wrong.append("XPENDING's consumers %r (sum %s)" % (
+                    per, sum(per.values()) if per else "?"))
+        consumers = obs["XINFO CONSUMERS"]
+        cmap = {}
+        if isinstance(consumers, list):
+            for c in consumers:
+                m = parse_map(c)
+                if m is None or not isinstance(m.get("name"), bytes):
+                    cmap = None
+                    break
+                cmap[m["name"]] = m.get("pending")
+        if cmap is None or not isinstance(consumers, list):
+            wrong.append("XINFO CONSUMERS jobs workers replied %r" % (consumers,))
+        else:
+            bad = {c.decode(): p for c, p in cmap.items() if p != owners.get(c, 0)}
+            bad.update({c.decode(): None for c in owners if c not in cmap})
+            if bad:
+                wrong.append("XINFO CONSUMERS pending %s (sum %s)" % (bad, sum(
+                    p for p in cmap.values() if isinstance(p, int))))
+            if group.get("consumers") != len(cmap):
+                wrong.append("XINFO GROUPS consumers %r, XINFO CONSUMERS lists %d" % (
+                    group.get("consumers"), len(cmap)))
+        if group.get("pending") != n:
+            wrong.append("XINFO GROUPS pending %r" % (group.get("pending"),))
+        for consumer, reply in obs["XPENDING per consumer"].items():
+            mine = [(s, o) for s, o, _ in pend if o == consumer]
+            got = [(parse_sid(p[0]), p[1]) if isinstance(p, list) and len(p) == 4 else p
+                   for p in reply] if isinstance(reply, list) else reply
+            if got != mine:
+                wrong.append("XPENDING jobs workers - + %s lists %s, not %s" % (
+                    consumer.decode(), got if not isinstance(got, list) else show_sids(
+                        s for s, _ in got if isinstance(s, tuple)), show_sids(s for s, _ in mine)))
+        wrong += check_full(obs["XINFO STREAM FULL"], pend)
+        if wrong:
+            verdict.add("pending-counts", "XPENDING jobs workers - + lists %d pending entries "
+                        "(%s), but %s" % (n, ", ".join("%s %d" % (c.decode(), k) for c, k in
+                                                      sorted(owners.items())), "; ".join(wrong)))
+
+    def advance(self, log, obs, stream, pending, conn):
+        """After a verified cycle, the observed stream and group are the baseline; then the
+        entries every consumer is done with are trimmed (as the application would: XTRIM MINID
+        the first entry pending or not yet delivered)."""
+        present = set(stream.values())
+        self.ever_sent |= log.sent_jobs
+        self.not_applied |= {j for j in log.sent_jobs - set(log.added) if j not in present}
+        self.finished |= log.xacked | {s for s in log.ack_senders if s not in pending}
+        self.added += len(log.added)
+        self.xacked += len(log.xacked)
+        self.entries = dict(stream)
+        self.pel = dict(pending)
+        self.deliveries = dict(obs["deliveries"])
+        self.ldi = parse_sid(parse_map(obs["XINFO GROUPS"][0])["last-delivered-id"])
+        keep = [s for s in stream if s > self.ldi] + list(pending)
+        trimmed = 0
+        if stream:
+            below = min(keep) if keep else next_sid(max(stream))
+            trimmed = sum(1 for s in stream if s < below)
+            if trimmed:
+                got = conn.call(b"XTRIM", STREAM, b"MINID", sid_arg(below))
+                if got != trimmed:
+                    raise HarnessError("XTRIM jobs MINID %s replied %r, but %d entries are below "
+                                       "it" % (show_sid(below), got, trimmed))
+                self.entries = {s: j for s, j in stream.items() if s >= below}
+                self.trimmed_below = below
+                self.finished = {s for s in self.finished if s >= below}
+        self.info = read_stream_info(conn)
+        if self.info["length"] != len(self.entries):
+            raise HarnessError("after XTRIM, XINFO STREAM jobs gives length %r, not %d" % (
+                self.info["length"], len(self.entries)))
+        return trimmed
+
+
+def check_full(reply, pend):
+    """XINFO STREAM jobs FULL COUNT 0 against the pending entries [(sid, owner, deliveries)]:
+    the group's PEL lists them with their owners, and each consumer's PEL exactly its own."""
+    info = parse_map(reply)
+    groups = info.get("groups") if info else None
+    group = parse_map(groups[0]) if isinstance(groups, list) and len(groups) == 1 else None
+    if group is None or not isinstance(group.get("pending"), list) or \
+            not isinstance(group.get("consumers"), list):
+        return ["XINFO STREAM jobs FULL COUNT 0 replied %r" % (reply,)]
+    wrong = []
+    gpel = [(parse_sid(p[0]), p[1], p[3]) if isinstance(p, list) and len(p) == 4 else p
+            for p in group["pending"]]
+    if gpel != pend:
+        wrong.append("XINFO STREAM FULL's group PEL lists %s" % show_sids(
+            p[0] for p in gpel if isinstance(p, tuple) and isinstance(p[0], tuple)))
+    if group.get("pel-count") != len(pend):
+        wrong.append("XINFO STREAM FULL's group pel-count %r" % (group.get("pel-count"),))
+    holders = collections.defaultdict(list)
+    for c in group["consumers"]:
+        m = parse_map(c)
+        if m is None or not isinstance(m.get("pending"), list):
+            return wrong + ["XINFO STREAM FULL lists the consumer %r" % (c,)]
+        mine = [parse_sid(p[0]) if isinstance(p, list) and len(p) == 3 else p
+                for p in m["pending"]]
+        want = [s for s, o, _ in pend if o == m.get("name")]
+        if mine != want or m.get("pel-count") != len(want):
+            wrong.append("XINFO STREAM FULL: consumer %r has pel-count %r and PEL %s, not %s" % (
+                m.get("name"), m.get("pel-count"), show_sids(
+                    s for s in mine if isinstance(s, tuple)), show_sids(want)))
+        for s in mine:
+            holders[s].append(m.get("name"))
+    shared = {s: h for s, h in holders.items() if len(h) > 1}
+    if shared:
+        wrong.append("in several consumers' PELs: %s" % "; ".join(
+            "%s: %s" % (show_sid(s), b" ".join(h).decode()) for s, h in sorted(shared.items())[:4]))
+    orphans = [s for s, _, _ in pend if s not in holders]
+    if orphans:
+        wrong.append("in no consumer's PEL: %s" % show_sids(orphans))
+    return wrong
+
+
+def read_stream_info(conn):
+    info = parse_map(conn.call(b"XINFO", b"STREAM", STREAM))
+    if info is None or not isinstance(info.get("entries-added"), int) or \
+            parse_sid(info.get("last-generated-id")) is None:
+        raise HarnessError("XINFO STREAM jobs replied %r" % (info,))
+    return info
+
+
+def read_stream(conn):
+    """The stream, its group, consumers and pending entries, read in every way (section (1)-(4)
+    of the oracle)."""
+    names = ("XRANGE", "XREVRANGE", "XLEN", "XINFO STREAM", "XINFO STREAM FULL", "XINFO GROUPS",
+             "XINFO CONSUMERS", "XPENDING", "XPENDING - +", "TYPE", "EXISTS", "DBSIZE")
+    replies = conn.pipeline([
+        (b"XRANGE", STREAM, b"-", b"+"), (b"XREVRANGE", STREAM, b"+", b"-"), (b"XLEN", STREAM),
+        (b"XINFO", b"STREAM", STREAM), (b"XINFO", b"STREAM", STREAM, b"FULL", b"COUNT", b"0"),
+        (b"XINFO", b"GROUPS", STREAM), (b"XINFO", b"CONSUMERS", STREAM, GROUP),
+        (b"XPENDING", STREAM, GROUP), (b"XPENDING", STREAM, GROUP, b"-", b"+", b"1000000"),
+        (b"TYPE", STREAM), (b"EXISTS", STREAM), (b"DBSIZE",)])
+    obs = dict(zip(names, replies))
+    consumers = [parse_map(c) for c in obs["XINFO CONSUMERS"]] \
+        if isinstance(obs["XINFO CONSUMERS"], list) else []
+    obs["consumers"] = [c["name"] for c in consumers if c and isinstance(c.get("name"), bytes)]
+    obs["XPENDING per consumer"] = dict(zip(obs["consumers"], conn.pipeline([
+        (b"XPENDING", STREAM, GROUP, b"-", b"+", b"1000000", c) for c in obs["consumers"]])))
+    return obs
+
+
+def init_stream(conn, verdict):
+    """Creates the stream and its group (XGROUP CREATE ... $ MKSTREAM) before the first
+    cycle; returns the oracle's baseline XINFO STREAM."""
+    got = conn.call(b"XGROUP", b"CREATE", STREAM, GROUP, b"$", b"MKSTREAM")
+    if got != "OK":
+        verdict.add("stream-reply", "XGROUP CREATE jobs workers $ MKSTREAM replied %r" % (got,))
+    return read_stream_info(conn)
+
+
+def inject_stream(kind, conn, soracle, log):
+    """Damages the stream or its group behind the oracle's back; returns a description.
+    loss: XDEL one entry that must exist (an acknowledged XADD, of this cycle if one is not
+    pending); unack: XCLAIM ... FORCE makes an entry whose XACK replied :1 this cycle pending
+    again; ack: XACK one entry that must still be pending."""
+    pending = conn.call(b"XPENDING", STREAM, GROUP, b"-", b"+", b"1000000")
+    pending = {parse_sid(p[0]) for p in pending} if isinstance(pending, list) else set()
+    present = {s for s, _ in parse_entries(conn.call(b"XRANGE", STREAM, b"-", b"+")) or []}
+    if kind == "loss":
+        must = [s for s in sorted(log.added.values()) if s in present and s not in pending] or \
+            [s for s in sorted(soracle.entries) if s in present and s not in pending]
+        if not must:
+            return None
+        if conn.call(b"XDEL", STREAM, sid_arg(must[0])) != 1:
+            raise HarnessError("inject-loss: XDEL jobs %s did not remove it" % show_sid(must[0]))
+        return "removed acknowledged entry %s (XDEL)" % show_sid(must[0])
+    if kind == "unack":
+        acked = [s for s in sorted(log.xacked) if s in present and s not in pending]
+        if not acked:
+            return None
+        got = parse_entries(conn.call(b"XCLAIM", STREAM, GROUP, REAPER, b"0",
+                                      sid_arg(acked[0]), b"FORCE"))
+        if not got or [s for s, _ in got] != acked[:1]:
+            raise HarnessError("inject-unack: XCLAIM jobs workers reaper 0 %s FORCE replied %r"
+                               % (show_sid(acked[0]), got))
+        return "made acknowledged entry %s pending again (XCLAIM ... FORCE)" % show_sid(acked[0])
+    must = sorted(((set(soracle.pel) | set(log.delivered) | set(log.claimed)) -
+                   set(log.ack_senders)) & pending)
+    if not must:
+        return None
+    if conn.call(b"XACK", STREAM, GROUP, sid_arg(must[0])) != 1:
+        raise HarnessError("inject-ack: XACK jobs workers %s did not acknowledge it" %
+                           show_sid(must[0]))
+    return "acknowledged pending entry %s behind the oracle's back (XACK)" % show_sid(must[0])
+
+
 # ----------------------------------------------------------------------------- main
 
 def main():
@@ -1135,9 +2043,10 @@ def main():
     ap.add_argument("--seed", default=None)
     ap.add_argument("--producers", type=int, default=2)
     ap.add_argument("--consumers", type=int, default=4)
-    ap.add_argument("--workload", choices=("queue", "zsets", "mixed", "scripts"),
+    ap.add_argument("--workload", choices=("queue", "zsets", "mixed", "scripts", "streams"),
                     default="queue", help="the queue's producers and consumers, sorted-set "
-                    "counter writers, both, or Lua transfer scripts between accounts")
+                    "counter writers, both, Lua transfer scripts between accounts, or a stream "
+                    "with a consumer group")
     ap.add_argument("--zset-writers", type=int, default=3)
     ap.add_argument("--script-writers", type=int, default=3)
     ap.add_argument("--kill-min", type=float, default=0.2)
@@ -1145,7 +2054,9 @@ def main():
     ap.add_argument("--memtable-size", default="256kb",
                     help="small, so that flushes, log switches and compactions happen")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
-    ap.add_argument("--inject-loss", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--inject-loss", dest="inject", action="store_const", const="loss",
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--inject", choices=("loss", "unack", "ack"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cycles < 1 or args.producers < 1 or args.consumers < 1 or args.zset_writers < 1 \
             or args.script_writers < 1:
@@ -1154,6 +2065,10 @@ def main():
     args.queue = args.workload in ("queue", "mixed")
     args.zsets = args.workload in ("zsets", "mixed")
     args.scripts = args.workload == "scripts"
+    args.streams = args.workload == "streams"
+    args.inject_loss = args.inject is not None
+    if args.inject not in (None, "loss") and not args.streams:
+        ap.error("--inject %s needs --workload streams" % args.inject)
     if not 0 < args.kill_min <= args.kill_max:
         ap.error("need 0 < --kill-min <= --kill-max")
     seed = args.seed if args.seed is not None else str(random.SystemRandom().randrange(10**9))
@@ -1167,10 +2082,10 @@ def main():
                        lambda keep: run(args, seed, server, keep))
 
 
-def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle, soracle):
-    """Producers and consumers and/or sorted-set writers, or script writers, until the kill;
-    returns (CycleLog, [ZsetLog], ScriptLog, seconds killed at, verdict with any wrong reply or
-    hang)."""
+def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle, soracle, toracle):
+    """Producers and consumers and/or sorted-set writers, or script writers, or the streams
+    workload's producers, consumers and reaper, until the kill; returns (CycleLog, [ZsetLog],
+    ScriptLog, StreamLog, seconds killed at, verdict with any wrong reply or hang)."""
     rng = random.Random("%s:%d" % (seed, cycle))
     # With --inject-loss the producers do not pause: the queue then grows, so that the first
     # restart surely has an acknowledged job to remove.
@@ -1185,9 +2100,23 @@ def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle, soracle):
     swriters = [ScriptWriter("script writer %d" % w, random.Random(rng.random()), ids,
                              soracle.seq(), cycle == 1 or (cycle > 2 and rng.random() < 0.25))
                 for w in range(args.script_writers)] if args.scripts else []
+    # Streams: producers XADD (pausing as the queue's do), consumers "consumer:<i>" read with
+    # XREADGROUP > and XACK, half of them (at random) re-reading their own pending entries
+    # first, and the reaper.
+    xproducers, xconsumers, reaper = [], [], None
+    if args.streams:
+        start_last = parse_sid(toracle.info["last-generated-id"])
+        xproducers = [StreamProducer("stream producer %d" % i, random.Random(rng.random()), ids,
+                                     not args.inject_loss, start_last)
+                      for i in range(args.producers)]
+        xconsumers = [StreamConsumer("stream consumer %d" % i, random.Random(rng.random()),
+                                     consumer_name(i), i % 2 == 1, rng.random() < 0.5)
+                      for i in range(args.consumers)]
+        reaper = StreamReaper("stream reaper", random.Random(rng.random()))
     if not args.queue:
         producers, consumers = [], []
-    workers = producers + consumers + (zwriters if args.zsets else []) + swriters
+    workers = producers + consumers + (zwriters if args.zsets else []) + swriters + \
+        xproducers + xconsumers + ([reaper] if reaper else [])
     threads = [threading.Thread(target=w.run, args=(server.port,), daemon=True) for w in workers]
     t0 = time.monotonic()
     for t in threads:
@@ -1202,11 +2131,14 @@ def run_cycle(args, cycle, seed, server, ids, kill_at, zoracle, soracle):
             verdict.add("hang", "%s still running 30 s after the kill" % w.name)
         elif w.bad_reply:
             verdict.add("zset-reply" if isinstance(w, ZsetWriter) else "script-reply"
-                        if isinstance(w, ScriptWriter) else "bad-reply", w.bad_reply)
+                        if isinstance(w, ScriptWriter) else "stream-reply"
+                        if isinstance(w, (StreamWorker, StreamProducer)) else "bad-reply",
+                        w.bad_reply)
         elif w.error and w.error.startswith("internal"):
             raise HarnessError("%s: %s" % (w.name, w.error))
     zlogs = [ZsetLog(w.key, zoracle.states[w.key], w) for w in zwriters] if args.zsets else []
-    return CycleLog(producers, consumers), zlogs, ScriptLog(swriters), killed_at, verdict
+    return CycleLog(producers, consumers), zlogs, ScriptLog(swriters), \
+        StreamLog(xproducers, xconsumers, reaper), killed_at, verdict
 
 
 def run(args, seed, server, keep):
@@ -1217,6 +2149,9 @@ def run(args, seed, server, keep):
         workers.append("%d zset writers" % args.zset_writers)
     if args.scripts:
         workers.append("%d script writers, %d accounts" % (args.script_writers, ACCOUNTS))
+    if args.streams:
+        workers.append("%d producers, %d consumers and a reaper on one consumer group" % (
+            args.producers, args.consumers))
     print("queue-crash-test: %d cycles, appendfsync %s, seed %s, %s%s, binary %s" % (
         args.cycles, args.appendfsync, seed, "workload %s, " % args.workload
         if args.workload != "queue" else "", ", ".join(workers), args.binary), flush=True)
@@ -1224,32 +2159,45 @@ def run(args, seed, server, keep):
     oracle = Oracle()
     zoracle = ZsetOracle(args.zset_writers)
     soracle = ScriptOracle()
+    toracle = StreamOracle()
+    lists = not (args.scripts or args.streams)  # read the queue's lists (queue, zsets, mixed)
     read_rng = random.Random("%s:read" % seed)
     kill_rng = random.Random("%s:kill" % seed)
     totals = {c: 0 for c in Verdict.CATEGORIES}
     acked = {"pushes": 0, "zset ops": 0 if args.zsets else None,
-             "transfers": 0 if args.scripts else None}
-    injected = {"queue": not args.queue, "zsets": not args.zsets, "scripts": not args.scripts}
+             "transfers": 0 if args.scripts else None,
+             "XADDs": 0 if args.streams else None, "XACKs": 0}
+    injected = {"queue": not args.queue, "zsets": not args.zsets, "scripts": not args.scripts,
+                "streams": not args.streams}
     server.start()
-    if args.scripts:
+    if args.scripts or args.streams:
         conn = Conn(server.port)
         try:
             verdict = Verdict()
-            init_accounts(conn, verdict)
+            if args.scripts:
+                init_accounts(conn, verdict)
+            else:
+                toracle.info = init_stream(conn, verdict)
         finally:
             conn.close()
         if verdict:
             return finish(verdict, totals, 0, acked, seed)
     t_start = time.monotonic()
     for cycle in range(1, args.cycles + 1):
-        log, zlogs, slog, killed_at, verdict = run_cycle(
+        log, zlogs, slog, tlog, killed_at, verdict = run_cycle(
             args, cycle, seed, server, ids, kill_rng.uniform(args.kill_min, args.kill_max),
-            zoracle, soracle)
+            zoracle, soracle, toracle)
         acked["pushes"] += len(log.acked)
         if args.zsets:
             acked["zset ops"] += sum(z.acked for z in zlogs)
         if args.scripts:
             acked["transfers"] += len(slog.acked)
+        if args.streams:
+            acked["XADDs"] += len(tlog.added)
+            acked["XACKs"] += len(tlog.xacked)
+            # Claimed entries that were pending at the start of the cycle: those of the
+            # consumers killed with the server (or left by an earlier "crash").
+            taken_over = sum(1 for sid in tlog.claimed if sid in toracle.pel)
         try:
             recovery = server.start()
         except ServerFailed as e:
@@ -1275,20 +2223,31 @@ def run(args, seed, server, keep):
                 if what:
                     injected["scripts"] = True
                     notes.append(what)
-            note = "".join(" [inject-loss: %s]" % n for n in notes)
-            state = read_state(conn) if not args.scripts else None
+            if args.inject and not injected["streams"]:
+                what = inject_stream(args.inject, conn, toracle, tlog)
+                if what:
+                    injected["streams"] = True
+                    notes.append(what)
+            note = "".join(" [inject-%s: %s]" % (args.inject, n) for n in notes)
+            state = read_state(conn) if lists else None
             zobserved = read_zsets(conn, zoracle.keys, read_rng) if args.zsets else {}
             sobserved = read_scripts(conn) if args.scripts else None
-            applied = sapplied = 0
+            tobserved = read_stream(conn) if args.streams else None
+            applied = sapplied = trimmed = 0
+            tverdict = None
             if not verdict.counts["hang"]:
-                if args.scripts:
+                if args.streams:
+                    tverdict = toracle.verify(tlog, tobserved, verdict)
+                elif args.scripts:
                     sapplied = soracle.verify(slog, sobserved, verdict)
                 else:
                     oracle.verify(log, state, verdict, non_empty(zobserved))
                     applied = zoracle.verify(zlogs, zobserved, verdict)
             requeued = 0
             if not verdict:
-                if args.scripts:
+                if args.streams:
+                    trimmed = toracle.advance(tlog, tobserved, tverdict[1], tverdict[2], conn)
+                elif args.scripts:
                     soracle.advance(slog, sobserved)
                 else:
                     oracle.advance(log, state)
@@ -1310,6 +2269,16 @@ def run(args, seed, server, keep):
                          "applied; %d SCRIPT LOADs, %d NOSCRIPT fallbacks to EVAL)" % (
                              len(slog.acked), len(slog.refused), len(slog.in_flight), sapplied,
                              slog.loads, slog.fallbacks))
+        if args.streams:
+            parts.append("%d XADDs acknowledged (%d sent, %d found applied), %d reads (%d nil, %d "
+                         "unanswered), %d delivered, %d re-read, %d claimed (%d pending at the "
+                         "start; %d XAUTOCLAIMs, %d XCLAIMs), %d XACKs acknowledged (%d replied 0, "
+                         "%d sent), %d dropped" % (
+                             len(tlog.added), len(tlog.sent_jobs), tverdict[0] if tverdict else 0,
+                             tlog.reads, tlog.empty, len(tlog.reads_in_flight),
+                             len(tlog.delivered), len(tlog.history), len(tlog.claimed),
+                             taken_over, tlog.autoclaims, tlog.xclaims, len(tlog.xacked),
+                             len(tlog.ack_zero), len(tlog.ack_senders), tlog.dropped))
         parts.append("killed at %.2f s, restart %.2f s" % (killed_at, recovery))
         if args.queue:
             parts.append("queue %d, processing %d (requeued %d)" % (
@@ -1322,6 +2291,10 @@ def run(args, seed, server, keep):
             parts.append("ledger %s, balances %s" % (
                 len(sobserved["ledger"]) if sobserved["ledger"] is not None else "?",
                 show_balances(sobserved["balances"])))
+        if args.streams:
+            parts.append("stream %s entries (then trimmed %d), %s pending" % (
+                len(tverdict[1]) if tverdict else "?", trimmed,
+                len(tverdict[2]) if tverdict and tverdict[2] is not None else "?"))
         print("cycle %d/%d: %s: %s%s" % (cycle, args.cycles, ", ".join(parts), verdict.summary(),
                                          note), flush=True)
         if verdict:
@@ -1340,12 +2313,15 @@ def run(args, seed, server, keep):
         return finish(verdict, totals, args.cycles, acked, seed)
     conn = Conn(server.port)
     try:
-        state = read_state(conn) if not args.scripts else None
+        state = read_state(conn) if lists else None
         zobserved = read_zsets(conn, zoracle.keys, read_rng) if args.zsets else {}
         sobserved = read_scripts(conn) if args.scripts else None
+        tobserved = read_stream(conn) if args.streams else None
     finally:
         conn.close()
-    if args.scripts:
+    if args.streams:
+        tverdict = toracle.verify(StreamLog(), tobserved, verdict)  # exactly the last verified
+    elif args.scripts:
         soracle.verify(ScriptLog(), sobserved, verdict)  # exactly the last verified ledger
     else:
         oracle.verify(CycleLog(), state, verdict, non_empty(zobserved))
@@ -1365,6 +2341,10 @@ def run(args, seed, server, keep):
         parts.append("ledger %s, balances %s" % (
             len(sobserved["ledger"]) if sobserved["ledger"] is not None else "?",
             show_balances(sobserved["balances"])))
+    if args.streams:
+        parts.append("stream %s entries, %s pending" % (
+            len(tverdict[1]) if tverdict else "?",
+            len(tverdict[2]) if tverdict and tverdict[2] is not None else "?"))
     print("clean stop and restart %.2f s: %s: %s" % (recovery, ", ".join(parts),
                                                      verdict.summary()))
     print("elapsed %.1f s" % (time.monotonic() - t_start), flush=True)
@@ -1385,6 +2365,14 @@ def finish(verdict, totals, cycles, acked, seed, keep=True):
     other = {c: n for c, n in totals.items() if n and c not in ("lost", "duplicated", "invented")}
     if other:
         print("other violations: " + ", ".join("%d %s" % (n, c) for c, n in other.items()))
+    if acked["XADDs"] is not None:
+        print("%d cycles, %d acknowledged XADDs, %d acknowledged XACKs, %d lost, %d duplicated, "
+              "%d invented, %d acks undone, %d stream violations" % (
+                  cycles, acked["XADDs"], acked["XACKs"], totals["lost"], totals["duplicated"],
+                  totals["invented"], totals["ack-undone"], sum(
+                      totals[c] for c in Verdict.STREAM_CATEGORIES if c != "ack-undone")),
+              flush=True)
+        return (1 if verdict else 0), keep
     if acked["transfers"] is not None:
         print("%d cycles, %d acknowledged transfers, %d lost, %d duplicated, %d invented, %d "
               "invariant violations" % (

@@ -16,6 +16,17 @@ negative, LLEN ledger = seq, no id twice, every acknowledged transfer in the led
 invented, the balances the ledger's replay) with 0 lost, duplicated, invented and 0 invariant
 violations, the second cycle's EVALSHAs meet NOSCRIPT; and one acknowledged transfer removed
 from the ledger behind the oracle's back makes the script exit non-zero reporting 1 lost.
+And for a stream read by a consumer group (--workload streams: producers XADDing unique jobs,
+consumers reading with XREADGROUP > [BLOCK] and acknowledging each entry with XACK, some
+re-reading their own pending entries after the restart, a reaper taking over the entries left
+pending with XAUTOCLAIM or XPENDING IDLE + XCLAIM): 10 cycles lose no acknowledged XADD, undo no
+acknowledged XACK, keep every pending entry owned by the consumer the last reply gave it to,
+and keep XPENDING (summary, extended, per consumer), XINFO GROUPS/CONSUMERS/STREAM [FULL], XLEN
+and XRANGE consistent (0 lost, duplicated, invented, acks undone and stream violations), with
+entries pending at a restart taken over by the reaper; and each part of that oracle can fail:
+an acknowledged entry deleted (XDEL) behind its back is reported lost, an acknowledged XACK
+undone (XCLAIM ... FORCE) as 1 ack undone, a pending entry acknowledged behind its back
+(XACK) as pending-lost; each run exits non-zero.
 
 Uses a release build: STASHD_RELEASE, else build/release/stashd (then asan, debug); the script
 is given it with --binary, so it never builds."""
@@ -34,6 +45,9 @@ FINAL_ZSETS = re.compile(r"^(\d+) cycles, (\d+) acknowledged pushes, (\d+) lost,
                          r"violations$")
 FINAL_SCRIPTS = re.compile(r"^(\d+) cycles, (\d+) acknowledged transfers, (\d+) lost, (\d+) "
                            r"duplicated, (\d+) invented, (\d+) invariant violations$")
+FINAL_STREAMS = re.compile(r"^(\d+) cycles, (\d+) acknowledged XADDs, (\d+) acknowledged XACKs, "
+                           r"(\d+) lost, (\d+) duplicated, (\d+) invented, (\d+) acks undone, "
+                           r"(\d+) stream violations$")
 
 
 class QueueCrashLoopTest(unittest.TestCase):
@@ -117,6 +131,51 @@ class QueueCrashLoopTest(unittest.TestCase):
         self.assertIn("inject-loss: removed acknowledged transfer", output)
         self.assertRegex(output, r"\[lost\] tx:\d+ is not in the ledger, but its script replied "
                          r"seq \d+|\[lost\] tx:\d+ is gone from the ledger")
+
+    def test_kill9_keeps_stream_entries_acks_and_pending_entries(self):
+        code, last, output = self.crash_test("--cycles", "10", "--appendfsync", "always",
+                                             "--workload", "streams")
+        self.assertEqual(code, 0, output)
+        m = FINAL_STREAMS.match(last)
+        self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
+        self.assertEqual(m.group(1), "10", output)
+        self.assertGreater(int(m.group(2)), 0, output)
+        self.assertGreater(int(m.group(3)), 0, output)
+        self.assertEqual(m.group(4, 5, 6, 7, 8), ("0", "0", "0", "0", "0"), output)
+        cycles = re.findall(r"^cycle \d+/10: \d+ XADDs acknowledged .*, \d+ claimed \((\d+) "
+                            r"pending at the start;.*: ok$", output, re.M)
+        self.assertEqual(len(cycles), 10, output)
+        # The reaper took over entries left pending by the consumers killed with the server.
+        self.assertGreater(sum(int(n) for n in cycles), 0, output)
+        self.assertRegex(output, r"(?m)^clean stop and restart .*: ok$")
+
+    def stream_damage(self, kind):
+        code, last, output = self.crash_test("--cycles", "2", "--workload", "streams",
+                                             "--inject", kind)
+        self.assertEqual(code, 1, output)
+        m = FINAL_STREAMS.match(last)
+        self.assertIsNotNone(m, "final line %r\n%s" % (last, output))
+        self.assertIn("inject-%s: " % kind, output)
+        return m, output
+
+    def test_stream_oracle_fails_when_an_acknowledged_entry_is_deleted(self):
+        m, output = self.stream_damage("loss")
+        self.assertEqual(m.group(4, 5, 6, 7), ("1", "0", "0", "0"), output)
+        self.assertIn("removed acknowledged entry", output)
+        self.assertRegex(output, r"\[lost\] job:\d+ is not at \d+-\d+, but its XADD replied "
+                         r"that ID|\[lost\] \d+-\d+ \(job:\d+\) is gone")
+
+    def test_stream_oracle_fails_when_an_acknowledged_xack_is_undone(self):
+        m, output = self.stream_damage("unack")
+        self.assertEqual(m.group(4, 5, 6, 7, 8), ("0", "0", "0", "1", "0"), output)
+        self.assertRegex(output, r"\[ack-undone\] \d+-\d+ is pending again \(for reaper\), "
+                         r"but its XACK replied :1 this cycle")
+
+    def test_stream_oracle_fails_when_a_pending_entry_is_acknowledged(self):
+        m, output = self.stream_damage("ack")
+        self.assertEqual(m.group(4, 5, 6, 7, 8), ("0", "0", "0", "0", "1"), output)
+        self.assertRegex(output, r"\[pending-lost\] \d+-\d+ is no longer pending, but no XACK "
+                         r"of it was sent")
 
 
 if __name__ == "__main__":

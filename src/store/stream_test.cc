@@ -143,10 +143,10 @@ TEST_F(StreamTest, DeleteKeepsFirstIdNodesAndTombstone) {
   EXPECT_EQ(s.length, 248u);
   EXPECT_EQ(s.meta.first, (StreamId{2, 0}));
   EXPECT_EQ(s.meta.max_deleted, (StreamId{101, 0}));
-  // Approximate trimming to 150 drops the first node (99 entries left in it), not the second.
+  // Approximate trimming to 140 drops the first node (99 entries left in it), not the second.
   uint64_t removed = 0;
   Edit([&](Txn& t, Stream& st) {
-    ASSERT_TRUE(st.Trim(t, false, 150, {}, true, 10000, &removed).ok());
+    ASSERT_TRUE(st.Trim(t, false, 140, {}, true, 10000, &removed).ok());
   });
   EXPECT_EQ(removed, 99u);
   s = Load();
