@@ -1,5 +1,8 @@
 #include "store/stream.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "util/coding.h"
 
 namespace stash::store {
@@ -204,41 +207,47 @@ Status Stream::Range(Iterator* it, StreamId start, StreamId end, bool rev,
     if (s.ok() && bad) s = Damaged("a stream entry key does not decode");
     return s;
   }
-  // Backwards without a reverse iterator: forward scans of windows of the ID space below hi,
-  // each handed out last entry first. A window that found few entries doubles the next one, a
-  // crowded one halves it, so a walk costs O(entries returned + log(gaps)) seeks.
-  using U128 = unsigned __int128;
-  auto to128 = [](StreamId id) { return (U128{id.ms} << 64) | id.seq; };
-  auto from128 = [](U128 v) {
-    return StreamId{static_cast<uint64_t>(v >> 64), static_cast<uint64_t>(v)};
-  };
-  const U128 lowest = to128(start);
-  U128 hi = to128(end);
-  U128 delta = 64;
+  // Backwards without a reverse iterator: forward scans of windows below hi, each handed out
+  // last entry first. A window is a run of sequence numbers within hi's millisecond, or (once
+  // a millisecond is done) a run of whole milliseconds; one that found few entries doubles the
+  // next, a crowded one halves it. So a walk costs O(entries returned + log(gaps)) seeks,
+  // whatever the IDs look like (dense explicit sequences, sparse timestamps).
+  if (length == 0) return Status::OK();
+  StreamId hi = std::min(end, meta.last);
+  const StreamId lowest = std::max(start, meta.first);
+  uint64_t dseq = 64, dms = 1;
   std::vector<std::pair<StreamId, std::string>> window;
-  while (true) {
-    const U128 lo = hi - lowest < delta ? lowest : hi - delta + 1;
+  while (hi >= lowest) {
+    StreamId lo;
+    const bool by_ms = hi.seq == UINT64_MAX;
+    if (by_ms) {
+      lo = StreamId{hi.ms >= dms - 1 ? hi.ms - (dms - 1) : 0, 0};
+    } else {
+      lo = StreamId{hi.ms, hi.seq >= dseq - 1 ? hi.seq - (dseq - 1) : 0};
+    }
+    lo = std::max(lo, lowest);
     window.clear();
     bool bad = false;
-    const StreamId hi_id = from128(hi);
-    Status s =
-        Scan(it, prefix, EntryKey(from128(lo)), [&](std::string_view rest, std::string_view v) {
-          if (rest.size() != 16) return !(bad = true);
-          StreamId id = GetId(rest.data());
-          if (id > hi_id) return false;
-          window.emplace_back(id, std::string(v));
-          return true;
-        });
+    Status s = Scan(it, prefix, EntryKey(lo), [&](std::string_view rest, std::string_view v) {
+      if (rest.size() != 16) return !(bad = true);
+      StreamId id = GetId(rest.data());
+      if (id > hi) return false;
+      window.emplace_back(id, std::string(v));
+      return true;
+    });
     if (!s.ok()) return s;
     if (bad) return Damaged("a stream entry key does not decode");
     for (auto i = window.rbegin(); i != window.rend(); ++i) {
       if (!fn(i->first, i->second)) return Status::OK();
     }
-    if (lo == lowest) return Status::OK();
-    hi = lo - 1;
-    if (window.size() < 32 && delta < (U128{1} << 120)) delta *= 2;
-    if (window.size() > 512 && delta > 1) delta /= 2;
+    if (lo == lowest) break;
+    hi = lo;
+    DecrId(&hi);  // lo > lowest >= 0-0
+    uint64_t& d = by_ms ? dms : dseq;
+    if (window.size() < 32 && d < (uint64_t{1} << 62)) d *= 2;
+    if (window.size() > 512 && d > 1) d /= 2;
   }
+  return Status::OK();
 }
 
 Status Stream::GetEntry(Iterator* it, StreamId id, bool* found, std::string* raw) const {
@@ -418,34 +427,66 @@ Status Stream::Trim(Txn& txn, bool by_minid, uint64_t maxlen, StreamId min, bool
                     uint64_t limit, uint64_t* removed) {
   *removed = 0;
   if (!by_minid && length <= maxlen) return Status::OK();
-  // The entries from the head, a node at a time (a node: from an entry flagged as its start to
-  // the next one).
-  while (length > 0) {
-    std::vector<StreamId> node;
-    bool bad = false;
-    {
-      std::unique_ptr<Iterator> it = txn.NewRawIterator();
-      Status s =
-          Scan(it.get(), Key(kEntryKind), "", [&](std::string_view rest, std::string_view v) {
-            if (rest.size() != 16 || v.empty()) return !(bad = true);
-            if (!node.empty() && (static_cast<uint8_t>(v[0]) & kNodeStart)) return false;
-            node.push_back(GetId(rest.data()));
-            return true;
-          });
-      if (!s.ok()) return txn.Fail(s);
-    }
-    if (bad) return txn.Fail(Damaged("a stream entry does not decode"));
-    if (node.empty()) break;
+  // One scan from the head, a node at a time (a node: from an entry flagged as its start to
+  // the next one), deciding as Redis's streamTrim does; then the deletes.
+  std::vector<StreamId> doomed;
+  std::optional<std::pair<StreamId, std::string>> first_left;  // the first entry kept
+  bool cut = false;  // the last node visited is cut in the middle (exact trimming)
+  uint64_t len = length;
+  std::vector<std::pair<StreamId, std::string>> node;
+  // Takes the node collected: true to go on with the next one.
+  auto take = [&]() {
     const uint64_t entries = node.size();
-    if (limit != 0 && *removed + entries > limit) break;
-    const bool whole = by_minid ? node.back() < min : length - entries >= maxlen;
-    if (!whole && approx) break;
-    for (StreamId id : node) {
-      if (!whole && (by_minid ? id >= min : length <= maxlen)) return Status::OK();
-      STASH_RETURN_IF_ERROR(Delete(txn, id, false));
+    const bool whole = by_minid ? node.back().first < min : len - entries >= maxlen;
+    if ((limit != 0 && *removed + entries > limit) || (!whole && approx)) {
+      first_left = std::move(node.front());
+      return false;
+    }
+    for (auto& [id, raw] : node) {
+      if (!whole && (by_minid ? id >= min : len <= maxlen)) {
+        cut = id != node.front().first;
+        first_left.emplace(id, std::move(raw));
+        return false;
+      }
+      doomed.push_back(id);
+      len--;
       ++*removed;
     }
-    if (!whole) break;
+    return whole;
+  };
+  bool bad = false, more = true;
+  {
+    std::unique_ptr<Iterator> it = txn.NewRawIterator();
+    Status s = Scan(it.get(), Key(kEntryKind), "", [&](std::string_view rest, std::string_view v) {
+      if (rest.size() != 16 || v.empty()) return !(bad = true);
+      if (!node.empty() && (static_cast<uint8_t>(v[0]) & kNodeStart)) {
+        more = take();
+        node.clear();
+        if (!more) return false;
+      }
+      node.emplace_back(GetId(rest.data()), std::string(v));
+      return true;
+    });
+    if (!s.ok()) return txn.Fail(s);
+  }
+  if (bad) return txn.Fail(Damaged("a stream entry does not decode"));
+  if (more && !node.empty()) take();
+  for (StreamId id : doomed) {
+    txn.DeleteRaw(EntryKey(id));
+    if (meta.tail_total > 0 && id >= meta.tail_first && --meta.tail_live == 0) {
+      meta.tail_total = 0;  // Redis drops the empty node
+    }
+  }
+  length = len;
+  if (!first_left) {
+    meta.first = StreamId{};
+    return Status::OK();
+  }
+  meta.first = first_left->first;
+  std::string& raw = first_left->second;
+  if (cut && !raw.empty() && !(static_cast<uint8_t>(raw[0]) & kNodeStart)) {
+    raw[0] = static_cast<char>(static_cast<uint8_t>(raw[0]) | kNodeStart);  // the node goes on
+    txn.PutRaw(EntryKey(first_left->first), raw);
   }
   return Status::OK();
 }

@@ -162,6 +162,39 @@ TEST_F(StreamTest, DeleteKeepsFirstIdNodesAndTombstone) {
   EXPECT_EQ(Load().length, 21u);
 }
 
+TEST_F(StreamTest, ExactTrimCutsANodeThatApproximateTrimThenRemovesWhole) {
+  Edit([&](Txn& t, Stream& s) {
+    for (uint64_t i = 1; i <= 300; i++) s.Add(t, {i, 0}, Fields());
+  });
+  uint64_t removed = 0;
+  // Exact: 30 entries of the first node go; its other 70 stay a node.
+  Edit([&](Txn& t, Stream& s) { ASSERT_TRUE(s.Trim(t, false, 270, {}, false, 0, &removed).ok()); });
+  EXPECT_EQ(removed, 30u);
+  EXPECT_EQ(Load().meta.first, (StreamId{31, 0}));
+  // Approximate to 150: the cut node goes (200 left); the next would leave 100 < 150.
+  Edit([&](Txn& t, Stream& s) { ASSERT_TRUE(s.Trim(t, false, 150, {}, true, 0, &removed).ok()); });
+  EXPECT_EQ(removed, 70u);
+  EXPECT_EQ(Load().length, 200u);
+  // LIMIT below a node's entries removes nothing; a MINID inside the second node removes the
+  // first whole node only when approximate.
+  Edit([&](Txn& t, Stream& s) { ASSERT_TRUE(s.Trim(t, false, 0, {}, true, 99, &removed).ok()); });
+  EXPECT_EQ(removed, 0u);
+  Edit([&](Txn& t, Stream& s) {
+    ASSERT_TRUE(s.Trim(t, true, 0, {250, 0}, true, 0, &removed).ok());
+  });
+  EXPECT_EQ(removed, 100u);
+  EXPECT_EQ(Ids().front(), (StreamId{201, 0}));
+  // Everything, exactly: the stream is empty, its first ID 0-0, and a new entry starts a node.
+  Edit([&](Txn& t, Stream& s) { ASSERT_TRUE(s.Trim(t, false, 0, {}, false, 0, &removed).ok()); });
+  EXPECT_EQ(removed, 100u);
+  Stream s = Load();
+  EXPECT_EQ(s.length, 0u);
+  EXPECT_EQ(s.meta.first, StreamId{});
+  EXPECT_EQ(s.meta.tail_total, 0u);
+  EXPECT_TRUE(Ids().empty());
+  EXPECT_TRUE(Ids({}, kMaxStreamId, true).empty());
+}
+
 TEST_F(StreamTest, PendingEntriesInBothIndexesAndGroupDeletion) {
   Edit([&](Txn& t, Stream& s) {
     for (uint64_t i = 1; i <= 5; i++) s.Add(t, {i, 0}, Fields());
