@@ -34,10 +34,12 @@ tsan_targets=(stashd "${tsan_unit_tests[@]}")
 # Black-box tests run against the TSan stashd (under a minute here): writer thread, I/O threads,
 # WATCH, MULTI/EXEC, expiry (active cycle and lazy), clients (list/kill, AUTH), SCAN while other
 # clients write and the engine flushes, INFO/CONFIG/SHUTDOWN, Pub/Sub delivery across I/O
-# threads. Not limits_test: its idle-timeout cases depend on the server's speed.
+# threads, blocking XREAD/XREADGROUP. Not limits_test: its idle-timeout cases depend on the
+# server's speed.
 tsan_blackbox=(tx_concurrency_test tx_replies_test data_expire_test connection_test client_test
   data_scan_test server_test pubsub_test.PubSubDifferentialTest pubsub_test.IoThreadsTest
-  pubsub_test.SlowSubscriberTest pubsub_test.TransactionTest tracking_test function_test.BusyTest)
+  pubsub_test.SlowSubscriberTest pubsub_test.TransactionTest tracking_test function_test.BusyTest
+  data_stream_test.BlockingTest)
 tsan_options="halt_on_error=1:second_deadlock_stack=1"
 
 passed=0

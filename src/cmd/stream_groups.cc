@@ -207,10 +207,10 @@ CommandStatus XAck(WriteContext& c) {
   }
   int64_t acked = 0;
   for (StreamId id : ids) {
-    std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
     bool pending;
     store::PendingEntry p;
-    if (Status s = sw.s->GetPending(it.get(), c.argv[2], id, &pending, &p); !s.ok()) {
+    if (Status s = sw.s->GetPending(streams::TxnRead(c.txn), c.argv[2], id, &pending, &p);
+        !s.ok()) {
       return ReadFailure(c.txn.Fail(s));
     }
     if (!pending) continue;
@@ -262,11 +262,11 @@ Status ReplyClaimed(WriteContext& c, store::Stream& s, const std::vector<StreamI
     return Status::OK();
   }
   streams::Entries entries;
-  std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
+  const store::RawRead read = streams::TxnRead(c.txn);
   for (StreamId id : ids) {
     bool found;
     std::string raw;
-    STASH_RETURN_IF_ERROR(s.GetEntry(it.get(), id, &found, &raw));
+    STASH_RETURN_IF_ERROR(s.GetEntry(read, id, &found, &raw));
     entries.emplace_back(id, std::move(raw));
   }
   return streams::ReplyEntries(c.out, entries);
@@ -329,14 +329,12 @@ CommandStatus XClaim(WriteContext& c) {
   claim.delivery_ms = delivery < 0 || delivery > c.now_ms ? c.now_ms : delivery;
   std::vector<StreamId> claimed;
   for (StreamId id : ids) {
-    std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
     bool pending, exists;
     store::PendingEntry p;
-    std::string unused;
-    Status s = sw.s->GetPending(it.get(), c.argv[2], id, &pending, &p);
-    if (s.ok()) s = sw.s->GetEntry(it.get(), id, &exists, &unused);
+    const store::RawRead read = streams::TxnRead(c.txn);
+    Status s = sw.s->GetPending(read, c.argv[2], id, &pending, &p);
+    if (s.ok()) s = sw.s->GetEntry(read, id, &exists, nullptr);
     if (!s.ok()) return ReadFailure(c.txn.Fail(s));
-    it.reset();
     if (!exists) {
       if (pending) {  // the entry is gone: so is its pending entry
         sw.s->DeletePending(c.txn, c.argv[2], id, p.consumer);
@@ -423,13 +421,10 @@ CommandStatus XAutoClaim(WriteContext& c) {
   for (const store::PendingEntry& p : pel) {
     if (count == 0) break;
     examined++;
-    std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
     bool exists;
-    std::string unused;
-    if (Status s = sw.s->GetEntry(it.get(), p.id, &exists, &unused); !s.ok()) {
+    if (Status s = sw.s->GetEntry(streams::TxnRead(c.txn), p.id, &exists, nullptr); !s.ok()) {
       return ReadFailure(c.txn.Fail(s));
     }
-    it.reset();
     if (!exists) {
       sw.s->DeletePending(c.txn, c.argv[2], p.id, p.consumer);
       group->state().pending--;
@@ -492,7 +487,7 @@ CommandStatus XPending(CommandContext& c) {
   bool has_group = false;
   store::GroupState g;
   if (ref.found) {
-    if (Status s = ref.s->GetGroup(it.get(), c.argv[2], &has_group, &g); !s.ok()) {
+    if (Status s = ref.s->GetGroup(streams::SourceRead(src), c.argv[2], &has_group, &g); !s.ok()) {
       return src.Failure(s);
     }
   }
@@ -533,7 +528,8 @@ CommandStatus XPending(CommandContext& c) {
   if (consumer) {
     bool exists;
     store::ConsumerState unused;
-    if (Status s = ref.s->GetConsumer(it.get(), group, *consumer, &exists, &unused); !s.ok()) {
+    if (Status s = ref.s->GetConsumer(streams::SourceRead(src), group, *consumer, &exists, &unused);
+        !s.ok()) {
       return src.Failure(s);
     }
     if (!exists) {

@@ -249,7 +249,7 @@ CommandStatus XInfoConsumers(CommandContext& c) {
   std::unique_ptr<Iterator> it = src.NewIterator();
   bool found;
   store::GroupState g;
-  if (Status st = ref.s->GetGroup(it.get(), c.argv[3], &found, &g); !st.ok()) {
+  if (Status st = ref.s->GetGroup(streams::SourceRead(src), c.argv[3], &found, &g); !st.ok()) {
     return src.Failure(st);
   }
   if (!found) {

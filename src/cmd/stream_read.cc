@@ -116,18 +116,10 @@ void WriteReply(resp::ReplyWriter& out, const std::vector<StreamReply>& served) 
   }
 }
 
-// Delivers the entries after the group's last ID to consumer (XREADGROUP >).
-CommandStatus DeliverNew(WriteContext& c, streams::GroupWrite& g, const ReadArgs& a, uint64_t count,
-                         StreamReply* r) {
+// Delivers entries, the ones after the group's last ID, to consumer (XREADGROUP >).
+CommandStatus DeliverNew(WriteContext& c, streams::GroupWrite& g, const ReadArgs& a,
+                         streams::Entries entries, StreamReply* r) {
   store::Stream& s = g.stream();
-  StreamId start = g.state().last;
-  if (!store::IncrId(&start)) return {};
-  streams::Entries entries;
-  {
-    std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
-    Status st = streams::ReadRange(it.get(), s, start, store::kMaxStreamId, false, count, &entries);
-    if (!st.ok()) return ReadFailure(c.txn.Fail(st));
-  }
   std::vector<std::string_view> fields;
   for (auto& [id, raw] : entries) {
     if (!store::DecodeEntry(raw, &fields)) {
@@ -168,7 +160,7 @@ CommandStatus DeliverHistory(WriteContext& c, streams::GroupWrite& g, const Read
     if (!st.ok()) break;
     bool found;
     std::string raw;
-    st = s.GetEntry(it.get(), p.id, &found, &raw);
+    st = s.GetEntry(streams::TxnRead(c.txn), p.id, &found, &raw);
     if (!st.ok()) break;
     if (!found) {
       r->items.emplace_back(p.id, std::nullopt);
@@ -255,48 +247,27 @@ CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
       if (!src.group) continue;
     }
     store::Stream& s = *src.sw.s;
-    bool serve = false, history = false;
-    StreamId after = src.after;
-    if (xreadgroup) {
-      if (after != kNewOnly) {
-        serve = history = true;
-      } else {
-        after = src.group->state().last;
-        StreamId top;
-        bool have = false;
-        if (serving) {
-          have = true;
-          top = s.meta.last;
-        } else if (s.length > 0) {
-          std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
-          if (Status st = streams::LastEntryId(it.get(), s, &have, &top); !st.ok()) {
-            return ReadFailure(c.txn.Fail(st));
-          }
-        }
-        serve = have && top > after;
+    // History (XREADGROUP with an ID) is always served; else the entries after `after` (the
+    // group's last ID for >) are read, and served when there are any (when serving a waiting
+    // client: when the stream's last ID is past `after`, as Redis does, even if they are gone).
+    const bool history = xreadgroup && src.after != kNewOnly;
+    StreamId after = xreadgroup && !history ? src.group->state().last : src.after;
+    streams::Entries entries;
+    bool serve = history;
+    if (!history) {
+      StreamId start = after;
+      if (s.length > 0 && store::IncrId(&start)) {
+        std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
+        Status st =
+            streams::ReadRange(it.get(), s, start, store::kMaxStreamId, false, count, &entries);
+        if (!st.ok()) return ReadFailure(c.txn.Fail(st));
       }
-    } else if (serving) {
-      serve = s.meta.last > after;
-    } else if (s.length > 0) {
-      StreamId top;
-      bool have;
-      std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
-      if (Status st = streams::LastEntryId(it.get(), s, &have, &top); !st.ok()) {
-        return ReadFailure(c.txn.Fail(st));
-      }
-      serve = have && top > after;
+      serve = serving ? s.meta.last > after : !entries.empty();
     }
     if (!serve) continue;
     StreamReply& r = served.emplace_back();
     r.key = keys[i];
     if (!xreadgroup) {
-      StreamId start = after;
-      if (!store::IncrId(&start)) continue;
-      streams::Entries entries;
-      std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
-      Status st =
-          streams::ReadRange(it.get(), s, start, store::kMaxStreamId, false, count, &entries);
-      if (!st.ok()) return ReadFailure(c.txn.Fail(st));
       for (auto& [id, raw] : entries) r.items.emplace_back(id, std::move(raw));
       continue;
     }
@@ -309,7 +280,7 @@ CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
     if (history) {
       STASH_RETURN_IF_FAILED(DeliverHistory(c, g, a, after, count, &r));
     } else {
-      STASH_RETURN_IF_FAILED(DeliverNew(c, g, a, count, &r));
+      STASH_RETURN_IF_FAILED(DeliverNew(c, g, a, std::move(entries), &r));
       if (!r.items.empty()) consumer->active_ms = c.now_ms;
     }
     g.Save();

@@ -194,10 +194,9 @@ CommandStatus GroupWrite::Consumer(std::string_view name, bool create, store::Co
     *out = &at->second;
     return {};
   }
-  std::unique_ptr<Iterator> it = c_.txn.NewRawIterator();
   bool found;
   store::ConsumerState state;
-  Status s = sw_.s->GetConsumer(it.get(), name_, name, &found, &state);
+  Status s = sw_.s->GetConsumer(TxnRead(c_.txn), name_, name, &found, &state);
   if (!s.ok()) return ReadFailure(c_.txn.Fail(s));
   if (!found) {
     if (!create) {
@@ -214,10 +213,9 @@ CommandStatus GroupWrite::Consumer(std::string_view name, bool create, store::Co
 }
 
 CommandStatus GroupWrite::Deliver(StreamId id, std::string_view consumer, int64_t now_ms) {
-  std::unique_ptr<Iterator> it = c_.txn.NewRawIterator();
   bool found;
   store::PendingEntry p;
-  Status s = sw_.s->GetPending(it.get(), name_, id, &found, &p);
+  Status s = sw_.s->GetPending(TxnRead(c_.txn), name_, id, &found, &p);
   if (!s.ok()) return ReadFailure(c_.txn.Fail(s));
   std::optional<std::string> old_owner;
   if (found) old_owner = p.consumer;
@@ -239,10 +237,9 @@ CommandStatus OpenGroup(WriteContext& c, StreamWrite& sw, std::string_view name,
                         std::optional<GroupWrite>* out) {
   out->reset();
   if (!sw.s) return {};
-  std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
   bool found;
   store::GroupState g;
-  Status s = sw.s->GetGroup(it.get(), name, &found, &g);
+  Status s = sw.s->GetGroup(TxnRead(c.txn), name, &found, &g);
   if (!s.ok()) return ReadFailure(c.txn.Fail(s));
   if (found) out->emplace(c, sw, std::string(name), g);
   return {};

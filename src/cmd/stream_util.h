@@ -33,6 +33,14 @@ CommandStatus ParseIdArg(std::string_view arg, bool strict, uint64_t missing_seq
 // s as Redis's %s formats it in an error: up to its first NUL byte.
 inline std::string CString(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
 
+// Point reads at the writer's group state (Txn::ReadRaw) and at a read source's read point.
+inline store::RawRead TxnRead(store::Txn& txn) {
+  return [&txn](const std::string& key, std::string* value) { return txn.ReadRaw(key, value); };
+}
+inline store::RawRead SourceRead(CollectionSource& src) {
+  return [&src](const std::string& key, std::string* value) { return src.Raw(key, value); };
+}
+
 // A stream as a read sees it.
 struct StreamRef {
   bool found = false;

@@ -41,11 +41,10 @@ Status Scan(Iterator* it, const std::string& prefix, std::string_view from,
   return it->status();
 }
 
-Status PointRead(Iterator* it, const std::string& key, bool* found, std::string* value) {
-  it->Seek(key);
-  *found = it->Valid() && it->key() == key;
-  if (*found && value != nullptr) value->assign(it->value());
-  return it->status();
+Status PointRead(const RawRead& read, const std::string& key, bool* found, std::string* value) {
+  Status s = read(key, value);
+  *found = s.ok();
+  return s.IsNotFound() ? Status::OK() : s;
 }
 
 std::string EncodeGroup(const GroupState& g) {
@@ -250,8 +249,9 @@ Status Stream::Range(Iterator* it, StreamId start, StreamId end, bool rev,
   return Status::OK();
 }
 
-Status Stream::GetEntry(Iterator* it, StreamId id, bool* found, std::string* raw) const {
-  return PointRead(it, EntryKey(id), found, raw);
+Status Stream::GetEntry(const RawRead& read, StreamId id, bool* found, std::string* raw) const {
+  std::string unused;
+  return PointRead(read, EntryKey(id), found, raw != nullptr ? raw : &unused);
 }
 
 Status Stream::Groups(Iterator* it,
@@ -265,11 +265,12 @@ Status Stream::Groups(Iterator* it,
   return s.ok() && bad ? Damaged("a consumer group record does not decode") : s;
 }
 
-Status Stream::GetGroup(Iterator* it, std::string_view name, bool* found, GroupState* g) const {
+Status Stream::GetGroup(const RawRead& read, std::string_view name, bool* found,
+                        GroupState* g) const {
   std::string key = Key(kGroupKind);
   key.append(name);
   std::string v;
-  STASH_RETURN_IF_ERROR(PointRead(it, key, found, &v));
+  STASH_RETURN_IF_ERROR(PointRead(read, key, found, &v));
   if (*found && !DecodeGroup(v, g)) return Damaged("a consumer group record does not decode");
   return Status::OK();
 }
@@ -287,12 +288,12 @@ Status Stream::Consumers(
   return s.ok() && bad ? Damaged("a consumer record does not decode") : s;
 }
 
-Status Stream::GetConsumer(Iterator* it, std::string_view group, std::string_view consumer,
+Status Stream::GetConsumer(const RawRead& read, std::string_view group, std::string_view consumer,
                            bool* found, ConsumerState* c) const {
   std::string key = GroupPrefix(kConsumerKind, group);
   key.append(consumer);
   std::string v;
-  STASH_RETURN_IF_ERROR(PointRead(it, key, found, &v));
+  STASH_RETURN_IF_ERROR(PointRead(read, key, found, &v));
   if (*found && !DecodeConsumer(v, c)) return Damaged("a consumer record does not decode");
   return Status::OK();
 }
@@ -332,19 +333,28 @@ Status Stream::Pending(Iterator* it, std::string_view group,
   for (StreamId id : ids) {
     bool found;
     PendingEntry p;
-    STASH_RETURN_IF_ERROR(GetPending(it, group, id, &found, &p));
+    STASH_RETURN_IF_ERROR(GetPending(
+        [it](const std::string& key, std::string* value) {
+          it->Seek(key);
+          if (!it->Valid() || it->key() != key) {
+            return it->status().ok() ? Status::NotFound() : it->status();
+          }
+          value->assign(it->value());
+          return Status::OK();
+        },
+        group, id, &found, &p));
     if (!found) return Damaged("a consumer's pending entry is not in its group");
     if (!fn(p)) break;
   }
   return Status::OK();
 }
 
-Status Stream::GetPending(Iterator* it, std::string_view group, StreamId id, bool* found,
+Status Stream::GetPending(const RawRead& read, std::string_view group, StreamId id, bool* found,
                           PendingEntry* p) const {
   std::string key = GroupPrefix(kPelKind, group);
   PutId(&key, id);
   std::string v;
-  STASH_RETURN_IF_ERROR(PointRead(it, key, found, &v));
+  STASH_RETURN_IF_ERROR(PointRead(read, key, found, &v));
   if (!*found) return Status::OK();
   if (!DecodePending(v, p)) return Damaged("a pending entry does not decode");
   p->id = id;

@@ -90,6 +90,10 @@ struct PendingEntry {
   uint64_t delivery_count = 0;
 };
 
+// A point read of an engine key at the caller's read point: OK, NotFound or the engine's error
+// (Txn::ReadRaw on the writer, a snapshot's read on a connection thread).
+using RawRead = std::function<Status(const std::string& key, std::string* value)>;
+
 // An entry's fields and values (views into its record).
 bool DecodeEntry(std::string_view raw, std::vector<std::string_view>* fields,
                  bool* node_start = nullptr);
@@ -104,28 +108,29 @@ class Stream {
   StreamMeta meta;
   uint64_t length = 0;  // entries (the collection's count)
 
-  // --- reads: it is any iterator over one read point (a snapshot or the group's Txn) ---
+  // --- reads: it is any iterator over one read point (a snapshot or the group's Txn), read a
+  // point read at that same read point ---
   // Entries with start <= id <= end, in ID order (rev: reversed), until fn returns false.
   Status Range(Iterator* it, StreamId start, StreamId end, bool rev,
                const std::function<bool(StreamId, std::string_view raw)>& fn) const;
   // The entry id (found false when absent).
-  Status GetEntry(Iterator* it, StreamId id, bool* found, std::string* raw) const;
+  Status GetEntry(const RawRead& read, StreamId id, bool* found, std::string* raw) const;
   // The groups in name order.
   Status Groups(Iterator* it,
                 const std::function<bool(std::string_view name, const GroupState&)>& fn) const;
-  Status GetGroup(Iterator* it, std::string_view name, bool* found, GroupState* g) const;
+  Status GetGroup(const RawRead& read, std::string_view name, bool* found, GroupState* g) const;
   // The consumers of group in name order.
   Status Consumers(
       Iterator* it, std::string_view group,
       const std::function<bool(std::string_view name, const ConsumerState&)>& fn) const;
-  Status GetConsumer(Iterator* it, std::string_view group, std::string_view consumer, bool* found,
-                     ConsumerState* c) const;
+  Status GetConsumer(const RawRead& read, std::string_view group, std::string_view consumer,
+                     bool* found, ConsumerState* c) const;
   // The group's pending entries with start <= id <= end in ID order (with consumer: only that
   // consumer's), until fn returns false.
   Status Pending(Iterator* it, std::string_view group, std::optional<std::string_view> consumer,
                  StreamId start, StreamId end,
                  const std::function<bool(const PendingEntry&)>& fn) const;
-  Status GetPending(Iterator* it, std::string_view group, StreamId id, bool* found,
+  Status GetPending(const RawRead& read, std::string_view group, StreamId id, bool* found,
                     PendingEntry* p) const;
   // The number of entries in consumer's PEL.
   Status CountPending(Iterator* it, std::string_view group, std::string_view consumer,
