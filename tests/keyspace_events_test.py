@@ -4,12 +4,15 @@ __keyevent@<db>__:<event> with the key), in which order, and under which flags.
 
 The main tests are differential: the server under test and a stock redis-server run the same
 seeded command mix (strings, keys, expiry, hashes, sets, SELECT/SWAPDB/FLUSHDB, MULTI blocks,
-pipelines, wrong-type errors) over a small key space in db 0 and 1; on each server a subscriber
+pipelines, wrong-type errors; between those steps, streams with their consumer groups on keys of
+their own) over a small key space in db 0 and 1; on each server a subscriber
 PSUBSCRIBEs __key*@*__:* and SUBSCRIBEs a sentinel channel, and after every step a third
 connection PUBLISHes the next sentinel: everything the subscriber reads before it is the step's
 events, compared exactly and in order (no sleeps). Replies are compared too (unordered ones as
-sets). Expiry times are either far in the future or already past, so no key expires during a
-differential run; SPOP is only used where its result does not depend on the random pick.
+sets, XPENDING without idle times). Expiry times are either far in the future or already past,
+so no key expires during a differential run; SPOP is only used where its result does not depend
+on the random pick; stream IDs are explicit and XCLAIM/XAUTOCLAIM have a min-idle-time of 0, so
+no reply depends on the time.
 
 The rest: a table of single commands with the events Redis 7.0 publishes for them (the reference
 for the implementation), active and lazy expiry ('expired' events, compared as sets of keys),
@@ -160,6 +163,16 @@ DBS = [b"0", b"1"]
 FLAG_POOL = [b"KEA", b"AKEn", b"KEn", b"Kg$", b"Elshx", b"Eh", b"Ks", b"KEd", b"KEt", b"A", b"",
              b"E$n", b"Kgn", b"KEA", b"AKEn"]
 
+# Streams: keys of their own, touched by no command of the other types (only by SELECT, SWAPDB,
+# FLUSHDB, FLUSHALL), and drawn from a random stream of their own (Generator.srng): a seed runs
+# the same commands of the other types as before streams were added, with stream steps between
+# them. IDs are explicit (never '*': no time in a reply) and increase over all the stream keys.
+STREAM_KEYS = [b"x0", b"x1", b"x\x00s"]
+GROUPS = [b"g0", b"g1"]
+CONSUMERS = [b"c0", b"c1", b"c2"]
+# The chance of a stream step after each step of the other types.
+STREAM_STEPS = 0.3
+
 
 class Generator:
     """Seeded commands. Expiry times are unique and at least 10 s apart, far in the future or
@@ -171,6 +184,11 @@ class Generator:
         self.start_ms = start_ms
         self.offsets = list(range(1, 50000))
         self.rng.shuffle(self.offsets)
+        self.srng = random.Random("streams %d" % seed)
+        self.ms = 1000  # the ms part of the last new stream ID
+        self.ids = [b"1000-0"]  # stream IDs given so far (the latest last)
+        self.xttl = 0  # stream keys' expiry times: 1000 s apart, far from the others'
+        self.fixed = None  # (key, group) that every stream command uses (stream_scenario)
 
     def key(self, pool=KEYS):
         return self.rng.choice(pool if self.rng.random() < 0.85 else KEYS)
@@ -347,6 +365,266 @@ class Generator:
             [b"TOUCH", k(), k()],
         ])
 
+    # --- streams (self.srng only)
+
+    def xkey(self, others=0.0):
+        """A stream key, or with the chance others a key of the other types (only for commands
+        that never create a key)."""
+        g = self.srng
+        if self.fixed:
+            return self.fixed[0]
+        return g.choice(KEYS if g.random() < others else STREAM_KEYS)
+
+    def xgroup(self):
+        if self.fixed:
+            return self.fixed[1]
+        return self.srng.choice(GROUPS)
+
+    def xconsumer(self):
+        return self.srng.choice(CONSUMERS)
+
+    def new_id(self):
+        """An ID for XADD: mostly above every ID given so far (ms-seq, ms, ms-*), else the last ms
+        again with '-*' (the next sequence number on the stream that holds it), an old ID
+        (mostly 'equal or smaller than the target stream top item'), or an invalid one."""
+        g = self.srng
+        r = g.random()
+        if r < 0.1:
+            return g.choice(self.ids[-12:])
+        if r < 0.2:
+            return b"%d-*" % self.ms
+        if r < 0.22:
+            return g.choice([b"0-0", b"0", b"x", b"-1", b"1-x", b"18446744073709551615-x"])
+        self.ms += g.randrange(1, 4)
+        f = g.random()
+        seq = g.randrange(3) if f < 0.5 else 0
+        self.ids = self.ids[-40:] + [b"%d-%d" % (self.ms, seq)]
+        if f < 0.5:
+            return b"%d-%d" % (self.ms, seq)
+        return b"%d" % self.ms if f < 0.8 else b"%d-*" % self.ms
+
+    def old_id(self):
+        """An ID given before (most likely still in a stream or a PEL), or one never given."""
+        g = self.srng
+        if g.random() < 0.85:
+            return g.choice(self.ids[-12:])
+        return g.choice([b"1-0", b"999999999-0", b"0", b"%d" % self.ms])
+
+    def fields(self):
+        g = self.srng
+        out = []
+        for _ in range(g.choice([1, 1, 2])):
+            out += [g.choice(FIELDS), g.choice(VALUES)]
+        return out
+
+    def trim_args(self):
+        """MAXLEN or MINID, exact ('=' or nothing): small limits, so that trimming happens."""
+        g = self.srng
+        args = [g.choice([b"MAXLEN", b"MAXLEN", b"MINID"])]
+        if g.random() < 0.5:
+            args.append(b"=")
+        if args[0] == b"MAXLEN":
+            args.append(g.choice([b"0", b"1", b"2", b"3", b"5", b"-1", b"x"]
+                                 if g.random() < 0.1 else [b"0", b"1", b"2", b"3", b"5"]))
+        else:
+            args.append(self.old_id())
+        return args
+
+    def xexpire_arg(self, op):
+        """Like expire_arg, from srng: far in the future (unique, 1000 s apart) or past."""
+        g = self.srng
+        absolute = op in (b"EXPIREAT", b"PEXPIREAT")
+        if g.random() < 0.8:
+            self.xttl += 1000
+            s = 10000000 + self.xttl
+            if absolute:
+                s += self.start_ms // 1000
+            return b"%d" % (s * 1000 if op in (b"PEXPIRE", b"PEXPIREAT") else s)
+        return g.choice([b"0", b"-1", b"1"] if absolute else [b"0", b"-1"])
+
+    def stream_write(self, c=None):
+        """A stream command that may change the data set, a generic command on stream keys, a
+        command of another type on a stream key, or a stream command on another type's key
+        (c: which one, else random)."""
+        g = self.srng
+        k = self.xkey
+        if c is None:
+            c = g.randrange(100)
+        if c < 26:
+            args = [b"XADD", k()]
+            if g.random() < 0.12:
+                args.append(b"NOMKSTREAM")
+            r = g.random()
+            if r < 0.3:
+                args += self.trim_args()
+            elif r < 0.32:
+                args += [b"MAXLEN", b"2", b"LIMIT", b"5"]  # LIMIT needs '~': an error
+            return args + [self.new_id()] + self.fields()
+        if c < 32:
+            return [b"XDEL", k(0.05)] + [self.old_id() for _ in range(g.randrange(1, 4))]
+        if c < 37:
+            return [b"XTRIM", k(0.05)] + self.trim_args()
+        if c < 40:
+            r = g.random()
+            if r < 0.6:  # at or above the top: accepted
+                self.ms += g.randrange(0, 3)
+                args = [b"XSETID", k(0.05), b"%d-%d" % (self.ms, g.randrange(5))]
+                self.ms += 1
+            else:  # maybe below the top: 'smaller than the target stream top item'
+                args = [b"XSETID", k(0.05), self.old_id()]
+            if g.random() < 0.15:
+                args += [b"ENTRIESADDED", g.choice([b"0", b"3", b"100"]),
+                         b"MAXDELETEDID", g.choice([b"0-1", b"1000-0", self.old_id()])]
+            return args
+        if c < 46:
+            args = [b"XGROUP", b"CREATE", k(0.05), self.xgroup(),
+                    g.choice([b"$", b"0", b"0", self.old_id()])]
+            if args[2] in STREAM_KEYS and g.random() < 0.7:
+                args.append(b"MKSTREAM")
+            if g.random() < 0.1:
+                args += [b"ENTRIESREAD", g.choice([b"0", b"2", b"-1"])]
+            return args
+        if c < 49:
+            return [b"XGROUP", b"SETID", k(0.05), self.xgroup(),
+                    g.choice([b"$", b"0", self.old_id()])]
+        if c < 51:
+            return [b"XGROUP", b"DESTROY", k(0.05), self.xgroup()]
+        if c < 55:
+            return [b"XGROUP", b"CREATECONSUMER", k(0.05), self.xgroup(), self.xconsumer()]
+        if c < 58:
+            return [b"XGROUP", b"DELCONSUMER", k(0.05), self.xgroup(), self.xconsumer()]
+        if c < 70:
+            args = [b"XREADGROUP", b"GROUP", self.xgroup(), self.xconsumer()]
+            if g.random() < 0.5:
+                args += [b"COUNT", g.choice([b"1", b"2", b"10"])]
+            if g.random() < 0.15:
+                args.append(b"NOACK")
+            keys = [k(0.05) for _ in range(g.choice([1, 1, 1, 2]))]
+            return args + [b"STREAMS"] + keys + \
+                [g.choice([b">", b">", b"0", self.old_id()]) for _ in keys]
+        if c < 75:
+            return [b"XACK", k(0.05), self.xgroup()] + \
+                [self.old_id() for _ in range(g.randrange(1, 3))]
+        if c < 80:
+            args = [b"XCLAIM", k(0.05), self.xgroup(), self.xconsumer(), b"0"] + \
+                [self.old_id() for _ in range(g.randrange(1, 3))]
+            for _ in range(g.choice([0, 0, 1, 2])):
+                args += g.choice([[b"JUSTID"], [b"FORCE"], [b"RETRYCOUNT", b"5"],
+                                  [b"LASTID", self.old_id()], [b"IDLE", b"100000"]])
+            return args
+        if c < 84:
+            args = [b"XAUTOCLAIM", k(0.05), self.xgroup(), self.xconsumer(), b"0",
+                    g.choice([b"0", b"0-0", b"-", self.old_id()])]
+            if g.random() < 0.4:
+                args += [b"COUNT", g.choice([b"1", b"2", b"100"])]
+            if g.random() < 0.3:
+                args.append(b"JUSTID")
+            return args
+        if c < 87:
+            return [g.choice([b"DEL", b"UNLINK"])] + [k() for _ in range(g.randrange(1, 3))]
+        if c < 89:
+            return [g.choice([b"RENAME", b"RENAME", b"RENAMENX"]), k(), k()]
+        if c < 91:
+            args = [b"COPY", k(), k()]
+            if g.random() < 0.3:
+                args += [b"DB", g.choice(DBS)]
+            if g.random() < 0.5:
+                args.append(b"REPLACE")
+            return args
+        if c < 92:
+            return [b"MOVE", k(), g.choice(DBS)]
+        if c < 95:
+            op = g.choice([b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT", b"PERSIST"])
+            if op == b"PERSIST":
+                return [op, k()]
+            args = [op, k(), self.xexpire_arg(op)]
+            if g.random() < 0.3:
+                args.append(g.choice([b"NX", b"XX", b"GT", b"LT"]))
+            return args
+        if c < 98:
+            # Another type's command on a stream key: mostly WRONGTYPE, no event. Lists and
+            # sorted sets only in forms that never create a key: their classes stay silent
+            # (test_flag_subsets).
+            x = k()
+            return g.choice([
+                [b"HSET", x, b"f", b"v"], [b"SADD", x, b"m"], [b"INCR", x], [b"APPEND", x, b"a"],
+                [b"SETRANGE", x, b"0", b"a"], [b"LPUSHX", x, b"a"], [b"ZADD", x, b"XX", b"1", b"a"],
+                [b"GETSET", x, b"v"], [b"GETDEL", x], [b"SET", x, b"v", b"GET"],
+                [b"SET", x, b"v", b"XX"], [b"HDEL", x, b"f"], [b"SREM", x, b"m"],
+                [b"SMOVE", x, k(), b"m"], [b"SUNIONSTORE", k(), x], [b"GETEX", x, b"PERSIST"],
+                [b"HINCRBY", x, b"f", b"1"], [b"INCRBYFLOAT", x, b"1"], [b"LPOP", x],
+                [b"ZADD", x, b"XX", b"INCR", b"1", b"a"], [b"ZREM", x, b"a"],
+                [b"SPOP", x, b"100"]])
+        x = k(0.3)  # bad arguments
+        return g.choice([
+            [b"XADD", x], [b"XADD", x, b"1-1", b"f"], [b"XGROUP", b"BOGUS", x],
+            [b"XGROUP", b"CREATE", x, b"g0"], [b"XTRIM", x, b"MAXLEN"],
+            [b"XTRIM", x, b"BOGUS", b"1"], [b"XSETID", x], [b"XDEL", x],
+            [b"XREADGROUP", b"GROUP", b"g0", b"c0", b"STREAMS", x],
+            [b"XCLAIM", x, b"g0", b"c0", b"x", b"1-0"],
+            [b"XAUTOCLAIM", x, b"g0", b"c0", b"0", b"0", b"COUNT", b"0"]])
+
+    def stream_read(self):
+        """A stream command that only reads (events: key misses, with 'm')."""
+        g = self.srng
+        k = self.xkey
+        return g.choice([
+            [b"XLEN", k(0.1)], [b"XRANGE", k(0.1), b"-", b"+"],
+            [b"XRANGE", k(), g.choice([b"-", self.old_id()]), b"+", b"COUNT", b"2"],
+            [b"XREVRANGE", k(0.1), b"+", b"-"],
+            [b"XREAD", b"COUNT", b"3", b"STREAMS", k(0.1), b"0"],
+            [b"XREAD", b"STREAMS", k(), k(0.1), b"0", self.old_id()],
+            [b"XPENDING", k(0.1), self.xgroup()],
+            [b"XPENDING", k(), self.xgroup(), b"-", b"+", b"10"],
+            [b"XPENDING", k(), self.xgroup(), b"-", b"+", b"10", self.xconsumer()],
+            [b"TYPE", k()], [b"EXISTS", k(), k()], [b"TTL", k()], [b"GET", k()],
+            [b"SMEMBERS", k()],
+        ])
+
+    # stream_write's c of the commands of a group: XADD, XDEL, XTRIM, XSETID, XGROUP SETID DESTROY
+    # CREATECONSUMER DELCONSUMER, XREADGROUP, XACK, XCLAIM, XAUTOCLAIM (some more often)
+    GROUP_COMMANDS = [0, 0, 26, 32, 37, 46, 49, 51, 55, 58, 58, 58, 70, 70, 75, 75, 80, 80]
+
+    def stream_scenario(self):
+        """Commands on one stream key and one group that is made sure to exist first (and
+        mostly an entry to read): consumers read, claim and acknowledge entries."""
+        g = self.srng
+        key, group = g.choice(STREAM_KEYS), g.choice(GROUPS)
+        self.fixed = (key, group)
+        body = []
+        if g.random() < 0.7:
+            body.append([b"XADD", key, self.new_id()] + self.fields())
+        body.append([b"XGROUP", b"CREATE", key, group, g.choice([b"0", b"0", b"$"]),
+                     b"MKSTREAM"])
+        for _ in range(g.randrange(2, 7)):
+            if g.random() < 0.15:
+                body.append(self.stream_read())
+            else:
+                body.append(self.stream_write(g.choice(self.GROUP_COMMANDS)))
+        self.fixed = None
+        if g.random() < 0.2:
+            return [[b"MULTI"]] + body + [[b"EXEC"]]
+        return body
+
+    def stream_block(self):
+        """A stream step: a list of commands sent in one write."""
+        g = self.srng
+        r = g.random()
+        if r < 0.25:
+            return self.stream_scenario()
+        r = g.random()
+        if r < 0.05:
+            body = [self.stream_write() for _ in range(g.randrange(1, 4))]
+            if g.random() < 0.15:
+                body.append(g.choice([[b"XADD", self.xkey()], [b"XGROUP"]]))  # EXECABORT
+            return [[b"MULTI"]] + body + [[b"EXEC"]]
+        if r < 0.15:
+            return [self.stream_write() if g.random() < 0.75 else self.stream_read()
+                    for _ in range(g.randrange(2, 7))]
+        if r < 0.35:
+            return [self.stream_read()]
+        return [self.stream_write()]
+
     def block(self):
         """One step: a list of commands sent in one write (the subscriber's sentinel follows
         the last reply), or ("SPOP1", key, count) (see EventDifferential.spop_one)."""
@@ -371,11 +649,19 @@ class Generator:
 SORTED = {b"SMEMBERS", b"SINTER", b"SUNION", b"SDIFF", b"SPOP", b"HKEYS", b"HVALS"}
 
 
-def normalised(args, reply):
-    """A reply as compared: unordered ones sorted, TTLs by their sign, random ones dropped."""
+def normalised(args, reply, queued=()):
+    """A reply as compared: unordered ones sorted, TTLs by their sign, random ones dropped,
+    XPENDING's idle times dropped; EXEC's replies each as its command's (queued: the commands
+    between MULTI and EXEC)."""
     name = args[0].upper()
     if isinstance(reply, tuple):
         return reply
+    if name == b"EXEC" and isinstance(reply, list) and len(reply) == len(queued):
+        return [normalised(a, r) for a, r in zip(queued, reply)]
+    if name == b"XPENDING" and len(args) > 3 and isinstance(reply, list):
+        # [id, consumer, idle, deliveries]
+        return [e[:2] + ["idle"] + e[3:] if isinstance(e, list) and len(e) == 4 else e
+                for e in reply]
     if name in SORTED and isinstance(reply, list):
         return sorted(reply)
     if name == b"HGETALL" and isinstance(reply, list):
@@ -384,8 +670,6 @@ def normalised(args, reply):
         return reply if reply < 0 else "positive"
     if name == b"SRANDMEMBER":
         return "random"
-    if name == b"EXEC" and isinstance(reply, list):  # SPOP with a count inside
-        return [sorted(r) if isinstance(r, list) else r for r in reply]
     return reply
 
 
@@ -422,8 +706,18 @@ class EventDifferential:
         dut_events = self.dut.events()
         self.history.append((commands, ref_replies, ref_events))
         self.n_events += len(ref_events)
+        queued = None
         for args, e, g in zip(commands, ref_replies, dut_replies):
-            if normalised(args, e) != normalised(args, g):
+            name = args[0].upper()
+            if name == b"EXEC":
+                body, queued = queued or [], None
+            else:
+                body = ()
+                if queued is not None:
+                    queued.append(args)
+                elif name == b"MULTI":
+                    queued = []
+            if normalised(args, e, body) != normalised(args, g, body):
                 self.fail("replies differ for %r" % (args,), commands, ref_replies, dut_replies,
                           ref_events, dut_events)
         if ref_events != dut_events:
@@ -453,6 +747,8 @@ class EventDifferential:
                 self.spop_one(block[1], block[2])
             else:
                 self.step(block)
+            if gen.srng.random() < STREAM_STEPS:
+                self.step(gen.stream_block())
         return self.n_events
 
     def fail(self, why, commands, ref_replies, dut_replies, ref_events, dut_events):
@@ -496,13 +792,15 @@ class DifferentialTest(ServerAndRedisTestCase):
 
     def test_flag_subsets(self):
         """One class or channel kind at a time; with no K or E, or only classes the mix never
-        fires (d, t, l, z, e, x here), nothing is published."""
+        fires (d, l, z, e, x here), nothing is published."""
         for i, flags in enumerate([b"Kg$", b"Elshx", b"Eh", b"Ks", b"E$", b"Kg", b"KEd",
-                                   b"KEtlzex", b"A", b"g$lshzxetdn", b""]):
+                                   b"KElzex", b"A", b"g$lshzxetdn", b"", b"Et", b"Kgt"]):
             with self.subTest(flags=flags):
                 n = self.run_diff(flags, 10 + i, COMMANDS // 3)
-                if flags in (b"KEd", b"KEtlzex", b"A", b"g$lshzxetdn", b""):
+                if flags in (b"KEd", b"KElzex", b"A", b"g$lshzxetdn", b""):
                     self.assertEqual(n, 0)
+                if flags == b"Et":
+                    self.assertGreater(n, 0)
 
     def test_flags_change_during_the_run(self):
         self.run_diff(b"KEA", 30, flag_changes=True)
@@ -744,6 +1042,105 @@ TABLE = [
      "zadd z, zincr z, zrem z, del z"),
     (["ZADD z 1 a 2 b"], "ZRANGE z 0 -1|ZSCORE z a|ZCARD z|ZRANK z a|ZCOUNT z 0 5|ZSCAN z 0|"
      "ZRANDMEMBER z|ZUNION 1 z|ZINTERCARD 1 z", ""),
+    ([], "XADD x 1-1 f v", "new x, xadd x"),
+    (["XADD x 1-1 f v"], "XADD x 2-0 f v g w", "xadd x"),
+    (["XADD x 1-1 f v"], "XADD x 1-* f v", "xadd x"),
+    ([], "XADD x 5 f v", "new x, xadd x"),
+    (["XADD x 5-0 f v"], "XADD x 3-0 f v", ""),
+    (["XADD x 5-0 f v"], "XADD x 5-0 f v", ""),
+    ([], "XADD x 0-0 f v", ""),
+    ([], "XADD x NOMKSTREAM 1-1 f v", ""),
+    (["XADD x 1-1 f v"], "XADD x NOMKSTREAM 2-1 f v", "xadd x"),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XADD x MAXLEN 1 3-1 f v", "xadd x, xtrim x"),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XADD x MAXLEN = 2 3-1 f v", "xadd x, xtrim x"),
+    (["XADD x 1-1 f v"], "XADD x MAXLEN = 5 2-1 f v", "xadd x"),
+    (["XADD x 1-1 f v"], "XADD x MAXLEN ~ 1 2-1 f v", "xadd x"),  # whole nodes only
+    ([], "XADD x MAXLEN 0 1-1 f v", "new x, xadd x, xtrim x"),  # an empty stream stays
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XADD x MINID = 3 3-1 f v", "xadd x, xtrim x"),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XADD x MINID 1 3-1 f v", "xadd x"),
+    ([], "XADD x NOMKSTREAM MAXLEN 0 1-1 f v", ""),
+    ([], "XADD x MAXLEN 1 LIMIT 5 1-1 f v", ""),
+    (["SET x v"], "XADD x 1-1 f v", ""),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XDEL x 1-1 9-9", "xdel x"),
+    (["XADD x 1-1 f v"], "XDEL x 1-1 1-1", "xdel x"),  # the key stays: an empty stream
+    (["XADD x 1-1 f v"], "XDEL x 9-9", ""),
+    ([], "XDEL x 1-1", ""),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XTRIM x MAXLEN 1", "xtrim x"),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XTRIM x MAXLEN = 0", "xtrim x"),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XTRIM x MINID 2-1", "xtrim x"),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XTRIM x MAXLEN 5", ""),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XTRIM x MAXLEN ~ 0", "xtrim x"),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XTRIM x MAXLEN ~ 1", ""),
+    (["XADD x 1-1 f v", "XADD x 2-1 f v"], "XTRIM x MINID 1", ""),
+    ([], "XTRIM x MAXLEN 0", ""),
+    (["XADD x 1-1 f v"], "XSETID x 5-0", "xsetid x"),
+    (["XADD x 1-1 f v"], "XSETID x 1-1", "xsetid x"),
+    (["XADD x 1-1 f v"], "XSETID x 5-0 ENTRIESADDED 3 MAXDELETEDID 2-0", "xsetid x"),
+    (["XADD x 5-1 f v"], "XSETID x 1-0", ""),
+    (["XADD x 1-1 f v", "XDEL x 1-1"], "XSETID x 0-1", "xsetid x"),  # no entry to be above
+    ([], "XSETID x 1-0", ""),
+    (["XADD x 1-1 f v"], "XGROUP CREATE x g $", "xgroup-create x"),
+    (["XADD x 1-1 f v"], "XGROUP CREATE x g 0 MKSTREAM", "xgroup-create x"),
+    ([], "XGROUP CREATE x g $ MKSTREAM", "new x, xgroup-create x"),
+    ([], "XGROUP CREATE x g $", ""),
+    (["XGROUP CREATE x g 0 MKSTREAM"], "XGROUP CREATE x g 0", ""),
+    (["SET x v"], "XGROUP CREATE x g $ MKSTREAM", ""),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XGROUP SETID x g 0", "xgroup-setid x"),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XGROUP SETID x g $ ENTRIESREAD 0", "xgroup-setid x"),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XGROUP SETID x h 0", ""),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XGROUP DESTROY x g", "xgroup-destroy x"),
+    (["XADD x 1-1 f v"], "XGROUP DESTROY x g", ""),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XGROUP CREATECONSUMER x g c", "xgroup-createconsumer x"),
+    (["XGROUP CREATE x g $ MKSTREAM", "XGROUP CREATECONSUMER x g c"],
+     "XGROUP CREATECONSUMER x g c", ""),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XGROUP CREATECONSUMER x h c", ""),
+    (["XGROUP CREATE x g $ MKSTREAM", "XGROUP CREATECONSUMER x g c"],
+     "XGROUP DELCONSUMER x g c", "xgroup-delconsumer x"),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XREADGROUP GROUP g c STREAMS x >"],
+     "XGROUP DELCONSUMER x g c", "xgroup-delconsumer x"),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XGROUP DELCONSUMER x g c", ""),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0"], "XREADGROUP GROUP g c STREAMS x >",
+     "xgroup-createconsumer x"),
+    # nothing to serve: no consumer
+    (["XGROUP CREATE x g $ MKSTREAM"], "XREADGROUP GROUP g c STREAMS x >", ""),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g $"], "XREADGROUP GROUP g c STREAMS x >", ""),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XREADGROUP GROUP g c STREAMS x 0",
+     "xgroup-createconsumer x"),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XGROUP CREATECONSUMER x g c"],
+     "XREADGROUP GROUP g c NOACK STREAMS x >", ""),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XADD y 1-1 f v", "XGROUP CREATE y g 0"],
+     "XREADGROUP GROUP g c STREAMS x y > >",
+     "xgroup-createconsumer x, xgroup-createconsumer y"),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XREADGROUP GROUP g c STREAMS x y > >", ""),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XREADGROUP GROUP g c STREAMS x >"],
+     "XACK x g 1-1 2-2", ""),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XREADGROUP GROUP g c STREAMS x >"],
+     "XCLAIM x g d 0 1-1", "xgroup-createconsumer x"),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XREADGROUP GROUP g c STREAMS x >"],
+     "XCLAIM x g c 0 1-1 JUSTID", ""),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0"], "XCLAIM x g d 0 1-1", ""),  # nothing pending
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0"], "XCLAIM x g d 0 1-1 FORCE",
+     "xgroup-createconsumer x"),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XREADGROUP GROUP g c STREAMS x >"],
+     "XAUTOCLAIM x g d 0 0", "xgroup-createconsumer x"),
+    (["XGROUP CREATE x g $ MKSTREAM"], "XAUTOCLAIM x g d 0 0", ""),  # nothing pending
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0", "XREADGROUP GROUP g c STREAMS x >"],
+     "XAUTOCLAIM x g c 0 0 COUNT 1 JUSTID", ""),
+    (["XADD x 1-1 f v"], "DEL x", "del x"),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0"], "RENAME x y", "new y, rename_from x, rename_to y"),
+    (["XADD x 1-1 f v"], "COPY x y", "new y, copy_to y"),
+    (["XADD x 1-1 f v"], "MOVE x 1", "@1 new x, move_from x, @1 move_to x"),
+    (["XADD x 1-1 f v"], "EXPIRE x 100", "expire x"),
+    (["XADD x 1-1 f v"], "EXPIRE x 0", "del x"),
+    (["XADD x 1-1 f v"], "SET x v", "set x"),
+    (["XADD x 1-1 f v"], "HSET x f v|SADD x m|INCR x|LPUSH x a|ZADD x 1 a|APPEND x a|GETDEL x|"
+     "SET x v GET|SUNIONSTORE x x", ""),
+    ([], "MULTI|XADD x 1-1 f v|XGROUP CREATE x g 0|XREADGROUP GROUP g c STREAMS x >|XDEL x 1-1|"
+     "XTRIM x MAXLEN 0|XGROUP DELCONSUMER x g c|XGROUP DESTROY x g|EXEC",
+     "new x, xadd x, xgroup-create x, xgroup-createconsumer x, xdel x, xgroup-delconsumer x, "
+     "xgroup-destroy x"),
+    (["XADD x 1-1 f v", "XGROUP CREATE x g 0"], "XLEN x|XRANGE x - +|XREVRANGE x + -|"
+     "XREAD STREAMS x 0|XPENDING x g|XINFO STREAM x|XINFO GROUPS x|XINFO CONSUMERS x g", ""),
     (["SET k v"], "SELECT 1", ""),
     (["SET k v"], "FLUSHDB", ""),
     (["SET k v"], "FLUSHALL", ""),
@@ -811,6 +1208,20 @@ KEYMISS_TABLE = [
     ([], "ZMPOP 1 z MIN", ""), ([], "BZPOPMIN z 0.01", ""), ([], "BZMPOP 0.01 1 z MIN", ""),
     ([], "ZREMRANGEBYRANK z 0 1", ""), ([], "ZREMRANGEBYSCORE z 0 1", ""),
     ([], "ZREMRANGEBYLEX z - +", ""), ([], "ZADD z XX 1 a", ""),
+    ([], "XLEN x", "keymiss x"),
+    ([], "XRANGE x - +", "keymiss x"),
+    ([], "XREVRANGE x + -", "keymiss x"),
+    (["XADD y 1-1 f v"], "XREAD STREAMS x y 0 0", "keymiss x, keymiss x"),  # looked up twice
+    ([], "XPENDING x g", "keymiss x"),
+    ([], "XINFO STREAM x", "keymiss x"),
+    ([], "XREADGROUP GROUP g c STREAMS x >", "keymiss x"),
+    ([], "XCLAIM x g c 0 1-1", "keymiss x"),
+    ([], "XAUTOCLAIM x g c 0 0", "keymiss x"),
+    ([], "XACK x g 1-1", "keymiss x"),
+    ([], "XDEL x 1-1", ""), ([], "XTRIM x MAXLEN 0", ""),
+    ([], "XSETID x 1-1", ""), ([], "XGROUP CREATE x g $", ""),
+    ([], "XGROUP CREATECONSUMER x g c", ""), ([], "XADD x NOMKSTREAM 1-1 f v", ""),
+    ([], "XADD x 1-1 f v", "new x, xadd x"),
     # writes look their keys up without a miss event
     ([], "SET k v", "new k, set k"),
     ([], "APPEND k x", "new k, append k"),
@@ -852,6 +1263,41 @@ class TableTest(ServerTestCase):
 
     def test_keymiss_table(self):
         self.check_table("AKEnm", KEYMISS_TABLE)
+
+    def test_blocked_xreadgroup(self):
+        """An XREADGROUP blocked on a group publishes 'xgroup-createconsumer' when it is served
+        (after the events of the command that served it), not when it blocks or times out."""
+        w = Watcher(self.server.port)
+        self.addCleanup(w.close)
+        self.assertEqual(w.run("CONFIG", "SET", "notify-keyspace-events", "AKEn"), ("OK", []))
+        for commands, served, expected in [
+                (["XADD x 1-1 f v"], [[b"x", [[b"1-1", [b"f", b"v"]]]]],
+                 "xadd x, xgroup-createconsumer x"),
+                (["MULTI", "XADD x 1-1 f v", "XADD x MAXLEN 0 2-1 f v", "EXEC"], [[b"x", []]],
+                 "xadd x, xadd x, xtrim x, xgroup-createconsumer x"),
+                (["XGROUP DESTROY x g"], ("error", "NOGROUP the consumer group this client was "
+                                          "blocked on no longer exists"), "xgroup-destroy x"),
+                ([], None, "")]:
+            with self.subTest(commands=commands):
+                for args in ("SELECT 0", "FLUSHALL", "XGROUP CREATE x g $ MKSTREAM"):
+                    self.assertEqual(w.conn.call(*split(args)), "OK")
+                w.events()
+                b = Conn(self.server.port)
+                try:
+                    b.sock.settimeout(SUB_TIMEOUT)
+                    b.sock.sendall(encode_command(*split(
+                        "XREADGROUP GROUP g c BLOCK %d STREAMS x >" % (0 if commands else 100))))
+                    deadline = time.time() + SUB_TIMEOUT
+                    while commands and \
+                            b"blocked_clients:1\r\n" not in w.conn.call("INFO", "clients"):
+                        self.assertLess(time.time(), deadline, "XREADGROUP did not block")
+                        time.sleep(0.005)
+                    for args in commands:
+                        self.assertNotIsInstance(w.conn.call(*split(args)), tuple, args)
+                    self.assertEqual(read_reply(b.file), served)
+                finally:
+                    b.close()
+                self.assertEqual(w.events(), ev(expected))
 
     def test_channels_and_payloads(self):
         """The exact messages of a SET of a binary key in db 1 under KEA (no 'new'), to a

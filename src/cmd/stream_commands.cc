@@ -146,6 +146,8 @@ CommandStatus XAdd(WriteContext& c) {
     c.out.Null();
     return {};
   }
+  // A new stream comes into being first ("new" before "xadd", as in Redis).
+  if (!found) STASH_RETURN_IF_FAILED(SaveStream(c, &sw));
   if (sw.s->meta.last == store::kMaxStreamId) {
     return Fail("ERR The stream has exhausted the last possible ID, unable to add more items");
   }

@@ -194,7 +194,7 @@ CommandStatus XGroupHelp(CommandContext& c) {
 CommandStatus XAck(WriteContext& c) {
   streams::StreamWrite sw;
   bool found;
-  STASH_RETURN_IF_FAILED(OpenStreamWrite(c, c.argv[1], false, &sw, &found));
+  STASH_RETURN_IF_FAILED(streams::OpenStreamCounted(c, c.argv[1], &sw, &found));
   std::optional<streams::GroupWrite> group;
   STASH_RETURN_IF_FAILED(streams::OpenGroup(c, sw, c.argv[2], &group));
   if (!group) {
@@ -275,7 +275,7 @@ Status ReplyClaimed(WriteContext& c, store::Stream& s, const std::vector<StreamI
 CommandStatus XClaim(WriteContext& c) {
   streams::StreamWrite sw;
   bool found;
-  STASH_RETURN_IF_FAILED(OpenStreamWrite(c, c.argv[1], false, &sw, &found));
+  STASH_RETURN_IF_FAILED(streams::OpenStreamCounted(c, c.argv[1], &sw, &found));
   std::optional<streams::GroupWrite> group;
   STASH_RETURN_IF_FAILED(streams::OpenGroup(c, sw, c.argv[2], &group));
   if (!group) return Fail(NoGroupError(c.argv[1], c.argv[2]));
@@ -393,7 +393,7 @@ CommandStatus XAutoClaim(WriteContext& c) {
   }
   streams::StreamWrite sw;
   bool found;
-  STASH_RETURN_IF_FAILED(OpenStreamWrite(c, c.argv[1], false, &sw, &found));
+  STASH_RETURN_IF_FAILED(streams::OpenStreamCounted(c, c.argv[1], &sw, &found));
   std::optional<streams::GroupWrite> group;
   STASH_RETURN_IF_FAILED(streams::OpenGroup(c, sw, c.argv[2], &group));
   if (!group) return Fail(NoGroupError(c.argv[1], c.argv[2]));

@@ -194,7 +194,9 @@ CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
     if (serving && keys[i] != c.blocking->ready_key) continue;
     Source& src = sources[i];
     bool found;
-    CommandStatus st = OpenStreamWrite(c, keys[i], false, &src.sw, &found);
+    // (Redis reads each key twice, here and before serving it: two hits or misses.)
+    CommandStatus st = serving ? OpenStreamWrite(c, keys[i], false, &src.sw, &found)
+                               : streams::OpenStreamCounted(c, keys[i], &src.sw, &found);
     if (serving && (!st.ok() || !found)) {
       // Deleted, or now another type: XREADGROUP is answered, XREAD waits on (Redis 7.0).
       if (xreadgroup) return Fail("UNBLOCKED the stream key no longer exists");
@@ -239,6 +241,7 @@ CommandStatus XReadGeneric(WriteContext& c, bool xreadgroup) {
   std::vector<StreamReply> served;
   for (size_t i = 0; i < a.n; i++) {
     Source& src = sources[i];
+    if (!serving) CountLookup(c, keys[i], src.sw.s.has_value());
     if (!src.sw.s) continue;
     if (xreadgroup && i > 0) {  // what the streams before it changed (the same key twice)
       bool found;

@@ -92,6 +92,13 @@ CommandStatus OpenStreamWrite(WriteContext& c, std::string_view key, bool create
   return {};
 }
 
+CommandStatus OpenStreamCounted(WriteContext& c, std::string_view key, StreamWrite* sw,
+                                bool* found) {
+  CommandStatus st = OpenStreamWrite(c, key, false, sw, found);
+  if (st.ok() || st.error() == kWrongTypeError) CountLookup(c, key, !st.ok() || *found);
+  return st;
+}
+
 CommandStatus SaveStream(WriteContext& c, StreamWrite* sw, bool touch) {
   store::CollectionWrite& w = sw->w;
   w.meta.count = sw->s->length;

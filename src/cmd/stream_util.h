@@ -59,6 +59,11 @@ struct StreamWrite {
 // new empty stream (a fresh version) that SaveStream creates.
 CommandStatus OpenStreamWrite(WriteContext& c, std::string_view key, bool create, StreamWrite* sw,
                               bool* found);
+// OpenStreamWrite (without create) for the commands Redis reads the key of (XREAD, XREADGROUP,
+// XACK, XCLAIM, XAUTOCLAIM): counts a keyspace hit or miss (and its keymiss event); a key of
+// another type is a hit.
+CommandStatus OpenStreamCounted(WriteContext& c, std::string_view key, StreamWrite* sw,
+                                bool* found);
 // Writes the stream's metadata back (a stream exists even when empty). touch: the change counts
 // for WATCH and client-side caching (Redis's signalModifiedKey: entries added or removed, not
 // the group commands' changes).
