@@ -77,7 +77,8 @@ void KeyEvents::DbChanging(int db, int other, store::Txn& txn) {
 }
 
 void KeyEvents::KeyReady(int db, std::string_view key) {
-  if (blocking_ != nullptr) blocking_->KeyAdded(db, key);
+  // (No lock taken on the XADD path while nobody waits.)
+  if (blocking_ != nullptr && blocking_->count() > 0) blocking_->KeyAdded(db, key);
 }
 
 void KeyEvents::KeyAdded(int db, std::string_view key, bool over_expired) {
