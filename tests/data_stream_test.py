@@ -1572,6 +1572,65 @@ STREAM_SCENARIOS = [xread_all_served, xread_several_streams, xread_timeouts, xre
                     held_pipeline_and_info]
 
 
+def empty_key_name_blocking(port):
+    """Regression (review of the streams): a waiting client on the key "" was not seen as one
+    being served (an empty ready key meant "not serving")."""
+    admin, a = Client(port), Client(port)
+    admin.call("FLUSHALL")
+    admin.call("XGROUP", "CREATE", "", "g", "$", "MKSTREAM")
+    a.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "", ">")
+    wait_blocked(admin, 1)
+    out = [admin.call("XGROUP", "DESTROY", "", "g"), a.read(), blocked_clients(admin)]
+    admin.call("XADD", "", "1-1", "f", "v")
+    a.send("XREAD", "BLOCK", "0", "STREAMS", "", "$")
+    wait_blocked(admin, 1)
+    out += [admin.call("DEL", ""), admin.call("LPUSH", "", "x"), a.quiet(),
+            blocked_clients(admin), admin.call("DEL", ""), admin.call("XADD", "", "2-1", "f", "v"),
+            a.read(), blocked_clients(admin)]
+    return out
+
+
+def huge_block_timeout(port):
+    """Regression (review of the streams): BLOCK 2^63-1 ms overflowed the deadline."""
+    admin, a = Client(port), Client(port)
+    admin.call("FLUSHALL")
+    a.send("XREAD", "BLOCK", "9223372036854775807", "STREAMS", "s", "$")
+    wait_blocked(admin, 1)
+    return [admin.call("XADD", "s", "1-1", "f", "v"), a.read(), admin.call("PING")]
+
+
+class ReviewRegressionTest(StreamTestCase):
+    """Defects found by reviewing the streams code, each compared with Redis."""
+
+    def test_regression_xclaim_idle_out_of_range(self):
+        x = self.x
+        x("XADD", "cs", "1-1", "f", "v")
+        x("XGROUP", "CREATE", "cs", "g", "0")
+        x("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "cs", ">")
+        self.assertEqual(x("XCLAIM", "cs", "g", "c2", "0", "1-1", "IDLE", "-9223372036854775808",
+                           "JUSTID"), [b"1-1"])
+        self.assertEqual(x("PING"), "PONG")
+
+    def test_regression_xsetid_below_max_deleted_id(self):
+        x = self.x
+        x("XADD", "s", "1-1", "f", "v")
+        x("XADD", "s", "3-1", "f", "v")
+        self.assertEqual(x("XDEL", "s", "3-1"), 1)
+        self.assertEqual(x("XSETID", "s", "2-0"), "OK")
+
+    def test_regression_reverse_read_over_a_gap_after_a_deleted_last_entry(self):
+        """The newest entry deleted, a gap before it: the reverse walk must not read the
+        whole stream into one window (its result, compared here; its cost, bounded by the
+        window limit in store/stream.cc)."""
+        x = self.x
+        for j in range(1, 1500):
+            x("XADD", "s", "%d-0" % j, "f", "v")
+        x("XADD", "s", "1000000000000-0", "f", "v")
+        self.assertEqual(x("XDEL", "s", "1000000000000-0"), 1)
+        x("XREVRANGE", "s", "+", "-", "COUNT", "1")
+        x("XSETID", "s", "1000000000000-0")
+
+
 class BlockingTest(ServerAndRedisTestCase):
     """The scenarios above on both servers: the transcripts must be equal, and as written."""
 
@@ -1587,6 +1646,16 @@ class BlockingTest(ServerAndRedisTestCase):
         got = self.run_on(scenario, self.server.port)
         self.assertEqual(got, self.run_on(scenario, self.ref.port), scenario.__name__)
         self.assertEqual(got, expected, scenario.__name__)
+
+    def test_regression_empty_key_name_is_served_as_a_waiting_client(self):
+        got = self.run_on(empty_key_name_blocking, self.server.port)
+        self.assertEqual(got, self.run_on(empty_key_name_blocking, self.ref.port))
+        self.assertEqual(got[1], b"-NOGROUP the consumer group this client was blocked on no "
+                                 b"longer exists\r\n")
+
+    def test_regression_huge_block_timeout(self):
+        got = self.run_on(huge_block_timeout, self.server.port)
+        self.assertEqual(got, self.run_on(huge_block_timeout, self.ref.port))
 
     def test_xread_serves_every_blocked_client(self):
         new = raw_entry("2-0", "f", "new")

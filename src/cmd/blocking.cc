@@ -24,9 +24,7 @@ CommandStatus ParseBlockingTimeout(std::string_view arg, int64_t now_ms, int64_t
   return {};
 }
 
-bool Serving(const WriteContext& c) {
-  return c.blocking != nullptr && !c.blocking->ready_key.empty();
-}
+bool Serving(const WriteContext& c) { return c.blocking != nullptr && c.blocking->serving; }
 
 CommandStatus WaitForKeys(WriteContext& c, std::span<const std::string> keys, int64_t deadline_ms,
                           bool null_array) {

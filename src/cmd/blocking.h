@@ -44,7 +44,8 @@ struct WatchState;
 // the commands that never block).
 struct BlockingOp {
   bool may_block = false;         // in: false inside MULTI/EXEC (the command answers at once)
-  std::string_view ready_key;     // in: serving a waiting client: the key that got elements
+  bool serving = false;           // in: serving a waiting client (ready_key may be "")
+  std::string_view ready_key;     // in: serving: the key that got elements
   bool blocked = false;           // out: the command waits (it replied nothing)
   std::vector<std::string> keys;  // out: the keys it waits on
   int64_t deadline_ms = 0;        // out: wall-clock ms when it times out; 0: never

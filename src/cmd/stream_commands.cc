@@ -239,18 +239,17 @@ CommandStatus XSetId(WriteContext& c) {
   STASH_RETURN_IF_FAILED(OpenStreamWrite(c, c.argv[1], false, &sw, &found));
   if (!found) return Fail(kNoSuchKeyError);
   store::StreamMeta& m = sw.s->meta;
-  if (sw.s->length > 0) {  // (an empty stream may go back, below its max deleted ID too)
+  // (Redis 7.0 lets the ID go below the max deleted ID; an empty stream may go back at all.)
+  if (sw.s->length > 0) {
     std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
     bool have;
     StreamId top;
-    if (Status s = streams::LastEntryId(it.get(), *sw.s, &have, &top); !s.ok()) {
+    if (Status s = streams::LastEntryId(it.get(), streams::TxnRead(c.txn), *sw.s, &have, &top);
+        !s.ok()) {
       return ReadFailure(c.txn.Fail(s));
     }
     if (have && id < top) {
       return Fail("ERR The ID specified in XSETID is smaller than the target stream top item");
-    }
-    if (id < m.max_deleted) {
-      return Fail("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
     }
     if (entries_added != -1 && sw.s->length > static_cast<uint64_t>(entries_added)) {
       return Fail(

@@ -306,7 +306,8 @@ CommandStatus XClaim(WriteContext& c) {
       if (!ParseInteger(c.argv[++j], &delivery)) {
         return Fail("ERR Invalid IDLE option argument for XCLAIM");
       }
-      delivery = c.now_ms - delivery;
+      // now - IDLE; out of range it becomes now, as Redis's bogus delivery times do.
+      if (__builtin_sub_overflow(c.now_ms, delivery, &delivery)) delivery = -1;
     } else if (EqualsIgnoreCase(opt, "time") && more) {
       if (!ParseInteger(c.argv[++j], &delivery)) {
         return Fail("ERR Invalid TIME option argument for XCLAIM");
@@ -404,8 +405,8 @@ CommandStatus XAutoClaim(WriteContext& c) {
   uint64_t attempts = static_cast<uint64_t>(count) * 10;
   {
     std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
-    Status s = sw.s->Pending(it.get(), c.argv[2], std::nullopt, start, store::kMaxStreamId,
-                             [&](const store::PendingEntry& p) {
+    Status s = sw.s->Pending(it.get(), streams::TxnRead(c.txn), c.argv[2], std::nullopt, start,
+                             store::kMaxStreamId, [&](const store::PendingEntry& p) {
                                if (pel.size() >= attempts) {
                                  cursor = p.id;
                                  return false;
@@ -499,8 +500,8 @@ CommandStatus XPending(CommandContext& c) {
     uint64_t total = 0;
     StreamId first, last;
     std::map<std::string, uint64_t> per_consumer;
-    Status s = ref.s->Pending(it.get(), group, std::nullopt, StreamId{}, store::kMaxStreamId,
-                              [&](const store::PendingEntry& p) {
+    Status s = ref.s->Pending(it.get(), streams::SourceRead(src), group, std::nullopt, StreamId{},
+                              store::kMaxStreamId, [&](const store::PendingEntry& p) {
                                 if (total++ == 0) first = p.id;
                                 last = p.id;
                                 per_consumer[p.consumer]++;
@@ -539,12 +540,12 @@ CommandStatus XPending(CommandContext& c) {
   }
   std::vector<store::PendingEntry> out;
   if (count > 0) {
-    Status s =
-        ref.s->Pending(it.get(), group, consumer, start, end, [&](const store::PendingEntry& p) {
-          if (min_idle != 0 && now - p.delivery_ms < min_idle) return true;
-          out.push_back(p);
-          return static_cast<int64_t>(out.size()) < count;
-        });
+    Status s = ref.s->Pending(it.get(), streams::SourceRead(src), group, consumer, start, end,
+                              [&](const store::PendingEntry& p) {
+                                if (min_idle != 0 && now - p.delivery_ms < min_idle) return true;
+                                out.push_back(p);
+                                return static_cast<int64_t>(out.size()) < count;
+                              });
     if (!s.ok()) return src.Failure(s);
   }
   c.out.ArrayHeader(out.size());

@@ -1,7 +1,7 @@
 // XINFO STREAM [FULL [COUNT n]] | GROUPS | CONSUMERS | HELP (Redis 7.0 xinfoCommand), read on
 // the connection's thread at one read point. radix-tree-keys is the number of nodes Redis would
-// hold (store/stream.h counts them); radix-tree-nodes, a detail of Redis's radix tree, is given
-// as that number plus one.
+// hold (store/stream.h keeps the count); radix-tree-nodes, a detail of Redis's radix tree, is
+// given as that number plus one.
 #include "cmd/command_table.h"
 #include "cmd/reply_util.h"
 #include "cmd/stream_util.h"
@@ -33,22 +33,6 @@ void ReplyEntriesRead(resp::ReplyWriter& out, const store::GroupState& g) {
   g.entries_read != store::kInvalidEntriesRead ? out.Integer(g.entries_read) : out.Null();
 }
 
-// The number of nodes (store/stream.h) and entries are all the radix tree fields need.
-Status CountNodes(Iterator* it, const store::Stream& s, uint64_t* nodes) {
-  *nodes = 0;
-  std::vector<std::string_view> fields;
-  bool bad = false;
-  Status st =
-      s.Range(it, StreamId{}, store::kMaxStreamId, false, [&](StreamId, std::string_view raw) {
-        bool start = false;
-        if (!store::DecodeEntry(raw, &fields, &start)) return !(bad = true);
-        *nodes += start ? 1 : 0;
-        return true;
-      });
-  if (st.ok() && bad) st = Status::Corruption("a stream entry does not decode");
-  return st;
-}
-
 CommandStatus XInfoStream(CommandContext& c) {
   ReadSource src(c);
   streams::StreamRef ref;
@@ -69,8 +53,7 @@ CommandStatus XInfoStream(CommandContext& c) {
   }
   const store::Stream& s = *ref.s;
   std::unique_ptr<Iterator> it = src.NewIterator();
-  uint64_t nodes;
-  if (Status st = CountNodes(it.get(), s, &nodes); !st.ok()) return src.Failure(st);
+  const uint64_t nodes = s.meta.nodes;
 
   // Everything is read before the reply starts (a failed read replies only the error).
   streams::Entries first, last, entries;
@@ -104,8 +87,8 @@ CommandStatus XInfoStream(CommandContext& c) {
     }
     for (GroupInfo& gi : groups) {
       if (!st.ok()) break;
-      st = s.Pending(it.get(), gi.name, std::nullopt, StreamId{}, store::kMaxStreamId,
-                     [&](const store::PendingEntry& p) {
+      st = s.Pending(it.get(), streams::SourceRead(src), gi.name, std::nullopt, StreamId{},
+                     store::kMaxStreamId, [&](const store::PendingEntry& p) {
                        gi.pel.push_back(p);
                        return limit == 0 || gi.pel.size() < limit;
                      });
@@ -120,8 +103,8 @@ CommandStatus XInfoStream(CommandContext& c) {
         if (!st.ok()) break;
         st = s.CountPending(it.get(), gi.name, cons.name, &cons.pending);
         if (st.ok()) {
-          st = s.Pending(it.get(), gi.name, cons.name, StreamId{}, store::kMaxStreamId,
-                         [&](const store::PendingEntry& p) {
+          st = s.Pending(it.get(), streams::SourceRead(src), gi.name, cons.name, StreamId{},
+                         store::kMaxStreamId, [&](const store::PendingEntry& p) {
                            cons.pel.push_back(p);
                            return limit == 0 || cons.pel.size() < limit;
                          });

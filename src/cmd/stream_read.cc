@@ -48,7 +48,8 @@ CommandStatus ParseReadArgs(WriteContext& c, bool xreadgroup, ReadArgs* a) {
         return Fail("ERR timeout is not an integer or out of range");
       if (ms < 0) return Fail("ERR timeout is negative");
       a->block = true;
-      a->deadline_ms = ms == 0 ? 0 : c.now_ms + ms;
+      // (A timeout past the end of time waits forever.)
+      a->deadline_ms = ms == 0 || ms > INT64_MAX - c.now_ms ? 0 : c.now_ms + ms;
     } else if (EqualsIgnoreCase(o, "count") && more > 0) {
       if (!ParseInteger(argv[++i], &a->count)) return Fail(kNotIntegerError);
       if (a->count < 0) a->count = 0;
@@ -151,8 +152,8 @@ CommandStatus DeliverHistory(WriteContext& c, streams::GroupWrite& g, const Read
   if (!store::IncrId(&start)) return {};
   std::vector<store::PendingEntry> pending;
   std::unique_ptr<Iterator> it = c.txn.NewRawIterator();
-  Status st = s.Pending(it.get(), g.name(), a.consumer, start, store::kMaxStreamId,
-                        [&](const store::PendingEntry& p) {
+  Status st = s.Pending(it.get(), streams::TxnRead(c.txn), g.name(), a.consumer, start,
+                        store::kMaxStreamId, [&](const store::PendingEntry& p) {
                           pending.push_back(p);
                           return count == 0 || pending.size() < count;
                         });

@@ -124,9 +124,17 @@ Status ReadRange(Iterator* it, const store::Stream& s, StreamId start, StreamId 
   });
 }
 
-Status LastEntryId(Iterator* it, const store::Stream& s, bool* found, StreamId* id) {
+Status LastEntryId(Iterator* it, const store::RawRead& read, const store::Stream& s, bool* found,
+                   StreamId* id) {
   *found = false;
   if (s.length == 0) return Status::OK();
+  bool there;
+  STASH_RETURN_IF_ERROR(s.GetEntry(read, s.meta.last, &there, nullptr));
+  if (there) {
+    *found = true;
+    *id = s.meta.last;
+    return Status::OK();
+  }
   return s.Range(it, StreamId{}, s.meta.last, true, [&](StreamId at, std::string_view) {
     *found = true;
     *id = at;

@@ -75,7 +75,9 @@ using Entries = std::vector<std::pair<StreamId, std::string>>;
 Status ReadRange(Iterator* it, const store::Stream& s, StreamId start, StreamId end, bool rev,
                  uint64_t count, Entries* out);
 // The newest entry's id (found false when the stream is empty).
-Status LastEntryId(Iterator* it, const store::Stream& s, bool* found, StreamId* id);
+// (A point read of the last ID first: it is usually there.)
+Status LastEntryId(Iterator* it, const store::RawRead& read, const store::Stream& s, bool* found,
+                   StreamId* id);
 // [id, [field, value, ...]] for each entry; Corruption for a record that does not decode.
 Status ReplyEntries(resp::ReplyWriter& out, const Entries& entries);
 void ReplyId(resp::ReplyWriter& out, StreamId id);

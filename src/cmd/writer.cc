@@ -244,6 +244,7 @@ void Writer::ServeReady(store::Txn& txn, std::vector<Served>* served, uint64_t o
       out.SetProtocol(c->proto);
       BlockingOp b;
       b.may_block = true;
+      b.serving = true;
       b.ready_key = key;
       events_.SetOrigin(c->client_id);
       const int64_t start = MonotonicNanos();

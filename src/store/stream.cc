@@ -21,6 +21,12 @@ void PutId(std::string* out, StreamId id) {
 }
 StreamId GetId(const char* p) { return {GetBigEndian64(p), GetBigEndian64(p + 8)}; }
 
+using U128 = unsigned __int128;
+U128 To128(StreamId id) { return (U128{id.ms} << 64) | id.seq; }
+StreamId From128(U128 v) {
+  return StreamId{static_cast<uint64_t>(v >> 64), static_cast<uint64_t>(v)};
+}
+
 void PutFixedId(std::string* out, StreamId id) {
   PutFixed64(out, id.ms);
   PutFixed64(out, id.seq);
@@ -138,13 +144,15 @@ void EncodeStreamMeta(const StreamMeta& m, std::string* out) {
   PutFixed64(out, m.tail_total);
   PutFixed64(out, m.tail_live);
   PutFixedId(out, m.tail_first);
+  PutFixed64(out, m.nodes);
 }
 
 bool DecodeStreamMeta(std::string_view in, StreamMeta* m) {
   return GetFixedId(&in, &m->last) && GetFixedId(&in, &m->first) &&
          GetFixedId(&in, &m->max_deleted) && GetFixed64(&in, &m->entries_added) &&
          GetFixed64(&in, &m->groups) && GetFixed64(&in, &m->tail_total) &&
-         GetFixed64(&in, &m->tail_live) && GetFixedId(&in, &m->tail_first) && in.empty();
+         GetFixed64(&in, &m->tail_live) && GetFixedId(&in, &m->tail_first) &&
+         GetFixed64(&in, &m->nodes) && in.empty();
 }
 
 bool DecodeEntry(std::string_view raw, std::vector<std::string_view>* fields, bool* node_start) {
@@ -193,8 +201,10 @@ std::string Stream::ConsumerPelPrefix(std::string_view group, std::string_view c
 
 Status Stream::Range(Iterator* it, StreamId start, StreamId end, bool rev,
                      const std::function<bool(StreamId, std::string_view raw)>& fn) const {
-  if (start > end) return Status::OK();
+  if (start > end || length == 0) return Status::OK();
   const std::string prefix = Key(kEntryKind);
+  // Nothing lives below the first entry: seeking there skips the tombstones of trimmed ones.
+  start = std::max(start, meta.first);
   if (!rev) {
     bool bad = false;
     Status s = Scan(it, prefix, EntryKey(start), [&](std::string_view rest, std::string_view v) {
@@ -225,17 +235,28 @@ Status Stream::Range(Iterator* it, StreamId start, StreamId end, bool rev,
       lo = StreamId{hi.ms, hi.seq >= dseq - 1 ? hi.seq - (dseq - 1) : 0};
     }
     lo = std::max(lo, lowest);
-    window.clear();
-    bool bad = false;
-    Status s = Scan(it, prefix, EntryKey(lo), [&](std::string_view rest, std::string_view v) {
-      if (rest.size() != 16) return !(bad = true);
-      StreamId id = GetId(rest.data());
-      if (id > hi) return false;
-      window.emplace_back(id, std::string(v));
-      return true;
-    });
-    if (!s.ok()) return s;
-    if (bad) return Damaged("a stream entry key does not decode");
+    // A window that holds too many entries (a crowded stretch met after a gap) is narrowed to
+    // its upper half until it does not: every scan reads at most kMaxWindow entries.
+    constexpr size_t kMaxWindow = 1024;
+    bool bad = false, crowded = true;
+    while (crowded) {
+      window.clear();
+      crowded = false;
+      Status s = Scan(it, prefix, EntryKey(lo), [&](std::string_view rest, std::string_view v) {
+        if (rest.size() != 16) return !(bad = true);
+        StreamId id = GetId(rest.data());
+        if (id > hi) return false;
+        if (window.size() == kMaxWindow) return !(crowded = true);
+        window.emplace_back(id, std::string(v));
+        return true;
+      });
+      if (!s.ok()) return s;
+      if (bad) return Damaged("a stream entry key does not decode");
+      if (crowded) {
+        const U128 l = To128(lo), h = To128(hi);
+        lo = From128(l + (h - l) / 2 + 1);  // > lo: each retry halves the window
+      }
+    }
     for (auto i = window.rbegin(); i != window.rend(); ++i) {
       if (!fn(i->first, i->second)) return Status::OK();
     }
@@ -298,7 +319,7 @@ Status Stream::GetConsumer(const RawRead& read, std::string_view group, std::str
   return Status::OK();
 }
 
-Status Stream::Pending(Iterator* it, std::string_view group,
+Status Stream::Pending(Iterator* it, const RawRead& read, std::string_view group,
                        std::optional<std::string_view> consumer, StreamId start, StreamId end,
                        const std::function<bool(const PendingEntry&)>& fn) const {
   if (start > end) return Status::OK();
@@ -316,37 +337,25 @@ Status Stream::Pending(Iterator* it, std::string_view group,
     });
     return s.ok() && bad ? Damaged("a pending entry does not decode") : s;
   }
-  // One consumer's: its index gives the IDs, the group's PEL their state.
+  // One consumer's: its index gives the IDs in order, the group's PEL their state (read one
+  // by one, so that a caller wanting a few reads a few).
   const std::string prefix = ConsumerPelPrefix(group, *consumer);
   std::string from = prefix;
   PutId(&from, start);
-  std::vector<StreamId> ids;
+  Status lookup;
   Status s = Scan(it, prefix, from, [&](std::string_view rest, std::string_view) {
     if (rest.size() != 16) return !(bad = true);
-    StreamId id = GetId(rest.data());
+    const StreamId id = GetId(rest.data());
     if (id > end) return false;
-    ids.push_back(id);
-    return true;
-  });
-  if (!s.ok()) return s;
-  if (bad) return Damaged("a consumer's pending entry does not decode");
-  for (StreamId id : ids) {
     bool found;
     PendingEntry p;
-    STASH_RETURN_IF_ERROR(GetPending(
-        [it](const std::string& key, std::string* value) {
-          it->Seek(key);
-          if (!it->Valid() || it->key() != key) {
-            return it->status().ok() ? Status::NotFound() : it->status();
-          }
-          value->assign(it->value());
-          return Status::OK();
-        },
-        group, id, &found, &p));
-    if (!found) return Damaged("a consumer's pending entry is not in its group");
-    if (!fn(p)) break;
-  }
-  return Status::OK();
+    lookup = GetPending(read, group, id, &found, &p);
+    if (lookup.ok() && !found) lookup = Damaged("a consumer's pending entry is not in its group");
+    return lookup.ok() && fn(p);
+  });
+  if (!s.ok()) return s;
+  if (!lookup.ok()) return lookup;
+  return bad ? Damaged("a consumer's pending entry does not decode") : Status::OK();
 }
 
 Status Stream::GetPending(const RawRead& read, std::string_view group, StreamId id, bool* found,
@@ -377,6 +386,7 @@ void Stream::Add(Txn& txn, StreamId id, std::span<const std::string> fields_valu
     meta.tail_total = 0;
     meta.tail_live = 0;
     meta.tail_first = id;
+    meta.nodes++;
   }
   txn.PutRaw(EntryKey(id), EncodeEntry(flags, fields_values));
   meta.tail_total++;
@@ -418,11 +428,15 @@ Status Stream::Delete(Txn& txn, StreamId id, bool tombstone) {
   StreamId after = id;
   found = false;
   if (IncrId(&after)) STASH_RETURN_IF_ERROR(NextEntry(txn, after, &found, &next_id, &next_raw));
-  // The node this entry started goes on at the next entry, unless that starts one itself.
-  if (!raw.empty() && (static_cast<uint8_t>(raw[0]) & kNodeStart) && found && !next_raw.empty() &&
-      !(static_cast<uint8_t>(next_raw[0]) & kNodeStart)) {
-    next_raw[0] = static_cast<char>(static_cast<uint8_t>(next_raw[0]) | kNodeStart);
-    txn.PutRaw(EntryKey(next_id), next_raw);
+  // The node this entry started goes on at the next entry, unless that starts one itself (or
+  // there is none): then the node is gone.
+  if (!raw.empty() && (static_cast<uint8_t>(raw[0]) & kNodeStart)) {
+    if (found && !next_raw.empty() && !(static_cast<uint8_t>(next_raw[0]) & kNodeStart)) {
+      next_raw[0] = static_cast<char>(static_cast<uint8_t>(next_raw[0]) | kNodeStart);
+      txn.PutRaw(EntryKey(next_id), next_raw);
+    } else if (meta.nodes > 0) {
+      meta.nodes--;
+    }
   }
   if (length == 0) {
     meta.first = StreamId{};
@@ -436,47 +450,52 @@ Status Stream::Delete(Txn& txn, StreamId id, bool tombstone) {
 Status Stream::Trim(Txn& txn, bool by_minid, uint64_t maxlen, StreamId min, bool approx,
                     uint64_t limit, uint64_t* removed) {
   *removed = 0;
-  if (!by_minid && length <= maxlen) return Status::OK();
-  // One scan from the head, a node at a time (a node: from an entry flagged as its start to
-  // the next one), deciding as Redis's streamTrim does; then the deletes.
+  if (length == 0 || (by_minid ? meta.first >= min : length <= maxlen)) return Status::OK();
+  // One scan from the first entry, a node at a time (a node: from an entry flagged as its start
+  // to the next one), deciding as Redis's streamTrim does; then the deletes.
+  struct Entry {
+    StreamId id;
+    bool node_start;
+  };
   std::vector<StreamId> doomed;
-  std::optional<std::pair<StreamId, std::string>> first_left;  // the first entry kept
-  bool cut = false;  // the last node visited is cut in the middle (exact trimming)
-  uint64_t len = length;
-  std::vector<std::pair<StreamId, std::string>> node;
+  std::optional<Entry> first_left;  // the first entry kept
+  uint64_t len = length, whole_nodes = 0;
+  std::vector<Entry> node;
   // Takes the node collected: true to go on with the next one.
   auto take = [&]() {
     const uint64_t entries = node.size();
-    const bool whole = by_minid ? node.back().first < min : len - entries >= maxlen;
+    const bool whole = by_minid ? node.back().id < min : len - entries >= maxlen;
     if ((limit != 0 && *removed + entries > limit) || (!whole && approx)) {
-      first_left = std::move(node.front());
+      first_left = node.front();
       return false;
     }
-    for (auto& [id, raw] : node) {
-      if (!whole && (by_minid ? id >= min : len <= maxlen)) {
-        cut = id != node.front().first;
-        first_left.emplace(id, std::move(raw));
+    for (const Entry& e : node) {
+      if (!whole && (by_minid ? e.id >= min : len <= maxlen)) {
+        first_left = e;
         return false;
       }
-      doomed.push_back(id);
+      doomed.push_back(e.id);
       len--;
       ++*removed;
     }
-    return whole;
+    whole_nodes++;
+    return true;
   };
   bool bad = false, more = true;
   {
     std::unique_ptr<Iterator> it = txn.NewRawIterator();
-    Status s = Scan(it.get(), Key(kEntryKind), "", [&](std::string_view rest, std::string_view v) {
-      if (rest.size() != 16 || v.empty()) return !(bad = true);
-      if (!node.empty() && (static_cast<uint8_t>(v[0]) & kNodeStart)) {
-        more = take();
-        node.clear();
-        if (!more) return false;
-      }
-      node.emplace_back(GetId(rest.data()), std::string(v));
-      return true;
-    });
+    Status s = Scan(it.get(), Key(kEntryKind), EntryKey(meta.first),
+                    [&](std::string_view rest, std::string_view v) {
+                      if (rest.size() != 16 || v.empty()) return !(bad = true);
+                      const bool start = static_cast<uint8_t>(v[0]) & kNodeStart;
+                      if (!node.empty() && start) {
+                        more = take();
+                        node.clear();
+                        if (!more) return false;
+                      }
+                      node.push_back({GetId(rest.data()), start});
+                      return true;
+                    });
     if (!s.ok()) return txn.Fail(s);
   }
   if (bad) return txn.Fail(Damaged("a stream entry does not decode"));
@@ -488,15 +507,22 @@ Status Stream::Trim(Txn& txn, bool by_minid, uint64_t maxlen, StreamId min, bool
     }
   }
   length = len;
+  meta.nodes -= std::min(meta.nodes, whole_nodes);
   if (!first_left) {
     meta.first = StreamId{};
     return Status::OK();
   }
-  meta.first = first_left->first;
-  std::string& raw = first_left->second;
-  if (cut && !raw.empty() && !(static_cast<uint8_t>(raw[0]) & kNodeStart)) {
-    raw[0] = static_cast<char>(static_cast<uint8_t>(raw[0]) | kNodeStart);  // the node goes on
-    txn.PutRaw(EntryKey(first_left->first), raw);
+  meta.first = first_left->id;
+  if (!first_left->node_start) {  // a node cut in the middle goes on from here
+    const std::string key = EntryKey(first_left->id);
+    std::string raw;
+    Status s = txn.ReadRaw(key, &raw);
+    if (s.IsNotFound() || (s.ok() && raw.empty())) {
+      s = Damaged("a stream entry vanished while trimming");
+    }
+    if (!s.ok()) return txn.Fail(s);
+    raw[0] = static_cast<char>(static_cast<uint8_t>(raw[0]) | kNodeStart);
+    txn.PutRaw(key, std::move(raw));
   }
   return Status::OK();
 }

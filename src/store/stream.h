@@ -16,7 +16,7 @@
 // name order (groups, consumers: Redis keeps both in radix trees, so it lists them in that
 // order too). The metadata payload (CollectionMeta, count = the number of entries) carries the
 // stream's own state after 'S' (StreamMeta below: last id, first id, max deleted id, entries
-// added, the number of groups, and the tail node).
+// added, the number of groups, the tail node and the number of nodes).
 //
 // Nodes: Redis packs entries into listpack nodes of stream-node-max-entries (100), and
 // MAXLEN/MINID with `~` trim only whole nodes. The node an entry was added into is kept (the
@@ -68,6 +68,7 @@ struct StreamMeta {
   // The tail node: entries added into it (deleted ones included), those still there, its first.
   uint64_t tail_total = 0, tail_live = 0;
   StreamId tail_first;
+  uint64_t nodes = 0;  // nodes holding entries (XINFO's radix-tree-keys)
 };
 void EncodeStreamMeta(const StreamMeta& m, std::string* out);
 bool DecodeStreamMeta(std::string_view in, StreamMeta* m);
@@ -126,9 +127,9 @@ class Stream {
   Status GetConsumer(const RawRead& read, std::string_view group, std::string_view consumer,
                      bool* found, ConsumerState* c) const;
   // The group's pending entries with start <= id <= end in ID order (with consumer: only that
-  // consumer's), until fn returns false.
-  Status Pending(Iterator* it, std::string_view group, std::optional<std::string_view> consumer,
-                 StreamId start, StreamId end,
+  // consumer's: its PEL index from it, each entry's state by read), until fn returns false.
+  Status Pending(Iterator* it, const RawRead& read, std::string_view group,
+                 std::optional<std::string_view> consumer, StreamId start, StreamId end,
                  const std::function<bool(const PendingEntry&)>& fn) const;
   Status GetPending(const RawRead& read, std::string_view group, StreamId id, bool* found,
                     PendingEntry* p) const;

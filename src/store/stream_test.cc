@@ -209,10 +209,11 @@ TEST_F(StreamTest, PendingEntriesInBothIndexesAndGroupDeletion) {
   Stream s = Load();
   auto it = store_->engine()->NewIterator(ReadOptions());
   std::vector<std::string> owners;
-  ASSERT_TRUE(s.Pending(it.get(), "g", std::nullopt, {}, kMaxStreamId, [&](const PendingEntry& p) {
-                 owners.push_back(p.consumer);
-                 return true;
-               }).ok());
+  ASSERT_TRUE(
+      s.Pending(it.get(), nullptr, "g", std::nullopt, {}, kMaxStreamId, [&](const PendingEntry& p) {
+         owners.push_back(p.consumer);
+         return true;
+       }).ok());
   EXPECT_EQ(owners, (std::vector<std::string>{"b", "b", "a", "b"}));
   uint64_t n;
   ASSERT_TRUE(s.CountPending(it.get(), "g", "a", &n).ok());
