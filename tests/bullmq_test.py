@@ -33,19 +33,13 @@ The npm packages are installed by scripts/setup-node.sh into build/node/node_mod
 (e.g. no npm registry) fails this test, it is not skipped."""
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 import unittest
 
-from framework_util import on_redis_then_stashd, setup_node
+from framework_util import (NodeScenarioTest, assert_same_parts, check_specs,
+                            check_worker_events, on_redis_then_stashd, without_times)
 from stashd import ROOT
 
 SCRIPT = os.path.join(ROOT, "tests", "node", "bullmq_queue.js")
-NODE_MODULES = os.path.join(ROOT, "build", "node", "node_modules")
-RUN_TIMEOUT = 100  # the script stops itself after 80 s
 QUEUE = "bull:stash-bullmq:"
 TOTAL, PLAIN, DELAYED, RETRY, FAIL, PARENT, CHILD = 1000, 890, 50, 40, 10, 3, 7
 RETRY_FAILURES, FAIL_ATTEMPTS = 2, 2
@@ -72,27 +66,6 @@ EVENTS = {
         ("failed", "active"), ("retries-exhausted", None)],
     "parent": [A, ("waiting-children", None), ("waiting", "waiting-children"), ACT, DONE],
 }
-
-
-def run_bullmq(port):
-    """Runs the script against port in a process group of its own, killed whatever happens;
-    returns (returncode, stdout, stderr)."""
-    env = dict(os.environ, NODE_PATH=NODE_MODULES)
-    proc = subprocess.Popen([shutil.which("node") or "node", SCRIPT, str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        err += b"\n(killed after %d s)" % RUN_TIMEOUT
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def plain_result(n, kind):
@@ -137,8 +110,6 @@ def first_difference(got, want):
 
 def comparable(doc):
     """The parts of a document that do not depend on timing, in a canonical order."""
-    def job(j):
-        return {k: v for k, v in j.items() if k not in ("timestamp", "processedOn", "finishedOn")}
     ev = doc["events"]
     per_job, others = job_events(doc["fromStart"])
     return {
@@ -150,8 +121,8 @@ def comparable(doc):
         "stalled": ev["stalled"],
         "queueEvents": per_job, "otherQueueEvents": others,
         "waited": doc["waited"],
-        "completed": sorted(map(job, doc["completed"]), key=lambda j: j["id"]),
-        "failed": sorted(map(job, doc["failed"]), key=lambda j: j["id"]),
+        "completed": sorted(map(without_times, doc["completed"]), key=lambda j: j["id"]),
+        "failed": sorted(map(without_times, doc["failed"]), key=lambda j: j["id"]),
         "logs": doc["logs"], "dependencies": doc["dependencies"],
         "stateOfFirst": doc["stateOfFirst"], "workers": doc["workers"],
         "queueEventsClients": doc["queueEventsClients"], "streamType": doc["stream"]["type"],
@@ -164,40 +135,21 @@ def comparable(doc):
     }
 
 
-class BullMQTest(unittest.TestCase):
+class BullMQTest(NodeScenarioTest, unittest.TestCase):
+    SCRIPT, WHAT = SCRIPT, "bullmq"
 
-    @classmethod
-    def setUpClass(cls):
-        setup_node()
-
-    def run_on(self, name, port):
-        start = time.time()
-        rc, out, err = run_bullmq(port)
-        self.assertEqual(rc, 0, "bullmq against %s exited %s:\n%s\n%s" % (
-            name, rc, err[-4000:], out[-1000:]))
-        doc = json.loads(out)
-        print("\n%s: %.1f s (add %d ms, all done %d ms after the first add, resume %d ms, "
-              "%d events, XTRIM MAXLEN ~ %d left %d)" % (
-                  name, time.time() - start, doc["addMs"], doc["processMs"],
-                  doc["pause"]["resumeToCompletedMs"], doc["stream"]["xlen"], TRIM_TO,
-                  doc["trim"]["after"]), file=sys.stderr)
-        with self.subTest(server=name):
-            self.check_model(doc)
-        return doc
+    def summary(self, doc):
+        return ("add %d ms, all done %d ms after the first add, resume %d ms, %d events, "
+                "XTRIM MAXLEN ~ %d left %d" % (
+                    doc["addMs"], doc["processMs"], doc["pause"]["resumeToCompletedMs"],
+                    doc["stream"]["xlen"], TRIM_TO, doc["trim"]["after"]))
 
     def check_model(self, doc):
-        self.assertTrue(doc["finishedInTime"], "not every job was done within the deadline")
-        specs = doc["specs"]
-        self.assertEqual(len(specs), TOTAL)
-        kinds = [s["kind"] for s in specs.values()]
-        self.assertEqual([kinds.count(k) for k in ("plain", "delayed", "retry", "fail", "parent",
-                                                   "child")],
-                         [PLAIN, DELAYED, RETRY, FAIL, PARENT, CHILD])
-        self.assertEqual(sorted(s["n"] for s in specs.values()), list(range(TOTAL)))
+        specs, ok, bad = check_specs(self, doc, TOTAL, (
+            ("plain", PLAIN), ("delayed", DELAYED), ("retry", RETRY), ("fail", FAIL),
+            ("parent", PARENT), ("child", CHILD)))
         self.assertEqual(sorted(i for i, s in specs.items() if s["kind"] == "parent"),
                          sorted(FLOWS))
-        ok = {i for i, s in specs.items() if s["kind"] != "fail"}
-        bad = {i for i, s in specs.items() if s["kind"] == "fail"}
         self.assertEqual(doc["flowIds"], ["flow-a", "flow-b"])
         self.assertEqual(doc["flowStates"], {"flow-a": "waiting-children",
                                              "flow-b": "waiting-children"})
@@ -207,36 +159,11 @@ class BullMQTest(unittest.TestCase):
             "completed": TOTAL - FAIL, "failed": FAIL, "delayed": 0, "waiting": 0, "active": 0,
             "prioritized": 0, "waitingChildren": 0})
 
-        # The worker's events: one completed per successful job, one failed per failed attempt.
+        # The worker's events: one completed per successful job, one failed per failed attempt;
+        # each attempt started once, in order, and retries waited for their backoff.
         ev = doc["events"]
-        completed = {}
-        for job_id, result in ev["completed"]:
-            self.assertNotIn(job_id, completed, "completed twice")
-            completed[job_id] = result
-        self.assertEqual(set(completed), ok)
-        for job_id, result in completed.items():
-            self.assertEqual(result, result_of(specs, job_id), job_id)
-        want_failed = []
-        for job_id, s in specs.items():
-            if s["kind"] == "retry":
-                want_failed += [[job_id, "retry %d attempt %d" % (s["n"], a), a + 1,
-                                 RETRY_FAILURES + 1] for a in range(RETRY_FAILURES)]
-            elif s["kind"] == "fail":
-                want_failed += [[job_id, "fail %d" % s["n"], a + 1, FAIL_ATTEMPTS]
-                                for a in range(FAIL_ATTEMPTS)]
-        self.assertEqual(sorted(ev["failed"]), sorted(want_failed))
-        self.assertEqual(ev["stalled"], [])
-
-        # Each attempt started once, in order, and retries waited for their backoff.
-        runs = {"retry": RETRY_FAILURES + 1, "fail": FAIL_ATTEMPTS}
-        for job_id, s in specs.items():
-            starts = ev["starts"].get(job_id, [])
-            self.assertEqual([a for _, a in starts], list(range(runs.get(s["kind"], 1))), job_id)
-            backoff = s["opts"].get("backoff")
-            for k in range(1, len(starts)):
-                wait = backoff["delay"] * (2 ** (k - 1) if backoff["type"] == "exponential"
-                                           else 1)
-                self.assertGreaterEqual(starts[k][0] - starts[k - 1][0], wait, (job_id, starts))
+        check_worker_events(self, specs, ev, ok, lambda i: result_of(specs, i),
+                            RETRY_FAILURES, FAIL_ATTEMPTS)
 
         # QueueEvents: both saw every entry of the events stream, in order.
         stream = doc["stream"]
@@ -382,9 +309,7 @@ class BullMQTest(unittest.TestCase):
 
     def test_jobs_flows_and_events_on_redis_then_stashd(self):
         got, expected = on_redis_then_stashd(self.run_on)
-        a, b = comparable(got), comparable(expected)
-        for key in b:
-            self.assertEqual(a[key], b[key], "stashd and redis-server differ in %s" % key)
+        assert_same_parts(self, comparable(got), comparable(expected))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import warnings
 
 import redis
 
-from framework_util import on_redis_then_stashd
+from framework_util import TimedScenario, on_redis_then_stashd
 from stashd import ROOT
 
 TESTS = os.path.join(ROOT, "tests")
@@ -116,20 +116,9 @@ def key_shapes(r):
     return shapes
 
 
-class Scenario:
+class Scenario(TimedScenario):
     """One run of the scenario against the server on port; run() returns a summary of what is
     compared across servers (the key shapes), after asserting everything else through test."""
-
-    def __init__(self, test, name, port):
-        self.test, self.name, self.port = test, name, port
-        self.url = "redis://127.0.0.1:%d" % port
-        self.timings = {}
-
-    def step(self, label, fn):
-        start = time.time()
-        out = fn()
-        self.timings[label] = time.time() - start
-        return out
 
     def run(self):
         with warnings.catch_warnings():
@@ -279,8 +268,8 @@ class CeleryTest(unittest.TestCase):
         s = Scenario(self, name, port)
         start = time.time()
         shapes = s.run()
-        print("\n%s: %.1f s (%s)" % (name, time.time() - start, ", ".join(
-            "%s %.1f" % kv for kv in s.timings.items())), file=sys.stderr)
+        print("\n%s: %.1f s (%s)" % (name, time.time() - start, s.timings_text()),
+              file=sys.stderr)
         return shapes
 
     def test_worker_broker_and_backend_on_redis_then_stashd(self):

@@ -270,26 +270,40 @@ class Worker:
                 conn.close()
 
 
-class Producer(Worker):
-    """Pushes in bursts of 0.05-0.2 s separated by pauses of 0.1-0.4 s (unless pauses is false),
-    so that the queue runs dry now and then and the consumers' BLMOVEs block."""
+class BurstProducer(Worker):
+    """A producer of unique jobs (from ids) in bursts of 0.05-0.2 s separated by pauses of
+    0.1-0.4 s (unless pauses is false); sent: the jobs whose command was (being) written."""
 
     def __init__(self, name, rng, ids, pauses):
         super().__init__(name, rng)
         self.ids = ids
         self.pauses = pauses
-        self.sent = []          # jobs whose RPUSH was (being) written
-        self.acked = []         # jobs whose RPUSH reply arrived
+        self.sent = []
 
-    def work(self, conn):
+    def rounds(self):
+        """Yields the jobs of each round trip (1, or 2-8), pausing between bursts, until
+        MAX_JOBS_PER_CYCLE jobs were sent; the caller adds them to sent."""
         r = self.rng
         busy_until = time.monotonic() + r.uniform(0.05, 0.2)
         while len(self.sent) < MAX_JOBS_PER_CYCLE:
             if self.pauses and time.monotonic() > busy_until:
-                # A pause: the consumers empty the queue and block until the next push.
+                # A pause: the consumers empty the queue (stream) and block until the next job.
                 time.sleep(r.uniform(0.1, 0.4))
                 busy_until = time.monotonic() + r.uniform(0.05, 0.2)
-            jobs = self.ids.take(1 if r.random() < 0.7 else r.randint(2, 8))
+            yield self.ids.take(1 if r.random() < 0.7 else r.randint(2, 8))
+
+
+class Producer(BurstProducer):
+    """Pushes in bursts (BurstProducer), so that the queue runs dry now and then and the
+    consumers' BLMOVEs block; sent: the jobs whose RPUSH was (being) written."""
+
+    def __init__(self, name, rng, ids, pauses):
+        super().__init__(name, rng, ids, pauses)
+        self.acked = []         # jobs whose RPUSH reply arrived
+
+    def work(self, conn):
+        r = self.rng
+        for jobs in self.rounds():
             if len(jobs) > 1 and r.random() < 0.2:
                 cmds = [(b"RPUSH", QUEUE) + tuple(jobs)]
                 groups = [jobs]
@@ -1324,25 +1338,18 @@ class StreamWorker(Worker):
                         STREAM.decode(), GROUP.decode(), show_sid(sid), got))
 
 
-class StreamProducer(Worker):
-    """XADDs unique jobs, in bursts like the queue's producers (unless pauses is false)."""
+class StreamProducer(BurstProducer):
+    """XADDs unique jobs, in bursts like the queue's producers (BurstProducer); sent: the jobs
+    whose XADD was (being) written, in order."""
 
     def __init__(self, name, rng, ids, pauses, start_last):
-        super().__init__(name, rng)
-        self.ids = ids
-        self.pauses = pauses
+        super().__init__(name, rng, ids, pauses)
         self.last = start_last  # each XADD must reply an ID above this
-        self.sent = []          # jobs whose XADD was (being) written, in order
         self.added = {}         # job -> the ID its XADD replied
 
     def work(self, conn):
         r = self.rng
-        busy_until = time.monotonic() + r.uniform(0.05, 0.2)
-        while len(self.sent) < MAX_JOBS_PER_CYCLE:
-            if self.pauses and time.monotonic() > busy_until:
-                time.sleep(r.uniform(0.1, 0.4))
-                busy_until = time.monotonic() + r.uniform(0.05, 0.2)
-            jobs = self.ids.take(1 if r.random() < 0.7 else r.randint(2, 8))
+        for jobs in self.rounds():
             cmds = [(b"XADD", STREAM) + ((b"NOMKSTREAM",) if r.random() < 0.3 else ()) +
                     (b"*", b"job", j) for j in jobs]
             self.sent.extend(jobs)

@@ -43,7 +43,7 @@ from datetime import timedelta, timezone
 
 import redis
 
-from framework_util import on_redis_then_stashd
+from framework_util import TimedScenario, assert_same_parts, on_redis_then_stashd
 from stashd import ROOT
 
 TESTS = os.path.join(ROOT, "tests")
@@ -125,21 +125,13 @@ class WorkerFailed(AssertionError):
     """A worker's log shows a Redis error (the message has the log around it)."""
 
 
-class Scenario:
+class Scenario(TimedScenario):
     """One run against the server on port; run() returns the document compared across servers,
     after asserting everything else through test."""
 
     def __init__(self, test, name, port):
-        self.test, self.name, self.port = test, name, port
-        self.url = "redis://127.0.0.1:%d" % port
-        self.timings = {}
+        super().__init__(test, name, port)
         self.logs = []
-
-    def step(self, label, fn):
-        start = time.time()
-        out = fn()
-        self.timings[label] = time.time() - start
-        return out
 
     def run(self):
         if TESTS not in sys.path:
@@ -405,15 +397,13 @@ class RQTest(unittest.TestCase):
         start = time.time()
         doc = s.run()
         print("\n%s: %.1f s (%s; delayed job in worker %d; repeat results kept %d)" % (
-            name, time.time() - start, ", ".join("%s %.1f" % kv for kv in s.timings.items()),
+            name, time.time() - start, s.timings_text(),
             1 if doc["delayedInWorker1"] else 2, doc["repeatResultsKept"]), file=sys.stderr)
         return doc
 
     def test_worker_and_result_streams_on_redis_then_stashd(self):
         got, expected = on_redis_then_stashd(self.run_on)
-        for key in ("jobs", "registries", "workerCounts", "keys"):
-            self.assertEqual(got[key], expected[key],
-                             "stashd and redis-server differ in %s" % key)
+        assert_same_parts(self, got, expected, ("jobs", "registries", "workerCounts", "keys"))
 
 
 if __name__ == "__main__":

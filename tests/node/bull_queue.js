@@ -4,6 +4,7 @@
 //                                               prints one JSON document to stdout
 //   node tests/node/bull_queue.js PORT worker   the worker process (forked by the producer; it
 //                                               reports its events to the producer over IPC)
+// What it shares with the other job-framework script is in tests/node/framework_util.js.
 // Needs NODE_PATH=build/node/node_modules (scripts/setup-node.sh installs bull and ioredis).
 //
 // The scenario, on an empty server (queue "stash-bull", Bull's default key prefix "bull"):
@@ -27,6 +28,9 @@
 
 const path = require('path');
 const { fork } = require('child_process');
+const {
+  die, setup, load, sleep, timeout, waitUntil, keyShapes, resultOf, finish,
+} = require('./framework_util');
 
 const NAME = 'stash-bull';
 const CONCURRENCY = 8;
@@ -42,30 +46,12 @@ const FAIL = 10;             // fail every attempt
 const FAIL_ATTEMPTS = 2;
 const TOTAL = PLAIN_BULK + PLAIN_ONE + PRIORITY + DELAYED + RETRY + FAIL;
 
-const port = Number(process.argv[2]);
 const role = process.argv[3] || 'producer';
-const who = `bull_queue ${role}`;
 let phase = 'start';  // the producer's, for its error messages
-
-function die(what, err) {
-  process.stderr.write(`${who}: ${what}: ${err && err.stack ? err.stack : err}\n`);
-  process.exit(1);
-}
-process.on('unhandledRejection', (e) => die('unhandled rejection', e));
-process.on('uncaughtException', (e) => die('uncaught exception', e));
-
-function load(name) {
-  try {
-    return require(name);
-  } catch (e) {
-    return die(`cannot load '${name}' (run scripts/setup-node.sh; ` +
-      'NODE_PATH=build/node/node_modules)', e);
-  }
-}
+const port = setup(`bull_queue ${role}`, role === 'worker' ? null : () => phase,
+  'bull_queue.js PORT [worker]');
 const Queue = load('bull');
 const Redis = load('ioredis');
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function newQueue() {
   const queue = new Queue(NAME, {
@@ -76,11 +62,6 @@ function newQueue() {
   });
   queue.on('error', (e) => die('queue error', e));
   return queue;
-}
-
-// The job handler's return value for data.
-function resultOf(data) {
-  return { n: data.n, double: 2 * data.n, kind: data.kind, text: `h\u00e9llo ${data.n} \u2713` };
 }
 
 // --- the worker ------------------------------------------------------------------------------
@@ -120,12 +101,8 @@ async function worker() {
 // --- the producer ----------------------------------------------------------------------------
 
 async function producer() {
-  const timer = setTimeout(() => {
-    process.stderr.write(`${who}: timeout after ${TIMEOUT_MS} ms (phase: ${phase})\n`);
-    if (child) child.kill('SIGKILL');
-    process.exit(2);
-  }, TIMEOUT_MS);
   let child = null;
+  const timer = timeout(TIMEOUT_MS, () => child && child.kill('SIGKILL'));
   const out = { total: TOTAL };
 
   const queue = newQueue();
@@ -202,10 +179,8 @@ async function producer() {
   const finalFailures = () => events.failed.filter((f) => f[2] >= f[3]).length;
   const done = () => events.completed.length >= TOTAL - FAIL && finalFailures() >= FAIL &&
     global.completed.length >= TOTAL - FAIL && global.failed.length >= FAIL;
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!done() && Date.now() < deadline) await sleep(50);
+  out.finishedInTime = await waitUntil(done, Date.now() + DEADLINE_MS, 50);
   out.processMs = Date.now() - addStart;
-  out.finishedInTime = done();
   await sleep(300);  // anything more (duplicates) would show now
   out.events = JSON.parse(JSON.stringify(events));  // a copy: the pause phase adds to them
   out.global = JSON.parse(JSON.stringify(global));
@@ -232,20 +207,8 @@ async function producer() {
 
   const redis = new Redis({ host: '127.0.0.1', port });
   redis.on('error', (e) => die('redis error', e));
-  const keyShapes = async () => {
-    const shapes = {};
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `bull:${NAME}:*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const shape = `${key.replace(/:\d+(?=:|$)/g, ':<id>')} ${await redis.type(key)}`;
-        shapes[shape] = (shapes[shape] || 0) + 1;
-      }
-    } while (cursor !== '0');
-    return shapes;
-  };
-  out.keys = await keyShapes();
+  const shapes = () => keyShapes(redis, `bull:${NAME}:*`, /:\d+(?=:|$)/g);
+  out.keys = await shapes();
 
   // Pause, a job added while paused, resume.
   phase = 'pause';
@@ -259,10 +222,8 @@ async function producer() {
   };
   const resumed = Date.now();
   await queue.resume();
-  while (!events.completed.some((c) => c[0] === String(paused.id)) &&
-         Date.now() - resumed < 15000) {
-    await sleep(10);
-  }
+  await waitUntil(() => events.completed.some((c) => c[0] === String(paused.id)),
+    resumed + 15000, 10);
   out.pause.resumeToCompletedMs = Date.now() - resumed;
   out.pause.completed = events.completed.filter((c) => c[0] === String(paused.id));
 
@@ -277,12 +238,10 @@ async function producer() {
   out.cleaned = (await queue.clean(0, 'failed')).map(String).sort();
   out.countsAfterClean = await queue.getJobCounts();
   await queue.obliterate({ force: true });
-  out.keysAfterObliterate = await keyShapes();
+  out.keysAfterObliterate = await shapes();
   await redis.quit();
   await queue.close();
-  clearTimeout(timer);
-  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
+  finish(out, timer);
 }
 
-if (!port) die('usage', 'bull_queue.js PORT [worker]');
-(role === 'worker' ? worker() : producer()).catch((e) => die(`${role} (phase: ${phase})`, e));
+(role === 'worker' ? worker() : producer()).catch((e) => die(role, e));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A BullMQ 5 job queue on a real server, for tests/bullmq_test.py.
 //   node tests/node/bullmq_queue.js PORT     runs the scenario, prints one JSON document to stdout
+// What it shares with the other job-framework script is in tests/node/framework_util.js.
 // Needs NODE_PATH=build/node/node_modules (scripts/setup-node.sh installs bullmq and ioredis).
 //
 // The scenario, on an empty server (queue "stash-bullmq", BullMQ's default key prefix "bull"):
@@ -30,6 +31,10 @@
 // Exits non-zero on any client or queue error, a rejected call, or after TIMEOUT_MS.
 'use strict';
 
+const {
+  die, setup, load, sleep, timeout, waitUntil, keyShapes, resultOf, finish,
+} = require('./framework_util');
+
 const NAME = 'stash-bullmq';
 const PREFIX = 'bull';
 const CONCURRENCY = 8;
@@ -46,35 +51,13 @@ const FAIL_ATTEMPTS = 2;
 const PROGRESS_EVERY = 29;   // of the one-by-one plain jobs: progress and a log line
 const TRIM_TO = 10;
 
-const port = Number(process.argv[2]);
 let phase = 'start';
-
-function die(what, err) {
-  const text = err && err.stack ? err.stack : err;
-  process.stderr.write(`bullmq_queue: ${what} (phase: ${phase}): ${text}\n`);
-  process.exit(1);
-}
-process.on('unhandledRejection', (e) => die('unhandled rejection', e));
-process.on('uncaughtException', (e) => die('uncaught exception', e));
-
-function load(name) {
-  try {
-    return require(name);
-  } catch (e) {
-    return die(`cannot load '${name}' (run scripts/setup-node.sh; ` +
-      'NODE_PATH=build/node/node_modules)', e);
-  }
-}
+const port = setup('bullmq_queue', () => phase, 'bullmq_queue.js PORT');
 const { Queue, Worker, QueueEvents, FlowProducer } = load('bullmq');
 const Redis = load('ioredis');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Worker needs maxRetriesPerRequest: null on its connections (BullMQ warns otherwise).
 const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null, connectTimeout: 10000 };
-
-function resultOf(data) {
-  return { n: data.n, double: 2 * data.n, kind: data.kind, text: `h\u00e9llo ${data.n} \u2713` };
-}
 
 // The flows: [jobId, children], leaves have none.
 const FLOWS = [
@@ -83,10 +66,7 @@ const FLOWS = [
 ];
 
 async function main() {
-  const timer = setTimeout(() => {
-    process.stderr.write(`bullmq_queue: timeout after ${TIMEOUT_MS} ms (phase: ${phase})\n`);
-    process.exit(2);
-  }, TIMEOUT_MS);
+  const timer = timeout(TIMEOUT_MS);
   const out = {};
   const redis = new Redis({ host: '127.0.0.1', port });
   redis.on('error', (e) => die('redis error', e));
@@ -223,10 +203,8 @@ async function main() {
   const done = () => events.completed.length >= total - FAIL && finalFailures() >= FAIL &&
     [fromStart, fromNow].every((l) => count(l, 'completed') >= total - FAIL &&
       count(l, 'failed') >= FAIL);
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!done() && Date.now() < deadline) await sleep(50);
+  out.finishedInTime = await waitUntil(done, Date.now() + DEADLINE_MS, 50);
   out.processMs = Date.now() - addStart;
-  out.finishedInTime = done();
   await sleep(300);  // anything more (duplicates) would show now
   out.events = JSON.parse(JSON.stringify(events));
 
@@ -281,21 +259,8 @@ async function main() {
   out.fromStart = JSON.parse(JSON.stringify(fromStart));
   out.fromNow = JSON.parse(JSON.stringify(fromNow));
 
-  const keyShapes = async () => {
-    const shapes = {};
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:${NAME}:*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const name = key.replace(/:(\d+|flow-[a-z0-9-]+)(?=:|$)/g, ':<id>');
-        const shape = `${name} ${await redis.type(key)}`;
-        shapes[shape] = (shapes[shape] || 0) + 1;
-      }
-    } while (cursor !== '0');
-    return shapes;
-  };
-  out.keys = await keyShapes();
+  const shapes = () => keyShapes(redis, `${PREFIX}:${NAME}:*`, /:(\d+|flow-[a-z0-9-]+)(?=:|$)/g);
+  out.keys = await shapes();
 
   // Pause, a job added while paused, resume.
   phase = 'pause';
@@ -310,10 +275,8 @@ async function main() {
   };
   const resumed = Date.now();
   await queue.resume();
-  while (!events.completed.some((c) => c[0] === String(paused.id)) &&
-         Date.now() - resumed < 15000) {
-    await sleep(10);
-  }
+  await waitUntil(() => events.completed.some((c) => c[0] === String(paused.id)),
+    resumed + 15000, 10);
   out.pause.resumeToCompletedMs = Date.now() - resumed;
   out.pause.completed = events.completed.filter((c) => c[0] === String(paused.id));
   await sleep(300);
@@ -343,12 +306,10 @@ async function main() {
   out.cleaned = (await queue.clean(0, 1000, 'failed')).map(String).sort();
   out.countsAfterClean = await queue.getJobCounts();
   await queue.obliterate({ force: true });
-  out.keysAfterObliterate = await keyShapes();
+  out.keysAfterObliterate = await shapes();
   await queue.close();
   await redis.quit();
-  clearTimeout(timer);
-  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
+  finish(out, timer);
 }
 
-if (!port) die('usage', 'bullmq_queue.js PORT');
 main().catch((e) => die('scenario', e));
