@@ -79,6 +79,8 @@ void Connection::OnRead(const error_code& ec, size_t n) {
   Add(counters_.input_bytes, n);
   last_interaction_ms_.store(NowMs(), std::memory_order_relaxed);
   handler_->OnInput(read_buf_.data(), n);
+  // Running the client's commands is activity too (a long pipeline is not idle time).
+  last_interaction_ms_.store(NowMs(), std::memory_order_relaxed);
   Flush();
 }
 
@@ -167,6 +169,7 @@ void Connection::OnWritten(const error_code& ec) {
   // Reading may have paused on a slow client: let the handler run what arrived, then resume
   // unless what it produced is again too much.
   handler_->OnOutputDrained();
+  last_interaction_ms_.store(NowMs(), std::memory_order_relaxed);
   Flush();
 }
 
@@ -205,6 +208,15 @@ void Connection::Kill(const std::string& why) {
   asio::post(socket_.get_executor(), [self = shared_from_this(), why] {
     if (self->closed_) return;
     log::Verbose("Closing client id={} addr={}: {}", self->id_, self->remote_addr_, why);
+    self->Close();
+  });
+}
+
+void Connection::KillIfIdle(int64_t max_idle_ms) {
+  // Checked again on the connection's thread: commands it ran meanwhile were activity.
+  asio::post(socket_.get_executor(), [self = shared_from_this(), max_idle_ms] {
+    if (self->closed_ || self->IdleMillis() <= max_idle_ms) return;
+    log::Verbose("Closing client id={} addr={}: idle timeout", self->id_, self->remote_addr_);
     self->Close();
   });
 }

@@ -99,6 +99,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Post(std::function<void()> fn);
   // Closes the connection soon (CLIENT KILL, timeout, shutdown).
   void Kill(const std::string& why);
+  // Closes the connection if it is still idle for more than max_idle_ms once its thread gets
+  // to it (the `timeout` check of the server's cron).
+  void KillIfIdle(int64_t max_idle_ms);
   // Ends the connection once the output already produced is written (shutdown).
   void CloseGracefully();
   // Applies the output-buffer limits soon (the cron, for soft limits).

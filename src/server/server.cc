@@ -260,7 +260,7 @@ void Server::Cron() {
   Settings s = config_.Snapshot();
   if (s.timeout > 0) {
     for (auto& c : Connections()) {
-      if (c->IdleMillis() > s.timeout * 1000) c->Kill("idle timeout");
+      if (c->IdleMillis() > s.timeout * 1000) c->KillIfIdle(s.timeout * 1000);
     }
   }
   // A client stuck above the soft output limit may have no read or write completing that would
