@@ -18,6 +18,19 @@ namespace stash {
 namespace {
 // One request to the writer holds at most this many commands.
 constexpr size_t kMaxRequestOps = 1024;
+// A command's keys whose records are read ahead for the writer (Session::Prefetch).
+constexpr size_t kMaxPrefetchedKeys = 16;
+
+// Calls f(key) for each key of argv at positions k (a command table's key spec) until f
+// returns false.
+template <typename F>
+void ForEachKey(const KeyPositions& k, const std::vector<std::string>& argv, F&& f) {
+  if (k.first <= 0) return;
+  const int last = k.last < 0 ? static_cast<int>(argv.size()) + k.last : k.last;
+  for (int i = k.first; i <= last && i < static_cast<int>(argv.size()); i += std::max(1, k.step)) {
+    if (!f(std::string_view(argv[i]))) return;
+  }
+}
 }  // namespace
 
 Session::Session(ServerApi& server, SessionLink& link, uint64_t id)
@@ -138,13 +151,11 @@ void Session::AfterCommand(const CommandEntry* entry) {
 void Session::TrackReads(const CommandEntry& entry, const std::vector<std::string>& argv,
                          KeyEvents* events) {
   if (!tracking_.load(std::memory_order_relaxed) || !(entry.spec->flags & kCmdReadonly)) return;
-  const KeyPositions& k = entry.spec->keys;
-  if (k.first <= 0) return;
-  const int last = k.last < 0 ? static_cast<int>(argv.size()) + k.last : k.last;
   std::vector<std::string_view> keys;
-  for (int i = k.first; i <= last && i < static_cast<int>(argv.size()); i += std::max(1, k.step)) {
-    keys.push_back(argv[i]);
-  }
+  ForEachKey(entry.spec->keys, argv, [&](std::string_view key) {
+    keys.push_back(key);
+    return true;
+  });
   if (events != nullptr) {
     events->Remember(id_, keys, caching_given_);
   } else {
@@ -238,7 +249,21 @@ void Session::AddWrite(CommandEntry* entry) {
   SetLastCommand(entry);
   pending_->ops.push_back({std::move(argv_), entry});
   argv_.clear();
+  Prefetch(pending_->ops.back());
   if (pending_->ops.size() >= kMaxRequestOps) SubmitWrites();  // bound one request's size
+}
+
+void Session::Prefetch(WriteOp& op) {
+  // The writer's read before a write (the old record: its type, expiry and the key counters)
+  // is made here, on this thread, so that the single writer mostly checks the memtables. A
+  // read that fails is left to the writer, which reports it.
+  store::Store& store = server_.store();
+  ForEachKey(op.entry->spec->keys, op.argv, [&](std::string_view key) {
+    if (op.reads.size() >= kMaxPrefetchedKeys) return false;
+    if (op.reads.empty()) op.reads.reserve(op.entry->spec->keys.last == 1 ? 1 : 4);
+    if (!store.Prefetch(db_, key, &op.reads.emplace_back())) op.reads.pop_back();
+    return true;
+  });
 }
 
 void Session::SubmitWrites() {

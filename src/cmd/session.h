@@ -156,6 +156,8 @@ class Session {
   // Inside MULTI: queues the command, or refuses it (error: what Resolve found).
   void Queue(CommandEntry* entry, const std::string& error);
   void AddWrite(CommandEntry* entry);
+  // Reads op's keys' records ahead for the writer (WriteOp::reads).
+  void Prefetch(WriteOp& op);
   void SubmitWrites();
   void Submit(std::unique_ptr<WriteRequest> req);
   void OnWritesDone(std::string replies);

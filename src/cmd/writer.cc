@@ -198,7 +198,9 @@ void Writer::RunOp(WriteRequest& req, WriteOp& op, int* db, store::Txn& txn, res
     ctx.scripts = &scripts_;
     ctx.server = server_;
     ctx.session = req.session;
+    txn.SetPrefetched(op.reads.empty() ? nullptr : &op.reads);
     status = spec.write(ctx);
+    txn.SetPrefetched(nullptr);
   }
   EndOp(txn, *op.entry, start, std::move(status), out, replies, before);
 }

@@ -39,6 +39,9 @@ class Session;
 struct WriteOp {
   std::vector<std::string> argv;
   CommandEntry* entry;  // entry->spec->write is the handler
+  // Its keys' metadata records, read on the connection's thread when it was queued
+  // (Session::AddWrite): the writer uses those nothing has written since.
+  std::vector<store::PrefetchedRead> reads = {};
 };
 
 struct WriteRequest {

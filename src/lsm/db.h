@@ -122,6 +122,15 @@ class DB {
 
   // NotFound when key is absent (or deleted) at the read point.
   virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;
+  // A read made ahead for another thread (see UnchangedSince), at the newest sequence
+  // (*read_at): OK or NotFound from the tables, Busy when a memtable holds key (a read the
+  // other thread makes as cheaply itself, so it is not made here), or the tables' error.
+  virtual Status ReadAhead(std::string_view key, std::string* value, uint64_t* read_at) = 0;
+  // Whether a read of key at sequence seq still shows key's newest state: every write after seq
+  // is still in a memtable (none of them has been flushed since) and none of them is to key.
+  // False when that cannot be told. Lets one thread read ahead for another (the writer's reads
+  // before its writes: store/txn.h, PrefetchedRead).
+  virtual bool UnchangedSince(std::string_view key, uint64_t seq) = 0;
   // A forward iterator over user keys at the read point (ReadOptions::snapshot, or the latest
   // sequence at the time of the call). Pins the state it reads; delete it before the DB.
   virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;

@@ -148,10 +148,7 @@ Status DBImpl::BackgroundError() {
   return bg_error_.ok() ? resuming_from_ : bg_error_;
 }
 
-uint64_t DBImpl::LastSequence() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return versions_->LastSequence();
-}
+uint64_t DBImpl::LastSequence() { return visible_sequence_.load(std::memory_order_acquire); }
 
 void DBImpl::InstallSuperVersion() {
   auto* sv = new SuperVersion;
@@ -163,33 +160,85 @@ void DBImpl::InstallSuperVersion() {
   }
   sv->current = versions_->current();
   sv->current->Ref();
-  sv->refs = 1;  // the DB's own reference
-  SuperVersion* old = super_version_;
-  super_version_ = sv;
+  sv->refs.store(1, std::memory_order_relaxed);  // the DB's own reference
+  SuperVersion* old;
+  {
+    std::lock_guard<SpinLock> sv_lock(sv_lock_);
+    old = super_version_;
+    super_version_ = sv;
+  }
   if (old != nullptr) UnrefSuperVersionLocked(old);
 }
 
 void DBImpl::UnrefSuperVersionLocked(SuperVersion* sv) {
-  if (--sv->refs > 0) return;
+  if (sv->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) FreeSuperVersionLocked(sv);
+}
+
+void DBImpl::FreeSuperVersionLocked(SuperVersion* sv) {
+  // Its last reference is gone, and nobody can take a new one: only the installed super
+  // version is handed out, and this one was replaced before the DB's own reference went.
   sv->mem->Unref();
   for (MemTable* m : sv->imms) m->Unref();
   sv->current->Unref();
   delete sv;
 }
 
+void DBImpl::PublishSequence(SequenceNumber seq) {
+  versions_->SetLastSequence(seq);
+  visible_sequence_.store(seq, std::memory_order_release);
+}
+
 DBImpl::SuperVersion* DBImpl::AcquireSuperVersion(const ReadOptions& options,
                                                   SequenceNumber* sequence) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  // Both under sv_lock_: a super version installed before this (a compaction's, which may have
+  // dropped what only sequences below its start could see) comes with a sequence at least as
+  // new as that start, and a sequence is published only after the memtable holding its writes
+  // was installed.
+  std::lock_guard<SpinLock> sv_lock(sv_lock_);
   SuperVersion* sv = super_version_;
-  sv->refs++;
-  *sequence =
-      options.snapshot != nullptr ? options.snapshot->sequence() : versions_->LastSequence();
+  sv->refs.fetch_add(1, std::memory_order_relaxed);
+  *sequence = options.snapshot != nullptr ? options.snapshot->sequence()
+                                          : visible_sequence_.load(std::memory_order_acquire);
   return sv;
 }
 
 void DBImpl::ReleaseSuperVersion(SuperVersion* sv) {
+  if (sv->refs.fetch_sub(1, std::memory_order_acq_rel) > 1) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  UnrefSuperVersionLocked(sv);
+  FreeSuperVersionLocked(sv);
+}
+
+Status DBImpl::ReadAhead(std::string_view key, std::string* value, uint64_t* read_at) {
+  SequenceNumber sequence;
+  SuperVersion* sv = AcquireSuperVersion(ReadOptions(), &sequence);
+  *read_at = sequence;
+  Status s;
+  bool in_memory = sv->mem->WrittenAfter(key, 0).value_or(true);
+  for (size_t i = 0; !in_memory && i < sv->imms.size(); i++) {
+    in_memory = sv->imms[i]->WrittenAfter(key, 0).value_or(true);
+  }
+  s = in_memory ? Status::Busy("in a memtable") : sv->current->Get(LookupKey(key, sequence), value);
+  ReleaseSuperVersion(sv);
+  return s;
+}
+
+bool DBImpl::UnchangedSince(std::string_view key, uint64_t seq) {
+  SequenceNumber last;
+  SuperVersion* sv = AcquireSuperVersion(ReadOptions(), &last);
+  // Memtables leave the super version oldest first (imms is newest first), so the oldest one
+  // present tells whether every write after seq is still in memory.
+  const MemTable* oldest = sv->imms.empty() ? sv->mem : sv->imms.back();
+  bool unchanged = seq <= last && oldest->base_sequence() <= seq;
+  auto written = [&](const MemTable* m) {
+    std::optional<bool> after = m->WrittenAfter(key, seq);
+    return !after.has_value() || *after;
+  };
+  if (unchanged && written(sv->mem)) unchanged = false;
+  for (size_t i = 0; unchanged && i < sv->imms.size(); i++) {
+    if (written(sv->imms[i])) unchanged = false;
+  }
+  ReleaseSuperVersion(sv);
+  return unchanged;
 }
 
 Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value) {

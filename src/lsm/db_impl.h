@@ -37,6 +37,7 @@
 #include "lsm/dbformat.h"
 #include "lsm/snapshot.h"
 #include "lsm/table_options.h"
+#include "util/spin_lock.h"
 
 namespace stash {
 
@@ -64,6 +65,8 @@ class DBImpl final : public DB {
   Status Write(const WriteOptions& options, WriteBatch* batch) override;
   Status WriteGroup(std::span<WriteBatch* const> batches, bool sync) override;
   Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
+  Status ReadAhead(std::string_view key, std::string* value, uint64_t* read_at) override;
+  bool UnchangedSince(std::string_view key, uint64_t seq) override;
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
   const Snapshot* GetSnapshot() override;
   void ReleaseSnapshot(const Snapshot* snapshot) override;
@@ -87,7 +90,9 @@ class DBImpl final : public DB {
     MemTable* mem = nullptr;
     std::vector<MemTable*> imms;  // newest first
     Version* current = nullptr;
-    int refs = 0;  // guarded by mutex_
+    // Taken under sv_lock_ (readers) or mutex_; the last reference is dropped under mutex_
+    // (it unrefs the Version).
+    std::atomic<int> refs{0};
   };
   struct ImmutableMemTable {
     MemTable* mem;
@@ -206,8 +211,13 @@ class DBImpl final : public DB {
   // REQUIRES: mutex_ held.
   void InstallSuperVersion();
   void UnrefSuperVersionLocked(SuperVersion* sv);
-  // Pins the current super version and read sequence. Takes mutex_ briefly.
+  void FreeSuperVersionLocked(SuperVersion* sv);
+  // REQUIRES: mutex_ held. versions_->SetLastSequence, also for readers (visible_sequence_).
+  void PublishSequence(SequenceNumber seq);
+  // Pins the current super version and read sequence, as one consistent pair. Takes sv_lock_
+  // briefly, never mutex_.
   SuperVersion* AcquireSuperVersion(const ReadOptions& options, SequenceNumber* sequence);
+  // Takes mutex_ only to free the super version when this was its last reference.
   void ReleaseSuperVersion(SuperVersion* sv);
   // Records the first background error and wakes everyone waiting. REQUIRES: mutex_ held.
   void RecordBackgroundError(const Status& s);
@@ -247,7 +257,12 @@ class DBImpl final : public DB {
   size_t empty_memtable_bytes_ = 0;     // ApproximateMemoryUsage() of a fresh memtable
   std::deque<ImmutableMemTable> imms_;  // oldest first
   std::atomic<bool> has_imm_{false};    // !imms_.empty(), readable without the mutex
+  // Written under mutex_ and sv_lock_; readers take only sv_lock_ (AcquireSuperVersion), so a
+  // read never waits for a writer holding mutex_ (nor sleeps in the kernel for it).
   SuperVersion* super_version_ = nullptr;
+  SpinLock sv_lock_;
+  // versions_->LastSequence(), readable under sv_lock_ without mutex_ (set under mutex_).
+  std::atomic<uint64_t> visible_sequence_{0};
   SnapshotList snapshots_;
   std::deque<Writer*> writers_;
   std::set<uint64_t> pending_outputs_;  // table numbers being written, not yet in a Version

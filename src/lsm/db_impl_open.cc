@@ -152,7 +152,7 @@ Status DBImpl::OpenImpl() {
   if (s.ok() && mem != nullptr) s = WriteLevel0Table(mem, &edit, &l0_file, &lock);
   if (mem != nullptr) mem->Unref();
   if (!s.ok()) return s;
-  versions_->SetLastSequence(max_sequence);
+  PublishSequence(max_sequence);
 
   // A fresh log for new writes; durable (with its directory entry) before the MANIFEST names it.
   const uint64_t log_number = versions_->NewFileNumber();

@@ -119,7 +119,7 @@ Status DBImpl::WriteImpl(std::span<WriteBatch* const> batches, bool sync, bool f
       }
       lock.lock();
       if (s.ok()) {
-        versions_->SetLastSequence(last_sequence);
+        PublishSequence(last_sequence);
         counters_.user_bytes_written.fetch_add(group_bytes, std::memory_order_relaxed);
       } else if (!wal_ok) {
         // The WAL may hold part of the group: no later write may go on top of that.
@@ -259,6 +259,8 @@ void DBImpl::SwitchToNewMemTable(uint64_t log_number, uint64_t old_log_bytes) {
 MemTable* DBImpl::NewMemTable() {
   auto* mem = new MemTable(icmp_, MemTable::ArenaBlockSize(options_.memtable_size));
   mem->Ref();
+  // Called with mutex_ held, before the writes that go to it get their sequences.
+  mem->set_base_sequence(versions_->LastSequence());
   empty_memtable_bytes_ = mem->ApproximateMemoryUsage();
   return mem;
 }

@@ -62,6 +62,39 @@ TEST_F(DBTest, PutGetDeleteOverwrite) {
   EXPECT_EQ(test::FilesAtLevel(db_.get(), 0), 1);
 }
 
+// A read made ahead for another thread comes from the tables (a key in a memtable is left to
+// that thread), and is still the key's newest state while every later write is in a memtable
+// and none of them is to that key.
+TEST_F(DBTest, ReadAheadAndUnchangedSince) {
+  Open();
+  ASSERT_TRUE(Put("k", "1").ok());
+  std::string value;
+  uint64_t read_at = 0;
+  EXPECT_TRUE(db_->ReadAhead("k", &value, &read_at).IsBusy());  // in the memtable
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->ReadAhead("k", &value, &read_at).ok());
+  EXPECT_EQ(value, "1");
+  EXPECT_EQ(read_at, db_->LastSequence());
+  EXPECT_TRUE(db_->ReadAhead("absent", &value, &read_at).IsNotFound());
+  EXPECT_TRUE(db_->UnchangedSince("k", read_at));
+  EXPECT_TRUE(db_->UnchangedSince("absent", read_at));
+  ASSERT_TRUE(Put("other", "x").ok());  // a write of another key changes nothing for k
+  EXPECT_TRUE(db_->UnchangedSince("k", read_at));
+  EXPECT_FALSE(db_->UnchangedSince("other", read_at));
+  EXPECT_FALSE(db_->UnchangedSince("k", db_->LastSequence() + 1));  // a sequence not yet reached
+  ASSERT_TRUE(Put("k", "2").ok());
+  EXPECT_FALSE(db_->UnchangedSince("k", read_at));
+  // Once the memtable that held later writes is flushed, nothing can be told about them.
+  EXPECT_TRUE(db_->UnchangedSince("absent", read_at));  // the later writes are in memory
+  ASSERT_TRUE(db_->Flush().ok());
+  EXPECT_FALSE(db_->UnchangedSince("absent", read_at));
+  ASSERT_TRUE(db_->ReadAhead("k", &value, &read_at).ok());
+  EXPECT_EQ(value, "2");
+  EXPECT_TRUE(db_->UnchangedSince("k", read_at));
+  ASSERT_TRUE(db_->Flush().ok());  // nothing to switch: the read stays current
+  EXPECT_TRUE(db_->UnchangedSince("k", read_at));
+}
+
 TEST_F(DBTest, EmptyValuesAndBinaryKeys) {
   Open();
   std::string binary("k\0\xff", 3);

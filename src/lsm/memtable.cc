@@ -119,6 +119,12 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
   num_entries_.store(n + 1, std::memory_order_relaxed);
 }
 
+std::optional<bool> MemTable::WrittenAfter(std::string_view user_key, SequenceNumber seq) const {
+  if (buckets_ == nullptr || !index_usable_.load(std::memory_order_relaxed)) return std::nullopt;
+  std::string_view newest = IndexFind(user_key);
+  return newest.data() != nullptr && (ExtractTag(newest) >> 8) > seq;
+}
+
 bool MemTable::Get(const LookupKey& key, std::string* value, Status* s) const {
   const bool indexed = buckets_ != nullptr && index_usable_.load(std::memory_order_relaxed);
   std::string_view internal_key = indexed ? IndexFind(key.user_key()) : std::string_view();

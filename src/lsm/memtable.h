@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -78,6 +79,14 @@ class MemTable {
 
   const InternalKeyComparator& comparator() const { return cmp_.icmp; }
 
+  // Every write with a sequence above the base goes to this memtable until the next one
+  // takes over (the DB sets it when it creates the memtable; 0 until then).
+  SequenceNumber base_sequence() const { return base_sequence_; }
+  void set_base_sequence(SequenceNumber seq) { base_sequence_ = seq; }
+  // Whether the memtable holds a write of user_key with a sequence above seq (any thread);
+  // nullopt when the hash index cannot tell (see index_usable_).
+  std::optional<bool> WrittenAfter(std::string_view user_key, SequenceNumber seq) const;
+
  private:
   // Orders entries (pointers to varint32-length-prefixed internal keys) by internal key.
   struct EntryComparator {
@@ -117,6 +126,7 @@ class MemTable {
   std::atomic<uint64_t> num_deletions_{0};
   std::atomic<SequenceNumber> smallest_seq_{0};
   std::atomic<SequenceNumber> largest_seq_{0};
+  SequenceNumber base_sequence_ = 0;  // set before the memtable is shared
 };
 
 }  // namespace stash

@@ -299,6 +299,15 @@ Status Store::GetRaw(const std::string& engine_key, std::string* value) {
   return db_->Get(ReadOptions(), engine_key, value);
 }
 
+bool Store::Prefetch(int db, std::string_view key, PrefetchedRead* out) {
+  out->engine_key.clear();
+  out->engine_key.reserve(1 + sizeof(uint32_t) + key.size());  // MetaKey: one allocation
+  AppendMetaKey(&out->engine_key, Slot(db), key);
+  Status s = db_->ReadAhead(out->engine_key, &out->value, &out->sequence);
+  out->found = s.ok();
+  return s.ok() || s.IsNotFound();
+}
+
 Status Store::Commit(Txn& txn, WriteBatch* batch) {
   bool remap = txn.slots_changed();
   std::vector<uint32_t> before;

@@ -48,6 +48,7 @@
 namespace stash::store {
 
 class Txn;
+struct PrefetchedRead;
 
 class Store final : public KeyReader {
  public:
@@ -85,6 +86,10 @@ class Store final : public KeyReader {
   Status DbSize(int db, int64_t now_ms, uint64_t* keys, uint64_t* expires) override;
   std::unique_ptr<Iterator> NewIterator(int db, uint32_t* slot) override;
   Status GetRaw(const std::string& engine_key, std::string* value) override;
+  // Reads key's metadata record in db ahead of the writer (txn.h, PrefetchedRead); false when
+  // the read was not made (a memtable holds the key: the writer's own read is as cheap) or
+  // failed (the writer then reads, and reports, itself).
+  bool Prefetch(int db, std::string_view key, PrefetchedRead* out);
   // Mean remaining TTL (ms) over up to `sample` keys with a TTL; 0 when there are none.
   int64_t AverageTtl(int db, int64_t now_ms, int sample);
 

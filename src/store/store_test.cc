@@ -258,6 +258,58 @@ TEST_F(StoreTest, TxnEngineReadCacheNeverHidesTheGroupsWrites) {
   EXPECT_EQ(Get(0, "k"), "NONE");
 }
 
+// The writer takes a read made ahead on another thread (Store::Prefetch) only while nothing has
+// written the key since; a stale one is read again from the engine.
+TEST_F(StoreTest, TxnTakesPrefetchedReadsOnlyWhileTheyAreCurrent) {
+  Open();
+  Set(0, "k", "old");
+  std::vector<PrefetchedRead> reads(2);
+  EXPECT_FALSE(store_->Prefetch(0, "k", &reads[0]));  // in a memtable: left to the writer
+  ASSERT_TRUE(store_->engine()->Flush().ok());
+  ASSERT_TRUE(store_->Prefetch(0, "k", &reads[0]));
+  ASSERT_TRUE(store_->Prefetch(0, "absent", &reads[1]));
+  EXPECT_TRUE(reads[0].found);
+  EXPECT_FALSE(reads[1].found);
+  EXPECT_EQ(reads[0].engine_key, MetaKey(store_->Slot(0), "k"));
+  {
+    // A current read is taken as it is: give it a value the engine does not hold to see that.
+    std::vector<PrefetchedRead> marked = reads;
+    Record fake = Str("from the prefetch");
+    marked[0].value.clear();
+    EncodeRecord(fake, &marked[0].value);
+    Txn txn(*store_);
+    WriteBatch batch;
+    txn.BeginCommand(&batch);
+    txn.SetPrefetched(&marked);
+    Record r;
+    ASSERT_TRUE(txn.Get(0, "k", 1000, &r).ok());
+    EXPECT_EQ(r.payload, "from the prefetch");
+    EXPECT_FALSE(txn.Exists(0, "absent", 1000).ok());
+    txn.SetPrefetched(nullptr);
+    txn.EndCommand();
+  }
+  Set(0, "k", "new");     // written after the prefetch: that read is stale
+  Set(0, "absent", "x");  // so is the absence
+  std::vector<PrefetchedRead> stale = reads;
+  Txn txn(*store_);
+  WriteBatch batch;
+  txn.BeginCommand(&batch);
+  txn.SetPrefetched(&stale);
+  Record r;
+  ASSERT_TRUE(txn.Get(0, "k", 1000, &r).ok());
+  EXPECT_EQ(r.payload, "new");
+  ASSERT_TRUE(txn.Get(0, "absent", 1000, &r).ok());
+  EXPECT_EQ(r.payload, "x");
+  // A put over the key counts it as the key it is (no new key).
+  EXPECT_TRUE(txn.Put(0, "k", Str("newer")).ok());
+  txn.SetPrefetched(nullptr);
+  txn.EndCommand();
+  ASSERT_TRUE(store_->Commit(txn, &batch).ok());
+  txn.Publish();
+  EXPECT_EQ(Size(0).first, 2u);
+  EXPECT_EQ(Get(0, "k"), "newer");
+}
+
 TEST_F(StoreTest, ExpiredKeyIsInvisibleFromItsMillisecond) {
   Open();
   Set(0, "k", "v", 2000);

@@ -160,7 +160,9 @@ Status Txn::ReadRaw(const std::string& engine_key, std::string* value, bool over
     if (last_read_status_.ok()) *value = last_read_value_;
     return last_read_status_;
   }
-  Status s = store_.engine()->Get(ReadOptions(), engine_key, value);
+  Status s;
+  if (!TakePrefetched(engine_key, &s, value))
+    s = store_.engine()->Get(ReadOptions(), engine_key, value);
   if (!s.ok() && !s.IsNotFound()) return Fail(std::move(s));
   last_read_valid_ = !s.ok() || value->size() <= kMaxCachedRead;
   if (last_read_valid_) {
@@ -169,6 +171,22 @@ Status Txn::ReadRaw(const std::string& engine_key, std::string* value, bool over
     if (s.ok()) last_read_value_ = *value;
   }
   return s;
+}
+
+bool Txn::TakePrefetched(const std::string& engine_key, Status* s, std::string* value) {
+  if (prefetched_ == nullptr) return false;
+  for (PrefetchedRead& r : *prefetched_) {
+    if (r.engine_key != engine_key) continue;
+    if (!store_.engine()->UnchangedSince(engine_key, r.sequence)) return false;
+    if (r.found) {
+      value->swap(r.value);
+    } else {
+      *s = Status::NotFound();
+    }
+    r.engine_key.clear();  // its value is gone: a second read of the key goes to the engine
+    return true;
+  }
+  return false;
 }
 
 void Txn::WriteRaw(const std::string& key, std::optional<std::string> value) {

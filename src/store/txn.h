@@ -28,6 +28,17 @@ namespace stash::store {
 
 class Txn;
 
+// A read of one engine key made ahead of the writer, on the thread that queued the command
+// (Store::Prefetch): the writer takes it instead of reading the engine itself when the engine
+// confirms that nothing wrote the key since (DB::UnchangedSince). Only answers (a value or
+// NotFound) are kept; a failed read is left for the writer to make and report.
+struct PrefetchedRead {
+  std::string engine_key;
+  bool found = false;
+  std::string value;
+  uint64_t sequence = 0;  // what the read saw: the engine's state at this sequence
+};
+
 // Whether a read failed (an engine error; NotFound is an answer, not a failure).
 inline bool ReadFailed(const Status& s) { return !s.ok() && !s.IsNotFound(); }
 
@@ -109,6 +120,10 @@ class Txn {
   Store& store() { return store_; }
   int databases() const { return store_.databases(); }
   uint32_t Slot(int db) const { return st_.slots[db]; }
+
+  // The running command's reads made ahead (null: none); ReadRaw takes those still valid.
+  // The caller keeps them alive until it sets another (or null).
+  void SetPrefetched(std::vector<PrefetchedRead>* reads) { prefetched_ = reads; }
 
   // Reads an engine key through the overlay: the group's own writes first, then the engine.
   // overlay_only: the engine is known to hold nothing there (a fresh collection version).
@@ -221,6 +236,9 @@ class Txn {
   Status last_read_status_;
   std::string last_read_value_;
   bool last_read_valid_ = false;
+  std::vector<PrefetchedRead>* prefetched_ = nullptr;
+  // The engine's answer for engine_key from prefetched_, when one is there and still valid.
+  bool TakePrefetched(const std::string& engine_key, Status* s, std::string* value);
 };
 
 }  // namespace stash::store
