@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -270,6 +272,67 @@ TEST_F(DBTest, ConcurrentWritersAllLandWithGroupCommit) {
   }
   Reopen();
   EXPECT_EQ(Contents(db_.get()).size(), size_t{kThreads} * kPerThread + kThreads);
+}
+
+// The writer's use of reads made ahead on another thread: whenever UnchangedSince accepts such a
+// read, it equals what the writer would read itself, through writes, flushes and compactions.
+TEST_F(DBTest, ReadAheadAcceptedByUnchangedSinceIsAlwaysCurrent) {
+  Open();
+  constexpr int kKeys = 200;
+  struct Ahead {
+    int key;
+    Status status;
+    std::string value;
+    uint64_t read_at;
+  };
+  std::mutex mu;
+  std::deque<Ahead> queue;
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    std::mt19937 rng(7);
+    while (!stop) {
+      Ahead a{static_cast<int>(rng() % kKeys), Status(), "", 0};
+      a.status = db_->ReadAhead(Key(a.key), &a.value, &a.read_at);
+      std::lock_guard<std::mutex> lock(mu);
+      if (queue.size() < 1000) queue.push_back(std::move(a));
+    }
+  });
+  std::mt19937 rng(11);
+  int accepted = 0, checked = 0, errors = 0;
+  for (int i = 0; i < 20000 && errors == 0; i++) {
+    const int k = static_cast<int>(rng() % kKeys);
+    if (rng() % 4 == 0) {
+      ASSERT_TRUE(Del(Key(k)).ok());
+    } else {
+      ASSERT_TRUE(Put(Key(k), std::to_string(i) + std::string(40, 'v')).ok());
+    }
+    if (i % 3000 == 0) {
+      ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+    }
+    std::deque<Ahead> taken;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      taken.swap(queue);
+    }
+    for (const Ahead& a : taken) {
+      if (a.status.IsBusy() || !db_->UnchangedSince(Key(a.key), a.read_at)) continue;
+      checked++;
+      std::string now;
+      Status s = db_->Get(ReadOptions(), Key(a.key), &now);
+      if (s.ok() != a.status.ok() || s.IsNotFound() != a.status.IsNotFound() ||
+          (s.ok() && now != a.value)) {
+        errors++;
+        ADD_FAILURE() << "key " << a.key << ": read ahead " << a.status.ToString() << " " << a.value
+                      << ", now " << s.ToString() << " " << now;
+      }
+      accepted++;
+    }
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_GT(accepted, 100) << "checked " << checked;  // the test did test something
+  EXPECT_GT(db_->GetStats().flushes, 5u);
 }
 
 TEST_F(DBTest, ConcurrentReadersDuringWritesFlushesAndCompactions) {
