@@ -249,7 +249,9 @@ void Session::AddWrite(CommandEntry* entry) {
   SetLastCommand(entry);
   pending_->ops.push_back({std::move(argv_), entry});
   argv_.clear();
-  Prefetch(pending_->ops.back());
+  // Only a pipeline's writes are read ahead: the writer then works on earlier ones meanwhile.
+  // A lone command would only wait longer for its reply (the writer reads as fast).
+  if (pending_->ops.size() > 1 || parser_.BufferedBytes() > 0) Prefetch(pending_->ops.back());
   if (pending_->ops.size() >= kMaxRequestOps) SubmitWrites();  // bound one request's size
 }
 
