@@ -208,16 +208,19 @@ void DBImpl::ReleaseSuperVersion(SuperVersion* sv) {
   FreeSuperVersionLocked(sv);
 }
 
-Status DBImpl::ReadAhead(std::string_view key, std::string* value, uint64_t* read_at) {
-  SequenceNumber sequence;
-  SuperVersion* sv = AcquireSuperVersion(ReadOptions(), &sequence);
-  *read_at = sequence;
-  Status s;
-  bool in_memory = sv->mem->WrittenAfter(key, 0).value_or(true);
-  for (size_t i = 0; !in_memory && i < sv->imms.size(); i++) {
-    in_memory = sv->imms[i]->WrittenAfter(key, 0).value_or(true);
+bool DBImpl::WrittenInMemory(const SuperVersion& sv, std::string_view key, SequenceNumber seq) {
+  // A memtable whose index cannot tell counts as holding such a write.
+  if (sv.mem->WrittenAfter(key, seq).value_or(true)) return true;
+  for (const MemTable* m : sv.imms) {
+    if (m->WrittenAfter(key, seq).value_or(true)) return true;
   }
-  s = in_memory ? Status::Busy("in a memtable") : sv->current->Get(LookupKey(key, sequence), value);
+  return false;
+}
+
+Status DBImpl::ReadAhead(std::string_view key, std::string* value, uint64_t* read_at) {
+  SuperVersion* sv = AcquireSuperVersion(ReadOptions(), read_at);
+  Status s = WrittenInMemory(*sv, key, 0) ? Status::Busy("in a memtable")
+                                          : sv->current->Get(LookupKey(key, *read_at), value);
   ReleaseSuperVersion(sv);
   return s;
 }
@@ -228,15 +231,8 @@ bool DBImpl::UnchangedSince(std::string_view key, uint64_t seq) {
   // Memtables leave the super version oldest first (imms is newest first), so the oldest one
   // present tells whether every write after seq is still in memory.
   const MemTable* oldest = sv->imms.empty() ? sv->mem : sv->imms.back();
-  bool unchanged = seq <= last && oldest->base_sequence() <= seq;
-  auto written = [&](const MemTable* m) {
-    std::optional<bool> after = m->WrittenAfter(key, seq);
-    return !after.has_value() || *after;
-  };
-  if (unchanged && written(sv->mem)) unchanged = false;
-  for (size_t i = 0; unchanged && i < sv->imms.size(); i++) {
-    if (written(sv->imms[i])) unchanged = false;
-  }
+  const bool unchanged =
+      seq <= last && oldest->base_sequence() <= seq && !WrittenInMemory(*sv, key, seq);
   ReleaseSuperVersion(sv);
   return unchanged;
 }

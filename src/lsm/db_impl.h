@@ -219,6 +219,8 @@ class DBImpl final : public DB {
   SuperVersion* AcquireSuperVersion(const ReadOptions& options, SequenceNumber* sequence);
   // Takes mutex_ only to free the super version when this was its last reference.
   void ReleaseSuperVersion(SuperVersion* sv);
+  // Whether a memtable of sv holds a write of key with a sequence above seq (or cannot tell).
+  static bool WrittenInMemory(const SuperVersion& sv, std::string_view key, SequenceNumber seq);
   // Records the first background error and wakes everyone waiting. REQUIRES: mutex_ held.
   void RecordBackgroundError(const Status& s);
   // The same, naming what failed (bg_error_origin_). REQUIRES: mutex_ held.

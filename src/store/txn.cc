@@ -161,8 +161,9 @@ Status Txn::ReadRaw(const std::string& engine_key, std::string* value, bool over
     return last_read_status_;
   }
   Status s;
-  if (!TakePrefetched(engine_key, &s, value))
+  if (!TakePrefetched(engine_key, &s, value)) {
     s = store_.engine()->Get(ReadOptions(), engine_key, value);
+  }
   if (!s.ok() && !s.IsNotFound()) return Fail(std::move(s));
   last_read_valid_ = !s.ok() || value->size() <= kMaxCachedRead;
   if (last_read_valid_) {
