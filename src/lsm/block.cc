@@ -196,4 +196,21 @@ Status Block::Seek(const Comparator* comparator, std::string_view file_name,
   return it.status();
 }
 
+uint32_t Block::RestartOffset(uint32_t i) const {
+  return DecodeFixed32(contents_.data.data() + restarts_offset_ + i * sizeof(uint32_t));
+}
+
+bool Block::EntryAtRestart(uint32_t i, std::string_view* key, std::string_view* value,
+                           uint32_t* end) const {
+  const char* data = contents_.data.data();
+  uint32_t shared, unshared, value_length;
+  const char* p = DecodeEntryHeader(data + RestartOffset(i), data + restarts_offset_, &shared,
+                                    &unshared, &value_length);
+  if (p == nullptr || shared != 0) return false;
+  *key = std::string_view(p, unshared);
+  *value = std::string_view(p + unshared, value_length);
+  *end = static_cast<uint32_t>(p + unshared + value_length - data);
+  return true;
+}
+
 }  // namespace stash

@@ -44,6 +44,17 @@ class Block {
   Status Seek(const Comparator* comparator, std::string_view file_name, std::string_view target,
               bool* found, std::string* key, std::string_view* value) const;
 
+  // Direct access for blocks of restart interval 1 (index blocks), where entry i is restart
+  // point i. NumRestarts() is the number of restart points; EntryAtRestart decodes the entry at
+  // restart point i < NumRestarts() into *key and *value (views into the block) and sets *end
+  // to the offset just past it. False when the entry is malformed or shares a prefix.
+  // EntriesEnd() is the offset where the entries end (the last entry's end in a sound block).
+  uint32_t NumRestarts() const { return num_restarts_; }
+  uint32_t RestartOffset(uint32_t i) const;
+  uint32_t EntriesEnd() const { return restarts_offset_; }
+  bool EntryAtRestart(uint32_t i, std::string_view* key, std::string_view* value,
+                      uint32_t* end) const;
+
  private:
   Block(BlockContents contents, uint32_t restarts_offset, uint32_t num_restarts, uint64_t offset)
       : contents_(std::move(contents)),

@@ -47,6 +47,9 @@ Status Table::Open(const TableOptions& options, std::string file_name,
   STASH_RETURN_IF_ERROR(t->ReadMetaBlock(footer.metaindex, &metaindex));
   STASH_RETURN_IF_ERROR(t->ReadMeta(*metaindex));
   STASH_RETURN_IF_ERROR(t->ReadMetaBlock(footer.index, &t->index_block_));
+  if (options.comparator->IsBytewiseInternal()) {
+    t->index_search_ = IndexSearch::Build(*t->index_block_);
+  }
   if (options.block_cache != nullptr) t->cache_id_ = options.block_cache->NewId();
   *table = std::move(t);
   return Status::OK();
@@ -161,14 +164,21 @@ Status Table::InternalGet(
   if (filter_policy_ != nullptr && !filter_policy_->KeyMayMatch(filter_key, filter_.data)) {
     return Status::OK();
   }
-  // The common case without iterators: the index entry Seek picks, then its data block, each
-  // searched in place (key buffers reused per thread).
+  // The common case without iterators: the index entry IndexSearch (or the index block's own
+  // Seek) picks, then its data block, searched in place (key buffers reused per thread).
   thread_local std::string index_key;
   thread_local std::string entry_key;
   bool in_index = false;
   std::string_view index_value;
-  STASH_RETURN_IF_ERROR(index_block_->Seek(options_.comparator, file_name_, key, &in_index,
-                                           &index_key, &index_value));
+  const IndexSearch::Result searched = index_search_ != nullptr
+                                           ? index_search_->Seek(key, &index_value)
+                                           : IndexSearch::Result::kUnknown;
+  if (searched == IndexSearch::Result::kUnknown) {
+    STASH_RETURN_IF_ERROR(index_block_->Seek(options_.comparator, file_name_, key, &in_index,
+                                             &index_key, &index_value));
+  } else {
+    in_index = searched == IndexSearch::Result::kFound;
+  }
   if (!in_index) return Status::OK();
   bool in_block = false;
   STASH_RETURN_IF_ERROR(SeekDataBlock(index_value, key, &in_block, &entry_key, found));
@@ -240,6 +250,7 @@ uint64_t Table::ApproximateOffsetOf(std::string_view key) const {
 size_t Table::MemoryUsage() const {
   size_t bytes = sizeof(*this) + file_name_.size() + filter_.data.size();
   if (index_block_ != nullptr) bytes += index_block_->MemoryUsage();
+  if (index_search_ != nullptr) bytes += index_search_->MemoryUsage();
   for (const auto& [name, value] : properties_) bytes += name.size() + value.size() + 64;
   return bytes;
 }

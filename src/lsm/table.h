@@ -17,6 +17,7 @@
 
 #include "lsm/block.h"
 #include "lsm/format.h"
+#include "lsm/index_search.h"
 #include "lsm/iterator.h"
 #include "lsm/table_options.h"
 #include "util/env.h"
@@ -62,7 +63,8 @@ class Table : public std::enable_shared_from_this<Table> {
 
   const std::string& file_name() const { return file_name_; }
   uint64_t file_size() const { return file_size_; }
-  // Bytes the open table holds in memory: its index block, filter, properties and itself.
+  // Bytes the open table holds in memory: its index block and search, filter, properties and
+  // itself.
   size_t MemoryUsage() const;
 
  private:
@@ -91,6 +93,7 @@ class Table : public std::enable_shared_from_this<Table> {
   uint64_t metaindex_offset_ = 0;
   uint64_t index_offset_ = 0;
   std::unique_ptr<Block> index_block_;
+  std::unique_ptr<IndexSearch> index_search_;  // point lookups' index search, when it applies
   std::map<std::string, std::string> properties_;
   const FilterPolicy* filter_policy_ = nullptr;  // set when the table has a filter it can probe
   BlockContents filter_;
