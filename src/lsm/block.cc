@@ -4,6 +4,8 @@
 // of bounds.
 #include "lsm/block.h"
 
+#include <cstring>
+
 #include "lsm/dbformat.h"
 #include "util/coding.h"
 
@@ -82,8 +84,10 @@ class BlockIterator final : public Iterator {
 
  private:
   int Compare(std::string_view a, std::string_view b) const {
-    // A damaged entry's key may be shorter than a tag: the comparator's own call deals with it.
-    if (bytewise_internal_ && a.size() >= kInternalKeyTagSize && b.size() >= kInternalKeyTagSize) {
+    if (bytewise_internal_) {
+      // A damaged entry's key may be shorter than a tag (read with checksums off): plain bytes
+      // order it, where the comparator would read before the key.
+      if (a.size() < kInternalKeyTagSize || b.size() < kInternalKeyTagSize) return a.compare(b);
       return CompareBytewiseInternalKeys(a, b);
     }
     return comparator_->Compare(a, b);
@@ -185,9 +189,56 @@ std::unique_ptr<Iterator> Block::NewIterator(const Comparator* comparator,
                                          num_restarts_, file_name, offset_);
 }
 
+bool Block::SeekInternalKey(std::string_view target, bool* found, std::string* key,
+                            std::string_view* value) const {
+  const char* data = contents_.data.data();
+  const char* limit = data + restarts_offset_;
+  // The last restart point whose key is < target; the answer is at or after it.
+  uint32_t left = 0;
+  uint32_t right = num_restarts_ - 1;
+  while (left < right) {
+    const uint32_t mid = left + (right - left + 1) / 2;
+    std::string_view mid_key, mid_value;
+    uint32_t end = 0;
+    if (!EntryAtRestart(mid, &mid_key, &mid_value, &end)) return false;
+    if (mid_key.size() < kInternalKeyTagSize) return false;
+    if (CompareBytewiseInternalKeys(mid_key, target) < 0) {
+      left = mid;
+    } else {
+      right = mid - 1;
+    }
+  }
+  // Forward from there, each key rebuilt in a stack buffer from the previous one.
+  char buf[kMaxFastKey];
+  size_t length = 0;
+  for (const char* p = data + RestartOffset(left); p < limit;) {
+    uint32_t shared, unshared, value_length;
+    const char* suffix = DecodeEntryHeader(p, limit, &shared, &unshared, &value_length);
+    if (suffix == nullptr || shared > length || size_t{shared} + unshared > sizeof(buf)) {
+      return false;
+    }
+    std::memcpy(buf + shared, suffix, unshared);
+    length = shared + unshared;
+    if (length < kInternalKeyTagSize) return false;
+    if (CompareBytewiseInternalKeys(std::string_view(buf, length), target) >= 0) {
+      *found = true;
+      key->assign(buf, length);
+      *value = std::string_view(suffix + unshared, value_length);
+      return true;
+    }
+    p = suffix + unshared + value_length;
+  }
+  *found = false;
+  return true;
+}
+
 Status Block::Seek(const Comparator* comparator, std::string_view file_name,
                    std::string_view target, bool* found, std::string* key,
                    std::string_view* value) const {
+  if (comparator->IsBytewiseInternal() && target.size() >= kInternalKeyTagSize &&
+      SeekInternalKey(target, found, key, value)) {
+    return Status::OK();
+  }
   BlockIterator it(comparator, contents_.data.data(), restarts_offset_, num_restarts_, file_name,
                    offset_, key);
   it.Seek(target);

@@ -56,6 +56,13 @@ class Block {
                       uint32_t* end) const;
 
  private:
+  // Seek's path for the bytewise internal-key order: the same answer without an iterator, keys
+  // rebuilt in a stack buffer. False when it cannot decide (a malformed entry, a key shorter
+  // than a tag or longer than kMaxFastKey): Seek's iterator then gives the answer or the error.
+  static constexpr size_t kMaxFastKey = 512;
+  bool SeekInternalKey(std::string_view target, bool* found, std::string* key,
+                       std::string_view* value) const;
+
   Block(BlockContents contents, uint32_t restarts_offset, uint32_t num_restarts, uint64_t offset)
       : contents_(std::move(contents)),
         restarts_offset_(restarts_offset),
