@@ -119,6 +119,50 @@ TEST(IndexSearchTest, KeysThatShareMoreThanEightBytesAfterThePrefixAreOrderedWho
   EXPECT_GT(decided, 1000);
 }
 
+// A table of two record kinds whose keys tie in the 8 bytes after what all share (hash elements
+// "E..<key>..\x01element:N" and positions "E..\x00<u64>", then metadata "M..."): the index is
+// split into segments, each searched by its own prefix, and answers as the block does.
+TEST(IndexSearchTest, RecordKindsThatTieAreSearchedInSegments) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2000; i++) {
+    keys.push_back(
+        IKey("E\0\0\0\0\0\0\0\6myhash\0\0\0\1\1element:"s + std::to_string(100000 + i * 7), 1));
+    std::string position = "E\0\0\0\0\0\0\0\6myhash\0\0\0\1\0"s;
+    for (int b = 7; b >= 0; b--)
+      position.push_back(static_cast<char>((uint64_t(i) >> (8 * b)) & 0xff));
+    keys.push_back(IKey(position, 1));
+    keys.push_back(IKey("M\0\0\0\0key:0000"s + std::to_string(100000 + i * 3), 1));
+  }
+  IndexBlock index(keys);
+  auto search = IndexSearch::Build(*index.block_);
+  ASSERT_NE(search, nullptr);
+  EXPECT_GE(search->num_segments(), 3u);
+  EXPECT_LE(search->num_segments(), IndexSearch::kMaxSegments);
+  int decided = 0;
+  ExpectSameAsBlockSeek(index, *search, TargetsAround(index.keys_), &decided);
+  EXPECT_EQ(decided, static_cast<int>(TargetsAround(index.keys_).size()));
+}
+
+// Many kinds that each tie (more than kMaxSegments): the segments stay within the limit and
+// the answers stay right.
+TEST(IndexSearchTest, SegmentsStayWithinTheirLimit) {
+  std::vector<std::string> keys;
+  for (int kind = 0; kind < 200; kind++) {
+    for (int i = 0; i < 20; i++) {
+      keys.push_back(IKey(
+          std::string(1, static_cast<char>(kind + 1)) + "-same-bytes-" + std::to_string(1000 + i),
+          1));
+    }
+  }
+  IndexBlock index(keys);
+  auto search = IndexSearch::Build(*index.block_);
+  ASSERT_NE(search, nullptr);
+  EXPECT_LE(search->num_segments(), IndexSearch::kMaxSegments);
+  int decided = 0;
+  ExpectSameAsBlockSeek(index, *search, TargetsAround(index.keys_), &decided);
+  EXPECT_GT(decided, 0);
+}
+
 TEST(IndexSearchTest, OneAndTwoEntries) {
   for (const std::vector<std::string>& keys :
        {std::vector<std::string>{IKey("m", 5)},
@@ -133,13 +177,16 @@ TEST(IndexSearchTest, OneAndTwoEntries) {
   }
 }
 
-TEST(IndexSearchTest, TargetsWithoutTheSharedPrefixAreLeftToTheBlock) {
+TEST(IndexSearchTest, TargetsOutsideTheSharedPrefixAreBeforeOrAfterEveryKey) {
   IndexBlock index({IKey("prefix-1", 1), IKey("prefix-2", 1), IKey("prefix-3", 1)});
   auto search = IndexSearch::Build(*index.block_);
   ASSERT_NE(search, nullptr);
   std::string_view value;
-  EXPECT_EQ(search->Seek(IKey("a", 1), &value), IndexSearch::Result::kUnknown);
-  EXPECT_EQ(search->Seek(IKey("z", 1), &value), IndexSearch::Result::kUnknown);
+  EXPECT_EQ(search->Seek(IKey("a", 1), &value), IndexSearch::Result::kFound);
+  EXPECT_EQ(value, "v0");
+  EXPECT_EQ(search->Seek(IKey("prefix", 1), &value), IndexSearch::Result::kFound);
+  EXPECT_EQ(value, "v0");
+  EXPECT_EQ(search->Seek(IKey("z", 1), &value), IndexSearch::Result::kPastEnd);
   EXPECT_EQ(search->Seek("short", &value), IndexSearch::Result::kUnknown);
   EXPECT_EQ(search->Seek(IKey("prefix-2", 1), &value), IndexSearch::Result::kFound);
   EXPECT_EQ(value, "v1");
